@@ -1,0 +1,201 @@
+// AXI4-Lite CSR slave: identification and configuration readback, control, status,
+// sticky error, performance counters and the command FIFO's write port (docs/isa.md).
+// One outstanding read and one outstanding write. A write to CMD3 pushes the command and
+// is held off (AWREADY/WREADY low) while the FIFO is full. Unmapped addresses, writes
+// to read-only registers and partial-strobe writes answer SLVERR and change nothing.
+module tsr_csr #(
+  parameter int unsigned Rows         = 4,
+  parameter int unsigned Cols         = 4,
+  parameter int unsigned ActDepth     = 64,
+  parameter int unsigned WgtDepth     = 64,
+  parameter int unsigned AccDepth     = 16,
+  parameter int unsigned ParamDepth   = 16,
+  parameter int unsigned InBytes      = 16,
+  parameter int unsigned CmdFifoDepth = 16,
+  localparam int unsigned LevelW = $clog2(CmdFifoDepth) + 1
+) (
+  input  logic              clk_i,
+  input  logic              rst_ni,
+  // AXI4-Lite slave.
+  input  logic [11:0]       s_awaddr_i,
+  input  logic              s_awvalid_i,
+  output logic              s_awready_o,
+  input  logic [31:0]       s_wdata_i,
+  input  logic [3:0]        s_wstrb_i,
+  input  logic              s_wvalid_i,
+  output logic              s_wready_o,
+  output logic [1:0]        s_bresp_o,
+  output logic              s_bvalid_o,
+  input  logic              s_bready_i,
+  input  logic [11:0]       s_araddr_i,
+  input  logic              s_arvalid_i,
+  output logic              s_arready_o,
+  output logic [31:0]       s_rdata_o,
+  output logic [1:0]        s_rresp_o,
+  output logic              s_rvalid_o,
+  input  logic              s_rready_i,
+  // Command FIFO write port and control pulses.
+  output logic              cmd_push_o,
+  output logic [127:0]      cmd_o,
+  input  logic              cmd_full_i,
+  input  logic [LevelW-1:0] cmd_level_i,
+  output logic              clear_o,
+  // Status inputs.
+  input  logic              error_i,
+  input  logic [7:0]        err_code_i,
+  input  logic [31:0]       err_cmd_i,
+  input  logic              busy_i,
+  input  logic [2:0]        unit_busy_i,   // load, exec, store
+  input  logic              stall_i,
+  input  logic              mac_row_i,     // an activation row entered the array
+  input  logic              out_beat_i,    // an output beat was handed off
+  input  logic [1:0]        retired_i,     // commands retired this cycle
+  input  logic              dropped_i
+);
+
+  localparam logic [1:0] RespOkay  = 2'b00;
+  localparam logic [1:0] RespSlvErr = 2'b10;
+  localparam logic [63:0] MacsPerRow = 64'(Rows * Cols);
+
+  // ---- write channel -----------------------------------------------------------------
+  logic        bvalid_q;
+  logic [1:0]  bresp_q;
+  logic [31:0] cmd0_q, cmd1_q, cmd2_q;
+  logic        wr_fire, wr_is_cmd3, wr_ok;
+  logic        perf_clear;
+
+  assign wr_is_cmd3  = (s_awaddr_i == tsr_pkg::CsrCmd3);
+  assign wr_fire     = s_awvalid_i && s_wvalid_i && !bvalid_q && !(wr_is_cmd3 && cmd_full_i);
+  assign s_awready_o = wr_fire;
+  assign s_wready_o  = wr_fire;
+  assign s_bvalid_o  = bvalid_q;
+  assign s_bresp_o   = bresp_q;
+
+  always_comb begin
+    wr_ok = 1'b0;
+    if (s_wstrb_i == 4'hF) begin
+      case (s_awaddr_i)
+        tsr_pkg::CsrCtrl, tsr_pkg::CsrCmd0, tsr_pkg::CsrCmd1, tsr_pkg::CsrCmd2,
+        tsr_pkg::CsrCmd3: wr_ok = 1'b1;
+        default:          wr_ok = 1'b0;
+      endcase
+    end
+  end
+
+  assign cmd_push_o = wr_fire && wr_ok && wr_is_cmd3;
+  assign cmd_o      = {s_wdata_i, cmd2_q, cmd1_q, cmd0_q};
+  assign clear_o    = wr_fire && wr_ok && (s_awaddr_i == tsr_pkg::CsrCtrl) &&
+                      s_wdata_i[tsr_pkg::CtrlClear];
+  assign perf_clear = wr_fire && wr_ok && (s_awaddr_i == tsr_pkg::CsrCtrl) &&
+                      s_wdata_i[tsr_pkg::CtrlPerfClear];
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      bvalid_q <= 1'b0;
+      bresp_q  <= RespOkay;
+      cmd0_q   <= '0;
+      cmd1_q   <= '0;
+      cmd2_q   <= '0;
+    end else begin
+      if (s_bvalid_o && s_bready_i) bvalid_q <= 1'b0;
+      if (wr_fire) begin
+        bvalid_q <= 1'b1;
+        bresp_q  <= wr_ok ? RespOkay : RespSlvErr;
+        if (wr_ok && s_awaddr_i == tsr_pkg::CsrCmd0) cmd0_q <= s_wdata_i;
+        if (wr_ok && s_awaddr_i == tsr_pkg::CsrCmd1) cmd1_q <= s_wdata_i;
+        if (wr_ok && s_awaddr_i == tsr_pkg::CsrCmd2) cmd2_q <= s_wdata_i;
+      end
+    end
+  end
+
+  // ---- performance counters ----------------------------------------------------------
+  logic [31:0] cycles_q, busy_cycles_q, stall_cycles_q, last_out_q, retired_q, dropped_q;
+  logic [63:0] macs_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      cycles_q       <= '0;
+      busy_cycles_q  <= '0;
+      stall_cycles_q <= '0;
+      last_out_q     <= '0;
+      retired_q      <= '0;
+      dropped_q      <= '0;
+      macs_q         <= '0;
+    end else if (perf_clear) begin
+      cycles_q       <= '0;
+      busy_cycles_q  <= '0;
+      stall_cycles_q <= '0;
+      last_out_q     <= '0;
+      retired_q      <= '0;
+      dropped_q      <= '0;
+      macs_q         <= '0;
+    end else begin
+      cycles_q <= cycles_q + 32'd1;
+      if (busy_i)     busy_cycles_q  <= busy_cycles_q + 32'd1;
+      if (stall_i)    stall_cycles_q <= stall_cycles_q + 32'd1;
+      // Counted so that PERF_LAST_OUT - 0 is the cycles from PERF_CLEAR to the beat.
+      if (out_beat_i) last_out_q     <= cycles_q + 32'd1;
+      if (mac_row_i)  macs_q         <= macs_q + MacsPerRow;
+      if (dropped_i)  dropped_q      <= dropped_q + 32'd1;
+      retired_q <= retired_q + {30'd0, retired_i};
+    end
+  end
+
+  // ---- read channel ------------------------------------------------------------------
+  logic        rvalid_q;
+  logic [1:0]  rresp_q;
+  logic [31:0] rdata_q, rdata_d;
+  logic        rd_ok;
+
+  assign s_arready_o = !rvalid_q;
+  assign s_rvalid_o  = rvalid_q;
+  assign s_rdata_o   = rdata_q;
+  assign s_rresp_o   = rresp_q;
+
+  always_comb begin
+    rd_ok   = 1'b1;
+    rdata_d = '0;
+    case (s_araddr_i)
+      tsr_pkg::CsrId:            rdata_d = tsr_pkg::IdValue;
+      tsr_pkg::CsrVersion:       rdata_d = tsr_pkg::VersionValue;
+      tsr_pkg::CsrCfgArray:      rdata_d = {16'(Cols), 16'(Rows)};
+      tsr_pkg::CsrCfgActDepth:   rdata_d = 32'(ActDepth);
+      tsr_pkg::CsrCfgWgtDepth:   rdata_d = 32'(WgtDepth);
+      tsr_pkg::CsrCfgAccDepth:   rdata_d = 32'(AccDepth);
+      tsr_pkg::CsrCfgParamDepth: rdata_d = 32'(ParamDepth);
+      tsr_pkg::CsrCfgStream:     rdata_d = {16'(4 * Cols), 16'(InBytes)};
+      tsr_pkg::CsrFeatures:      rdata_d = {16'd0, 8'(CmdFifoDepth), 8'b0000_0111};
+      tsr_pkg::CsrCtrl:          rdata_d = '0;
+      tsr_pkg::CsrStatus:        rdata_d = {8'd0, 8'(cmd_level_i), 10'd0, unit_busy_i[2],
+                                            unit_busy_i[1], unit_busy_i[0], cmd_full_i,
+                                            error_i, busy_i};
+      tsr_pkg::CsrErrCode:       rdata_d = {24'd0, err_code_i};
+      tsr_pkg::CsrErrCmd:        rdata_d = err_cmd_i;
+      tsr_pkg::CsrPerfCycles:    rdata_d = cycles_q;
+      tsr_pkg::CsrPerfBusy:      rdata_d = busy_cycles_q;
+      tsr_pkg::CsrPerfStall:     rdata_d = stall_cycles_q;
+      tsr_pkg::CsrPerfMacsLo:    rdata_d = macs_q[31:0];
+      tsr_pkg::CsrPerfMacsHi:    rdata_d = macs_q[63:32];
+      tsr_pkg::CsrPerfLastOut:   rdata_d = last_out_q;
+      tsr_pkg::CsrPerfCmds:      rdata_d = retired_q;
+      tsr_pkg::CsrPerfDropped:   rdata_d = dropped_q;
+      default:                   rd_ok   = 1'b0;
+    endcase
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      rvalid_q <= 1'b0;
+      rresp_q  <= RespOkay;
+      rdata_q  <= '0;
+    end else begin
+      if (s_rvalid_o && s_rready_i) rvalid_q <= 1'b0;
+      if (s_arvalid_i && s_arready_o) begin
+        rvalid_q <= 1'b1;
+        rresp_q  <= rd_ok ? RespOkay : RespSlvErr;
+        rdata_q  <= rdata_d;
+      end
+    end
+  end
+
+endmodule

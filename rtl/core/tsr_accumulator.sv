@@ -1,0 +1,128 @@
+// Accumulator: two banks of AccDepth rows of Cols int32 sums, ping-ponged between the
+// execute unit (filling one column block) and the store unit (draining the other).
+// Each issued row's control travels alongside the array (Rows + Cols cycles) so that
+// it meets its column sums at the bottom: the bank row is read one cycle ahead and
+// written back as sum (first row block) or sum + old (later row blocks).
+module tsr_accumulator #(
+  parameter int unsigned Rows     = 4,
+  parameter int unsigned Cols     = 4,
+  parameter int unsigned AccDepth = 16,
+  localparam int unsigned AccAW = $clog2(AccDepth)
+) (
+  input  logic               clk_i,
+  input  logic               rst_ni,
+  input  logic               clear_i,
+  // Control of the row issued this cycle (from the execute unit).
+  input  logic               issue_valid_i,
+  input  logic               issue_bank_i,
+  input  logic [AccAW-1:0]   issue_row_i,
+  input  logic               issue_first_i,
+  input  logic               issue_last_i,
+  // Deskewed column sums, Rows + Cols cycles after the issue.
+  input  logic [Cols*32-1:0] psum_i,
+  // Bank hand-off.
+  input  logic               claim_i,        // execute unit takes bank issue_bank_i
+  input  logic               store_start_i,  // store unit starts draining store_bank_i
+  input  logic               store_done_i,   // ... and has read its last row
+  input  logic               store_bank_i,
+  output logic [1:0]         free_o,         // bank may be claimed by the execute unit
+  output logic [1:0]         written_o,      // bank holds a finished column block
+  // Store unit read port (registered read).
+  input  logic               store_re_i,
+  input  logic [AccAW-1:0]   store_raddr_i,
+  output logic [Cols*32-1:0] store_rdata_o,
+  output logic               busy_o
+);
+
+  localparam int unsigned Latency = Rows + Cols;  // issue to deskewed sums
+  localparam int unsigned CtrlW   = 4 + AccAW;    // {valid, bank, first, last, row}
+
+  // Control delay line: tap Latency-1 reads the bank, tap Latency writes it.
+  logic [Latency*CtrlW-1:0] ctrl_q;
+  logic [CtrlW-1:0] ctrl_rd, ctrl_wr;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) ctrl_q <= '0;
+    else if (clear_i) ctrl_q <= '0;
+    else ctrl_q <= {ctrl_q[(Latency-1)*CtrlW-1:0],
+                    issue_valid_i, issue_bank_i, issue_first_i, issue_last_i, issue_row_i};
+  end
+  assign ctrl_rd = ctrl_q[(Latency-1)*CtrlW-1 -: CtrlW];
+  assign ctrl_wr = ctrl_q[Latency*CtrlW-1 -: CtrlW];
+
+  logic             rd_valid, rd_bank, wr_valid, wr_bank, wr_first, wr_last;
+  logic [AccAW-1:0] rd_row, wr_row;
+  logic             unused_rd_flags;
+  assign {rd_valid, rd_bank} = ctrl_rd[CtrlW-1 -: 2];
+  assign rd_row = ctrl_rd[AccAW-1:0];
+  assign unused_rd_flags = ^ctrl_rd[AccAW +: 2];
+  assign {wr_valid, wr_bank, wr_first, wr_last} = ctrl_wr[CtrlW-1 -: 4];
+  assign wr_row = ctrl_wr[AccAW-1:0];
+
+  // One 1R1W memory per bank; the read port belongs to the store unit while it drains
+  // that bank and to the read-modify-write path otherwise.
+  logic [2*Cols*32-1:0] bank_rdata;  // bank b at [b*Cols*32 +: Cols*32]
+  logic [Cols*32-1:0] rmw_rdata;
+  logic [Cols*32-1:0] sum;
+  logic               store_bank_q;
+
+  for (genvar b = 0; b < 2; b++) begin : gen_bank
+    logic             store_owns;
+    logic             re, we;
+    logic [AccAW-1:0] raddr;
+    assign store_owns = store_re_i && (store_bank_i == b[0]);
+    assign re    = store_owns || (rd_valid && rd_bank == b[0]);
+    assign raddr = store_owns ? store_raddr_i : rd_row;
+    assign we    = wr_valid && (wr_bank == b[0]);
+    tsr_sram #(.Width(Cols*32), .Depth(AccDepth)) u_bank (
+      .clk_i,
+      .we_i   (we),
+      .waddr_i(wr_row),
+      .wdata_i(sum),
+      .re_i   (re),
+      .raddr_i(raddr),
+      .rdata_o(bank_rdata[b*Cols*32 +: Cols*32])
+    );
+  end
+
+  assign rmw_rdata = wr_bank ? bank_rdata[Cols*32 +: Cols*32] : bank_rdata[0 +: Cols*32];
+
+  for (genvar c = 0; c < Cols; c++) begin : gen_add
+    logic [31:0] old_sum;
+    assign old_sum = wr_first ? 32'd0 : rmw_rdata[c*32 +: 32];
+    assign sum[c*32 +: 32] = old_sum + psum_i[c*32 +: 32];
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (store_re_i) store_bank_q <= store_bank_i;
+  end
+  assign store_rdata_o = store_bank_q ? bank_rdata[Cols*32 +: Cols*32]
+                                       : bank_rdata[0 +: Cols*32];
+
+  // Bank flags: free -> claimed (exec) -> written (last row landed) -> drained (store).
+  logic [1:0] free_q, written_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      free_q    <= 2'b11;
+      written_q <= 2'b00;
+    end else if (clear_i) begin
+      free_q    <= 2'b11;
+      written_q <= 2'b00;
+    end else begin
+      for (int b = 0; b < 2; b++) begin
+        if (claim_i && issue_bank_i == b[0]) free_q[b] <= 1'b0;
+        if (store_done_i && store_bank_i == b[0]) free_q[b] <= 1'b1;
+        if (wr_valid && wr_last && wr_bank == b[0]) written_q[b] <= 1'b1;
+        if (store_start_i && store_bank_i == b[0]) written_q[b] <= 1'b0;
+      end
+    end
+  end
+  assign free_o    = free_q;
+  assign written_o = written_q;
+  // Busy while any issued row is still on its way down the array.
+  logic [Latency-1:0] stage_valid;
+  for (genvar s = 0; s < Latency; s++) begin : gen_stage_valid
+    assign stage_valid[s] = ctrl_q[s*CtrlW + CtrlW - 1];
+  end
+  assign busy_o    = |stage_valid;
+
+endmodule

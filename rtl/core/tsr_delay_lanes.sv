@@ -1,0 +1,30 @@
+// Per-lane delay lines for the array edges. Lane i is delayed by i cycles (skew), or by
+// Lanes-1-i cycles with Reverse set (deskew), so a wavefront enters or leaves aligned.
+module tsr_delay_lanes #(
+  parameter int unsigned Lanes   = 4,
+  parameter int unsigned Width   = 8,
+  parameter bit          Reverse = 1'b0
+) (
+  input  logic                   clk_i,
+  input  logic [Lanes*Width-1:0] data_i,
+  output logic [Lanes*Width-1:0] data_o
+);
+
+  for (genvar lane = 0; lane < Lanes; lane++) begin : gen_lane
+    localparam int unsigned Delay = Reverse ? (Lanes - 1 - lane) : lane;
+    if (Delay == 0) begin : gen_wire
+      assign data_o[lane*Width +: Width] = data_i[lane*Width +: Width];
+    end else if (Delay == 1) begin : gen_reg
+      logic [Width-1:0] stage_q;
+      always_ff @(posedge clk_i) stage_q <= data_i[lane*Width +: Width];
+      assign data_o[lane*Width +: Width] = stage_q;
+    end else begin : gen_shift
+      logic [Delay*Width-1:0] stages_q;
+      always_ff @(posedge clk_i) begin
+        stages_q <= {stages_q[(Delay-1)*Width-1:0], data_i[lane*Width +: Width]};
+      end
+      assign data_o[lane*Width +: Width] = stages_q[Delay*Width-1 -: Width];
+    end
+  end
+
+endmodule

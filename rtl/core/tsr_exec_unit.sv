@@ -1,0 +1,252 @@
+// Execute unit: walks the folds of a GEMM (column block nt outer, row block kt inner).
+// Two cooperating sequencers share the array's two weight banks:
+//   - the preloader reads fold f's Rows weight words and writes them into bank f%2 of
+//     the PEs, as soon as the previous user of that bank has drained out of the array;
+//   - the issuer streams fold f's M activation rows from ACT once its bank is loaded.
+// So the next fold's weights load while the current fold computes, and folds follow
+// back to back when M >= Rows + Cols. Each issued row carries its accumulator bank, row
+// and first/last flags; the accumulator applies them when the row's sums arrive.
+module tsr_exec_unit #(
+  parameter int unsigned Rows       = 4,
+  parameter int unsigned Cols       = 4,
+  parameter int unsigned ActDepth   = 64,
+  parameter int unsigned WgtDepth   = 64,
+  parameter int unsigned AccDepth   = 16,
+  parameter int unsigned ParamDepth = 16,
+  localparam int unsigned ActAW   = $clog2(ActDepth),
+  localparam int unsigned WgtAW   = $clog2(WgtDepth),
+  localparam int unsigned AccAW   = $clog2(AccDepth),
+  localparam int unsigned ParamAW = $clog2(ParamDepth),
+  localparam int unsigned JobW    = 1 + 1 + (AccAW + 1) + ParamAW + 26
+) (
+  input  logic               clk_i,
+  input  logic               rst_ni,
+  input  logic               clear_i,
+  // GEMM command, already validated by the dispatcher.
+  input  logic               cmd_valid_i,
+  output logic               cmd_ready_o,
+  input  logic [ActAW-1:0]   act_base_i,
+  input  logic [WgtAW-1:0]   wgt_base_i,
+  input  logic [ParamAW-1:0] param_base_i,
+  input  logic [AccAW:0]     m_rows_i,
+  input  logic [7:0]         kt_count_i,
+  input  logic [7:0]         nt_count_i,
+  input  logic [25:0]        store_cfg_i,  // {requant, per_channel, zp, clamp_lo, clamp_hi}
+  // Scratchpad reads.
+  output logic               act_re_o,
+  output logic [ActAW-1:0]   act_raddr_o,
+  output logic               wgt_re_o,
+  output logic [WgtAW-1:0]   wgt_raddr_o,
+  // Weight writes into the array; the data is the WGT read data of the previous cycle.
+  output logic [Rows-1:0]    wgt_we_o,
+  output logic               wgt_bank_o,
+  // Issued activation row (its data leaves ACT one cycle later).
+  output logic               issue_valid_o,
+  output logic               issue_bank_o,
+  output logic               issue_acc_bank_o,
+  output logic [AccAW-1:0]   issue_row_o,
+  output logic               issue_first_o,  // first row block: overwrite, not add
+  output logic               issue_last_o,   // last row of the column block
+  // Accumulator bank hand-off and store jobs.
+  input  logic [1:0]         acc_free_i,
+  output logic               acc_claim_o,    // claims bank issue_acc_bank_o
+  output logic               job_push_o,
+  output logic [JobW-1:0]    job_o,
+  output logic               busy_o,
+  output logic               stall_o
+);
+
+  localparam int unsigned DrainCycles = Rows + Cols;
+  localparam int unsigned DrainW = $clog2(DrainCycles + 1);
+  localparam int unsigned RowW = (Rows > 1) ? $clog2(Rows) : 1;
+
+  // Command registers.
+  logic               active_q;
+  logic [ActAW-1:0]   act_base_q;
+  logic [AccAW:0]     m_rows_q;
+  logic [7:0]         kt_count_q, nt_count_q;
+  logic [25:0]        store_cfg_q;
+
+  // Bank state, kept across commands so the next GEMM's first fold can preload early.
+  logic [1:0]        wbank_ready_q, wbank_ready_d;
+  logic [DrainW-1:0] since_use_q [0:1];
+
+  // Preloader.
+  logic              pre_active_q;
+  logic              pre_bank_q;
+  logic [WgtAW-1:0]  pre_addr_q;
+  logic [RowW-1:0]   pre_row_q;
+  logic [15:0]       pre_folds_left_q;
+  logic              pre_loading_q;   // between the first and last row read of a fold
+  logic              pre_we_q;        // write of the row read last cycle
+  logic [RowW-1:0]   pre_we_row_q;
+  logic              pre_we_bank_q;
+  logic              pre_we_last_q;   // that write completes the fold's bank
+
+  // Issuer.
+  logic              iss_bank_q;
+  logic              acc_bank_q;
+  logic [ActAW-1:0]  iss_addr_q;
+  logic [AccAW:0]    iss_row_q;
+  logic [7:0]        iss_kt_q, iss_nt_q;
+  logic [ParamAW-1:0] iss_param_q;
+  logic              acc_claimed_q;   // this column block holds its accumulator bank
+
+  logic pre_can_start, pre_read, pre_fold_done;
+  logic iss_fold_ready, iss_fire, iss_last_row, iss_last_kt, iss_last_nt;
+
+  assign cmd_ready_o = !active_q;
+
+  // ---- preloader -------------------------------------------------------------------
+  assign pre_can_start = pre_active_q && !pre_loading_q && !wbank_ready_q[pre_bank_q] &&
+                         !(pre_we_q && pre_we_bank_q == pre_bank_q) &&
+                         (since_use_q[pre_bank_q] >= DrainCycles[DrainW-1:0]);
+  assign pre_read      = pre_can_start || pre_loading_q;
+  assign pre_fold_done = pre_read && (pre_row_q == RowW'(Rows - 1));
+
+  assign wgt_re_o    = pre_read;
+  assign wgt_raddr_o = pre_addr_q;
+  for (genvar r = 0; r < Rows; r++) begin : gen_wgt_we
+    assign wgt_we_o[r] = pre_we_q && (pre_we_row_q == RowW'(r));
+  end
+  assign wgt_bank_o = pre_we_bank_q;
+
+  // ---- issuer ----------------------------------------------------------------------
+  assign iss_fold_ready = active_q && wbank_ready_q[iss_bank_q] &&
+                          (acc_claimed_q || acc_free_i[acc_bank_q]);
+  assign iss_fire      = iss_fold_ready;
+  assign iss_last_row  = (iss_row_q == m_rows_q - 1'b1);
+  assign iss_last_kt   = (iss_kt_q == kt_count_q - 8'd1);
+  assign iss_last_nt   = (iss_nt_q == nt_count_q - 8'd1);
+
+  assign act_re_o         = iss_fire;
+  assign act_raddr_o      = iss_addr_q;
+  assign issue_valid_o    = iss_fire;
+  assign issue_bank_o     = iss_bank_q;
+  assign issue_acc_bank_o = acc_bank_q;
+  assign issue_row_o      = iss_row_q[AccAW-1:0];
+  assign issue_first_o    = (iss_kt_q == 8'd0);
+  assign issue_last_o     = iss_last_kt && iss_last_row;
+  assign acc_claim_o      = iss_fire && !acc_claimed_q;
+
+  assign job_push_o = iss_fire && iss_last_row && iss_last_kt;
+  assign job_o      = {iss_last_nt, acc_bank_q, m_rows_q, iss_param_q, store_cfg_q};
+
+  assign busy_o  = active_q || pre_we_q;
+  assign stall_o = active_q && !iss_fire;
+
+  always_comb begin
+    wbank_ready_d = wbank_ready_q;
+    if (iss_fire && iss_last_row) wbank_ready_d[iss_bank_q] = 1'b0;
+    if (pre_we_q && pre_we_last_q) wbank_ready_d[pre_we_bank_q] = 1'b1;
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      active_q         <= 1'b0;
+      act_base_q       <= '0;
+      m_rows_q         <= '0;
+      kt_count_q       <= '0;
+      nt_count_q       <= '0;
+      store_cfg_q      <= '0;
+      wbank_ready_q    <= '0;
+      since_use_q[0]   <= '1;
+      since_use_q[1]   <= '1;
+      pre_active_q     <= 1'b0;
+      pre_bank_q       <= 1'b0;
+      pre_addr_q       <= '0;
+      pre_row_q        <= '0;
+      pre_folds_left_q <= '0;
+      pre_loading_q    <= 1'b0;
+      pre_we_q         <= 1'b0;
+      pre_we_row_q     <= '0;
+      pre_we_bank_q    <= 1'b0;
+      pre_we_last_q    <= 1'b0;
+      iss_bank_q       <= 1'b0;
+      acc_bank_q       <= 1'b0;
+      iss_addr_q       <= '0;
+      iss_row_q        <= '0;
+      iss_kt_q         <= '0;
+      iss_nt_q         <= '0;
+      iss_param_q      <= '0;
+      acc_claimed_q    <= 1'b0;
+    end else if (clear_i) begin
+      active_q      <= 1'b0;
+      wbank_ready_q <= '0;
+      pre_active_q  <= 1'b0;
+      pre_loading_q <= 1'b0;
+      pre_we_q      <= 1'b0;
+      pre_row_q     <= '0;
+      acc_claimed_q <= 1'b0;
+      // Bank parities stay in step with each other; nothing is in flight to drain.
+      pre_bank_q    <= iss_bank_q;
+    end else begin
+      wbank_ready_q <= wbank_ready_d;
+
+      for (int b = 0; b < 2; b++) begin
+        if (iss_fire && iss_bank_q == b[0]) since_use_q[b] <= '0;
+        else if (since_use_q[b] != '1) since_use_q[b] <= since_use_q[b] + 1'b1;
+      end
+
+      // Accept a command: both sequencers start at fold 0.
+      if (cmd_valid_i && !active_q) begin
+        active_q         <= 1'b1;
+        act_base_q       <= act_base_i;
+        m_rows_q         <= m_rows_i;
+        kt_count_q       <= kt_count_i;
+        nt_count_q       <= nt_count_i;
+        store_cfg_q      <= store_cfg_i;
+        pre_active_q     <= 1'b1;
+        pre_addr_q       <= wgt_base_i;
+        pre_row_q        <= '0;
+        pre_folds_left_q <= 16'(kt_count_i) * 16'(nt_count_i);
+        iss_addr_q       <= act_base_i;
+        iss_row_q        <= '0;
+        iss_kt_q         <= '0;
+        iss_nt_q         <= '0;
+        iss_param_q      <= param_base_i;
+      end
+
+      // Preloader: one weight word a cycle; the write lands a cycle later.
+      pre_we_q      <= pre_read;
+      pre_we_row_q  <= pre_row_q;
+      pre_we_bank_q <= pre_bank_q;
+      pre_we_last_q <= pre_fold_done;
+      if (pre_read) begin
+        pre_addr_q <= pre_addr_q + 1'b1;
+        if (pre_fold_done) begin
+          pre_row_q        <= '0;
+          pre_loading_q    <= 1'b0;
+          pre_bank_q       <= !pre_bank_q;
+          pre_folds_left_q <= pre_folds_left_q - 16'd1;
+          if (pre_folds_left_q == 16'd1) pre_active_q <= 1'b0;
+        end else begin
+          pre_row_q     <= pre_row_q + 1'b1;
+          pre_loading_q <= 1'b1;
+        end
+      end
+
+      // Issuer: one activation row a cycle while the fold's bank is loaded.
+      if (iss_fire) begin
+        if (!acc_claimed_q) acc_claimed_q <= 1'b1;
+        iss_addr_q <= iss_addr_q + 1'b1;
+        iss_row_q  <= iss_row_q + 1'b1;
+        if (iss_last_row) begin
+          iss_row_q  <= '0;
+          iss_bank_q <= !iss_bank_q;
+          iss_kt_q   <= iss_kt_q + 8'd1;
+          if (iss_last_kt) begin
+            iss_kt_q      <= '0;
+            iss_addr_q    <= act_base_q;
+            acc_claimed_q <= 1'b0;
+            acc_bank_q    <= !acc_bank_q;
+            iss_nt_q      <= iss_nt_q + 8'd1;
+            iss_param_q   <= iss_param_q + ParamAW'(Cols);
+            if (iss_last_nt) active_q <= 1'b0;
+          end
+        end
+      end
+    end
+  end
+
+endmodule

@@ -1,0 +1,45 @@
+// Weight-stationary processing element. Two weight registers: the one an activation
+// names in its bank bit computes, the other is loaded for the next fold meanwhile (the
+// shadow register). Activations move right, partial sums move down, one cycle a hop.
+// Idle slots carry activation 0, so the PE needs no valid bit.
+module tsr_pe (
+  input  logic        clk_i,
+  input  logic [7:0]  act_i,        // signed int8 from the left neighbour
+  input  logic        act_bank_i,   // weight register this activation uses
+  input  logic [31:0] psum_i,       // from the PE above
+  input  logic        wgt_we_i,
+  input  logic        wgt_bank_i,
+  input  logic [7:0]  wgt_i,
+  input  logic        fault_stuck0_i,  // simulation fault injection: product forced to 0
+  output logic [7:0]  act_o,
+  output logic        act_bank_o,
+  output logic [31:0] psum_o
+);
+
+  logic [7:0]  wgt0_q, wgt1_q;
+  logic [7:0]  act_q;
+  logic        act_bank_q;
+  logic [31:0] psum_q;
+  logic [7:0]         wgt_sel;
+  logic signed [15:0] signed_product;
+  logic [15:0]        product;
+
+  // The multiply stands alone: inside a ?: with an unsigned operand it would go unsigned.
+  assign wgt_sel        = act_bank_i ? wgt1_q : wgt0_q;
+  assign signed_product = $signed(act_i) * $signed(wgt_sel);
+  assign product        = fault_stuck0_i ? 16'd0 : signed_product;
+
+  always_ff @(posedge clk_i) begin
+    if (wgt_we_i && !wgt_bank_i) wgt0_q <= wgt_i;
+    if (wgt_we_i &&  wgt_bank_i) wgt1_q <= wgt_i;
+    act_q      <= act_i;
+    act_bank_q <= act_bank_i;
+    // Wrapping two's-complement accumulation, as the golden reference does.
+    psum_q     <= psum_i + {{16{product[15]}}, product};
+  end
+
+  assign act_o      = act_q;
+  assign act_bank_o = act_bank_q;
+  assign psum_o     = psum_q;
+
+endmodule

@@ -1,0 +1,223 @@
+// Store unit: drains one finished accumulator bank (a column block of M rows) per job.
+// It first copies the block's Cols channel parameters (bias, multiplier, shift) from
+// PARAM into lane registers, then streams the rows through the requantization lanes
+// into a small output FIFO that feeds the AXI4-Stream master. Rows are issued only
+// against free FIFO space, so the lanes never stall.
+module tsr_store_unit #(
+  parameter int unsigned Cols       = 4,
+  parameter int unsigned AccDepth   = 16,
+  parameter int unsigned ParamDepth = 16,
+  localparam int unsigned AccAW   = $clog2(AccDepth),
+  localparam int unsigned ParamAW = $clog2(ParamDepth),
+  localparam int unsigned JobW    = 1 + 1 + (AccAW + 1) + ParamAW + 26
+) (
+  input  logic               clk_i,
+  input  logic               rst_ni,
+  input  logic               clear_i,
+  // Jobs from the execute unit, in order.
+  input  logic               job_push_i,
+  input  logic [JobW-1:0]    job_i,
+  // Accumulator bank hand-off.
+  input  logic [1:0]         acc_written_i,
+  output logic               acc_start_o,
+  output logic               acc_done_o,
+  output logic               acc_bank_o,
+  output logic               acc_re_o,
+  output logic [AccAW-1:0]   acc_raddr_o,
+  input  logic [Cols*32-1:0] acc_rdata_i,
+  // PARAM scratchpad read port.
+  output logic               param_re_o,
+  output logic [ParamAW-1:0] param_raddr_o,
+  input  logic [71:0]        param_rdata_i,
+  // AXI4-Stream master.
+  output logic [Cols*32-1:0] m_tdata_o,
+  output logic               m_tvalid_o,
+  input  logic               m_tready_i,
+  output logic               m_tlast_o,
+  output logic               gemm_done_o,    // last beat of a GEMM command left
+  output logic               busy_o,
+  output logic               stall_o
+);
+
+  localparam int unsigned LaneLatency = 4;
+  localparam int unsigned PipeLatency = 1 + LaneLatency;  // acc read + lanes
+  localparam int unsigned OutDepth    = 8;
+  localparam int unsigned LaneW       = $clog2(Cols) + 1;
+
+  typedef enum logic [1:0] {StIdle, StParams, StRows} state_e;
+  state_e state_q, state_d;
+
+  // Job FIFO: at most two jobs wait, one per accumulator bank.
+  logic            job_valid, job_pop;
+  logic [JobW-1:0] job_head;
+  logic            job_full, job_empty;
+  logic [1:0]      job_level;
+  tsr_fifo #(.Width(JobW), .Depth(2)) u_jobs (
+    .clk_i, .rst_ni, .clear_i,
+    .push_i (job_push_i), .data_i(job_i), .full_o(job_full),
+    .pop_i  (job_pop), .data_o(job_head), .empty_o(job_empty), .level_o(job_level)
+  );
+  assign job_valid = !job_empty;
+
+  // Current job.
+  logic             cmd_last_q, bank_q;
+  logic [AccAW:0]   m_rows_q, row_q;
+  logic [ParamAW-1:0] param_addr_q;
+  logic             requant_q, per_channel_q;
+  logic [7:0]       zero_point_q, clamp_lo_q, clamp_hi_q;
+  logic [LaneW-1:0] param_idx_q;        // parameter word being read
+  logic             param_we_q;         // write lane param_we_lane_q this cycle
+  logic [LaneW-1:0] param_we_lane_q;
+
+  logic head_cmd_last, head_bank, head_requant, head_per_channel;
+  logic [AccAW:0] head_m_rows;
+  logic [ParamAW-1:0] head_param_base;
+  logic [7:0] head_zp, head_lo, head_hi;
+  assign {head_cmd_last, head_bank, head_m_rows, head_param_base, head_requant,
+          head_per_channel, head_zp, head_lo, head_hi} = job_head;
+
+  // Lane parameters.
+  logic [Cols*32-1:0] bias_q, mult_q;
+  logic [Cols*8-1:0]  shift_q;
+
+  // Output FIFO credit: reads in flight plus entries held must fit in the FIFO.
+  logic [$clog2(OutDepth):0] out_level;
+  logic [3:0]                inflight_q;
+  logic                      out_push, out_pop, out_full, out_empty;
+  logic                      can_issue, issue, last_row;
+
+  assign last_row  = (row_q == m_rows_q - 1'b1);
+  assign can_issue = (4'(out_level) + inflight_q) < 4'(OutDepth);
+  assign issue     = (state_q == StRows) && can_issue;
+
+  assign job_pop       = (state_q == StIdle) && job_valid && acc_written_i[head_bank];
+  assign acc_start_o   = job_pop;
+  assign acc_bank_o    = job_pop ? head_bank : bank_q;
+  assign acc_re_o      = issue;
+  assign acc_raddr_o   = row_q[AccAW-1:0];
+  assign acc_done_o    = issue && last_row;
+  assign param_re_o    = (state_q == StParams) && (param_idx_q < LaneW'(Cols));
+  assign param_raddr_o = param_addr_q;
+
+  always_comb begin
+    state_d = state_q;
+    case (state_q)
+      StIdle:   if (job_pop) state_d = StParams;
+      // The last parameter word lands the cycle after its read.
+      StParams: if (param_idx_q == LaneW'(Cols)) state_d = StRows;
+      StRows:   if (issue && last_row) state_d = StIdle;
+      default:  state_d = StIdle;
+    endcase
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q         <= StIdle;
+      cmd_last_q      <= 1'b0;
+      bank_q          <= 1'b0;
+      m_rows_q        <= '0;
+      row_q           <= '0;
+      param_addr_q    <= '0;
+      requant_q       <= 1'b0;
+      per_channel_q   <= 1'b0;
+      zero_point_q    <= '0;
+      clamp_lo_q      <= '0;
+      clamp_hi_q      <= '0;
+      param_idx_q     <= '0;
+      param_we_q      <= 1'b0;
+      param_we_lane_q <= '0;
+      inflight_q      <= '0;
+    end else if (clear_i) begin
+      state_q    <= StIdle;
+      param_we_q <= 1'b0;
+      inflight_q <= '0;
+    end else begin
+      state_q    <= state_d;
+      param_we_q <= param_re_o;
+      param_we_lane_q <= param_idx_q;
+      if (job_pop) begin
+        cmd_last_q    <= head_cmd_last;
+        bank_q        <= head_bank;
+        m_rows_q      <= head_m_rows;
+        row_q         <= '0;
+        param_addr_q  <= head_param_base;
+        requant_q     <= head_requant;
+        per_channel_q <= head_per_channel;
+        zero_point_q  <= head_zp;
+        clamp_lo_q    <= head_lo;
+        clamp_hi_q    <= head_hi;
+        param_idx_q   <= '0;
+      end
+      if (param_re_o) begin
+        param_addr_q <= param_addr_q + 1'b1;
+        param_idx_q  <= param_idx_q + 1'b1;
+      end
+      if (issue) row_q <= row_q + 1'b1;
+      inflight_q <= inflight_q + {3'd0, issue} - {3'd0, out_push};
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (param_we_q) begin
+      for (int c = 0; c < Cols; c++) begin
+        if (param_we_lane_q == LaneW'(c)) begin
+          bias_q[c*32 +: 32] <= param_rdata_i[31:0];
+          mult_q[c*32 +: 32] <= param_rdata_i[63:32];
+          shift_q[c*8 +: 8]  <= param_rdata_i[71:64];
+        end
+      end
+    end
+  end
+
+  // Sideband that travels with each issued row: {valid, tlast, gemm last, requant, zp,
+  // clamp_lo, clamp_hi}. The lanes sample the settings one stage before the output.
+  localparam int unsigned SideW = 4 + 24;
+  logic [PipeLatency*SideW-1:0] side_q;
+  logic [SideW-1:0] side_in, side_cfg, side_out;
+  assign side_in = {issue, last_row, cmd_last_q && last_row, requant_q,
+                    zero_point_q, clamp_lo_q, clamp_hi_q};
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) side_q <= '0;
+    else if (clear_i) side_q <= '0;
+    else side_q <= {side_q[(PipeLatency-1)*SideW-1:0], side_in};
+  end
+  assign side_cfg = side_q[(PipeLatency-1)*SideW-1 -: SideW];
+  assign side_out = side_q[PipeLatency*SideW-1 -: SideW];
+
+  logic [Cols*32-1:0] lane_data;
+  for (genvar c = 0; c < Cols; c++) begin : gen_lane
+    // Per-tensor mode: every lane takes the block's first multiplier and shift.
+    tsr_requant u_requant (
+      .clk_i,
+      .acc_i       (acc_rdata_i[c*32 +: 32]),
+      .bias_i      (bias_q[c*32 +: 32]),
+      .mult_i      (per_channel_q ? mult_q[c*32 +: 32] : mult_q[31:0]),
+      .shift_i     (per_channel_q ? shift_q[c*8 +: 8] : shift_q[7:0]),
+      .requant_i   (side_cfg[24]),
+      .zero_point_i(side_cfg[23:16]),
+      .clamp_lo_i  (side_cfg[15:8]),
+      .clamp_hi_i  (side_cfg[7:0]),
+      .data_o      (lane_data[c*32 +: 32])
+    );
+  end
+
+  logic [Cols*32+1:0] out_head;
+  assign out_push = side_out[SideW-1];
+  tsr_fifo #(.Width(Cols*32 + 2), .Depth(OutDepth)) u_out (
+    .clk_i, .rst_ni, .clear_i,
+    .push_i (out_push), .data_i({side_out[SideW-2 -: 2], lane_data}), .full_o(out_full),
+    .pop_i  (out_pop), .data_o(out_head), .empty_o(out_empty), .level_o(out_level)
+  );
+  assign out_pop     = m_tvalid_o && m_tready_i;
+  assign m_tvalid_o  = !out_empty;
+  assign m_tdata_o   = out_head[Cols*32-1:0];
+  assign m_tlast_o   = out_head[Cols*32+1];
+  assign gemm_done_o = out_pop && out_head[Cols*32];
+
+  assign busy_o  = (state_q != StIdle) || job_valid || (inflight_q != '0) || !out_empty;
+  assign stall_o = (state_q == StRows) && !can_issue;
+
+  logic unused_status;
+  assign unused_status = ^{job_full, job_level, out_full, side_cfg[SideW-1:25]};
+
+endmodule

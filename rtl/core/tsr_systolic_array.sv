@@ -1,0 +1,55 @@
+// Rows x Cols weight-stationary systolic array. Row r holds K index kt*Rows+r, column c
+// output channel nt*Cols+c. Inputs arrive already skewed (row r one cycle after row
+// r-1); column sums leave unskewed from the bottom edge.
+module tsr_systolic_array #(
+  parameter int unsigned Rows = 4,
+  parameter int unsigned Cols = 4
+) (
+  input  logic                 clk_i,
+  input  logic [Rows*8-1:0]    act_i,        // row r: bits [8r +: 8]
+  input  logic [Rows-1:0]      act_bank_i,
+  input  logic [Rows-1:0]      wgt_we_i,     // row r takes wgt_row_i this cycle
+  input  logic                 wgt_bank_i,
+  input  logic [Cols*8-1:0]    wgt_row_i,
+  input  logic [Rows*Cols-1:0] fault_stuck0_i,  // PE (r, c) at bit r*Cols+c
+  output logic [Cols*32-1:0]   psum_o        // column c: bits [32c +: 32]
+);
+
+  // Flat wires between neighbours: horizontal (Rows x Cols+1) and vertical (Rows+1 x Cols).
+  // Flat vectors, not arrays of vectors, because Yosys 0.23 mishandles the latter.
+  logic [Rows*(Cols+1)*8-1:0]  act_h;
+  logic [Rows*(Cols+1)-1:0]    bank_h;
+  logic [(Rows+1)*Cols*32-1:0] psum_v;
+
+  logic [Rows*9-1:0] right_edge;  // activations leaving the last column go nowhere
+  for (genvar r = 0; r < Rows; r++) begin : gen_row_edge
+    assign act_h[(r*(Cols+1))*8 +: 8] = act_i[r*8 +: 8];
+    assign bank_h[r*(Cols+1)]         = act_bank_i[r];
+    assign right_edge[r*9 +: 9] = {bank_h[r*(Cols+1)+Cols], act_h[(r*(Cols+1)+Cols)*8 +: 8]};
+  end
+  logic unused_right_edge;
+  assign unused_right_edge = ^right_edge;
+  for (genvar c = 0; c < Cols; c++) begin : gen_col_edge
+    assign psum_v[c*32 +: 32]              = 32'd0;
+    assign psum_o[c*32 +: 32]              = psum_v[(Rows*Cols+c)*32 +: 32];
+  end
+
+  for (genvar r = 0; r < Rows; r++) begin : gen_row
+    for (genvar c = 0; c < Cols; c++) begin : gen_col
+      tsr_pe u_pe (
+        .clk_i,
+        .act_i         (act_h[(r*(Cols+1)+c)*8 +: 8]),
+        .act_bank_i    (bank_h[r*(Cols+1)+c]),
+        .psum_i        (psum_v[(r*Cols+c)*32 +: 32]),
+        .wgt_we_i      (wgt_we_i[r]),
+        .wgt_bank_i,
+        .wgt_i         (wgt_row_i[c*8 +: 8]),
+        .fault_stuck0_i(fault_stuck0_i[r*Cols+c]),
+        .act_o         (act_h[(r*(Cols+1)+c+1)*8 +: 8]),
+        .act_bank_o    (bank_h[r*(Cols+1)+c+1]),
+        .psum_o        (psum_v[((r+1)*Cols+c)*32 +: 32])
+      );
+    end
+  end
+
+endmodule

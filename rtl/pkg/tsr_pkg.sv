@@ -1,0 +1,59 @@
+// Tessera package: the one source of truth for opcodes, command fields, error codes and
+// the CSR map. sw/include/tessera/isa.hpp mirrors it (checked by tests/unit).
+// Referenced as tsr_pkg::NAME: Yosys 0.23's frontend rejects `import tsr_pkg::*`.
+package tsr_pkg;
+
+  localparam logic [31:0] IdValue      = 32'h5453_5241;  // "TSRA"
+  localparam logic [31:0] VersionValue = 32'h0001_0000;  // 1.0
+
+  // Opcodes (w0[7:0]).
+  localparam logic [7:0] OpLoad = 8'h01;
+  localparam logic [7:0] OpGemm = 8'h02;
+
+  // LOAD targets (w0[9:8]).
+  localparam logic [1:0] TgtAct   = 2'd0;
+  localparam logic [1:0] TgtWgt   = 2'd1;
+  localparam logic [1:0] TgtParam = 2'd2;
+
+  // Sticky error codes.
+  localparam logic [7:0] ErrNone      = 8'd0;
+  localparam logic [7:0] ErrIllegalOp = 8'd1;
+  localparam logic [7:0] ErrAddrRange = 8'd2;
+  localparam logic [7:0] ErrShape     = 8'd3;
+  localparam logic [7:0] ErrBadField  = 8'd4;
+
+  localparam int unsigned CmdWidth = 128;
+  localparam int unsigned ParamBits = 72;  // bias[31:0], mult[63:32], shift[71:64]
+
+  // CSR byte addresses.
+  localparam logic [11:0] CsrId            = 12'h000;
+  localparam logic [11:0] CsrVersion       = 12'h004;
+  localparam logic [11:0] CsrCfgArray      = 12'h008;
+  localparam logic [11:0] CsrCfgActDepth   = 12'h00C;
+  localparam logic [11:0] CsrCfgWgtDepth   = 12'h010;
+  localparam logic [11:0] CsrCfgAccDepth   = 12'h014;
+  localparam logic [11:0] CsrCfgParamDepth = 12'h018;
+  localparam logic [11:0] CsrCfgStream     = 12'h01C;
+  localparam logic [11:0] CsrFeatures      = 12'h020;
+  localparam logic [11:0] CsrCtrl          = 12'h024;
+  localparam logic [11:0] CsrStatus        = 12'h028;
+  localparam logic [11:0] CsrErrCode       = 12'h02C;
+  localparam logic [11:0] CsrErrCmd        = 12'h030;
+  localparam logic [11:0] CsrCmd0          = 12'h040;
+  localparam logic [11:0] CsrCmd1          = 12'h044;
+  localparam logic [11:0] CsrCmd2          = 12'h048;
+  localparam logic [11:0] CsrCmd3          = 12'h04C;
+  localparam logic [11:0] CsrPerfCycles    = 12'h080;
+  localparam logic [11:0] CsrPerfBusy      = 12'h084;
+  localparam logic [11:0] CsrPerfStall     = 12'h088;
+  localparam logic [11:0] CsrPerfMacsLo    = 12'h08C;
+  localparam logic [11:0] CsrPerfMacsHi    = 12'h090;
+  localparam logic [11:0] CsrPerfLastOut   = 12'h094;
+  localparam logic [11:0] CsrPerfCmds      = 12'h098;
+  localparam logic [11:0] CsrPerfDropped   = 12'h09C;
+
+  // CTRL bits.
+  localparam int unsigned CtrlClear     = 0;
+  localparam int unsigned CtrlPerfClear = 1;
+
+endpackage

@@ -1,0 +1,275 @@
+// Tessera engine top: AXI4-Lite CSRs and command FIFO, AXI4-Stream data in and results
+// out, decoupled load / execute / store units around a Rows x Cols weight-stationary
+// systolic array. See docs/architecture.md for the dataflow, docs/isa.md for the ISA.
+module tsr_top #(
+  parameter int unsigned Rows         = 16,
+  parameter int unsigned Cols         = 16,
+  parameter int unsigned ActDepth     = 16384,  // words of Rows int8
+  parameter int unsigned WgtDepth     = 4096,   // words of Cols int8
+  parameter int unsigned AccDepth     = 1024,   // rows per accumulator bank (max M)
+  parameter int unsigned ParamDepth   = 4096,   // output channels
+  parameter int unsigned CmdFifoDepth = 16,
+  localparam int unsigned InBytes  = (Rows > Cols ? (Rows > 16 ? Rows : 16)
+                                                  : (Cols > 16 ? Cols : 16)),
+  localparam int unsigned OutBytes = 4 * Cols
+) (
+  input  logic                  clk_i,
+  input  logic                  rst_ni,
+  // AXI4-Lite slave: CSRs and commands.
+  input  logic [11:0]           s_axil_awaddr_i,
+  input  logic                  s_axil_awvalid_i,
+  output logic                  s_axil_awready_o,
+  input  logic [31:0]           s_axil_wdata_i,
+  input  logic [3:0]            s_axil_wstrb_i,
+  input  logic                  s_axil_wvalid_i,
+  output logic                  s_axil_wready_o,
+  output logic [1:0]            s_axil_bresp_o,
+  output logic                  s_axil_bvalid_o,
+  input  logic                  s_axil_bready_i,
+  input  logic [11:0]           s_axil_araddr_i,
+  input  logic                  s_axil_arvalid_i,
+  output logic                  s_axil_arready_o,
+  output logic [31:0]           s_axil_rdata_o,
+  output logic [1:0]            s_axil_rresp_o,
+  output logic                  s_axil_rvalid_o,
+  input  logic                  s_axil_rready_i,
+  // AXI4-Stream slave: LOAD data.
+  input  logic [InBytes*8-1:0]  s_axis_tdata_i,
+  input  logic                  s_axis_tvalid_i,
+  output logic                  s_axis_tready_o,
+  input  logic                  s_axis_tlast_i,
+  // AXI4-Stream master: results.
+  output logic [OutBytes*8-1:0] m_axis_tdata_o,
+  output logic                  m_axis_tvalid_o,
+  input  logic                  m_axis_tready_i,
+  output logic                  m_axis_tlast_o,
+  // Fault injection for testing the checkers; tie to zero in hardware.
+  input  logic [Rows*Cols-1:0]  dbg_pe_stuck0_i
+);
+
+  localparam int unsigned ActAW   = $clog2(ActDepth);
+  localparam int unsigned WgtAW   = $clog2(WgtDepth);
+  localparam int unsigned AccAW   = $clog2(AccDepth);
+  localparam int unsigned ParamAW = $clog2(ParamDepth);
+  localparam int unsigned LoadAW  = (ActAW > WgtAW) ? ((ActAW > ParamAW) ? ActAW : ParamAW)
+                                                    : ((WgtAW > ParamAW) ? WgtAW : ParamAW);
+  localparam int unsigned JobW    = 1 + 1 + (AccAW + 1) + ParamAW + 26;
+  localparam int unsigned LevelW  = $clog2(CmdFifoDepth) + 1;
+
+  // Elaboration-time checks of the configuration.
+  if (Rows < 2 || Cols < 2 || Rows > 64 || Cols > 64) begin : gen_bad_array
+    $error("Rows and Cols must lie in 2..64");
+  end
+  if (ActDepth > 32768 || WgtDepth > 32768 || ParamDepth > 32768 || AccDepth > 32768 ||
+      (1 << ActAW) != ActDepth || (1 << WgtAW) != WgtDepth || (1 << AccAW) != AccDepth ||
+      (1 << ParamAW) != ParamDepth || ParamDepth < Cols) begin : gen_bad_depth
+    $error("scratchpad depths must be powers of two up to 32768, ParamDepth >= Cols");
+  end
+
+  logic clear;
+
+  // ---- command FIFO and dispatcher ---------------------------------------------------
+  logic              cmd_push, cmd_full, cmd_empty, cmd_pop;
+  logic [127:0]      cmd_in, cmd_head;
+  logic [LevelW-1:0] cmd_level;
+  tsr_fifo #(.Width(tsr_pkg::CmdWidth), .Depth(CmdFifoDepth)) u_cmd_fifo (
+    .clk_i, .rst_ni, .clear_i(clear),
+    .push_i(cmd_push), .data_i(cmd_in), .full_o(cmd_full),
+    .pop_i(cmd_pop), .data_o(cmd_head), .empty_o(cmd_empty), .level_o(cmd_level)
+  );
+
+  logic               load_valid, load_ready, load_done;
+  logic [1:0]         load_target;
+  logic [LoadAW-1:0]  load_dst;
+  logic [LoadAW:0]    load_count;
+  logic               gemm_valid, gemm_ready, gemm_done;
+  logic [ActAW-1:0]   gemm_act_base;
+  logic [WgtAW-1:0]   gemm_wgt_base;
+  logic [ParamAW-1:0] gemm_param_base;
+  logic [AccAW:0]     gemm_m_rows;
+  logic [7:0]         gemm_kt, gemm_nt;
+  logic [25:0]        gemm_store_cfg;
+  logic               error, dropped, dispatch_busy;
+  logic [7:0]         err_code;
+  logic [31:0]        err_cmd;
+
+  tsr_dispatch #(
+    .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
+    .AccDepth(AccDepth), .ParamDepth(ParamDepth)
+  ) u_dispatch (
+    .clk_i, .rst_ni, .clear_i(clear),
+    .cmd_valid_i(!cmd_empty), .cmd_i(cmd_head), .cmd_pop_o(cmd_pop),
+    .load_valid_o(load_valid), .load_ready_i(load_ready), .load_target_o(load_target),
+    .load_dst_o(load_dst), .load_count_o(load_count),
+    .gemm_valid_o(gemm_valid), .gemm_ready_i(gemm_ready),
+    .gemm_act_base_o(gemm_act_base), .gemm_wgt_base_o(gemm_wgt_base),
+    .gemm_param_base_o(gemm_param_base), .gemm_m_rows_o(gemm_m_rows),
+    .gemm_kt_count_o(gemm_kt), .gemm_nt_count_o(gemm_nt),
+    .gemm_store_cfg_o(gemm_store_cfg), .gemm_done_i(gemm_done),
+    .error_o(error), .err_code_o(err_code), .err_cmd_o(err_cmd),
+    .dropped_o(dropped), .busy_o(dispatch_busy)
+  );
+
+  // ---- load unit and scratchpads -----------------------------------------------------
+  logic [2:0]           load_we;
+  logic [LoadAW-1:0]    load_waddr;
+  logic [InBytes*8-1:0] load_wdata;
+  logic                 load_busy, load_stall;
+
+  tsr_load_unit #(.InBytes(InBytes), .AddrW(LoadAW)) u_load (
+    .clk_i, .rst_ni, .clear_i(clear),
+    .cmd_valid_i(load_valid), .cmd_ready_o(load_ready), .target_i(load_target),
+    .dst_i(load_dst), .count_i(load_count),
+    .s_tdata_i(s_axis_tdata_i), .s_tvalid_i(s_axis_tvalid_i), .s_tready_o(s_axis_tready_o),
+    .we_o(load_we), .waddr_o(load_waddr), .wdata_o(load_wdata), .done_o(load_done),
+    .busy_o(load_busy), .stall_o(load_stall)
+  );
+
+  logic               act_re, wgt_re, param_re;
+  logic [ActAW-1:0]   act_raddr;
+  logic [WgtAW-1:0]   wgt_raddr;
+  logic [ParamAW-1:0] param_raddr;
+  logic [Rows*8-1:0]  act_rdata;
+  logic [Cols*8-1:0]  wgt_rdata;
+  logic [71:0]        param_rdata;
+
+  tsr_sram #(.Width(Rows*8), .Depth(ActDepth)) u_act_mem (
+    .clk_i, .we_i(load_we[0]), .waddr_i(load_waddr[ActAW-1:0]),
+    .wdata_i(load_wdata[Rows*8-1:0]), .re_i(act_re), .raddr_i(act_raddr), .rdata_o(act_rdata)
+  );
+  tsr_sram #(.Width(Cols*8), .Depth(WgtDepth)) u_wgt_mem (
+    .clk_i, .we_i(load_we[1]), .waddr_i(load_waddr[WgtAW-1:0]),
+    .wdata_i(load_wdata[Cols*8-1:0]), .re_i(wgt_re), .raddr_i(wgt_raddr), .rdata_o(wgt_rdata)
+  );
+  tsr_sram #(.Width(tsr_pkg::ParamBits), .Depth(ParamDepth)) u_param_mem (
+    .clk_i, .we_i(load_we[2]), .waddr_i(load_waddr[ParamAW-1:0]),
+    .wdata_i(load_wdata[71:0]), .re_i(param_re), .raddr_i(param_raddr),
+    .rdata_o(param_rdata)
+  );
+
+  // ---- execute unit, array, accumulator ----------------------------------------------
+  logic [Rows-1:0]  wgt_we;
+  logic             wgt_bank;
+  logic             issue_valid, issue_bank, issue_acc_bank, issue_first, issue_last;
+  logic [AccAW-1:0] issue_row;
+  logic [1:0]       acc_free, acc_written;
+  logic             acc_claim, job_push;
+  logic [JobW-1:0]  job;
+  logic             exec_busy, exec_stall;
+
+  tsr_exec_unit #(
+    .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
+    .AccDepth(AccDepth), .ParamDepth(ParamDepth)
+  ) u_exec (
+    .clk_i, .rst_ni, .clear_i(clear),
+    .cmd_valid_i(gemm_valid), .cmd_ready_o(gemm_ready),
+    .act_base_i(gemm_act_base), .wgt_base_i(gemm_wgt_base), .param_base_i(gemm_param_base),
+    .m_rows_i(gemm_m_rows), .kt_count_i(gemm_kt), .nt_count_i(gemm_nt),
+    .store_cfg_i(gemm_store_cfg),
+    .act_re_o(act_re), .act_raddr_o(act_raddr), .wgt_re_o(wgt_re), .wgt_raddr_o(wgt_raddr),
+    .wgt_we_o(wgt_we), .wgt_bank_o(wgt_bank),
+    .issue_valid_o(issue_valid), .issue_bank_o(issue_bank),
+    .issue_acc_bank_o(issue_acc_bank), .issue_row_o(issue_row),
+    .issue_first_o(issue_first), .issue_last_o(issue_last),
+    .acc_free_i(acc_free), .acc_claim_o(acc_claim), .job_push_o(job_push), .job_o(job),
+    .busy_o(exec_busy), .stall_o(exec_stall)
+  );
+
+  // ACT data arrives a cycle after the issue; idle slots feed zeros into the array.
+  logic             issued_q, issued_bank_q;
+  logic [Rows*9-1:0] edge_in, edge_out;
+  logic [Rows*8-1:0] array_act;
+  logic [Rows-1:0]   array_bank;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      issued_q      <= 1'b0;
+      issued_bank_q <= 1'b0;
+    end else begin
+      issued_q      <= issue_valid;
+      issued_bank_q <= issue_bank;
+    end
+  end
+  for (genvar r = 0; r < Rows; r++) begin : gen_edge
+    assign edge_in[r*9 +: 9] = {issued_bank_q, issued_q ? act_rdata[r*8 +: 8] : 8'd0};
+    assign array_act[r*8 +: 8] = edge_out[r*9 +: 8];
+    assign array_bank[r]       = edge_out[r*9 + 8];
+  end
+
+  tsr_delay_lanes #(.Lanes(Rows), .Width(9), .Reverse(1'b0)) u_skew (
+    .clk_i, .data_i(edge_in), .data_o(edge_out)
+  );
+
+  logic [Cols*32-1:0] array_psum, deskewed_psum;
+  tsr_systolic_array #(.Rows(Rows), .Cols(Cols)) u_array (
+    .clk_i,
+    .act_i(array_act), .act_bank_i(array_bank),
+    .wgt_we_i(wgt_we), .wgt_bank_i(wgt_bank), .wgt_row_i(wgt_rdata),
+    .fault_stuck0_i(dbg_pe_stuck0_i),
+    .psum_o(array_psum)
+  );
+
+  tsr_delay_lanes #(.Lanes(Cols), .Width(32), .Reverse(1'b1)) u_deskew (
+    .clk_i, .data_i(array_psum), .data_o(deskewed_psum)
+  );
+
+  logic               store_start, store_done, store_bank, store_re;
+  logic [AccAW-1:0]   store_raddr;
+  logic [Cols*32-1:0] store_rdata;
+  logic               acc_busy;
+
+  tsr_accumulator #(.Rows(Rows), .Cols(Cols), .AccDepth(AccDepth)) u_acc (
+    .clk_i, .rst_ni, .clear_i(clear),
+    .issue_valid_i(issue_valid), .issue_bank_i(issue_acc_bank), .issue_row_i(issue_row),
+    .issue_first_i(issue_first), .issue_last_i(issue_last),
+    .psum_i(deskewed_psum),
+    .claim_i(acc_claim), .store_start_i(store_start), .store_done_i(store_done),
+    .store_bank_i(store_bank), .free_o(acc_free), .written_o(acc_written),
+    .store_re_i(store_re), .store_raddr_i(store_raddr), .store_rdata_o(store_rdata),
+    .busy_o(acc_busy)
+  );
+
+  // ---- store unit --------------------------------------------------------------------
+  logic store_busy, store_stall;
+  tsr_store_unit #(.Cols(Cols), .AccDepth(AccDepth), .ParamDepth(ParamDepth)) u_store (
+    .clk_i, .rst_ni, .clear_i(clear),
+    .job_push_i(job_push), .job_i(job),
+    .acc_written_i(acc_written), .acc_start_o(store_start), .acc_done_o(store_done),
+    .acc_bank_o(store_bank), .acc_re_o(store_re), .acc_raddr_o(store_raddr),
+    .acc_rdata_i(store_rdata),
+    .param_re_o(param_re), .param_raddr_o(param_raddr), .param_rdata_i(param_rdata),
+    .m_tdata_o(m_axis_tdata_o), .m_tvalid_o(m_axis_tvalid_o), .m_tready_i(m_axis_tready_i),
+    .m_tlast_o(m_axis_tlast_o), .gemm_done_o(gemm_done),
+    .busy_o(store_busy), .stall_o(store_stall)
+  );
+
+  // ---- CSRs --------------------------------------------------------------------------
+  logic busy;
+  assign busy = !cmd_empty || dispatch_busy || load_busy || exec_busy || acc_busy ||
+                store_busy;
+
+  tsr_csr #(
+    .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
+    .AccDepth(AccDepth), .ParamDepth(ParamDepth), .InBytes(InBytes),
+    .CmdFifoDepth(CmdFifoDepth)
+  ) u_csr (
+    .clk_i, .rst_ni,
+    .s_awaddr_i(s_axil_awaddr_i), .s_awvalid_i(s_axil_awvalid_i),
+    .s_awready_o(s_axil_awready_o), .s_wdata_i(s_axil_wdata_i), .s_wstrb_i(s_axil_wstrb_i),
+    .s_wvalid_i(s_axil_wvalid_i), .s_wready_o(s_axil_wready_o), .s_bresp_o(s_axil_bresp_o),
+    .s_bvalid_o(s_axil_bvalid_o), .s_bready_i(s_axil_bready_i),
+    .s_araddr_i(s_axil_araddr_i), .s_arvalid_i(s_axil_arvalid_i),
+    .s_arready_o(s_axil_arready_o), .s_rdata_o(s_axil_rdata_o), .s_rresp_o(s_axil_rresp_o),
+    .s_rvalid_o(s_axil_rvalid_o), .s_rready_i(s_axil_rready_i),
+    .cmd_push_o(cmd_push), .cmd_o(cmd_in), .cmd_full_i(cmd_full), .cmd_level_i(cmd_level),
+    .clear_o(clear),
+    .error_i(error), .err_code_i(err_code), .err_cmd_i(err_cmd), .busy_i(busy),
+    .unit_busy_i({store_busy, exec_busy, load_busy}),
+    .stall_i(exec_stall || load_stall || store_stall),
+    .mac_row_i(issue_valid), .out_beat_i(m_axis_tvalid_o && m_axis_tready_i),
+    .retired_i({1'b0, load_done} + {1'b0, gemm_done}), .dropped_i(dropped)
+  );
+
+  logic unused_top;
+  assign unused_top = ^{s_axis_tlast_i, load_waddr, load_wdata};
+
+endmodule

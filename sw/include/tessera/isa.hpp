@@ -1,0 +1,91 @@
+// Mirror of rtl/pkg/tsr_pkg.sv (see docs/isa.md). tests/unit/test_isa_mirror.cpp parses
+// the package and checks that every constant here matches it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace tessera::isa {
+
+inline constexpr std::uint32_t kIdValue = 0x54535241;  // "TSRA"
+inline constexpr std::uint32_t kVersionValue = 0x00010000;
+
+enum class Opcode : std::uint8_t { kLoad = 0x01, kGemm = 0x02 };
+enum class Target : std::uint8_t { kAct = 0, kWgt = 1, kParam = 2 };
+
+enum class ErrorCode : std::uint8_t {
+  kNone = 0,
+  kIllegalOp = 1,
+  kAddrRange = 2,
+  kShape = 3,
+  kBadField = 4,
+};
+const char* error_name(ErrorCode code);
+
+inline constexpr unsigned kParamBytes = 9;  // bias int32, multiplier int32, shift int8
+
+namespace csr {
+inline constexpr std::uint32_t kId = 0x000;
+inline constexpr std::uint32_t kVersion = 0x004;
+inline constexpr std::uint32_t kCfgArray = 0x008;
+inline constexpr std::uint32_t kCfgActDepth = 0x00C;
+inline constexpr std::uint32_t kCfgWgtDepth = 0x010;
+inline constexpr std::uint32_t kCfgAccDepth = 0x014;
+inline constexpr std::uint32_t kCfgParamDepth = 0x018;
+inline constexpr std::uint32_t kCfgStream = 0x01C;
+inline constexpr std::uint32_t kFeatures = 0x020;
+inline constexpr std::uint32_t kCtrl = 0x024;
+inline constexpr std::uint32_t kStatus = 0x028;
+inline constexpr std::uint32_t kErrCode = 0x02C;
+inline constexpr std::uint32_t kErrCmd = 0x030;
+inline constexpr std::uint32_t kCmd0 = 0x040;
+inline constexpr std::uint32_t kCmd1 = 0x044;
+inline constexpr std::uint32_t kCmd2 = 0x048;
+inline constexpr std::uint32_t kCmd3 = 0x04C;
+inline constexpr std::uint32_t kPerfCycles = 0x080;
+inline constexpr std::uint32_t kPerfBusy = 0x084;
+inline constexpr std::uint32_t kPerfStall = 0x088;
+inline constexpr std::uint32_t kPerfMacsLo = 0x08C;
+inline constexpr std::uint32_t kPerfMacsHi = 0x090;
+inline constexpr std::uint32_t kPerfLastOut = 0x094;
+inline constexpr std::uint32_t kPerfCmds = 0x098;
+inline constexpr std::uint32_t kPerfDropped = 0x09C;
+}  // namespace csr
+
+namespace ctrl {
+inline constexpr std::uint32_t kClear = 1u << 0;
+inline constexpr std::uint32_t kPerfClear = 1u << 1;
+}  // namespace ctrl
+
+namespace status {
+inline constexpr std::uint32_t kBusy = 1u << 0;
+inline constexpr std::uint32_t kError = 1u << 1;
+inline constexpr std::uint32_t kFifoFull = 1u << 2;
+}  // namespace status
+
+using CommandWords = std::array<std::uint32_t, 4>;
+
+struct LoadCommand {
+  Target target = Target::kAct;
+  std::uint32_t dst = 0;
+  std::uint32_t count = 0;
+};
+
+struct GemmCommand {
+  bool requant = false;
+  bool per_channel = false;
+  std::int8_t zero_point = 0;
+  std::uint16_t act_base = 0;
+  std::uint16_t wgt_base = 0;
+  std::uint16_t param_base = 0;
+  std::uint16_t m_rows = 0;
+  std::uint8_t kt_count = 0;
+  std::uint8_t nt_count = 0;
+  std::int8_t clamp_lo = -128;
+  std::int8_t clamp_hi = 127;
+};
+
+CommandWords encode(const LoadCommand& cmd);
+CommandWords encode(const GemmCommand& cmd);
+
+}  // namespace tessera::isa

@@ -1,0 +1,40 @@
+// Dense row-major tensors and NumPy .npy I/O (format version 1.0 and 2.0, C order).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tessera {
+
+template <typename T>
+struct Tensor {
+  std::vector<std::size_t> shape;
+  std::vector<T> data;
+
+  Tensor() = default;
+  Tensor(std::size_t rows, std::size_t cols) : shape{rows, cols}, data(rows * cols) {}
+
+  std::size_t rows() const { return shape.at(0); }
+  std::size_t cols() const { return shape.at(1); }
+  T& at(std::size_t r, std::size_t c) { return data[r * shape[1] + c]; }
+  const T& at(std::size_t r, std::size_t c) const { return data[r * shape[1] + c]; }
+};
+
+// Reads an .npy file holding dtype T (int8 '|i1', int32 '<i4'); throws InputError naming
+// the file and what was expected when it is missing, truncated, Fortran-ordered or of
+// another dtype.
+template <typename T>
+Tensor<T> load_npy(const std::string& path);
+
+// Reads an .npy of dtype int32 or int8 as int32, for parameter vectors such as shifts
+// that are naturally saved as int8; same errors as load_npy otherwise.
+Tensor<std::int32_t> load_npy_int32_widened(const std::string& path);
+
+// Writes through a temporary file in the same directory and renames it into place, so
+// a failure never leaves a partial or overwritten file behind.
+template <typename T>
+void save_npy(const std::string& path, const Tensor<T>& tensor);
+
+}  // namespace tessera

@@ -1,0 +1,79 @@
+#include "tessera/device.hpp"
+
+#include <algorithm>
+#include <sstream>
+#include <vector>
+
+#include "tessera/errors.hpp"
+
+namespace tessera {
+
+Device::Device(Transport& transport) : transport_(transport) {
+  config_.id = transport_.csr_read(isa::csr::kId);
+  if (config_.id != isa::kIdValue) {
+    std::ostringstream message;
+    message << "not a Tessera engine: ID register reads 0x" << std::hex << config_.id
+            << ", expected 0x" << isa::kIdValue;
+    throw EngineError(message.str());
+  }
+  config_.version = transport_.csr_read(isa::csr::kVersion);
+  const std::uint32_t array = transport_.csr_read(isa::csr::kCfgArray);
+  config_.rows = array & 0xFFFF;
+  config_.cols = array >> 16;
+  config_.act_depth = transport_.csr_read(isa::csr::kCfgActDepth);
+  config_.wgt_depth = transport_.csr_read(isa::csr::kCfgWgtDepth);
+  config_.acc_depth = transport_.csr_read(isa::csr::kCfgAccDepth);
+  config_.param_depth = transport_.csr_read(isa::csr::kCfgParamDepth);
+  const std::uint32_t stream = transport_.csr_read(isa::csr::kCfgStream);
+  config_.in_beat_bytes = stream & 0xFFFF;
+  config_.out_beat_bytes = stream >> 16;
+  config_.features = transport_.csr_read(isa::csr::kFeatures);
+  config_.cmd_fifo_depth = (config_.features >> 8) & 0xFF;
+}
+
+void Device::push(const isa::CommandWords& words) {
+  transport_.csr_write(isa::csr::kCmd0, words[0]);
+  transport_.csr_write(isa::csr::kCmd1, words[1]);
+  transport_.csr_write(isa::csr::kCmd2, words[2]);
+  transport_.csr_write(isa::csr::kCmd3, words[3]);
+}
+
+void Device::queue_words(std::span<const std::uint8_t> words, unsigned word_bytes) {
+  const std::size_t count = words.size() / word_bytes;
+  std::vector<std::uint8_t> beats(count * config_.in_beat_bytes, 0);
+  for (std::size_t i = 0; i < count; ++i) {
+    std::copy_n(words.begin() + i * word_bytes, word_bytes,
+                beats.begin() + i * config_.in_beat_bytes);
+  }
+  transport_.stream_write(beats);
+}
+
+void Device::clear() { transport_.csr_write(isa::csr::kCtrl, isa::ctrl::kClear); }
+
+void Device::perf_clear() { transport_.csr_write(isa::csr::kCtrl, isa::ctrl::kPerfClear); }
+
+PerfCounters Device::perf() {
+  PerfCounters perf;
+  perf.cycles = transport_.csr_read(isa::csr::kPerfCycles);
+  perf.busy = transport_.csr_read(isa::csr::kPerfBusy);
+  perf.stall = transport_.csr_read(isa::csr::kPerfStall);
+  perf.macs = transport_.csr_read(isa::csr::kPerfMacsLo);
+  perf.macs |= std::uint64_t{transport_.csr_read(isa::csr::kPerfMacsHi)} << 32;
+  perf.last_out = transport_.csr_read(isa::csr::kPerfLastOut);
+  perf.retired = transport_.csr_read(isa::csr::kPerfCmds);
+  perf.dropped = transport_.csr_read(isa::csr::kPerfDropped);
+  return perf;
+}
+
+std::uint32_t Device::status() { return transport_.csr_read(isa::csr::kStatus); }
+
+void Device::check_error() {
+  if (!(status() & isa::status::kError)) return;
+  const auto code = static_cast<isa::ErrorCode>(transport_.csr_read(isa::csr::kErrCode) & 0xFF);
+  const std::uint32_t index = transport_.csr_read(isa::csr::kErrCmd);
+  throw EngineError(std::string("engine error ") + isa::error_name(code) + " (code " +
+                    std::to_string(static_cast<unsigned>(code)) + ") at command #" +
+                    std::to_string(index));
+}
+
+}  // namespace tessera

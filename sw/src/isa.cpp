@@ -1,0 +1,48 @@
+// Command encoding, bit for bit as docs/isa.md lays out the four command words.
+#include "tessera/isa.hpp"
+
+namespace tessera::isa {
+namespace {
+
+// int8 fields travel as 8-bit two's complement; going through uint8_t keeps the sign
+// bits of a negative value out of the neighbouring fields.
+constexpr std::uint32_t byte_field(std::int8_t value) {
+  return static_cast<std::uint8_t>(value);
+}
+
+}  // namespace
+
+const char* error_name(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kNone: return "NONE";
+    case ErrorCode::kIllegalOp: return "ILLEGAL_OP";
+    case ErrorCode::kAddrRange: return "ADDR_RANGE";
+    case ErrorCode::kShape: return "SHAPE";
+    case ErrorCode::kBadField: return "BAD_FIELD";
+  }
+  // ERR_CODE is read from hardware, so codes this build does not know can appear.
+  return "UNKNOWN";
+}
+
+CommandWords encode(const LoadCommand& cmd) {
+  return {
+      static_cast<std::uint32_t>(Opcode::kLoad) |
+          (static_cast<std::uint32_t>(cmd.target) & 0x3u) << 8,
+      cmd.dst,
+      cmd.count,
+      0,
+  };
+}
+
+CommandWords encode(const GemmCommand& cmd) {
+  return {
+      static_cast<std::uint32_t>(Opcode::kGemm) | std::uint32_t{cmd.requant} << 8 |
+          std::uint32_t{cmd.per_channel} << 9 | byte_field(cmd.zero_point) << 16,
+      std::uint32_t{cmd.act_base} | std::uint32_t{cmd.wgt_base} << 16,
+      std::uint32_t{cmd.param_base} | std::uint32_t{cmd.m_rows} << 16,
+      std::uint32_t{cmd.kt_count} | std::uint32_t{cmd.nt_count} << 8 |
+          byte_field(cmd.clamp_lo) << 16 | byte_field(cmd.clamp_hi) << 24,
+  };
+}
+
+}  // namespace tessera::isa
