@@ -19,11 +19,13 @@ module tsr_delay_lanes #(
       always_ff @(posedge clk_i) stage_q <= data_i[lane*Width +: Width];
       assign data_o[lane*Width +: Width] = stage_q;
     end else begin : gen_shift
-      logic [Delay*Width-1:0] stages_q;
+      // An array of stages rather than one wide vector: cheaper for Verilator to shift.
+      logic [Width-1:0] stages_q [0:Delay-1];
       always_ff @(posedge clk_i) begin
-        stages_q <= {stages_q[(Delay-1)*Width-1:0], data_i[lane*Width +: Width]};
+        stages_q[0] <= data_i[lane*Width +: Width];
+        for (int s = 1; s < Delay; s++) stages_q[s] <= stages_q[s-1];
       end
-      assign data_o[lane*Width +: Width] = stages_q[Delay*Width-1 -: Width];
+      assign data_o[lane*Width +: Width] = stages_q[Delay-1];
     end
   end
 

@@ -20,14 +20,18 @@ module tsr_pe (
   logic [7:0]  act_q;
   logic        act_bank_q;
   logic [31:0] psum_q;
-  logic [7:0]         wgt_sel;
-  logic signed [15:0] signed_product;
-  logic [15:0]        product;
+  logic [7:0]  wgt_sel;
+  logic [15:0] act_wide, wgt_wide, full_product, product;
 
-  // The multiply stands alone: inside a ?: with an unsigned operand it would go unsigned.
-  assign wgt_sel        = act_bank_i ? wgt1_q : wgt0_q;
-  assign signed_product = $signed(act_i) * $signed(wgt_sel);
-  assign product        = fault_stuck0_i ? 16'd0 : signed_product;
+  // Sign-extended operands, then a plain 16-bit multiply: its low 16 bits are the signed
+  // product. Spelled out rather than $signed(a) * $signed(b) because signedness leaks
+  // through any expression it sits in (an unsigned ?: operand silently makes it unsigned),
+  // and because Verilator calls a helper for narrow signed multiplies but inlines this.
+  assign wgt_sel      = act_bank_i ? wgt1_q : wgt0_q;
+  assign act_wide     = {{8{act_i[7]}}, act_i};
+  assign wgt_wide     = {{8{wgt_sel[7]}}, wgt_sel};
+  assign full_product = act_wide * wgt_wide;
+  assign product      = fault_stuck0_i ? 16'd0 : full_product;
 
   always_ff @(posedge clk_i) begin
     if (wgt_we_i && !wgt_bank_i) wgt0_q <= wgt_i;

@@ -15,39 +15,41 @@ module tsr_systolic_array #(
   output logic [Cols*32-1:0]   psum_o        // column c: bits [32c +: 32]
 );
 
-  // Flat wires between neighbours: horizontal (Rows x Cols+1) and vertical (Rows+1 x Cols).
-  // Flat vectors, not arrays of vectors, because Yosys 0.23 mishandles the latter.
-  logic [Rows*(Cols+1)*8-1:0]  act_h;
-  logic [Rows*(Cols+1)-1:0]    bank_h;
-  logic [(Rows+1)*Cols*32-1:0] psum_v;
+  // Wires between neighbours, one array element per hop: horizontal (Rows x Cols+1) and
+  // vertical (Rows+1 x Cols), indexed only by constants. Not flat vectors: Verilator
+  // copies a whole wide vector for every slice written, which made the model 15x slower.
+  logic [7:0]  act_h  [0:Rows*(Cols+1)-1];
+  logic        bank_h [0:Rows*(Cols+1)-1];
+  logic [31:0] psum_v [0:(Rows+1)*Cols-1];
 
   logic [Rows*9-1:0] right_edge;  // activations leaving the last column go nowhere
   for (genvar r = 0; r < Rows; r++) begin : gen_row_edge
-    assign act_h[(r*(Cols+1))*8 +: 8] = act_i[r*8 +: 8];
-    assign bank_h[r*(Cols+1)]         = act_bank_i[r];
-    assign right_edge[r*9 +: 9] = {bank_h[r*(Cols+1)+Cols], act_h[(r*(Cols+1)+Cols)*8 +: 8]};
+    assign act_h[r*(Cols+1)]  = act_i[r*8 +: 8];
+    assign bank_h[r*(Cols+1)] = act_bank_i[r];
+    assign right_edge[r*9 +: 9] = {bank_h[r*(Cols+1)+Cols], act_h[r*(Cols+1)+Cols]};
   end
   logic unused_right_edge;
   assign unused_right_edge = ^right_edge;
+
   for (genvar c = 0; c < Cols; c++) begin : gen_col_edge
-    assign psum_v[c*32 +: 32]              = 32'd0;
-    assign psum_o[c*32 +: 32]              = psum_v[(Rows*Cols+c)*32 +: 32];
+    assign psum_v[c]          = 32'd0;
+    assign psum_o[c*32 +: 32] = psum_v[Rows*Cols+c];
   end
 
   for (genvar r = 0; r < Rows; r++) begin : gen_row
     for (genvar c = 0; c < Cols; c++) begin : gen_col
       tsr_pe u_pe (
         .clk_i,
-        .act_i         (act_h[(r*(Cols+1)+c)*8 +: 8]),
+        .act_i         (act_h[r*(Cols+1)+c]),
         .act_bank_i    (bank_h[r*(Cols+1)+c]),
-        .psum_i        (psum_v[(r*Cols+c)*32 +: 32]),
+        .psum_i        (psum_v[r*Cols+c]),
         .wgt_we_i      (wgt_we_i[r]),
         .wgt_bank_i,
         .wgt_i         (wgt_row_i[c*8 +: 8]),
         .fault_stuck0_i(fault_stuck0_i[r*Cols+c]),
-        .act_o         (act_h[(r*(Cols+1)+c+1)*8 +: 8]),
+        .act_o         (act_h[r*(Cols+1)+c+1]),
         .act_bank_o    (bank_h[r*(Cols+1)+c+1]),
-        .psum_o        (psum_v[((r+1)*Cols+c)*32 +: 32])
+        .psum_o        (psum_v[(r+1)*Cols+c])
       );
     end
   end
