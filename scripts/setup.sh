@@ -10,6 +10,7 @@ packages=(
   yosys               # synthesis checks, netlist for gate-level tests
   libboost-dev        # Boost.Asio (TCP sim server, serial transport)
   nlohmann-json3-dev  # JSON (configs, reports)
+  libcli11-dev        # command-line parsing of the tessera tool
   catch2              # unit/system tests (v2 in bookworm)
   gtkwave             # waveform viewing, headless PNG capture
   xvfb                # headless X for gtkwave in CI

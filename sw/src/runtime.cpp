@@ -67,6 +67,7 @@ class GemmScheduler {
     result.cycles = result.perf.last_out;
     result.commands = commands_;
     result.sim_cycles = device_.transport().stats().cycles - start_cycles;
+    result.blocks = std::move(blocks_);
     return result;
   }
 
@@ -173,6 +174,7 @@ class GemmScheduler {
     ++commands_;
     ++gemms_;
     pending_.push_back({m0, rows, nt * cols_});
+    blocks_.push_back({m0, rows, nt * cols_});
   }
 
   // Reads the results of all but the newest `keep` GEMMs, so the engine's output never
@@ -205,6 +207,7 @@ class GemmScheduler {
   const std::size_t rows_, cols_, kt_, nt_;
   std::vector<std::size_t> chunks_;
   std::deque<PendingOutput> pending_;
+  std::vector<OutputBlock> blocks_;
   Tensor<std::int32_t> output_;
   std::size_t commands_ = 0;
   std::size_t gemms_ = 0;
@@ -218,13 +221,66 @@ std::size_t max_k(const EngineConfig& config) {
   return kt_limit * config.rows;
 }
 
+namespace {
+
+// The slice of A's columns and B's rows [k0, k0 + k), as a raw int32 GEMM without bias.
+GemmProblem k_slice(const GemmProblem& problem, std::size_t k0, std::size_t k) {
+  GemmProblem part;
+  part.a = Tensor<std::int8_t>(problem.m(), k);
+  part.b = Tensor<std::int8_t>(k, problem.n());
+  for (std::size_t m = 0; m < problem.m(); ++m) {
+    for (std::size_t i = 0; i < k; ++i) part.a.at(m, i) = problem.a.at(m, k0 + i);
+  }
+  for (std::size_t i = 0; i < k; ++i) {
+    for (std::size_t n = 0; n < problem.n(); ++n) part.b.at(i, n) = problem.b.at(k0 + i, n);
+  }
+  return part;
+}
+
+// K longer than one pass: the engine reduces slices of K into raw int32 partial sums,
+// the host adds them (wrapping, like the accumulators) and applies bias, requantization
+// and clamp with the golden reference's functions, which the RTL matches bit for bit.
+GemmRun run_split_k(Device& device, const GemmProblem& problem, std::size_t max_pass) {
+  GemmRun total;
+  total.output = Tensor<std::int32_t>(problem.m(), problem.n());
+  std::vector<std::uint32_t> acc(problem.m() * problem.n(), 0);
+  for (std::size_t k0 = 0; k0 < problem.k(); k0 += max_pass) {
+    const std::size_t k = std::min(max_pass, problem.k() - k0);
+    const GemmRun part = GemmScheduler(device, k_slice(problem, k0, k)).run();
+    for (std::size_t i = 0; i < acc.size(); ++i) {
+      acc[i] += static_cast<std::uint32_t>(part.output.data[i]);
+    }
+    total.cycles += part.cycles;
+    total.commands += part.commands;
+    total.sim_cycles += part.sim_cycles;
+    total.perf = part.perf;
+  }
+  for (std::size_t m = 0; m < problem.m(); ++m) {
+    for (std::size_t n = 0; n < problem.n(); ++n) {
+      std::uint32_t value = acc[m * problem.n() + n];
+      if (!problem.bias.empty()) value += static_cast<std::uint32_t>(problem.bias[n]);
+      std::int32_t out = static_cast<std::int32_t>(value);
+      if (problem.requant) {
+        const Requant& rq = *problem.requant;
+        const std::int32_t mult = rq.multiplier.size() == 1 ? rq.multiplier[0] : rq.multiplier[n];
+        const std::int32_t shift = rq.shift.size() == 1 ? rq.shift[0] : rq.shift[n];
+        const std::uint32_t with_zp =
+            static_cast<std::uint32_t>(multiply_by_quantized_multiplier(out, mult, shift)) +
+            static_cast<std::uint32_t>(rq.zero_point);
+        out = std::clamp(static_cast<std::int32_t>(with_zp), problem.clamp_lo, problem.clamp_hi);
+      }
+      total.output.at(m, n) = out;
+    }
+  }
+  return total;
+}
+
+}  // namespace
+
 GemmRun run_gemm(Device& device, const GemmProblem& problem) {
   validate(problem);
   const std::size_t limit = max_k(device.config());
-  if (problem.k() > limit) {
-    throw InputError("K=" + std::to_string(problem.k()) + " is larger than this engine reduces in one pass (max " +
-                     std::to_string(limit) + ")");
-  }
+  if (problem.k() > limit) return run_split_k(device, problem, limit);
   return GemmScheduler(device, problem).run();
 }
 

@@ -78,6 +78,14 @@ TEST_CASE("the largest K one pass reduces, and more rows than the scratchpad hol
   check_gemm(device, {m, k, cfg.cols + 1}, 77, {true, false, true});
 }
 
+TEST_CASE("K beyond one pass is split, with the epilogue on the host") {
+  auto transport = sim::make_sim_transport();
+  Device device(*transport);
+  const std::size_t k = 2 * max_k(device.config()) + 5;
+  check_gemm(device, {9, k, 5}, 91, {});
+  check_gemm(device, {9, k, 5}, 92, {true, true, true});
+}
+
 TEST_CASE("back-to-back runs on one device stay exact") {
   auto transport = sim::make_sim_transport();
   Device device(*transport);
