@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.hpp"
 #include "tessera/errors.hpp"
 #include "tessera/kernel.hpp"
 
@@ -15,30 +16,10 @@ using namespace tessera;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 namespace fs = std::filesystem;
+using tessera::testing::TempDir;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() /
-            ("tessera_kernel_" + std::to_string(rd()) + "_" + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
@@ -57,7 +38,7 @@ void save(const std::string& path, std::vector<std::size_t> shape, std::vector<T
 // A directory with the tensors of a 2x3 . 3x2 GEMM and whatever kernel JSON a test
 // writes next to them.
 struct KernelDir {
-  TempDir dir;
+  TempDir dir{"tessera_kernel"};
   std::string json = dir.file("kernel.json");
 
   KernelDir() {

@@ -9,37 +9,17 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.hpp"
 #include "tessera/errors.hpp"
 #include "tessera/tensor.hpp"
 
 using namespace tessera;
 using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
+using tessera::testing::TempDir;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = fs::temp_directory_path() /
-            ("tessera_npy_" + std::to_string(rd()) + "_" + std::to_string(rd()));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 // An .npy image: magic, version, little-endian header length (2 bytes for 1.0, 4 for
 // 2.0/3.0), the header text as given (no padding added), then the data bytes.
@@ -84,7 +64,7 @@ std::string le32(std::initializer_list<std::int32_t> values) {
 }  // namespace
 
 TEST_CASE("npy round trip int8 and int32", "[npy]") {
-  TempDir dir;
+  TempDir dir("tessera_npy");
   Tensor<std::int8_t> i8(2, 3);
   i8.data = {-128, -1, 0, 1, 42, 127};
   save_npy(dir.file("i8.npy"), i8);
@@ -108,7 +88,7 @@ TEST_CASE("npy round trip int8 and int32", "[npy]") {
 }
 
 TEST_CASE("npy save writes what NumPy writes", "[npy]") {
-  TempDir dir;
+  TempDir dir("tessera_npy");
   Tensor<std::int32_t> t(1, 2);
   t.data = {1, -2};
   save_npy(dir.file("t.npy"), t);
@@ -140,7 +120,7 @@ TEST_CASE("npy save writes what NumPy writes", "[npy]") {
 }
 
 TEST_CASE("npy load of hand-built files", "[npy]") {
-  TempDir dir;
+  TempDir dir("tessera_npy");
   const std::string path = dir.file("x.npy");
 
   SECTION("version 1.0, int8 with '|i1'") {
@@ -188,7 +168,7 @@ TEST_CASE("npy load of hand-built files", "[npy]") {
 }
 
 TEST_CASE("npy load rejects bad files with the path and the reason", "[npy]") {
-  TempDir dir;
+  TempDir dir("tessera_npy");
   const std::string path = dir.file("a.npy");
   const std::string good_data = le32({1, 2, 3, 4});
 
@@ -293,7 +273,7 @@ TEST_CASE("npy load rejects bad files with the path and the reason", "[npy]") {
 }
 
 TEST_CASE("npy save failures leave nothing behind", "[npy]") {
-  TempDir dir;
+  TempDir dir("tessera_npy");
   Tensor<std::int32_t> t(1, 1);
   t.data = {1};
 

@@ -1,4 +1,4 @@
-// Dense row-major tensors and NumPy .npy I/O (format version 1.0 and 2.0, C order).
+// Dense row-major tensors and NumPy .npy I/O (format versions 1.0, 2.0 and 3.0, C order).
 #pragma once
 
 #include <cstddef>
