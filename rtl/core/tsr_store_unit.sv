@@ -68,6 +68,10 @@ module tsr_store_unit #(
   logic [LaneW-1:0] param_idx_q;        // parameter word being read
   logic             param_we_q;         // write lane param_we_lane_q this cycle
   logic [LaneW-1:0] param_we_lane_q;
+  // A command's column blocks are consecutive jobs; per-tensor scaling is the first
+  // block's channel 0 word (the command's param_base) for all of them.
+  logic             next_first_q;       // the next job popped starts a command
+  logic             first_q;            // the current job is a command's first block
 
   logic head_cmd_last, head_bank, head_requant, head_per_channel;
   logic [AccAW:0] head_m_rows;
@@ -79,6 +83,8 @@ module tsr_store_unit #(
   // Lane parameters.
   logic [Cols*32-1:0] bias_q, mult_q;
   logic [Cols*8-1:0]  shift_q;
+  logic [31:0]        tensor_mult_q;    // per-tensor mode: the command's multiplier
+  logic [7:0]         tensor_shift_q;   //   and shift
 
   // Output FIFO credit: reads in flight plus entries held must fit in the FIFO.
   logic [$clog2(OutDepth):0] out_level;
@@ -127,10 +133,13 @@ module tsr_store_unit #(
       param_we_q      <= 1'b0;
       param_we_lane_q <= '0;
       inflight_q      <= '0;
+      next_first_q    <= 1'b1;
+      first_q         <= 1'b0;
     end else if (clear_i) begin
-      state_q    <= StIdle;
-      param_we_q <= 1'b0;
-      inflight_q <= '0;
+      state_q      <= StIdle;
+      param_we_q   <= 1'b0;
+      inflight_q   <= '0;
+      next_first_q <= 1'b1;
     end else begin
       state_q    <= state_d;
       param_we_q <= param_re_o;
@@ -147,6 +156,8 @@ module tsr_store_unit #(
         clamp_lo_q    <= head_lo;
         clamp_hi_q    <= head_hi;
         param_idx_q   <= '0;
+        first_q       <= next_first_q;
+        next_first_q  <= head_cmd_last;
       end
       if (param_re_o) begin
         param_addr_q <= param_addr_q + 1'b1;
@@ -165,6 +176,10 @@ module tsr_store_unit #(
           mult_q[c*32 +: 32] <= param_rdata_i[63:32];
           shift_q[c*8 +: 8]  <= param_rdata_i[71:64];
         end
+      end
+      if (first_q && param_we_lane_q == '0) begin
+        tensor_mult_q  <= param_rdata_i[63:32];
+        tensor_shift_q <= param_rdata_i[71:64];
       end
     end
   end
@@ -186,13 +201,13 @@ module tsr_store_unit #(
 
   logic [Cols*32-1:0] lane_data;
   for (genvar c = 0; c < Cols; c++) begin : gen_lane
-    // Per-tensor mode: every lane takes the block's first multiplier and shift.
+    // Per-tensor mode: every lane takes the command's first multiplier and shift.
     tsr_requant u_requant (
       .clk_i,
       .acc_i       (acc_rdata_i[c*32 +: 32]),
       .bias_i      (bias_q[c*32 +: 32]),
-      .mult_i      (per_channel_q ? mult_q[c*32 +: 32] : mult_q[31:0]),
-      .shift_i     (per_channel_q ? shift_q[c*8 +: 8] : shift_q[7:0]),
+      .mult_i      (per_channel_q ? mult_q[c*32 +: 32] : tensor_mult_q),
+      .shift_i     (per_channel_q ? shift_q[c*8 +: 8] : tensor_shift_q),
       .requant_i   (side_cfg[24]),
       .zero_point_i(side_cfg[23:16]),
       .clamp_lo_i  (side_cfg[15:8]),
