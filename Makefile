@@ -13,11 +13,7 @@ JOBS      ?=#  regress: parallel jobs (--jobs)
 TRACE     ?=#  wave, wave-png: the .fst trace to open
 WAVE_SAVE ?=#  wave: a GTKWave save file (sim/waves/*.gtkw) for the signal view
 
-# ===== TEST_EXTRA: extra steps of `make test` (the sanitizer run goes here) ==============
-# Names of make targets run after ctest, in order, e.g. a target that configures
-# build-asan with -DTESSERA_SANITIZE=ON and runs ctest there. Empty until that step lands.
-TEST_EXTRA ?=#  test: make targets run after ctest (the sanitizer step)
-# ==========================================================================================
+TEST_EXTRA ?= sanitize#  test: make targets run after ctest (default: sanitize)
 
 regress_args := $(REGRESS_ARGS) $(if $(SEEDS),--seeds '$(SEEDS)') \
                 $(if $(CONFIGS),--configs '$(CONFIGS)') $(if $(JOBS),--jobs '$(JOBS)')
@@ -28,13 +24,13 @@ columns := awk -F'\t' '{ printf "  %-14s %s\n", $$1, $$2 }'
 # One step at a time: the parallel work happens inside cmake and ctest, and setup must
 # finish before anything uses the tools it installs.
 .NOTPARALLEL:
-.PHONY: help setup build lint synth test demo bench regress wave wave-png clean
+.PHONY: help setup build lint synth test sanitize demo bench regress wave wave-png clean
 
 help: ## List targets and variables
 	@echo "Targets:"
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## /\1\t/' | $(columns)
 	@echo "Variables:"
-	@grep -hE '^[A-Z_]+ +\?=#' $(MAKEFILE_LIST) | sed -E 's/^([A-Z_]+) +\?=# */\1\t/' | $(columns)
+	@grep -hE '^[A-Z_]+ +\?=[^#]*#' $(MAKEFILE_LIST) | sed -E 's/^([A-Z_]+) +\?=[^#]*# */\1\t/' | $(columns)
 
 setup: ## Install missing Debian packages (idempotent)
 	scripts/setup.sh
@@ -53,22 +49,24 @@ test: build lint synth ## Build, lint, synth, then run all tests (what CI runs)
 	ctest --test-dir $(BUILD) --output-on-failure -j2
 	$(if $(strip $(TEST_EXTRA)),$(MAKE) --no-print-directory $(TEST_EXTRA))
 
+sanitize: setup ## Protocol and server tests under ASan+UBSan, in build/asan/
+	BUILD_DIR=$(BUILD)/asan scripts/sanitize.sh
+
 demo: build ## Run the end-to-end demo
 	bash scripts/demo.sh
 
 bench: build ## GEMM benchmark, 256x256x256
 	$(BUILD)/bin/tessera bench gemm --m 256 --k 256 --n 256
 
-regress: build ## Seeded regression (SEEDS, CONFIGS, JOBS, REGRESS_ARGS)
-	python3 scripts/regress.py $(regress_args)
+regress: build ## Seeded regression (SEEDS, CONFIGS, JOBS, REGRESS_ARGS) -> build/regress/
+	python3 scripts/regress.py --bin-dir $(BUILD)/bin --out $(BUILD)/regress $(regress_args)
 
-wave: ## Open TRACE in GTKWave, with WAVE_SAVE if given
+wave: ## Open TRACE in GTKWave with WAVE_SAVE (default sim/waves/overview.gtkw)
 	$(if $(TRACE),,$(error set TRACE=path/to/trace.fst))
-	gtkwave $(TRACE) $(WAVE_SAVE)
+	gtkwave $(TRACE) $(or $(WAVE_SAVE),sim/waves/overview.gtkw)
 
-wave-png: ## Render TRACE to a PNG headlessly
-	$(if $(TRACE),,$(error set TRACE=path/to/trace.fst))
-	bash scripts/wave_png.sh $(TRACE)
+wave-png: $(if $(TRACE),,build) ## Render TRACE (default: a demo trace) to a PNG headlessly
+	BUILD=$(BUILD) bash scripts/wave_png.sh '$(TRACE)' '$(or $(WAVE_SAVE),sim/waves/overview.gtkw)'
 
 clean: ## Remove build/ (all build, synth and trace outputs)
 	rm -rf $(BUILD)

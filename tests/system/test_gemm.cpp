@@ -1,9 +1,9 @@
 // Runtime <-> engine: seeded random GEMMs of awkward shapes, bit-exact against the
 // golden reference, on whichever engine build this binary links.
 #include <catch2/catch.hpp>
-
 #include <sstream>
 
+#include "backend.hpp"
 #include "sim_transport.hpp"
 #include "tessera/device.hpp"
 #include "tessera/random_problem.hpp"
@@ -21,13 +21,14 @@ std::string describe(const Shape& s, std::uint64_t seed, const RandomOptions& o)
   std::ostringstream out;
   out << s.m << "x" << s.k << "x" << s.n << " seed " << seed << (o.requant ? " requant" : "")
       << (o.relu ? " relu" : "") << (o.per_channel ? "" : " per-tensor")
-      << "  (reproduce: tessera gemm --m " << s.m << " --k " << s.k << " --n " << s.n
-      << " --seed " << seed << (o.relu ? " --relu" : (o.requant ? " --requant" : ""))
-      << " --check, on a " << sim::sim_config_name() << " build)";
+      << "  (reproduce: tessera gemm --m " << s.m << " --k " << s.k << " --n " << s.n << " --seed "
+      << seed << (o.relu ? " --relu" : (o.requant ? " --requant" : "")) << " --check, on a "
+      << sim::sim_config_name() << " build)";
   return out.str();
 }
 
-void check_gemm(Device& device, const Shape& shape, std::uint64_t seed, const RandomOptions& options) {
+void check_gemm(Device& device, const Shape& shape, std::uint64_t seed,
+                const RandomOptions& options) {
   INFO(describe(shape, seed, options));
   const GemmProblem problem = random_problem(shape.m, shape.k, shape.n, seed, options);
   const GemmRun run = run_gemm(device, problem);
@@ -45,7 +46,7 @@ void check_gemm(Device& device, const Shape& shape, std::uint64_t seed, const Ra
 }  // namespace
 
 TEST_CASE("random GEMMs of awkward shapes match the golden reference") {
-  auto transport = sim::make_sim_transport();
+  auto transport = test::make_test_transport();
   Device device(*transport);
   const auto& cfg = device.config();
   const std::size_t r = cfg.rows, c = cfg.cols;
@@ -56,8 +57,8 @@ TEST_CASE("random GEMMs of awkward shapes match the golden reference") {
       {31, 17, 29},
       {r, r, c},
       {r + 1, r - 1, c + 1},
-      {3, 9 * r + 2, 2},                   // K >> Rows
-      {2 * r + 5, 4 * r + 3, 3 * c + 1},   // several folds each way
+      {3, 9 * r + 2, 2},                  // K >> Rows
+      {2 * r + 5, 4 * r + 3, 3 * c + 1},  // several folds each way
       {big_m, 2 * r + 1, c + 3},
       {5, r + 2, cfg.param_depth + c + 1},  // more output channels than PARAM holds
   };
@@ -70,7 +71,7 @@ TEST_CASE("random GEMMs of awkward shapes match the golden reference") {
 }
 
 TEST_CASE("the largest K one pass reduces, and more rows than the scratchpad holds") {
-  auto transport = sim::make_sim_transport();
+  auto transport = test::make_test_transport();
   Device device(*transport);
   const auto& cfg = device.config();
   const std::size_t k = max_k(cfg);
@@ -79,7 +80,7 @@ TEST_CASE("the largest K one pass reduces, and more rows than the scratchpad hol
 }
 
 TEST_CASE("K beyond one pass is split, with the epilogue on the host") {
-  auto transport = sim::make_sim_transport();
+  auto transport = test::make_test_transport();
   Device device(*transport);
   const std::size_t k = 2 * max_k(device.config()) + 5;
   check_gemm(device, {9, k, 5}, 91, {});
@@ -87,9 +88,10 @@ TEST_CASE("K beyond one pass is split, with the epilogue on the host") {
 }
 
 TEST_CASE("back-to-back runs on one device stay exact") {
-  auto transport = sim::make_sim_transport();
+  auto transport = test::make_test_transport();
   Device device(*transport);
   for (std::uint64_t seed = 1; seed <= 6; ++seed) {
-    check_gemm(device, {9 + seed, 5 * seed, 3 + 2 * seed}, seed, {seed % 2 == 0, seed % 3 == 0, true});
+    check_gemm(device, {9 + seed, 5 * seed, 3 + 2 * seed}, seed,
+               {seed % 2 == 0, seed % 3 == 0, true});
   }
 }

@@ -1,0 +1,78 @@
+// tessera-sim: hosts the Verilated engine and serves the wire protocol over TCP.
+//   tessera-sim [--listen HOST:PORT] [--config FILE.json] [--trace-dir DIR]
+// Exit codes: 0 ok or stopped by SIGINT/SIGTERM, 2 bad usage or config, 3 cannot bind
+// or the engine failed.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include "server_config.hpp"
+#include "sim_server.hpp"
+#include "sim_transport.hpp"
+
+int main(int argc, char** argv) {
+  using namespace tessera;
+  std::signal(SIGPIPE, SIG_IGN);  // a vanished client is an error code, not a death
+
+  CLI::App app{
+      "tessera-sim: hosts the Verilated engine and serves the wire protocol over "
+      "TCP (docs/protocol.md). One client is served at a time; SIGINT/SIGTERM "
+      "finish the current request and exit 0."};
+  std::optional<std::string> listen;
+  std::optional<std::string> config_path;
+  std::optional<std::string> trace_dir;
+  app.add_option("--listen", listen,
+                 "HOST:PORT to serve (default 127.0.0.1:7000; port 0 picks a free port); "
+                 "prints 'listening on HOST:PORT' once ready");
+  app.add_option("--config", config_path,
+                 "server settings, JSON (docs/protocol.md, \"Server\"); the options here "
+                 "override the file");
+  app.add_option("--trace-dir", trace_dir,
+                 "directory for the FST traces clients request (default .)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitBadInput;
+  }
+
+  server::ServerConfig config;
+  try {
+    if (config_path) server::load_server_config(*config_path, config);
+    if (listen) server::parse_listen(*listen, config.listen_host, config.listen_port, "--listen");
+    if (trace_dir) {
+      if (trace_dir->empty()) throw InputError("--trace-dir needs a directory");
+      config.trace_dir = *trace_dir;
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(config.trace_dir, ec);
+    if (ec || !std::filesystem::is_directory(config.trace_dir)) {
+      throw InputError("trace directory '" + config.trace_dir +
+                       "' cannot be created: " + (ec ? ec.message() : "not a directory"));
+    }
+  } catch (const InputError& e) {
+    std::cerr << "tessera-sim: " << e.what() << "\n";
+    return kExitBadInput;
+  }
+
+  try {
+    sim::SimOptions options;
+    options.max_buffered_output_beats = config.max_buffered_output_beats;
+    auto engine = sim::make_sim_transport(options);
+    config.engine_name = "tessera-sim " + sim::sim_config_name();
+    server::SimServer server(config, *engine, std::cerr);
+    server.enable_signals();
+    std::cout << "listening on " << server.listen_address() << std::endl;
+    server.run();
+  } catch (const InputError& e) {
+    std::cerr << "tessera-sim: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "tessera-sim: " << e.what() << "\n";
+    return kExitEngine;
+  }
+  return kExitOk;
+}

@@ -1,0 +1,74 @@
+#include "backend.hpp"
+
+#include <cstdlib>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "sim_server.hpp"
+#include "sim_transport.hpp"
+#include "tessera/tcp_transport.hpp"
+
+namespace tessera::test {
+namespace {
+
+// A TcpTransport that owns the server it talks to: the engine, the server thread and the
+// client live and die together, so a test can treat it like any other Transport.
+class ServedTransport : public Transport {
+ public:
+  ServedTransport() : engine_(sim::make_sim_transport()) {
+    server::ServerConfig config;
+    config.listen_port = 0;
+    config.log = server::LogLevel::kQuiet;
+    server_ = std::make_unique<server::SimServer>(config, *engine_, log_);
+    thread_ = std::thread([this] { server_->run(); });
+    client_ = make_tcp_transport("127.0.0.1", server_->port());
+  }
+  ~ServedTransport() override {
+    client_.reset();  // the server sees the close before it stops
+    server_->stop();
+    thread_.join();
+  }
+  ServedTransport(const ServedTransport&) = delete;
+  ServedTransport& operator=(const ServedTransport&) = delete;
+
+  void csr_write(std::uint32_t addr, std::uint32_t data) override {
+    client_->csr_write(addr, data);
+  }
+  std::uint32_t csr_read(std::uint32_t addr) override { return client_->csr_read(addr); }
+  void stream_write(std::span<const std::uint8_t> bytes) override { client_->stream_write(bytes); }
+  std::vector<std::uint8_t> stream_read(std::uint32_t beats, std::uint64_t cycle_budget) override {
+    return client_->stream_read(beats, cycle_budget);
+  }
+  std::uint64_t wait_idle(std::uint64_t cycle_budget) override {
+    return client_->wait_idle(cycle_budget);
+  }
+  void reset() override { client_->reset(); }
+  void trace_start(const TraceRequest& request) override { client_->trace_start(request); }
+  void trace_stop() override { client_->trace_stop(); }
+  SimStats stats() override { return client_->stats(); }
+
+ private:
+  std::unique_ptr<Transport> engine_;
+  std::ostringstream log_;
+  std::unique_ptr<server::SimServer> server_;
+  std::thread thread_;
+  std::unique_ptr<Transport> client_;
+};
+
+}  // namespace
+
+std::string test_backend() {
+  const char* env = std::getenv("TESSERA_TEST_BACKEND");
+  const std::string backend = env != nullptr && *env != '\0' ? env : "sim";
+  if (backend != "sim" && backend != "tcp")
+    throw std::invalid_argument("TESSERA_TEST_BACKEND=" + backend + ": expected sim or tcp");
+  return backend;
+}
+
+std::unique_ptr<Transport> make_test_transport() {
+  if (test_backend() == "tcp") return std::make_unique<ServedTransport>();
+  return sim::make_sim_transport();
+}
+
+}  // namespace tessera::test

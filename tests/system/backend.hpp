@@ -1,0 +1,20 @@
+// The engine every system test talks to. TESSERA_TEST_BACKEND picks the backend, so ctest
+// runs each system test binary twice with the same cases:
+//   sim (default)  the in-process Verilated engine
+//   tcp            the same engine hosted by a tessera-sim server (SimServer on a free
+//                  loopback port, in a thread of the test), reached through TcpTransport
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "tessera/transport.hpp"
+
+namespace tessera::test {
+
+std::unique_ptr<Transport> make_test_transport();
+
+// "sim" or "tcp", for test names and messages.
+std::string test_backend();
+
+}  // namespace tessera::test
