@@ -3,15 +3,36 @@
 #include <verilated.h>
 #include <verilated_fst_c.h>
 
+#include <type_traits>
+
 #include "Vtsr_top.h"
 #include "tessera/errors.hpp"
 
 namespace tessera::sim {
+namespace {
+
+// Ports up to 64 bits are integers, wider ones VlWide word arrays.
+template <typename Port>
+void clear_port(Port& port) {
+  if constexpr (std::is_integral_v<Port>) {
+    port = 0;
+  } else {
+    for (std::size_t w = 0; w < sizeof(Port) / sizeof(port[0]); ++w) port[w] = 0;
+  }
+}
+
+}  // namespace
 
 Harness::Harness()
     : context_(std::make_unique<VerilatedContext>()),
       top_(std::make_unique<Vtsr_top>(context_.get(), "tsr")) {
   context_->traceEverOn(true);
+  // The model sets picoseconds; nanoseconds make the 10-per-cycle trace time read as a
+  // 100 MHz clock in GTKWave.
+  context_->timeunit(-9);
+  context_->timeprecision(-9);
+  // Fault-injection inputs start clear; the transport forces the faults it was given.
+  clear_port(top_->dbg_pe_stuck0_i);
   reset();
 }
 
@@ -23,21 +44,28 @@ Harness::~Harness() {
 void Harness::settle() {
   top_->clk_i = 0;
   top_->eval();
+  settled_ = true;
 }
 
-void Harness::dump(std::uint64_t time) {
-  if (trace_ && cycle_ >= trace_start_ && (trace_end_ == 0 || cycle_ < trace_end_)) {
-    trace_->dump(time);
-  }
+bool Harness::dumping() const {
+  return trace_ && !trace_paused_ && cycle_ >= trace_start_ &&
+         (trace_end_ == 0 || cycle_ < trace_end_);
 }
+
+void Harness::dump(std::uint64_t time) { trace_->dump(time); }
 
 void Harness::tick() {
-  top_->clk_i = 0;
-  top_->eval();
-  dump(2 * cycle_);
+  if (!settled_) {
+    top_->clk_i = 0;
+    top_->eval();
+  }
+  settled_ = false;
+  const bool dumping_now = dumping();
+  const std::uint64_t time = (cycle_ - trace_origin_) * kTracePeriod;
+  if (dumping_now) dump(time);
   top_->clk_i = 1;
   top_->eval();
-  dump(2 * cycle_ + 1);
+  if (dumping_now) dump(time + kTracePeriod / 2);
   ++cycle_;
   if (trace_ && trace_end_ != 0 && cycle_ >= trace_end_) trace_off();
 }
@@ -51,13 +79,16 @@ void Harness::reset(unsigned cycles) {
   top_->s_axil_rready_i = 0;
   top_->s_axis_tvalid_i = 0;
   top_->m_axis_tready_i = 0;
+  settled_ = false;
   for (unsigned i = 0; i < cycles; ++i) tick();
   top_->rst_ni = 1;
   tick();
 }
 
-void Harness::trace_on(const std::string& path, std::uint64_t start, std::uint64_t end) {
+void Harness::trace_on(const std::string& path, std::uint64_t start, std::uint64_t end,
+                       std::uint64_t origin) {
   trace_off();
+  if (origin > start) origin = start;  // trace time never runs negative
   auto trace = std::make_unique<VerilatedFstC>();
   top_->trace(trace.get(), 99);
   trace->open(path.c_str());
@@ -65,6 +96,8 @@ void Harness::trace_on(const std::string& path, std::uint64_t start, std::uint64
   trace_ = std::move(trace);
   trace_start_ = start;
   trace_end_ = end;
+  trace_origin_ = origin;
+  trace_paused_ = false;
 }
 
 void Harness::trace_off() {
@@ -72,6 +105,7 @@ void Harness::trace_off() {
     trace_->close();
     trace_.reset();
   }
+  trace_paused_ = false;
 }
 
 }  // namespace tessera::sim

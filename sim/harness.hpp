@@ -1,5 +1,9 @@
 // The Verilated engine with its clock, reset and FST tracing. One cycle is one call to
 // tick(); callers set inputs before it and read the handshakes it reports.
+//
+// Trace time: cycle c is dumped at 10*(c - origin) ns with the clock low and at +5 ns
+// after its rising edge, so GTKWave's time axis reads as a nominal 100 MHz clock and
+// time / 10 ns is the cycle number (counted from the origin the caller chose).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +18,8 @@ namespace tessera::sim {
 
 class Harness {
  public:
+  static constexpr std::uint64_t kTracePeriod = 10;  // FST time units (ns) per cycle
+
   Harness();
   ~Harness();
   Harness(const Harness&) = delete;
@@ -23,18 +29,25 @@ class Harness {
   std::uint64_t cycle() const { return cycle_; }
 
   // Settles combinational outputs for the inputs set so far (before a handshake check).
+  // Inputs must not change between settle() and the tick() that follows it: tick() then
+  // reuses the settled state instead of evaluating the clock-low phase again.
   void settle();
   // One rising clock edge; the cycle counter then counts it.
   void tick();
   // Holds reset low for `cycles` cycles with every input idle.
   void reset(unsigned cycles = 4);
 
-  // Traces cycles [start, end) (end 0: until trace_off) into an FST file.
-  void trace_on(const std::string& path, std::uint64_t start, std::uint64_t end);
+  // Traces cycles [start, end) (end 0: until trace_off) into an FST file, with trace
+  // time 0 at cycle `origin` (<= start).
+  void trace_on(const std::string& path, std::uint64_t start, std::uint64_t end,
+                std::uint64_t origin = 0);
   void trace_off();
   bool tracing() const { return trace_ != nullptr; }
+  // While paused, cycles are not written (used to trace only while a command runs).
+  void trace_pause(bool paused) { trace_paused_ = paused; }
 
  private:
+  bool dumping() const;
   void dump(std::uint64_t time);
 
   std::unique_ptr<VerilatedContext> context_;
@@ -42,6 +55,9 @@ class Harness {
   std::unique_ptr<VerilatedFstC> trace_;
   std::uint64_t trace_start_ = 0;
   std::uint64_t trace_end_ = 0;
+  std::uint64_t trace_origin_ = 0;
+  bool trace_paused_ = false;
+  bool settled_ = false;
   std::uint64_t cycle_ = 0;
 };
 

@@ -2,16 +2,19 @@
 // cycle by cycle. Input beats are queued and fed whenever the engine is ready, output
 // beats are collected whenever they come, so the streams run concurrently with every
 // CSR access, as they would on a bus.
+#include "sim_transport.hpp"
+
 #include <verilated.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <deque>
+#include <set>
 #include <sstream>
 
 #include "Vtsr_top.h"
 #include "harness.hpp"
-#include "sim_transport.hpp"
 #include "tessera/errors.hpp"
 #include "tessera/isa.hpp"
 
@@ -54,11 +57,24 @@ void unpack(const Port& port, std::uint8_t* bytes, std::size_t count) {
   }
 }
 
+template <typename Port>
+void set_bit(Port& port, unsigned bit) {
+  if constexpr (std::is_integral_v<Port>) {
+    port |= static_cast<Port>(Port{1} << bit);
+  } else {
+    port[bit / 32] |= 1u << (bit % 32);
+  }
+}
+
 std::string hex(std::uint32_t value) {
   std::ostringstream out;
   out << "0x" << std::hex << value;
   return out.str();
 }
+
+// Unit activity bits of dbg_unit_busy_o.
+constexpr unsigned kLoadBusy = 1u << 0;
+constexpr unsigned kDatapathBusy = 0b1110;  // execute, accumulator, store
 
 // What one clock cycle saw on the AXI4-Lite channels, sampled before the edge.
 struct Handshakes {
@@ -67,14 +83,23 @@ struct Handshakes {
   unsigned bresp = 0, rresp = 0;
 };
 
-class SimTransport final : public Transport {
+class Engine final : public SimTransport {
  public:
-  explicit SimTransport(const SimOptions& options) : options_(options) {
-    in_beat_bytes_ = csr_read(isa::csr::kCfgStream) & 0xFFFF;
-    out_beat_bytes_ = csr_read(isa::csr::kCfgStream) >> 16;
+  explicit Engine(const SimOptions& options) : options_(options) {
+    const std::uint32_t stream = csr_read(isa::csr::kCfgStream);
+    in_beat_bytes_ = stream & 0xFFFF;
+    out_beat_bytes_ = stream >> 16;
+    const std::uint32_t array = csr_read(isa::csr::kCfgArray);
+    rows_ = array & 0xFFFF;
+    cols_ = array >> 16;
+    for (const Fault& fault : options_.faults) apply(fault);
   }
 
+  // ---- Transport -------------------------------------------------------------------
   void csr_write(std::uint32_t addr, std::uint32_t data) override {
+    if (addr >= isa::csr::kCmd0 && addr <= isa::csr::kCmd3 && addr % 4 == 0) {
+      command_words_[(addr - isa::csr::kCmd0) / 4] = data;
+    }
     auto& top = harness_.top();
     top.s_axil_awaddr_i = addr;
     top.s_axil_awvalid_i = 1;
@@ -126,17 +151,26 @@ class SimTransport final : public Transport {
   void stream_write(std::span<const std::uint8_t> bytes) override {
     if (bytes.size() % in_beat_bytes_ != 0) {
       throw TransportError("stream write of " + std::to_string(bytes.size()) +
-                           " bytes is not a whole number of " +
-                           std::to_string(in_beat_bytes_) + "-byte beats");
+                           " bytes is not a whole number of " + std::to_string(in_beat_bytes_) +
+                           "-byte beats");
     }
     input_.insert(input_.end(), bytes.begin(), bytes.end());
   }
 
-  std::vector<std::uint8_t> stream_read(std::uint32_t beats,
-                                        std::uint64_t cycle_budget) override {
+  std::vector<std::uint8_t> stream_read(std::uint32_t beats, std::uint64_t cycle_budget) override {
     const std::size_t want = std::size_t{beats} * out_beat_bytes_;
-    run("stream read of " + std::to_string(beats) + " beats", cycle_budget,
-        [&](const Handshakes&) { return output_.size() >= want; }, output_.size() >= want);
+    const std::string what = "stream read of " + std::to_string(beats) + " beats";
+    quiet_cycles_ = 0;
+    run(
+        what, cycle_budget,
+        [&](const Handshakes&) {
+          if (output_.size() >= want) return true;
+          // Nothing computes or stores and no beat moves: no output can come while
+          // the host waits here, so say why now rather than at the end of the budget.
+          if (quiet_cycles_ >= options_.stall_cycles) stalled(what, want);
+          return false;
+        },
+        output_.size() >= want);
     std::vector<std::uint8_t> result(output_.begin(), output_.begin() + want);
     output_.erase(output_.begin(), output_.begin() + want);
     return result;
@@ -146,8 +180,7 @@ class SimTransport final : public Transport {
     const std::uint64_t start = harness_.cycle();
     while (csr_read(isa::csr::kStatus) & isa::status::kBusy) {
       if (harness_.cycle() - start > cycle_budget) {
-        throw TransportError("engine still busy after " + std::to_string(cycle_budget) +
-                             " cycles");
+        throw TransportError("engine still busy after " + std::to_string(cycle_budget) + " cycles");
       }
     }
     return harness_.cycle() - start;
@@ -157,29 +190,91 @@ class SimTransport final : public Transport {
     input_.clear();
     output_.clear();
     harness_.reset();
+    // Whatever was queued or running is gone; the log keeps it, marked cleared.
+    clear_pending(harness_.cycle());
   }
 
-  void trace_start(const TraceRequest& request) override {
-    harness_.trace_on(request.path, request.start_cycle, request.end_cycle);
-  }
+  void trace_start(const TraceRequest& request) override { trace_window(request, 0); }
 
-  void trace_stop() override { harness_.trace_off(); }
+  void trace_stop() override {
+    harness_.trace_off();
+    trace_command_ = CommandRecord::kNever;
+  }
 
   SimStats stats() override { return SimStats{harness_.cycle()}; }
 
+  // ---- SimTransport ----------------------------------------------------------------
+  std::uint64_t cycle() const override { return harness_.cycle(); }
+  std::uint64_t output_beats() const override { return host_out_beats_; }
+  const std::vector<std::uint64_t>& output_beat_cycles() const override { return beat_cycles_; }
+  std::uint64_t input_beats() const override { return in_beats_; }
+  const std::vector<CommandRecord>& commands() const override { return commands_; }
+
+  void trace_window(const TraceRequest& request, std::uint64_t time_origin) override {
+    trace_command_ = CommandRecord::kNever;
+    harness_.trace_on(request.path, request.start_cycle, request.end_cycle, time_origin);
+  }
+
+  void trace_command(const std::string& path, std::uint64_t index,
+                     std::uint64_t time_origin) override {
+    if (!options_.record) {
+      throw TransportError("tracing one command needs the command log (SimOptions::record)");
+    }
+    harness_.trace_on(path, harness_.cycle(), 0, time_origin);
+    harness_.trace_pause(true);
+    trace_command_ = index;
+  }
+
  private:
+  void apply(const Fault& fault) {
+    if (fault.kind == Fault::Kind::kPeStuck0) {
+      if (fault.row >= rows_ || fault.col >= cols_) {
+        throw InputError("fault " + fault_spec(fault) + ": no such PE in a " +
+                         std::to_string(rows_) + "x" + std::to_string(cols_) + " array");
+      }
+      set_bit(harness_.top().dbg_pe_stuck0_i, fault.row * cols_ + fault.col);
+    } else if (fault.kind == Fault::Kind::kStreamInDrop) {
+      drop_in_.insert(fault.beat);
+    } else {
+      drop_out_.insert(fault.beat);
+    }
+  }
+
+  [[noreturn]] void stalled(const std::string& what, std::size_t want) {
+    const std::size_t missing = (want - output_.size()) / out_beat_bytes_;
+    std::string why = "no unit can move";
+    if (last_busy_ & kLoadBusy) {
+      why = "a LOAD waits for input beats the host never sent";
+    } else if (last_busy_ == 0) {
+      why = "the engine is idle: the missing output was lost or never produced";
+    }
+    std::string faults;
+    for (const auto beat : dropped_in_) faults += " stream-in:" + std::to_string(beat) + ":drop";
+    for (const auto beat : dropped_out_) faults += " stream-out:" + std::to_string(beat) + ":drop";
+    throw TransportError(what + ": engine stalled with " + std::to_string(missing) +
+                         " beats still to come (" + why + "; nothing moved for " +
+                         std::to_string(quiet_cycles_) + " cycles)" +
+                         (faults.empty() ? "" : "; injected faults that fired:" + faults));
+  }
+
   // Clocks the engine until done(handshakes) is true, servicing the streams each cycle.
   template <typename Done>
   void run(const std::string& what, std::uint64_t budget, Done done, bool already = false) {
     if (already) return;
     for (std::uint64_t n = 0; n < budget; ++n) {
-      if (done(cycle())) return;
+      if (done(cycle_once())) return;
     }
     throw TransportError(what + " timed out after " + std::to_string(budget) + " cycles");
   }
 
-  Handshakes cycle() {
+  Handshakes cycle_once() {
     auto& top = harness_.top();
+    // An injected input drop: the beat leaves the host queue but never reaches the bus.
+    while (input_.size() >= in_beat_bytes_ && drop_in_.count(in_beats_)) {
+      dropped_in_.push_back(in_beats_);
+      input_.erase(input_.begin(), input_.begin() + in_beat_bytes_);
+      ++in_beats_;
+    }
     const bool have_input = input_.size() >= in_beat_bytes_;
     top.s_axis_tvalid_i = have_input;
     if (have_input) {
@@ -187,8 +282,7 @@ class SimTransport final : public Transport {
       std::copy_n(input_.begin(), in_beat_bytes_, beat);
       pack(top.s_axis_tdata_i, beat, in_beat_bytes_);
     }
-    top.m_axis_tready_i =
-        output_.size() / out_beat_bytes_ < options_.max_buffered_output_beats;
+    top.m_axis_tready_i = output_.size() / out_beat_bytes_ < options_.max_buffered_output_beats;
     harness_.settle();
 
     Handshakes seen;
@@ -201,14 +295,107 @@ class SimTransport final : public Transport {
     seen.rdata = top.s_axil_rdata_o;
     seen.rresp = top.s_axil_rresp_o;
     const bool input_taken = have_input && top.s_axis_tready_o;
-    if (top.m_axis_tvalid_o && top.m_axis_tready_i) {
-      std::uint8_t beat[256 * 4];
-      unpack(top.m_axis_tdata_o, beat, out_beat_bytes_);
-      output_.insert(output_.end(), beat, beat + out_beat_bytes_);
+    const bool output_taken = top.m_axis_tvalid_o && top.m_axis_tready_i;
+    if (output_taken) {
+      if (drop_out_.count(engine_out_beats_)) {
+        dropped_out_.push_back(engine_out_beats_);
+      } else {
+        std::uint8_t beat[256 * 4];
+        unpack(top.m_axis_tdata_o, beat, out_beat_bytes_);
+        output_.insert(output_.end(), beat, beat + out_beat_bytes_);
+        if (options_.record) beat_cycles_.push_back(harness_.cycle());
+        ++host_out_beats_;
+      }
+      ++engine_out_beats_;
     }
+    last_busy_ = top.dbg_unit_busy_o;
+    if (input_taken || output_taken || (last_busy_ & kDatapathBusy)) {
+      quiet_cycles_ = 0;
+    } else {
+      ++quiet_cycles_;
+    }
+    if (options_.record) observe_commands();
+
     harness_.tick();
-    if (input_taken) input_.erase(input_.begin(), input_.begin() + in_beat_bytes_);
+    if (input_taken) {
+      input_.erase(input_.begin(), input_.begin() + in_beat_bytes_);
+      ++in_beats_;
+    }
+    if (close_trace_after_tick_) {
+      harness_.trace_off();
+      trace_command_ = CommandRecord::kNever;
+      close_trace_after_tick_ = false;
+    }
     return seen;
+  }
+
+  // Follows the command FIFO and the units through the debug event ports. Commands
+  // leave the FIFO in order, LOADs retire in order, and so do GEMMs.
+  void observe_commands() {
+    auto& top = harness_.top();
+    const std::uint64_t now = harness_.cycle();
+    if (top.dbg_clear_o) {
+      clear_pending(now);
+      return;  // the FIFO and the units ignore everything else this cycle
+    }
+    if ((top.dbg_cmd_issue_o || top.dbg_cmd_drop_o) && !in_fifo_.empty()) {
+      const std::uint64_t index = in_fifo_.front();
+      in_fifo_.pop_front();
+      CommandRecord& record = commands_[index];
+      record.issue = now;
+      if (top.dbg_cmd_drop_o) {
+        record.status = CommandRecord::Status::kDropped;
+        finished(record, now);
+      } else {
+        record.status = CommandRecord::Status::kIssued;
+        const auto opcode = static_cast<isa::Opcode>(record.words[0] & 0xFF);
+        (opcode == isa::Opcode::kLoad ? loads_ : gemms_).push_back(index);
+        if (index == trace_command_) harness_.trace_pause(false);
+      }
+    }
+    if (top.dbg_load_done_o && !loads_.empty()) {
+      retire(loads_, now);
+    }
+    if (top.dbg_gemm_done_o && !gemms_.empty()) {
+      retire(gemms_, now);
+    }
+    if (top.dbg_cmd_push_o) {
+      CommandRecord record;
+      record.index = commands_.size();
+      record.words = command_words_;
+      record.push = now;
+      in_fifo_.push_back(record.index);
+      commands_.push_back(record);
+    }
+  }
+
+  void retire(std::deque<std::uint64_t>& running, std::uint64_t now) {
+    CommandRecord& record = commands_[running.front()];
+    running.pop_front();
+    record.status = CommandRecord::Status::kRetired;
+    finished(record, now);
+  }
+
+  void finished(CommandRecord& record, std::uint64_t now) {
+    record.retire = now;
+    if (record.index == trace_command_) {
+      harness_.trace_pause(false);  // a dropped command still shows its one cycle
+      close_trace_after_tick_ = true;
+    }
+  }
+
+  void clear_pending(std::uint64_t now) {
+    for (auto* queue : {&in_fifo_, &loads_, &gemms_}) {
+      for (const std::uint64_t index : *queue) {
+        commands_[index].status = CommandRecord::Status::kCleared;
+        if (index == trace_command_ && commands_[index].issue != CommandRecord::kNever) {
+          finished(commands_[index], now);
+        } else {
+          commands_[index].retire = now;
+        }
+      }
+      queue->clear();
+    }
   }
 
   SimOptions options_;
@@ -217,12 +404,117 @@ class SimTransport final : public Transport {
   std::deque<std::uint8_t> output_;
   std::size_t in_beat_bytes_ = 16;
   std::size_t out_beat_bytes_ = 16;
+
+  // Streams: beats consumed from the host queue, sent by the engine, given to the host.
+  std::uint64_t in_beats_ = 0, engine_out_beats_ = 0, host_out_beats_ = 0;
+  std::set<std::uint64_t> drop_in_, drop_out_;
+  std::vector<std::uint64_t> dropped_in_, dropped_out_;
+  std::vector<std::uint64_t> beat_cycles_;
+
+  // Stall watch.
+  std::uint64_t quiet_cycles_ = 0;
+  unsigned last_busy_ = 0;
+
+  // Command log.
+  isa::CommandWords command_words_{};
+  std::vector<CommandRecord> commands_;
+  std::deque<std::uint64_t> in_fifo_, loads_, gemms_;
+  std::uint64_t trace_command_ = CommandRecord::kNever;
+  bool close_trace_after_tick_ = false;
 };
+
+unsigned parse_unsigned(const std::string& text, const std::string& spec) {
+  std::size_t used = 0;
+  unsigned long long value = 0;
+  try {
+    value = std::stoull(text, &used);
+  } catch (const std::logic_error&) {
+    used = 0;
+  }
+  if (text.empty() || used != text.size() || !std::isdigit(static_cast<unsigned char>(text[0])) ||
+      value > 0xFFFFFFFFull) {
+    throw InputError("--inject-fault '" + spec + "': '" + text + "' is not a number");
+  }
+  return static_cast<unsigned>(value);
+}
 
 }  // namespace
 
+Fault parse_fault(const std::string& spec) {
+  const auto first = spec.find(':');
+  const auto last = spec.rfind(':');
+  const std::string usage =
+      " (expected pe:ROW,COL:stuck0, stream-in:BEAT:drop or stream-out:BEAT:drop)";
+  if (first == std::string::npos || first == last) {
+    throw InputError("--inject-fault '" + spec + "': not a fault spec" + usage);
+  }
+  const std::string unit = spec.substr(0, first);
+  const std::string where = spec.substr(first + 1, last - first - 1);
+  const std::string what = spec.substr(last + 1);
+  Fault fault;
+  if (unit == "pe" && what == "stuck0") {
+    const auto comma = where.find(',');
+    if (comma == std::string::npos) {
+      throw InputError("--inject-fault '" + spec + "': expected ROW,COL" + usage);
+    }
+    fault.kind = Fault::Kind::kPeStuck0;
+    fault.row = parse_unsigned(where.substr(0, comma), spec);
+    fault.col = parse_unsigned(where.substr(comma + 1), spec);
+  } else if ((unit == "stream-in" || unit == "stream-out") && what == "drop") {
+    fault.kind = unit == "stream-in" ? Fault::Kind::kStreamInDrop : Fault::Kind::kStreamOutDrop;
+    fault.beat = parse_unsigned(where, spec);
+  } else {
+    throw InputError("--inject-fault '" + spec + "': unknown fault" + usage);
+  }
+  return fault;
+}
+
+std::string fault_spec(const Fault& fault) {
+  switch (fault.kind) {
+    case Fault::Kind::kPeStuck0:
+      return "pe:" + std::to_string(fault.row) + "," + std::to_string(fault.col) + ":stuck0";
+    case Fault::Kind::kStreamInDrop:
+      return "stream-in:" + std::to_string(fault.beat) + ":drop";
+    case Fault::Kind::kStreamOutDrop:
+      return "stream-out:" + std::to_string(fault.beat) + ":drop";
+  }
+  return "?";
+}
+
+std::string fault_class(const Fault& fault) {
+  switch (fault.kind) {
+    case Fault::Kind::kPeStuck0:
+      return "pe-stuck0";
+    case Fault::Kind::kStreamInDrop:
+      return "stream-in-drop";
+    case Fault::Kind::kStreamOutDrop:
+      return "stream-out-drop";
+  }
+  return "?";
+}
+
+const char* status_name(CommandRecord::Status status) {
+  switch (status) {
+    case CommandRecord::Status::kQueued:
+      return "queued";
+    case CommandRecord::Status::kIssued:
+      return "running";
+    case CommandRecord::Status::kRetired:
+      return "retired";
+    case CommandRecord::Status::kDropped:
+      return "dropped";
+    case CommandRecord::Status::kCleared:
+      return "cleared";
+  }
+  return "?";
+}
+
+std::unique_ptr<SimTransport> make_sim_engine(const SimOptions& options) {
+  return std::make_unique<Engine>(options);
+}
+
 std::unique_ptr<Transport> make_sim_transport(const SimOptions& options) {
-  return std::make_unique<SimTransport>(options);
+  return make_sim_engine(options);
 }
 
 std::string sim_config_name() { return TSR_CONFIG_NAME; }

@@ -44,7 +44,16 @@ module tsr_top #(
   input  logic                  m_axis_tready_i,
   output logic                  m_axis_tlast_o,
   // Fault injection for testing the checkers; tie to zero in hardware.
-  input  logic [Rows*Cols-1:0]  dbg_pe_stuck0_i
+  input  logic [Rows*Cols-1:0]  dbg_pe_stuck0_i,
+  // Simulation/debug observation (docs/debugging.md): one-cycle event pulses and unit
+  // activity for the harness's command log and stall watchdog. Leave open in hardware.
+  output logic                  dbg_cmd_push_o,   // a command entered the FIFO
+  output logic                  dbg_cmd_issue_o,  // the FIFO head went to its unit
+  output logic                  dbg_cmd_drop_o,   // the FIFO head was dropped (error)
+  output logic                  dbg_load_done_o,  // a LOAD wrote its last beat
+  output logic                  dbg_gemm_done_o,  // a GEMM's last output beat left
+  output logic                  dbg_clear_o,      // CTRL.CLEAR
+  output logic [3:0]            dbg_unit_busy_o   // {store, accumulator, execute, load}
 );
 
   localparam int unsigned ActAW   = $clog2(ActDepth);
@@ -268,6 +277,15 @@ module tsr_top #(
     .mac_row_i(issue_valid), .out_beat_i(m_axis_tvalid_o && m_axis_tready_i),
     .retired_i({1'b0, load_done} + {1'b0, gemm_done}), .dropped_i(dropped)
   );
+
+  // ---- debug observation -------------------------------------------------------------
+  assign dbg_cmd_push_o  = cmd_push;
+  assign dbg_cmd_issue_o = load_valid || gemm_valid;
+  assign dbg_cmd_drop_o  = dropped;
+  assign dbg_load_done_o = load_done;
+  assign dbg_gemm_done_o = gemm_done;
+  assign dbg_clear_o     = clear;
+  assign dbg_unit_busy_o = {store_busy, acc_busy, exec_busy, load_busy};
 
   logic unused_top;
   assign unused_top = ^{s_axis_tlast_i, load_waddr, load_wdata};

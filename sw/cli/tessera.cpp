@@ -1,32 +1,36 @@
 // tessera: the command-line front end. Errors are caught here, once, and mapped to the
 // documented exit codes: 0 ok, 1 result mismatch, 2 bad usage or input, 3 engine or
 // transport error.
-#include <CLI/CLI.hpp>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <random>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-
+#include "capture.hpp"
+#include "engine_run.hpp"
+#include "regress_batch.hpp"
 #include "sim_transport.hpp"
 #include "tessera/device.hpp"
 #include "tessera/errors.hpp"
 #include "tessera/kernel.hpp"
 #include "tessera/random_problem.hpp"
 #include "tessera/runtime.hpp"
-#if __has_include("tessera/tcp_transport.hpp")
-#include "tessera/tcp_transport.hpp"
-#define TESSERA_HAVE_TCP 1
-#endif
+#include "trace_file.hpp"
+#include "wave_views.hpp"
 
 namespace {
 
 using namespace tessera;
+using namespace tessera::cli;
 
 struct Mismatch {
   std::size_t row = 0, col = 0;
@@ -59,62 +63,80 @@ int report_check(const Tensor<std::int32_t>& got, const Tensor<std::int32_t>& wa
   return kExitMismatch;
 }
 
-std::unique_ptr<Transport> open_transport(const std::string& spec) {
-  if (spec == "sim") return sim::make_sim_transport();
-#ifdef TESSERA_HAVE_TCP
-  if (spec.rfind("tcp://", 0) == 0) {
-    const DeviceSpec device = parse_device_spec(spec);
-    return make_tcp_transport(device.host, device.port);
+// On a mismatch in simulation: locate the first wrong value and capture a trace window
+// around it. A failure here is reported but does not change the mismatch verdict.
+void capture_after_mismatch(const GemmProblem& problem, const DebugOptions& options,
+                            const EngineRun& run, const Tensor<std::int32_t>& want,
+                            const std::string& label) {
+  if (!run.simulated || !options.capture) return;
+  try {
+    const auto wrong = first_wrong(run, want);
+    if (!wrong) return;
+    capture_mismatch(problem, options, run, *wrong, label, std::cout);
+  } catch (const std::exception& e) {
+    std::cout << "capture: failed: " << e.what() << "\n";
   }
-#endif
-  throw InputError("--device: expected 'sim' or 'tcp://HOST:PORT', got '" + spec + "'");
 }
 
-struct DeviceOptions {
-  std::string device = "sim";
-};
-
-void add_device_option(CLI::App* cmd, DeviceOptions& options) {
+void add_device_option(CLI::App* cmd, DebugOptions& options) {
   cmd->add_option("--device", options.device, "sim (in-process, default) or tcp://HOST:PORT");
 }
 
-std::pair<std::uint64_t, std::uint64_t> parse_window(const std::string& text) {
-  const auto colon = text.find(':');
-  try {
-    if (colon == std::string::npos) throw std::invalid_argument(text);
-    std::size_t used_a = 0, used_b = 0;
-    const std::string a = text.substr(0, colon), b = text.substr(colon + 1);
-    const std::uint64_t start = std::stoull(a, &used_a);
-    const std::uint64_t end = std::stoull(b, &used_b);
-    if (used_a != a.size() || used_b != b.size() || end <= start) throw std::invalid_argument(text);
-    return {start, end};
-  } catch (const std::logic_error&) {
-    throw InputError("--trace-window: expected START:END cycles with END > START, got '" + text + "'");
-  }
+// Tracing, command log, fault injection and mismatch capture: shared by run and gemm.
+void add_debug_options(CLI::App* cmd, DebugOptions& options, std::string& kernel_id) {
+  cmd->add_option("--trace", options.trace, "write an FST trace");
+  cmd->add_option("--trace-window", options.window,
+                  "trace only cycles START:END of the run (cycle 0 = the run's first)");
+  cmd->add_option("--trace-kernel", kernel_id,
+                  "trace only while command ID runs, issue to retire (IDs: --log-commands)");
+  cmd->add_option("--log-commands", options.log_commands,
+                  "write every command with its push, issue and retire cycles (JSON Lines)");
+  cmd->add_option("--inject-fault", options.faults,
+                  "force a fault: pe:ROW,COL:stuck0, stream-in:BEAT:drop, stream-out:BEAT:drop "
+                  "(repeatable, simulation only)")
+      ->allow_extra_args(false);
+  cmd->add_option("--capture-dir", options.capture_dir,
+                  "where a mismatch with --check writes its FST window and .gtkw "
+                  "(default tessera-capture)");
+  cmd->add_flag("!--no-capture", options.capture, "no trace capture on a mismatch");
 }
 
-int cmd_run(const std::string& kernel_path, bool check, const std::string& trace,
-            const std::string& window, const DeviceOptions& options) {
-  if (!window.empty() && trace.empty()) throw InputError("--trace-window needs --trace FILE.fst");
-  const Kernel kernel = load_kernel(kernel_path);
-  auto transport = open_transport(options.device);
-  Device device(*transport);
-  if (!trace.empty()) {
-    const std::uint64_t now = transport->stats().cycles;
-    TraceRequest request{trace, now, 0};
-    if (!window.empty()) {
-      const auto [start, end] = parse_window(window);
-      request.start_cycle = now + start;
-      request.end_cycle = now + end;
+void finish_debug_options(DebugOptions& options, const std::string& kernel_id) {
+  if (!kernel_id.empty()) {
+    std::size_t used = 0;
+    try {
+      options.trace_kernel = std::stoull(kernel_id, &used);
+    } catch (const std::logic_error&) {
+      used = 0;
     }
-    transport->trace_start(request);
+    if (used == 0 || used != kernel_id.size() || kernel_id[0] == '-') {
+      throw InputError("--trace-kernel: expected a command index, got '" + kernel_id + "'");
+    }
   }
-  const GemmRun run = run_gemm(device, kernel.problem);
-  if (!trace.empty()) transport->trace_stop();
+  validate(options);
+}
+
+std::string fault_args(const DebugOptions& options) {
+  std::string args;
+  for (const auto& spec : options.faults) args += " --inject-fault " + spec;
+  return args;
+}
+
+int cmd_run(const std::string& kernel_path, bool check, const DebugOptions& options) {
+  const Kernel kernel = load_kernel(kernel_path);
+  const EngineRun engine = run_on_engine(kernel.problem, options, trace_spec(options));
+  const GemmRun& run = engine.run;
   std::cout << "gemm " << kernel.problem.m() << "x" << kernel.problem.k() << "x"
             << kernel.problem.n() << ": " << run.cycles << " cycles\n";
   int code = kExitOk;
-  if (check) code = report_check(run.output, golden_gemm(kernel.problem));
+  if (check) {
+    const Tensor<std::int32_t> want = golden_gemm(kernel.problem);
+    code = report_check(run.output, want);
+    if (code != kExitOk) {
+      const std::string stem = std::filesystem::path(kernel_path).stem().string();
+      capture_after_mismatch(kernel.problem, options, engine, want, stem + "-mismatch");
+    }
+  }
   if (code != kExitOk) {
     std::cout << "output not written: the result does not match the golden reference\n";
     return code;
@@ -133,36 +155,48 @@ int cmd_run(const std::string& kernel_path, bool check, const std::string& trace
 }
 
 int cmd_gemm(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed, bool requant,
-             bool relu, bool check, const DeviceOptions& options) {
-  auto transport = open_transport(options.device);
-  Device device(*transport);
+             bool relu, bool check, const DebugOptions& options) {
   const GemmProblem problem = random_problem(m, k, n, seed, {requant, relu, true});
-  const GemmRun run = run_gemm(device, problem);
-  const auto& cfg = device.config();
+  const EngineRun engine = run_on_engine(problem, options, trace_spec(options));
+  const GemmRun& run = engine.run;
+  const auto& cfg = engine.config;
   const double util = double(m) * k * n / (double(run.cycles) * cfg.rows * cfg.cols);
   std::printf("gemm %zux%zux%zu seed %llu on %ux%u: %llu cycles, utilization %.3f\n", m, k, n,
               static_cast<unsigned long long>(seed), cfg.rows, cfg.cols,
               static_cast<unsigned long long>(run.cycles), util);
   std::fflush(stdout);
   if (!check) return kExitOk;
-  const int code = report_check(run.output, golden_gemm(problem));
+  const Tensor<std::int32_t> want = golden_gemm(problem);
+  const int code = report_check(run.output, want);
   if (code != kExitOk) {
-    std::cout << "reproduce: tessera gemm --m " << m << " --k " << k << " --n " << n
-              << " --seed " << seed << (requant ? " --requant" : "") << (relu ? " --relu" : "")
-              << " --check\n";
+    std::cout << "reproduce: tessera gemm --m " << m << " --k " << k << " --n " << n << " --seed "
+              << seed << (requant ? " --requant" : "") << (relu ? " --relu" : "")
+              << fault_args(options) << " --check\n";
+    std::ostringstream label;
+    label << "gemm-" << m << "x" << k << "x" << n << "-seed" << seed << "-mismatch";
+    capture_after_mismatch(problem, options, engine, want, label.str());
   }
   return code;
 }
 
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+         1e-6 * (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
 int cmd_bench(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed, bool json,
-              const DeviceOptions& options) {
-  auto transport = open_transport(options.device);
-  Device device(*transport);
-  const auto& cfg = device.config();
+              const DebugOptions& options) {
   const GemmProblem problem = random_problem(m, k, n, seed);
   const auto start = std::chrono::steady_clock::now();
-  const GemmRun run = run_gemm(device, problem);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double cpu_start = cpu_seconds();
+  const EngineRun engine = run_on_engine(problem, options, trace_spec(options));
+  const double cpu = cpu_seconds() - cpu_start;
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const GemmRun& run = engine.run;
+  const auto& cfg = engine.config;
   const bool pass = !compare(run.output, golden_gemm(problem));
 
   const std::uint64_t macs = std::uint64_t{m} * k * n;
@@ -171,6 +205,10 @@ int cmd_bench(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed, b
   const std::uint64_t scalesim = kt * nt * (2 * cfg.rows + cfg.cols + m - 2);
   const double scalesim_util = double(macs) / (double(scalesim) * cfg.rows * cfg.cols);
   const double rate = run.sim_cycles / wall;
+  const double cpu_rate = cpu > 0 ? run.sim_cycles / cpu : 0.0;
+  const std::string tracing = options.trace.empty()     ? "off"
+                              : !options.window.empty() ? "window " + options.window
+                                                        : "full";
 
   std::printf("bench gemm %zux%zux%zu on %ux%u (%s)\n", m, k, n, cfg.rows, cfg.cols,
               options.device.c_str());
@@ -183,24 +221,39 @@ int cmd_bench(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed, b
   std::printf("  busy/stall cycles %u / %u\n", run.perf.busy, run.perf.stall);
   std::printf("  simulation        %llu cycles in %.3f s = %.0f cycles/s\n",
               static_cast<unsigned long long>(run.sim_cycles), wall, rate);
+  std::printf("  process CPU       %.3f s = %.0f cycles/CPU-s (tracing %s)\n", cpu, cpu_rate,
+              tracing.c_str());
   std::printf("  check             %s\n", pass ? "PASS" : "FAIL");
   if (json) {
-    const nlohmann::json line = {
-        {"m", m}, {"k", k}, {"n", n}, {"rows", cfg.rows}, {"cols", cfg.cols},
-        {"cycles", run.cycles}, {"macs", macs}, {"utilization", util},
-        {"scalesim_ws_cycles", scalesim}, {"scalesim_ws_utilization", scalesim_util},
-        {"sim_cycles", run.sim_cycles}, {"wall_s", wall}, {"sim_cycles_per_s", rate},
-        {"device", options.device}, {"check", pass ? "PASS" : "FAIL"}};
+    const nlohmann::json line = {{"m", m},
+                                 {"k", k},
+                                 {"n", n},
+                                 {"rows", cfg.rows},
+                                 {"cols", cfg.cols},
+                                 {"cycles", run.cycles},
+                                 {"macs", macs},
+                                 {"utilization", util},
+                                 {"scalesim_ws_cycles", scalesim},
+                                 {"scalesim_ws_utilization", scalesim_util},
+                                 {"sim_cycles", run.sim_cycles},
+                                 {"wall_s", wall},
+                                 {"sim_cycles_per_s", rate},
+                                 {"cpu_s", cpu},
+                                 {"sim_cycles_per_cpu_s", cpu_rate},
+                                 {"tracing", tracing},
+                                 {"device", options.device},
+                                 {"check", pass ? "PASS" : "FAIL"}};
     std::cout << line.dump() << std::endl;
   }
   return pass ? kExitOk : kExitMismatch;
 }
 
-int cmd_info(const DeviceOptions& options) {
+int cmd_info(const DebugOptions& options) {
   auto transport = open_transport(options.device);
   Device device(*transport);
   const auto& c = device.config();
-  std::printf("Tessera engine (ID 0x%08x, version %u.%u)\n", c.id, c.version >> 16, c.version & 0xFFFF);
+  std::printf("Tessera engine (ID 0x%08x, version %u.%u)\n", c.id, c.version >> 16,
+              c.version & 0xFFFF);
   std::printf("  array             %u x %u int8 -> int32\n", c.rows, c.cols);
   std::printf("  ACT scratchpad    %u words x %u B\n", c.act_depth, c.rows);
   std::printf("  WGT scratchpad    %u words x %u B\n", c.wgt_depth, c.cols);
@@ -214,20 +267,53 @@ int cmd_info(const DeviceOptions& options) {
   return kExitOk;
 }
 
+// Writes the committed GTKWave views (sim/waves/*.gtkw) for this build's configuration,
+// naming every signal as a real trace of this build declares it.
+int cmd_waves(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw InputError("--out '" + dir + "': " + ec.message());
+  const fs::path probe =
+      fs::temp_directory_path() / ("tessera-waves-" + std::to_string(::getpid()) + ".fst");
+  DebugOptions options;
+  options.trace = probe.string();
+  const EngineRun run = run_on_engine(random_problem(8, 8, 8, 1), options, trace_spec(options));
+  int code = kExitOk;
+  {
+    TraceFile trace(probe.string());
+    for (const WaveView& view : subsystem_views(run.config.rows, run.config.cols)) {
+      const std::string path = (fs::path(dir) / (view.name + ".gtkw")).string();
+      SaveFileOptions save;
+      save.note = "For the " + std::to_string(run.config.rows) + "x" +
+                  std::to_string(run.config.cols) +
+                  " build; regenerate: tessera waves --out sim/waves (docs/debugging.md)";
+      const auto missing = write_save_file(path, view, trace, save);
+      for (const auto& name : missing) {
+        std::cerr << "tessera: " << path << ": the RTL has no signal " << name << "\n";
+        code = kExitBadInput;
+      }
+      std::cout << "wrote " << path << "\n";
+    }
+  }
+  fs::remove(probe, ec);
+  return code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Tessera matrix engine: run kernels, random GEMMs and benchmarks"};
   app.require_subcommand(1);
-  DeviceOptions options;
+  DebugOptions options;
+  std::string kernel_id;
 
-  std::string kernel_path, trace, window;
+  std::string kernel_path;
   bool check = false;
   auto* run = app.add_subcommand("run", "run a kernel file and write its output .npy");
   run->add_option("KERNEL", kernel_path, "kernel JSON")->required();
   run->add_flag("--check", check, "compare with the golden reference");
-  run->add_option("--trace", trace, "write an FST trace");
-  run->add_option("--trace-window", window, "trace only cycles START:END of the run");
+  add_debug_options(run, options, kernel_id);
   add_device_option(run, options);
 
   std::size_t m = 0, k = 0, n = 0;
@@ -241,6 +327,7 @@ int main(int argc, char** argv) {
   gemm->add_flag("--requant", requant, "int8 output through per-channel requantization");
   gemm->add_flag("--relu", relu, "requantize and clamp at the zero point (ReLU)");
   gemm->add_flag("--check", check, "compare with the golden reference");
+  add_debug_options(gemm, options, kernel_id);
   add_device_option(gemm, options);
 
   auto* bench = app.add_subcommand("bench", "benchmarks");
@@ -251,11 +338,34 @@ int main(int argc, char** argv) {
   bench_gemm->add_option("--n", n, "columns of B")->required()->check(CLI::Range(1, 1 << 20));
   bench_gemm->add_option("--seed", seed, "random seed");
   bench_gemm->add_flag("--json", json, "end with one JSON line");
+  bench_gemm->add_option("--trace", options.trace, "trace into an FST (to measure its cost)");
+  bench_gemm->add_option("--trace-window", options.window,
+                         "trace only cycles START:END of the run");
   add_device_option(bench_gemm, options);
 
   auto* info = app.add_subcommand("info", "print the engine configuration read from its CSRs");
   add_device_option(info, options);
 
+  // Hidden: the regression runner's in-process batch mode and the view generator.
+  auto* batch =
+      app.add_subcommand("regress-batch", "run JSON-lines jobs from stdin (scripts/regress.py)");
+  batch->group("");
+  std::string waves_dir;
+  auto* waves = app.add_subcommand("waves", "write the GTKWave views for this build into DIR");
+  waves->group("");
+  waves->add_option("--out", waves_dir, "directory, e.g. sim/waves")->required();
+
+  // CLI11 reports a stray first word only as "A subcommand is required"; name it instead.
+  const auto is_subcommand = [&app](const std::string& word) {
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+      if (sub->check_name(word)) return true;
+    return false;
+  };
+  if (argc > 1 && argv[1][0] != '-' && !is_subcommand(argv[1])) {
+    std::cerr << "tessera: unknown subcommand '" << argv[1]
+              << "' (expected run, gemm, bench or info; see --help)\n";
+    return kExitBadInput;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -264,10 +374,14 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (run->parsed()) return cmd_run(kernel_path, check, trace, window, options);
+    if (run->parsed() || gemm->parsed() || bench_gemm->parsed())
+      finish_debug_options(options, kernel_id);
+    if (run->parsed()) return cmd_run(kernel_path, check, options);
     if (gemm->parsed()) return cmd_gemm(m, k, n, seed, requant, relu, check, options);
     if (bench_gemm->parsed()) return cmd_bench(m, k, n, seed, json, options);
     if (info->parsed()) return cmd_info(options);
+    if (batch->parsed()) return regress_batch(std::cin, std::cout);
+    if (waves->parsed()) return cmd_waves(waves_dir);
   } catch (const InputError& e) {
     std::cerr << "tessera: " << e.what() << "\n";
     return kExitBadInput;

@@ -17,11 +17,11 @@ struct OutputBlock {
 };
 
 struct GemmRun {
-  Tensor<std::int32_t> output;  // [M, N]; with requant each value is an int8
-  PerfCounters perf;            // read after the last output beat
-  std::uint64_t cycles = 0;     // first command to last output beat (PERF_LAST_OUT)
-  std::size_t commands = 0;     // commands pushed
-  std::uint64_t sim_cycles = 0; // simulator cycles the run took, CSR traffic included
+  Tensor<std::int32_t> output;      // [M, N]; with requant each value is an int8
+  PerfCounters perf;                // read after the last output beat
+  std::uint64_t cycles = 0;         // first command to last output beat (PERF_LAST_OUT)
+  std::size_t commands = 0;         // commands pushed
+  std::uint64_t sim_cycles = 0;     // simulator cycles the run took, CSR traffic included
   std::vector<OutputBlock> blocks;  // in stream order, one per GEMM command (debugging)
 };
 

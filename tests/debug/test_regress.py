@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Tests of scripts/regress.py through its command line: the files it writes, sharding
+and merging, failure reports with reproducing commands, the mutation score.
+
+    tests/debug/test_regress.py --bin-dir build/bin
+"""
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import unittest
+import xml.etree.ElementTree as ET
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REGRESS = os.path.join(ROOT, "scripts", "regress.py")
+BIN_DIR = os.path.join(ROOT, "build", "bin")
+
+
+def regress(*args):
+    return subprocess.run([sys.executable, REGRESS, "--bin-dir", BIN_DIR, "--quiet", *args],
+                          capture_output=True, text=True, timeout=600)
+
+
+class RegressOutputs(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.out = os.path.join(cls.tmp.name, "run")
+        cls.result = regress("--seeds", "12", "--configs", "4x4", "--mutants", "2",
+                          "--jobs", "2", "--batch-size", "5", "--out", cls.out)
+        with open(os.path.join(cls.out, "summary.json")) as f:
+            cls.summary = json.load(f)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_passes_and_reports(self):
+        self.assertEqual(self.result.returncode, 0, self.result.stdout + self.result.stderr)
+        self.assertIn("mutation score 1.000", self.result.stdout)
+
+    def test_summary_counts_and_tests(self):
+        counts = self.summary["counts"]
+        tests = self.summary["tests"]
+        self.assertEqual(counts["total"], len(tests))
+        self.assertEqual(len(tests), 12 + 3 * 2)
+        self.assertEqual(counts["passed"] + counts["failed"] + counts["errors"]
+                         + counts["skipped"], counts["total"])
+        self.assertEqual(self.summary["kernels"], 12)
+        seeds = sorted(t["seed"] for t in tests if t["kind"] == "dense")
+        self.assertEqual(seeds, list(range(1, 13)))
+        for test in tests:
+            with self.subTest(test=test["id"]):
+                for key in ("seed", "shape", "wall_s", "result", "reproduce", "config"):
+                    self.assertIn(key, test)
+                self.assertEqual(len(test["shape"]), 3)
+                self.assertTrue(test["reproduce"].split()[0].endswith("tessera-4x4"))
+                if test["kind"] == "dense":
+                    self.assertEqual(test["result"], "pass")
+                    self.assertGreater(test["cycles"], 0)
+
+    def test_mutation_score_covers_every_fault_class(self):
+        mutation = self.summary["mutation"]
+        self.assertEqual(set(mutation["by_class"]),
+                         {"pe-stuck0", "stream-in-drop", "stream-out-drop"})
+        for name, cls in mutation["by_class"].items():
+            with self.subTest(fault_class=name):
+                self.assertEqual(cls["injected"], 2)
+                self.assertEqual(cls["survived"], 0)
+        self.assertEqual(self.summary["mutation_score"], 1.0)
+        for test in self.summary["tests"]:
+            if test["kind"] == "mutant":
+                self.assertIn("--inject-fault " + test["fault"], test["reproduce"])
+                if test.get("caught") and "matches_fault_model" in test:
+                    self.assertTrue(test["matches_fault_model"], test["id"])
+
+    def test_junit_matches_summary(self):
+        root = ET.parse(os.path.join(self.out, "junit.xml")).getroot()
+        self.assertEqual(root.tag, "testsuites")
+        cases = root.findall("./testsuite/testcase")
+        self.assertEqual(len(cases), self.summary["counts"]["total"])
+        self.assertEqual(int(root.get("tests")), len(cases))
+        self.assertEqual(int(root.get("failures")), 0)
+        self.assertTrue(all(c.get("classname").startswith("regress.4x4.") for c in cases))
+
+
+class RegressShards(unittest.TestCase):
+    def listing(self, shard):
+        run = regress("--seeds", "10", "--configs", "4x4,16x16", "--shard", shard, "--list")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        return run.stdout.split()
+
+    def test_shards_are_disjoint_and_complete(self):
+        whole = self.listing("1/1")
+        parts = [self.listing(f"{k}/3") for k in (1, 2, 3)]
+        self.assertEqual(sorted(sum(parts, [])), sorted(whole))
+        self.assertEqual(len(set(sum(parts, []))), len(whole))
+        self.assertTrue(all(abs(len(p) - len(whole) / 3) <= 1 for p in parts))
+
+    def test_merge_combines_shards(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            dirs = []
+            for k in (1, 2):
+                out = os.path.join(tmp, f"shard{k}")
+                run = regress("--seeds", "6", "--configs", "4x4", "--mutants", "1",
+                              "--shard", f"{k}/2", "--out", out)
+                self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+                dirs.append(out)
+            merged = os.path.join(tmp, "merged")
+            run = regress("--merge", *dirs, "--out", merged)
+            self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+            with open(os.path.join(merged, "summary.json")) as f:
+                summary = json.load(f)
+            self.assertEqual(summary["counts"]["total"], 6 + 3)
+            self.assertEqual(summary["mutation"]["injected"], 3)
+            self.assertTrue(os.path.exists(os.path.join(merged, "junit.xml")))
+            run = regress("--merge", dirs[0], dirs[0], "--out", merged)
+            self.assertEqual(run.returncode, 2)  # overlapping shards
+
+    def test_bad_shard_is_a_usage_error(self):
+        for shard in ("0/2", "3/2", "1-2", "x"):
+            run = regress("--shard", shard, "--list")
+            self.assertEqual(run.returncode, 2, shard)
+
+
+class RegressFailures(unittest.TestCase):
+    def test_each_failure_prints_a_command_that_reproduces_it(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            run = regress("--seeds", "3", "--configs", "4x4", "--mutants", "0",
+                          "--inject-fault", "pe:0,0:stuck0", "--out", tmp)
+            self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
+            lines = [l.strip() for l in run.stdout.splitlines()]
+            commands = [l[len("reproduce: "):] for l in lines if l.startswith("reproduce: ")]
+            with open(os.path.join(tmp, "summary.json")) as f:
+                summary = json.load(f)
+            failed = summary["counts"]["failed"]
+            self.assertGreaterEqual(failed, 1)  # a clamp can hide a missing product
+            self.assertEqual(len(commands), failed + summary["counts"]["errors"])
+            root = ET.parse(os.path.join(tmp, "junit.xml")).getroot()
+            self.assertEqual(len(root.findall(".//failure")), failed)
+            # The printed command fails the same way on its own.
+            argv = shlex.split(commands[0]) + ["--no-capture"]
+            again = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+            self.assertEqual(again.returncode, 1, again.stdout + again.stderr)
+            self.assertIn("check: FAIL", again.stdout)
+
+    def test_unknown_config_is_a_usage_error(self):
+        run = regress("--configs", "7x3", "--list")
+        self.assertEqual(run.returncode, 2)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin-dir", default=BIN_DIR)
+    args, rest = parser.parse_known_args()
+    BIN_DIR = os.path.abspath(args.bin_dir)
+    unittest.main(argv=[sys.argv[0]] + rest)
