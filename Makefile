@@ -24,7 +24,7 @@ columns := awk -F'\t' '{ printf "  %-14s %s\n", $$1, $$2 }'
 # One step at a time: the parallel work happens inside cmake and ctest, and setup must
 # finish before anything uses the tools it installs.
 .NOTPARALLEL:
-.PHONY: help setup build lint synth test sanitize demo bench regress wave wave-png clean
+.PHONY: help setup build lint synth test sanitize demo bench bench-tcp regress wave wave-png clean
 
 help: ## List targets and variables
 	@echo "Targets:"
@@ -57,6 +57,9 @@ demo: build ## Run the end-to-end demo
 
 bench: build ## GEMM benchmark, 256x256x256
 	$(BUILD)/bin/tessera bench gemm --m 256 --k 256 --n 256
+
+bench-tcp: build ## GEMM 256^3 in-process vs through tessera-sim; loopback MB/s
+	BUILD=$(BUILD) bash scripts/bench_tcp.sh
 
 regress: build ## Seeded regression (SEEDS, CONFIGS, JOBS, REGRESS_ARGS) -> build/regress/
 	python3 scripts/regress.py --bin-dir $(BUILD)/bin --out $(BUILD)/regress $(regress_args)
