@@ -4,7 +4,7 @@
 package tsr_pkg;
 
   localparam logic [31:0] IdValue      = 32'h5453_5241;  // "TSRA"
-  localparam logic [31:0] VersionValue = 32'h0001_0000;  // 1.0
+  localparam logic [31:0] VersionValue = 32'h0001_0001;  // 1.1
 
   // Opcodes (w0[7:0]).
   localparam logic [7:0] OpLoad = 8'h01;
@@ -21,6 +21,15 @@ package tsr_pkg;
   localparam logic [7:0] ErrAddrRange = 8'd2;
   localparam logic [7:0] ErrShape     = 8'd3;
   localparam logic [7:0] ErrBadField  = 8'd4;
+  localparam logic [7:0] ErrStream    = 8'd5;  // input TLAST disagrees with a LOAD's count
+  localparam logic [7:0] ErrOverflow  = 8'd6;  // CMD3 written while the command FIFO was full
+  localparam logic [7:0] ErrBadParam  = 8'd7;  // PARAM shift outside [-31, 30]
+
+  // FEATURES bits [7:0].
+  localparam logic [7:0] FeatureBits = 8'b0001_1111;  // dense, requant, per-channel,
+                                                       // hazard checks, TLAST checks
+  // Outstanding GEMMs whose PARAM words the store unit has yet to read (at most 3).
+  localparam int unsigned ParamReaders = 4;
 
   localparam int unsigned CmdWidth = 128;
   localparam int unsigned ParamBits = 72;  // bias[31:0], mult[63:32], shift[71:64]

@@ -19,6 +19,9 @@ const char* error_name(ErrorCode code) {
     case ErrorCode::kAddrRange: return "ADDR_RANGE";
     case ErrorCode::kShape: return "SHAPE";
     case ErrorCode::kBadField: return "BAD_FIELD";
+    case ErrorCode::kStream: return "STREAM";
+    case ErrorCode::kOverflow: return "OVERFLOW";
+    case ErrorCode::kBadParam: return "BAD_PARAM";
   }
   // ERR_CODE is read from hardware, so codes this build does not know can appear.
   return "UNKNOWN";

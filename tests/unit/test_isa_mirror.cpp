@@ -87,6 +87,9 @@ TEST_CASE("error codes match tsr_pkg", "[isa]") {
   CHECK(pkg("ErrAddrRange") == static_cast<unsigned>(ErrorCode::kAddrRange));
   CHECK(pkg("ErrShape") == static_cast<unsigned>(ErrorCode::kShape));
   CHECK(pkg("ErrBadField") == static_cast<unsigned>(ErrorCode::kBadField));
+  CHECK(pkg("ErrStream") == static_cast<unsigned>(ErrorCode::kStream));
+  CHECK(pkg("ErrOverflow") == static_cast<unsigned>(ErrorCode::kOverflow));
+  CHECK(pkg("ErrBadParam") == static_cast<unsigned>(ErrorCode::kBadParam));
 }
 
 TEST_CASE("CSR addresses and CTRL bits match tsr_pkg", "[isa]") {
@@ -137,6 +140,9 @@ TEST_CASE("error_name", "[isa]") {
   CHECK(std::string(error_name(ErrorCode::kAddrRange)) == "ADDR_RANGE");
   CHECK(std::string(error_name(ErrorCode::kShape)) == "SHAPE");
   CHECK(std::string(error_name(ErrorCode::kBadField)) == "BAD_FIELD");
+  CHECK(std::string(error_name(ErrorCode::kStream)) == "STREAM");
+  CHECK(std::string(error_name(ErrorCode::kOverflow)) == "OVERFLOW");
+  CHECK(std::string(error_name(ErrorCode::kBadParam)) == "BAD_PARAM");
   CHECK(std::string(error_name(static_cast<ErrorCode>(9))) == "UNKNOWN");
 }
 

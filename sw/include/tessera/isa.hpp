@@ -8,7 +8,7 @@
 namespace tessera::isa {
 
 inline constexpr std::uint32_t kIdValue = 0x54535241;  // "TSRA"
-inline constexpr std::uint32_t kVersionValue = 0x00010000;
+inline constexpr std::uint32_t kVersionValue = 0x00010001;
 
 enum class Opcode : std::uint8_t { kLoad = 0x01, kGemm = 0x02 };
 enum class Target : std::uint8_t { kAct = 0, kWgt = 1, kParam = 2 };
@@ -19,6 +19,9 @@ enum class ErrorCode : std::uint8_t {
   kAddrRange = 2,
   kShape = 3,
   kBadField = 4,
+  kStream = 5,
+  kOverflow = 6,
+  kBadParam = 7,
 };
 const char* error_name(ErrorCode code);
 
