@@ -1,8 +1,10 @@
 // AXI4-Lite CSR slave: identification and configuration readback, control, status,
 // sticky error, performance counters and the command FIFO's write port (docs/isa.md).
-// One outstanding read and one outstanding write. A write to CMD3 pushes the command and
-// is held off (AWREADY/WREADY low) while the FIFO is full. Unmapped addresses, writes
-// to read-only registers and partial-strobe writes answer SLVERR and change nothing.
+// One outstanding read and one outstanding write. A write to CMD3 pushes the command; while
+// the FIFO is full it is answered at once with SLVERR and reported as OVERFLOW (holding
+// the bus would deadlock a master that must also feed the input stream). Unmapped
+// addresses, writes to read-only registers and partial-strobe writes answer SLVERR and
+// change nothing.
 module tsr_csr #(
   parameter int unsigned Rows         = 4,
   parameter int unsigned Cols         = 4,
@@ -39,6 +41,7 @@ module tsr_csr #(
   output logic [127:0]      cmd_o,
   input  logic              cmd_full_i,
   input  logic [LevelW-1:0] cmd_level_i,
+  output logic              cmd_overflow_o,  // a CMD3 write found the FIFO full
   output logic              clear_o,
   // Status inputs.
   input  logic              error_i,
@@ -65,7 +68,7 @@ module tsr_csr #(
   logic        perf_clear;
 
   assign wr_is_cmd3  = (s_awaddr_i == tsr_pkg::CsrCmd3);
-  assign wr_fire     = s_awvalid_i && s_wvalid_i && !bvalid_q && !(wr_is_cmd3 && cmd_full_i);
+  assign wr_fire     = s_awvalid_i && s_wvalid_i && !bvalid_q;
   assign s_awready_o = wr_fire;
   assign s_wready_o  = wr_fire;
   assign s_bvalid_o  = bvalid_q;
@@ -76,13 +79,14 @@ module tsr_csr #(
     if (s_wstrb_i == 4'hF) begin
       case (s_awaddr_i)
         tsr_pkg::CsrCtrl, tsr_pkg::CsrCmd0, tsr_pkg::CsrCmd1, tsr_pkg::CsrCmd2,
-        tsr_pkg::CsrCmd3: wr_ok = 1'b1;
+        tsr_pkg::CsrCmd3: wr_ok = !cmd_full_i;
         default:          wr_ok = 1'b0;
       endcase
     end
   end
 
-  assign cmd_push_o = wr_fire && wr_ok && wr_is_cmd3;
+  assign cmd_push_o     = wr_fire && wr_ok && wr_is_cmd3;
+  assign cmd_overflow_o = wr_fire && wr_is_cmd3 && (s_wstrb_i == 4'hF) && cmd_full_i;
   assign cmd_o      = {s_wdata_i, cmd2_q, cmd1_q, cmd0_q};
   assign clear_o    = wr_fire && wr_ok && (s_awaddr_i == tsr_pkg::CsrCtrl) &&
                       s_wdata_i[tsr_pkg::CtrlClear];
@@ -197,5 +201,35 @@ module tsr_csr #(
       end
     end
   end
+
+`ifndef SYNTHESIS
+  // ---- assertions and cover points -------------------------------------------------------
+  BValidHeld_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                 s_bvalid_o && !s_bready_i |=> s_bvalid_o && $stable(s_bresp_o))
+    else $error("BVALID dropped or BRESP changed before BREADY");
+  RValidHeld_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                 s_rvalid_o && !s_rready_i |=> s_rvalid_o && $stable(s_rdata_o) &&
+                                                              $stable(s_rresp_o))
+    else $error("RVALID dropped or RDATA/RRESP changed before RREADY");
+  // Never holds a write off while no response is pending: no master can deadlock on it.
+  WriteAnswered_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                    s_awvalid_i && s_wvalid_i && !s_bvalid_o |-> s_awready_o)
+    else $error("write held off with no response pending");
+  NoPushWhenFull_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                     cmd_push_o |-> !cmd_full_i);
+  // The master's side of AXI4-Lite, checked for the testbenches that drive it.
+  AwHeld_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                             s_awvalid_i && !s_awready_o |=> s_awvalid_i && $stable(s_awaddr_i))
+    else $error("AWVALID dropped or AWADDR changed before AWREADY (master bug)");
+  WHeld_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                            s_wvalid_i && !s_wready_o |=> s_wvalid_i && $stable(s_wdata_i))
+    else $error("WVALID dropped or WDATA changed before WREADY (master bug)");
+  ArHeld_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                             s_arvalid_i && !s_arready_o |=> s_arvalid_i && $stable(s_araddr_i))
+    else $error("ARVALID dropped or ARADDR changed before ARREADY (master bug)");
+  FifoFull_C: cover property (@(posedge clk_i) disable iff (!rst_ni) cmd_full_i);
+  Overflow_C: cover property (@(posedge clk_i) disable iff (!rst_ni) cmd_overflow_o);
+  Clear_C: cover property (@(posedge clk_i) disable iff (!rst_ni) clear_o);
+`endif
 
 endmodule

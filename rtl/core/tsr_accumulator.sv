@@ -2,7 +2,10 @@
 // execute unit (filling one column block) and the store unit (draining the other).
 // Each issued row's control travels alongside the array (Rows + Cols cycles) so that
 // it meets its column sums at the bottom: the bank row is read one cycle ahead and
-// written back as sum (first row block) or sum + old (later row blocks).
+// written back as sum (first row block) or sum + old (later row blocks). When two row
+// blocks of the same row follow each other on consecutive cycles (M = 1, back-to-back
+// folds), the read sees the memory before the earlier write lands, so that write is
+// forwarded to the next cycle's add.
 module tsr_accumulator #(
   parameter int unsigned Rows     = 4,
   parameter int unsigned Cols     = 4,
@@ -84,7 +87,18 @@ module tsr_accumulator #(
     );
   end
 
-  assign rmw_rdata = wr_bank ? bank_rdata[Cols*32 +: Cols*32] : bank_rdata[0 +: Cols*32];
+  // Read-after-write forwarding: the row read this cycle is the row written this cycle.
+  logic               fwd_q;
+  logic [Cols*32-1:0] fwd_sum_q, mem_rdata;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) fwd_q <= 1'b0;
+    else         fwd_q <= rd_valid && wr_valid && (rd_bank == wr_bank) && (rd_row == wr_row);
+  end
+  always_ff @(posedge clk_i) begin
+    fwd_sum_q <= sum;
+  end
+  assign mem_rdata = wr_bank ? bank_rdata[Cols*32 +: Cols*32] : bank_rdata[0 +: Cols*32];
+  assign rmw_rdata = fwd_q ? fwd_sum_q : mem_rdata;
 
   for (genvar c = 0; c < Cols; c++) begin : gen_add
     logic [31:0] old_sum;
@@ -124,5 +138,26 @@ module tsr_accumulator #(
     assign stage_valid[s] = ctrl_q[s*CtrlW + CtrlW - 1];
   end
   assign busy_o    = |stage_valid;
+
+`ifndef SYNTHESIS
+  // ---- assertions and cover points -------------------------------------------------------
+  // The execute unit fills a bank it has claimed; the store unit drains a written one.
+  for (genvar b = 0; b < 2; b++) begin : gen_bank_checks
+    NoWriteWhileStored_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+        !(wr_valid && wr_bank == b[0] && store_re_i && store_bank_i == b[0]))
+      else $error("accumulator bank %0d written while the store unit reads it", b);
+    ClaimOnlyFree_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+        claim_i && issue_bank_i == b[0] |-> free_q[b])
+      else $error("accumulator bank %0d claimed while not free", b);
+    StoreOnlyWritten_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+        store_start_i && store_bank_i == b[0] |-> written_q[b])
+      else $error("store unit started on accumulator bank %0d before it was written", b);
+  end
+  BothBanksBusy_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                   free_q == 2'b00);
+  Forward_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i) fwd_q && wr_valid);
+  ClearDuringAccumulate_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                           clear_i && busy_o);
+`endif
 
 endmodule

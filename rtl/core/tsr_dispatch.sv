@@ -1,9 +1,12 @@
 // Dispatcher: decodes the command at the FIFO head, validates every field against the
-// configuration, and hands it to its unit when the ordering rules allow (docs/isa.md):
-//   GEMM: all earlier LOADs done and the execute unit free;
-//   LOAD: load unit free and at most one GEMM (the newest) not yet stored.
+// configuration, and hands it to its unit when its unit is free and tsr_hazard finds no
+// overlap with the work in flight (docs/isa.md, "Ordering"):
+//   GEMM: the execute unit is free and the LOAD in progress writes nothing it reads;
+//   LOAD: the load unit is free and no GEMM that still reads its target overlaps it.
 // A bad command is dropped and latches a sticky error; until CLEAR, every later command
-// is dropped too, one a cycle, so the FIFO always drains and no host write blocks.
+// is dropped too, one a cycle, so the FIFO always drains. Errors the units find while
+// running (input packet, PARAM shift) and a command lost to a full FIFO latch the same
+// way through err_req_i.
 module tsr_dispatch #(
   parameter int unsigned Rows       = 4,
   parameter int unsigned Cols       = 4,
@@ -21,7 +24,8 @@ module tsr_dispatch #(
   input  logic               clk_i,
   input  logic               rst_ni,
   input  logic               clear_i,
-  // Command FIFO head.
+  // Command FIFO: its head, and the pushes into it (for the command index).
+  input  logic               cmd_push_i,
   input  logic               cmd_valid_i,
   input  logic [127:0]       cmd_i,
   output logic               cmd_pop_o,
@@ -41,7 +45,12 @@ module tsr_dispatch #(
   output logic [7:0]         gemm_kt_count_o,
   output logic [7:0]         gemm_nt_count_o,
   output logic [25:0]        gemm_store_cfg_o,
-  input  logic               gemm_done_i,    // the store unit sent a GEMM's last beat
+  // Releases for the hazard checks.
+  input  logic               param_release_i, // the store unit read a GEMM's last PARAM word
+  // Errors found outside the dispatcher: the first one wins, like a bad command.
+  input  logic               err_req_i,
+  input  logic [7:0]         err_req_code_i,
+  input  logic               overflow_i,      // a command was lost to a full FIFO
   // Status.
   output logic               error_o,
   output logic [7:0]         err_code_o,
@@ -107,17 +116,44 @@ module tsr_dispatch #(
     end
   end
 
-  // ---- ordering and hand-off ---------------------------------------------------------
-  logic       error_q;
-  logic [7:0] err_code_q;
+  // ---- hazard checks -----------------------------------------------------------------
+  logic ld_hazard, gemm_hazard, readers_full;
+  tsr_hazard #(
+    .ActAW(ActAW), .WgtAW(WgtAW), .ParamAW(ParamAW), .LoadAW(LoadAW)
+  ) u_hazard (
+    .clk_i, .rst_ni, .clear_i,
+    .ld_head_i     (cmd_valid_i && is_load && !drop),
+    .gemm_head_i   (cmd_valid_i && is_gemm && !drop),
+    .ld_target_i   (ld_target),
+    .ld_lo_i       (w1[LoadAW:0]),
+    .ld_hi_i       (ld_end[LoadAW:0]),
+    .act_lo_i      ({1'b0, g_act_base[ActAW-1:0]}),
+    .act_hi_i      (g_act_end[ActAW:0]),
+    .wgt_lo_i      ({1'b0, g_wgt_base[WgtAW-1:0]}),
+    .wgt_hi_i      (g_wgt_end[WgtAW:0]),
+    .param_lo_i    ({1'b0, g_param_base[ParamAW-1:0]}),
+    .param_hi_i    (g_param_end[ParamAW:0]),
+    .ld_hazard_o   (ld_hazard),
+    .gemm_hazard_o (gemm_hazard),
+    .readers_full_o(readers_full),
+    .ld_go_i       (load_go),
+    .gemm_go_i     (gemm_go),
+    .load_free_i   (load_ready_i),
+    .exec_free_i   (gemm_ready_i),
+    .param_release_i
+  );
+
+  // ---- hand-off and errors -----------------------------------------------------------
+  logic        error_q;
+  logic [7:0]  err_code_q;
   logic [31:0] err_cmd_q, cmd_index_q;
-  logic [1:0] gemms_unstored_q;  // dispatched GEMMs whose last beat has not left
-  logic       bad, load_go, gemm_go, drop;
+  logic        bad, load_go, gemm_go, drop;
 
   assign bad     = cmd_valid_i && (check != tsr_pkg::ErrNone);
   assign drop    = cmd_valid_i && (error_q || bad);
-  assign load_go = cmd_valid_i && !drop && is_load && load_ready_i && gemms_unstored_q <= 2'd1;
-  assign gemm_go = cmd_valid_i && !drop && is_gemm && gemm_ready_i && load_ready_i;
+  assign load_go = cmd_valid_i && !drop && is_load && load_ready_i && !ld_hazard;
+  assign gemm_go = cmd_valid_i && !drop && is_gemm && gemm_ready_i && !gemm_hazard &&
+                   !readers_full;
 
   assign cmd_pop_o    = drop || load_go || gemm_go;
   assign load_valid_o = load_go;
@@ -138,29 +174,83 @@ module tsr_dispatch #(
   assign err_code_o = err_code_q;
   assign err_cmd_o  = err_cmd_q;
   assign dropped_o  = drop;
-  assign busy_o     = cmd_valid_i || (gemms_unstored_q != 2'd0);
+  assign busy_o     = cmd_valid_i;
+
+  // The index of the command a unit reports an error for: the last one handed to the
+  // load unit (a LOAD's packet or PARAM word). A command lost to a full FIFO is the one
+  // after every command pushed so far.
+  logic [31:0] load_index_q, pushed_index_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      error_q          <= 1'b0;
-      err_code_q       <= tsr_pkg::ErrNone;
-      err_cmd_q        <= '0;
-      cmd_index_q      <= '0;
-      gemms_unstored_q <= '0;
-    end else if (clear_i) begin
-      error_q          <= 1'b0;
-      err_code_q       <= tsr_pkg::ErrNone;
-      gemms_unstored_q <= '0;
+      error_q        <= 1'b0;
+      err_code_q     <= tsr_pkg::ErrNone;
+      err_cmd_q      <= '0;
+      cmd_index_q    <= '0;
+      load_index_q   <= '0;
+      pushed_index_q <= '0;
     end else begin
-      if (cmd_pop_o) cmd_index_q <= cmd_index_q + 32'd1;
-      if (bad && !error_q) begin
-        error_q    <= 1'b1;
-        err_code_q <= check;
-        err_cmd_q  <= cmd_index_q;
+      if (cmd_push_i || overflow_i) pushed_index_q <= pushed_index_q + 32'd1;
+      if (clear_i) begin
+        error_q    <= 1'b0;
+        err_code_q <= tsr_pkg::ErrNone;
+        // Commands the CLEAR empties from the FIFO count as issued: the index keeps
+        // counting every command written (no push can coincide with a CLEAR write).
+        cmd_index_q <= pushed_index_q;
+      end else begin
+        if (cmd_pop_o) cmd_index_q <= cmd_index_q + 32'd1;
+        if (load_go) load_index_q <= cmd_index_q;
+        if (!error_q) begin
+          if (overflow_i) begin
+            error_q    <= 1'b1;
+            err_code_q <= tsr_pkg::ErrOverflow;
+            err_cmd_q  <= pushed_index_q;
+          end else if (err_req_i) begin
+            error_q    <= 1'b1;
+            err_code_q <= err_req_code_i;
+            err_cmd_q  <= load_index_q;
+          end else if (bad) begin
+            error_q    <= 1'b1;
+            err_code_q <= check;
+            err_cmd_q  <= cmd_index_q;
+          end
+        end
       end
-      gemms_unstored_q <= gemms_unstored_q + {1'b0, gemm_go} - {1'b0, gemm_done_i};
     end
   end
+
+`ifndef SYNTHESIS
+  // ---- assertions and cover points -------------------------------------------------------
+  OneHandOff_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                 $onehot0({drop, load_go, gemm_go}));
+  PopOnlyValid_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                   cmd_pop_o |-> cmd_valid_i);
+  CmdLoad_C: cover property (@(posedge clk_i) disable iff (!rst_ni) load_go);
+  CmdLoadAct_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                load_go && ld_target == tsr_pkg::TgtAct);
+  CmdLoadWgt_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                load_go && ld_target == tsr_pkg::TgtWgt);
+  CmdLoadParam_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                  load_go && ld_target == tsr_pkg::TgtParam);
+  CmdGemm_C: cover property (@(posedge clk_i) disable iff (!rst_ni) gemm_go);
+  CmdGemmMultiBlock_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                       gemm_go && g_kt >= 8'd2 && g_nt >= 8'd2);
+  ErrIllegalOp_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                  bad && !error_q && check == tsr_pkg::ErrIllegalOp);
+  ErrAddrRange_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                  bad && !error_q && check == tsr_pkg::ErrAddrRange);
+  ErrShape_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                              bad && !error_q && check == tsr_pkg::ErrShape);
+  ErrBadField_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                 bad && !error_q && check == tsr_pkg::ErrBadField);
+  ErrStream_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                               err_req_i && !error_q && err_req_code_i == tsr_pkg::ErrStream);
+  ErrBadParam_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                 err_req_i && !error_q && err_req_code_i == tsr_pkg::ErrBadParam);
+  ErrOverflow_C: cover property (@(posedge clk_i) disable iff (!rst_ni) overflow_i && !error_q);
+  DropWhileError_C: cover property (@(posedge clk_i) disable iff (!rst_ni) drop && error_q);
+  ClearWhileError_C: cover property (@(posedge clk_i) disable iff (!rst_ni) clear_i && error_q);
+`endif
 
   logic unused_fields;
   assign unused_fields = ^{w0[31:24], w0[15:10], w1[31:LoadAW], w2[31:LoadAW+1],

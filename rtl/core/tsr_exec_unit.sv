@@ -1,7 +1,7 @@
 // Execute unit: walks the folds of a GEMM (column block nt outer, row block kt inner).
 // Two cooperating sequencers share the array's two weight banks:
 //   - the preloader reads fold f's Rows weight words and writes them into bank f%2 of
-//     the PEs, as soon as the previous user of that bank has drained out of the array;
+//     the PEs, as soon as the previous user of that bank has passed the PEs it writes;
 //   - the issuer streams fold f's M activation rows from ACT once its bank is loaded.
 // So the next fold's weights load while the current fold computes, and folds follow
 // back to back when M >= Rows + Cols. Each issued row carries its accumulator bank, row
@@ -56,8 +56,17 @@ module tsr_exec_unit #(
   output logic               stall_o
 );
 
-  localparam int unsigned DrainCycles = Rows + Cols;
-  localparam int unsigned DrainW = $clog2(DrainCycles + 1);
+  // When may the preloader overwrite bank b after the last row issued with b at cycle t?
+  // That row's ACT data leaves the scratchpad at t+1, reaches PE row r at t+1+r (skew)
+  // and PE (r, c) at t+1+r+c; the PE reads its weight combinationally in that cycle. A
+  // preload starting at cycle p reads weight row r at p+r and writes it at p+r+1, where
+  // the register takes the new value at the end of the cycle. So row r is safe when
+  // p+r+1 >= t+1+r+(Cols-1), i.e. p >= t+Cols-1 for every row alike: the skew and the
+  // preload both advance a row a cycle. since_use_q[b] reads k-1 at cycle t+k, hence the
+  // threshold Cols-2. tsr_top checks the bound against the array's real timing
+  // (WeightBankSafe_A) in every simulation.
+  localparam int unsigned DrainCycles = (Cols > 2) ? Cols - 2 : 0;
+  localparam int unsigned DrainW = $clog2(DrainCycles + 2);
   localparam int unsigned RowW = (Rows > 1) ? $clog2(Rows) : 1;
 
   // Command registers.
@@ -248,5 +257,31 @@ module tsr_exec_unit #(
       end
     end
   end
+
+`ifndef SYNTHESIS
+  // ---- assertions and cover points -------------------------------------------------------
+  NoCmdWhileActive_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                       cmd_valid_i |-> !active_q)
+    else $error("GEMM handed to a busy execute unit");
+  IssueOnlyLoadedBank_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                          iss_fire |-> wbank_ready_q[iss_bank_q])
+    else $error("activation issued against a weight bank that is not loaded");
+  NoPreloadReadyBank_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                         pre_we_q |-> !wbank_ready_q[pre_we_bank_q])
+    else $error("preload into a weight bank the issuer may be using");
+  RowInRange_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                 active_q |-> iss_row_q < m_rows_q)
+    else $error("issuer row counter out of range");
+  FoldsLeftInRange_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                       pre_active_q |-> pre_folds_left_q != 16'd0)
+    else $error("preloader fold counter wrapped");
+  BothWeightBanksLoaded_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                           wbank_ready_q == 2'b11);
+  BackToBackFolds_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                     iss_fire && iss_last_row && !iss_last_kt &&
+                                     wbank_ready_q[!iss_bank_q]);
+  ClearDuringExecute_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                        clear_i && active_q);
+`endif
 
 endmodule

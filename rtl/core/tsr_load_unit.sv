@@ -1,5 +1,11 @@
-// Load unit: copies `count` AXI4-Stream beats into consecutive words of one scratchpad.
-// The low bytes of each beat form the word; the scratchpad ignores the rest.
+// Load unit: copies one input packet of `count` AXI4-Stream beats into consecutive words
+// of one scratchpad (docs/isa.md, "Input packets"). The low bytes of each beat form the
+// word; the scratchpad ignores the rest. TLAST must mark the packet's last beat and no
+// other; a PARAM word's shift must lie in [-31, 30]. The beat that breaks either rule is
+// not written and raises err_o; the rest of its packet is accepted and discarded up to
+// its TLAST, so the stream stays aligned with the commands.
+// CTRL.CLEAR stops a LOAD at once; a packet in progress at that moment (beats of it
+// accepted, or a beat presented) is then discarded up to its TLAST as well.
 module tsr_load_unit #(
   parameter int unsigned InBytes = 16,
   parameter int unsigned AddrW   = 8
@@ -15,32 +21,51 @@ module tsr_load_unit #(
   input  logic [InBytes*8-1:0] s_tdata_i,
   input  logic                 s_tvalid_i,
   output logic                 s_tready_o,
+  input  logic                 s_tlast_i,
   output logic [2:0]           we_o,     // one-hot: ACT, WGT, PARAM (tsr_pkg::Tgt*)
   output logic [AddrW-1:0]     waddr_o,
   output logic [InBytes*8-1:0] wdata_o,
   output logic                 done_o,   // the last beat of a LOAD was written
+  output logic                 err_o,    // a beat broke the packet or PARAM rules
+  output logic [7:0]           err_code_o,
   output logic                 busy_o,
   output logic                 stall_o
 );
 
-  logic             active_q;
+  if (InBytes < 9) begin : gen_bad_in_bytes
+    $error("InBytes must hold a PARAM word (9 bytes)");
+  end
+
+  typedef enum logic [1:0] {StIdle, StLoad, StDiscard} state_e;
+  state_e state_q, state_d;
+
   logic [1:0]       target_q;
   logic [AddrW-1:0] addr_q;
   logic [AddrW:0]   left_q;
-  logic             beat;
+  logic             in_packet_q;  // beats of a packet accepted, its TLAST not yet
+  logic             beat, last_beat, bad_last, bad_shift, bad;
+  logic signed [7:0] shift;
 
-  assign cmd_ready_o = !active_q;
-  assign s_tready_o  = active_q;
-  assign beat        = active_q && s_tvalid_i;
+  assign s_tready_o = (state_q != StIdle);
+  assign beat       = s_tvalid_i && s_tready_o;
+  assign last_beat  = (left_q == {{AddrW{1'b0}}, 1'b1});
+  assign shift      = s_tdata_i[71:64];
+  assign bad_last   = (s_tlast_i != last_beat);
+  assign bad_shift  = (target_q == tsr_pkg::TgtParam) && (shift < -8'sd31 || shift > 8'sd30);
+  assign bad        = (state_q == StLoad) && beat && (bad_last || bad_shift);
+
+  assign cmd_ready_o = (state_q == StIdle);
   assign waddr_o     = addr_q;
   assign wdata_o     = s_tdata_i;
-  assign done_o      = beat && (left_q == {{AddrW{1'b0}}, 1'b1});
-  assign busy_o      = active_q;
-  assign stall_o     = active_q && !s_tvalid_i;
+  assign done_o      = (state_q == StLoad) && beat && !bad && last_beat;
+  assign err_o       = bad && !clear_i;
+  assign err_code_o  = bad_last ? tsr_pkg::ErrStream : tsr_pkg::ErrBadParam;
+  assign busy_o      = (state_q != StIdle);
+  assign stall_o     = (state_q == StLoad) && !s_tvalid_i;
 
   always_comb begin
     we_o = 3'b000;
-    if (beat) begin
+    if ((state_q == StLoad) && beat && !bad && !clear_i) begin
       case (target_q)
         tsr_pkg::TgtAct:   we_o = 3'b001;
         tsr_pkg::TgtWgt:   we_o = 3'b010;
@@ -50,24 +75,77 @@ module tsr_load_unit #(
     end
   end
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      active_q <= 1'b0;
-      target_q <= '0;
-      addr_q   <= '0;
-      left_q   <= '0;
-    end else if (clear_i) begin
-      active_q <= 1'b0;
-    end else if (cmd_valid_i && !active_q) begin
-      active_q <= 1'b1;
-      target_q <= target_i;
-      addr_q   <= dst_i;
-      left_q   <= count_i;
-    end else if (beat) begin
-      addr_q <= addr_q + 1'b1;
-      left_q <= left_q - 1'b1;
-      if (done_o) active_q <= 1'b0;
+  // A packet is in progress after this cycle if a beat without TLAST went in, or none
+  // went in and one was already in progress.
+  logic in_packet_d;
+  assign in_packet_d = beat ? !s_tlast_i : in_packet_q;
+
+  always_comb begin
+    state_d = state_q;
+    if (clear_i) begin
+      // Discard what was begun: accepted beats, or a beat the host presents right now.
+      state_d = (in_packet_d || (!beat && s_tvalid_i)) ? StDiscard : StIdle;
+    end else begin
+      case (state_q)
+        StIdle:    if (cmd_valid_i) state_d = StLoad;
+        StLoad:    if (beat && (bad || last_beat)) state_d = s_tlast_i ? StIdle : StDiscard;
+        StDiscard: if (beat && s_tlast_i) state_d = StIdle;
+        default:   state_d = StIdle;
+      endcase
     end
   end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q     <= StIdle;
+      target_q    <= '0;
+      addr_q      <= '0;
+      left_q      <= '0;
+      in_packet_q <= 1'b0;
+    end else begin
+      state_q     <= state_d;
+      in_packet_q <= in_packet_d;
+      if (!clear_i && state_q == StIdle && cmd_valid_i) begin
+        target_q <= target_i;
+        addr_q   <= dst_i;
+        left_q   <= count_i;
+      end else if (beat) begin
+        addr_q <= addr_q + 1'b1;
+        left_q <= left_q - 1'b1;
+      end
+    end
+  end
+
+`ifndef SYNTHESIS
+  // ---- assertions and cover points -------------------------------------------------------
+  CmdOnlyWhenIdle_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                      cmd_valid_i |-> state_q == StIdle)
+    else $error("LOAD handed to a busy load unit");
+  NoCountZero_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                  cmd_valid_i |-> count_i != '0);
+  LeftNonZero_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                  state_q == StLoad |-> left_q != '0)
+    else $error("load unit beat counter wrapped");
+  OneHotWrite_A: assert property (@(posedge clk_i) disable iff (!rst_ni) $onehot0(we_o));
+  LegalState_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                 state_q inside {StIdle, StLoad, StDiscard});
+  // The AXI4-Stream rules on the input side bind the host: checked here for the testbenches.
+  InValidHeld_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                  s_tvalid_i && !s_tready_o |=> s_tvalid_i)
+    else $error("input TVALID dropped without a handshake (host bug)");
+  InDataStable_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                   s_tvalid_i && !s_tready_o |=> $stable(s_tdata_i) &&
+                                                                 $stable(s_tlast_i))
+    else $error("input TDATA/TLAST changed while held (host bug)");
+  StreamEarly_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                 bad && bad_last && s_tlast_i);
+  StreamLate_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                bad && bad_last && !s_tlast_i);
+  BadParam_C: cover property (@(posedge clk_i) disable iff (!rst_ni) bad && !bad_last);
+  ClearDiscards_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                   clear_i && state_d == StDiscard);
+  ClearDuringLoad_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                     clear_i && state_q == StLoad);
+`endif
 
 endmodule

@@ -2,7 +2,9 @@
 // It first copies the block's Cols channel parameters (bias, multiplier, shift) from
 // PARAM into lane registers, then streams the rows through the requantization lanes
 // into a small output FIFO that feeds the AXI4-Stream master. Rows are issued only
-// against free FIFO space, so the lanes never stall.
+// against free FIFO space, so the lanes never stall. CTRL.CLEAR empties everything but a
+// beat the master already presents: AXI4-Stream does not let TVALID drop before the
+// handshake, so that (now stale) beat stays until taken and retires nothing.
 module tsr_store_unit #(
   parameter int unsigned Cols       = 4,
   parameter int unsigned AccDepth   = 16,
@@ -35,6 +37,7 @@ module tsr_store_unit #(
   input  logic               m_tready_i,
   output logic               m_tlast_o,
   output logic               gemm_done_o,    // last beat of a GEMM command left
+  output logic               param_release_o, // a command's last PARAM word was read
   output logic               busy_o,
   output logic               stall_o
 );
@@ -53,7 +56,7 @@ module tsr_store_unit #(
   logic            job_full, job_empty;
   logic [1:0]      job_level;
   tsr_fifo #(.Width(JobW), .Depth(2)) u_jobs (
-    .clk_i, .rst_ni, .clear_i,
+    .clk_i, .rst_ni, .clear_i, .keep_head_i(1'b0),
     .push_i (job_push_i), .data_i(job_i), .full_o(job_full),
     .pop_i  (job_pop), .data_o(job_head), .empty_o(job_empty), .level_o(job_level)
   );
@@ -104,6 +107,9 @@ module tsr_store_unit #(
   assign acc_done_o    = issue && last_row;
   assign param_re_o    = (state_q == StParams) && (param_idx_q < LaneW'(Cols));
   assign param_raddr_o = param_addr_q;
+  // The hazard checks may let a LOAD overwrite the command's PARAM words from the next
+  // cycle on: the last read has happened, its data lands in the lane registers now.
+  assign param_release_o = (state_q == StParams) && (param_idx_q == LaneW'(Cols)) && cmd_last_q;
 
   always_comb begin
     state_d = state_q;
@@ -218,8 +224,10 @@ module tsr_store_unit #(
 
   logic [Cols*32+1:0] out_head;
   assign out_push = side_out[SideW-1];
+  logic out_keep_head, stale_q;
+  assign out_keep_head = m_tvalid_o && !m_tready_i;
   tsr_fifo #(.Width(Cols*32 + 2), .Depth(OutDepth)) u_out (
-    .clk_i, .rst_ni, .clear_i,
+    .clk_i, .rst_ni, .clear_i, .keep_head_i(out_keep_head),
     .push_i (out_push), .data_i({side_out[SideW-2 -: 2], lane_data}), .full_o(out_full),
     .pop_i  (out_pop), .data_o(out_head), .empty_o(out_empty), .level_o(out_level)
   );
@@ -227,10 +235,54 @@ module tsr_store_unit #(
   assign m_tvalid_o  = !out_empty;
   assign m_tdata_o   = out_head[Cols*32-1:0];
   assign m_tlast_o   = out_head[Cols*32+1];
-  assign gemm_done_o = out_pop && out_head[Cols*32];
+  assign gemm_done_o = out_pop && out_head[Cols*32] && !stale_q;
+
+  // A beat kept through CLEAR belongs to no command any more.
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni)      stale_q <= 1'b0;
+    else if (clear_i) stale_q <= out_keep_head || (stale_q && !out_pop);
+    else if (out_pop) stale_q <= 1'b0;
+  end
 
   assign busy_o  = (state_q != StIdle) || job_valid || (inflight_q != '0) || !out_empty;
   assign stall_o = (state_q == StRows) && !can_issue;
+
+`ifndef SYNTHESIS
+  // ---- assertions and cover points -------------------------------------------------------
+  // AXI4-Stream master rules: a presented beat stays, unchanged, until it is taken.
+  OutValidHeld_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                   m_tvalid_o && !m_tready_i |=> m_tvalid_o)
+    else $error("m_axis_tvalid dropped without a handshake");
+  OutDataStable_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                    m_tvalid_o && !m_tready_i |=> $stable(m_tdata_o) &&
+                                                                  $stable(m_tlast_o))
+    else $error("m_axis_tdata/tlast changed while held");
+  NoJobOverflow_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                    job_push_i |-> !job_full)
+    else $error("store job FIFO overflow");
+  InflightBound_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                    (4'(out_level) + inflight_q) <= 4'(OutDepth))
+    else $error("output credit exceeded");
+  LegalState_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                 state_q inside {StIdle, StParams, StRows});
+  // Back-pressure: the result stream held for 100 cycles or more.
+  logic [7:0] held_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) held_q <= '0;
+    else if (m_tvalid_o && !m_tready_i) held_q <= (held_q == 8'hFF) ? held_q : held_q + 8'd1;
+    else held_q <= '0;
+  end
+  OutHeld100_C: cover property (@(posedge clk_i) disable iff (!rst_ni) held_q == 8'd100);
+  ClearKeepsBeat_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                    clear_i && out_keep_head);
+  ClearDuringStore_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                      clear_i && state_q != StIdle);
+  PerTensor_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                               job_pop && head_requant && !head_per_channel);
+  PerChannel_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                job_pop && head_requant && head_per_channel);
+  RawOutput_C: cover property (@(posedge clk_i) disable iff (!rst_ni) job_pop && !head_requant);
+`endif
 
   logic unused_status;
   assign unused_status = ^{job_full, job_level, out_full, side_cfg[SideW-1:25]};

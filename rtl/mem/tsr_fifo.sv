@@ -1,5 +1,6 @@
-// Synchronous first-word-fall-through FIFO. Depth must be a power of two. clear_i
-// empties it in one cycle (used by CTRL.CLEAR).
+// Synchronous first-word-fall-through FIFO. Depth must be a power of two, at least 2.
+// clear_i empties it in one cycle (CTRL.CLEAR); with keep_head_i it keeps the head entry,
+// for an AXI4-Stream master that may not withdraw a beat it presents.
 module tsr_fifo #(
   parameter int unsigned Width = 32,
   parameter int unsigned Depth = 4,
@@ -8,6 +9,7 @@ module tsr_fifo #(
   input  logic            clk_i,
   input  logic            rst_ni,
   input  logic            clear_i,
+  input  logic            keep_head_i,
   input  logic            push_i,
   input  logic [Width-1:0] data_i,
   output logic            full_o,
@@ -16,6 +18,10 @@ module tsr_fifo #(
   output logic            empty_o,
   output logic [PtrW:0]   level_o
 );
+
+  if (Depth < 2 || (1 << PtrW) != Depth) begin : gen_bad_depth
+    $error("tsr_fifo: Depth must be a power of two >= 2");
+  end
 
   logic [Width-1:0] mem_q [0:Depth-1];
   logic [PtrW:0] wptr_q, rptr_q;
@@ -37,12 +43,29 @@ module tsr_fifo #(
       wptr_q <= '0;
       rptr_q <= '0;
     end else if (clear_i) begin
-      wptr_q <= '0;
-      rptr_q <= '0;
+      if (keep_head_i && !empty_o) begin
+        wptr_q <= rptr_q + 1'b1;
+      end else begin
+        wptr_q <= '0;
+        rptr_q <= '0;
+      end
     end else begin
       if (do_push) wptr_q <= wptr_q + 1'b1;
       if (do_pop)  rptr_q <= rptr_q + 1'b1;
     end
   end
+
+`ifndef SYNTHESIS
+  // ---- assertions ------------------------------------------------------------------------
+  // Callers never push into a full FIFO nor pop an empty one: the push or pop would be lost.
+  NoPushWhenFull_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                     push_i |-> !full_o)
+    else $error("push into a full FIFO");
+  NoPopWhenEmpty_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                     pop_i |-> !empty_o)
+    else $error("pop from an empty FIFO");
+  LevelInRange_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                   level_o <= Depth[PtrW:0]);
+`endif
 
 endmodule

@@ -74,15 +74,24 @@ module tsr_top #(
       (1 << ParamAW) != ParamDepth || ParamDepth < Cols) begin : gen_bad_depth
     $error("scratchpad depths must be powers of two up to 32768, ParamDepth >= Cols");
   end
+  // The command index of a LOAD must fit the dispatcher's LoadAW+1-bit count, and
+  // FEATURES[15:8] reports the FIFO depth.
+  if (CmdFifoDepth < 2 || CmdFifoDepth > 128 || (1 << $clog2(CmdFifoDepth)) != CmdFifoDepth)
+  begin : gen_bad_fifo
+    $error("CmdFifoDepth must be a power of two in 2..128 (FEATURES[15:8])");
+  end
+  if (AccDepth < 2 || ActDepth < 2 || WgtDepth < Rows || ParamDepth < 2) begin : gen_bad_small
+    $error("scratchpads too small: AccDepth, ActDepth, ParamDepth >= 2, WgtDepth >= Rows");
+  end
 
-  logic clear;
+  logic clear, cmd_overflow;
 
   // ---- command FIFO and dispatcher ---------------------------------------------------
   logic              cmd_push, cmd_full, cmd_empty, cmd_pop;
   logic [127:0]      cmd_in, cmd_head;
   logic [LevelW-1:0] cmd_level;
   tsr_fifo #(.Width(tsr_pkg::CmdWidth), .Depth(CmdFifoDepth)) u_cmd_fifo (
-    .clk_i, .rst_ni, .clear_i(clear),
+    .clk_i, .rst_ni, .clear_i(clear), .keep_head_i(1'b0),
     .push_i(cmd_push), .data_i(cmd_in), .full_o(cmd_full),
     .pop_i(cmd_pop), .data_o(cmd_head), .empty_o(cmd_empty), .level_o(cmd_level)
   );
@@ -91,7 +100,9 @@ module tsr_top #(
   logic [1:0]         load_target;
   logic [LoadAW-1:0]  load_dst;
   logic [LoadAW:0]    load_count;
-  logic               gemm_valid, gemm_ready, gemm_done;
+  logic               gemm_valid, gemm_ready, gemm_done, param_release;
+  logic               load_err;
+  logic [7:0]         load_err_code;
   logic [ActAW-1:0]   gemm_act_base;
   logic [WgtAW-1:0]   gemm_wgt_base;
   logic [ParamAW-1:0] gemm_param_base;
@@ -107,14 +118,15 @@ module tsr_top #(
     .AccDepth(AccDepth), .ParamDepth(ParamDepth)
   ) u_dispatch (
     .clk_i, .rst_ni, .clear_i(clear),
-    .cmd_valid_i(!cmd_empty), .cmd_i(cmd_head), .cmd_pop_o(cmd_pop),
+    .cmd_push_i(cmd_push), .cmd_valid_i(!cmd_empty), .cmd_i(cmd_head), .cmd_pop_o(cmd_pop),
     .load_valid_o(load_valid), .load_ready_i(load_ready), .load_target_o(load_target),
     .load_dst_o(load_dst), .load_count_o(load_count),
     .gemm_valid_o(gemm_valid), .gemm_ready_i(gemm_ready),
     .gemm_act_base_o(gemm_act_base), .gemm_wgt_base_o(gemm_wgt_base),
     .gemm_param_base_o(gemm_param_base), .gemm_m_rows_o(gemm_m_rows),
     .gemm_kt_count_o(gemm_kt), .gemm_nt_count_o(gemm_nt),
-    .gemm_store_cfg_o(gemm_store_cfg), .gemm_done_i(gemm_done),
+    .gemm_store_cfg_o(gemm_store_cfg), .param_release_i(param_release),
+    .err_req_i(load_err), .err_req_code_i(load_err_code), .overflow_i(cmd_overflow),
     .error_o(error), .err_code_o(err_code), .err_cmd_o(err_cmd),
     .dropped_o(dropped), .busy_o(dispatch_busy)
   );
@@ -130,7 +142,9 @@ module tsr_top #(
     .cmd_valid_i(load_valid), .cmd_ready_o(load_ready), .target_i(load_target),
     .dst_i(load_dst), .count_i(load_count),
     .s_tdata_i(s_axis_tdata_i), .s_tvalid_i(s_axis_tvalid_i), .s_tready_o(s_axis_tready_o),
+    .s_tlast_i(s_axis_tlast_i),
     .we_o(load_we), .waddr_o(load_waddr), .wdata_o(load_wdata), .done_o(load_done),
+    .err_o(load_err), .err_code_o(load_err_code),
     .busy_o(load_busy), .stall_o(load_stall)
   );
 
@@ -247,7 +261,7 @@ module tsr_top #(
     .acc_rdata_i(store_rdata),
     .param_re_o(param_re), .param_raddr_o(param_raddr), .param_rdata_i(param_rdata),
     .m_tdata_o(m_axis_tdata_o), .m_tvalid_o(m_axis_tvalid_o), .m_tready_i(m_axis_tready_i),
-    .m_tlast_o(m_axis_tlast_o), .gemm_done_o(gemm_done),
+    .m_tlast_o(m_axis_tlast_o), .gemm_done_o(gemm_done), .param_release_o(param_release),
     .busy_o(store_busy), .stall_o(store_stall)
   );
 
@@ -270,6 +284,7 @@ module tsr_top #(
     .s_arready_o(s_axil_arready_o), .s_rdata_o(s_axil_rdata_o), .s_rresp_o(s_axil_rresp_o),
     .s_rvalid_o(s_axil_rvalid_o), .s_rready_i(s_axil_rready_i),
     .cmd_push_o(cmd_push), .cmd_o(cmd_in), .cmd_full_i(cmd_full), .cmd_level_i(cmd_level),
+    .cmd_overflow_o(cmd_overflow),
     .clear_o(clear),
     .error_i(error), .err_code_i(err_code), .err_cmd_i(err_cmd), .busy_i(busy),
     .unit_busy_i({store_busy, exec_busy, load_busy}),
@@ -288,6 +303,44 @@ module tsr_top #(
   assign dbg_unit_busy_o = {store_busy, acc_busy, exec_busy, load_busy};
 
   logic unused_top;
-  assign unused_top = ^{s_axis_tlast_i, load_waddr, load_wdata};
+  assign unused_top = ^{load_waddr, load_wdata};
+
+`ifndef SYNTHESIS
+  // ---- weight banks: never overwritten while an activation still needs them -------------
+  // A shadow of the array's timing, from the issue (cycle 0): ACT data at 1, PE row r at
+  // 1+r, PE (r, c) at 1+r+c, where it reads its weight in that cycle. A preload write to
+  // row r of bank b is safe only when every earlier activation of bank b has reached the
+  // row's last PE: none issued with b sits at ages 0 .. r+Cols-1.
+  localparam int unsigned Ages = Rows + Cols;
+  logic [Ages:1] age_valid_q, age_bank_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      age_valid_q <= '0;
+      age_bank_q  <= '0;
+    end else if (clear) begin
+      age_valid_q <= '0;  // what was in flight no longer counts
+    end else begin
+      age_valid_q <= {age_valid_q[Ages-1:1], issue_valid};
+      age_bank_q  <= {age_bank_q[Ages-1:1], issue_bank};
+    end
+  end
+  for (genvar r = 0; r < Rows; r++) begin : gen_wgt_bank_check
+    logic pending;
+    always_comb begin
+      pending = issue_valid && (issue_bank == wgt_bank);
+      for (int a = 1; a < r + Cols; a++) begin
+        if (age_valid_q[a] && age_bank_q[a] == wgt_bank) pending = 1'b1;
+      end
+    end
+    WeightBankSafe_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                       !(wgt_we[r] && pending))
+      else $error("weight bank %0d of PE row %0d overwritten while an activation needs it",
+                  wgt_bank, r);
+  end
+  ClearDuringLoadUnit_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                         clear && load_busy);
+  ClearDuringStoreUnit_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                          clear && store_busy);
+`endif
 
 endmodule

@@ -1,0 +1,198 @@
+// Hazard checks: the dispatcher's address-range scoreboard (docs/isa.md, "Ordering").
+// It remembers what the work already handed out reads or writes, and tells the
+// dispatcher whether the command at the FIFO head would overlap it:
+//   - the LOAD in progress writes [ld_lo, ld_hi) of one scratchpad until the load unit
+//     is free again;
+//   - the GEMM in the execute unit reads its ACT and WGT ranges until the unit is free;
+//   - every dispatched GEMM reads its PARAM range until the store unit has copied the
+//     parameters of its last column block (param_release_i, one pulse a GEMM, in order).
+// A GEMM at the head waits on the LOAD in progress (read after write); a LOAD waits on
+// the GEMMs that still read its target (write after read). Ranges are [lo, hi): hi is
+// one past the last word. Range inputs of a command that fails validation are don't-care
+// (the dispatcher drops it without asking).
+module tsr_hazard #(
+  parameter int unsigned ActAW   = 6,
+  parameter int unsigned WgtAW   = 6,
+  parameter int unsigned ParamAW = 4,
+  parameter int unsigned LoadAW  = 6,
+  parameter int unsigned Readers = tsr_pkg::ParamReaders,  // PARAM ranges tracked
+  localparam int unsigned LevelW = $clog2(Readers + 1)
+) (
+  input  logic               clk_i,
+  input  logic               rst_ni,
+  input  logic               clear_i,
+  // The command at the FIFO head: a valid LOAD or GEMM (for the checks), its ranges.
+  input  logic               ld_head_i,
+  input  logic               gemm_head_i,
+  input  logic [1:0]         ld_target_i,
+  input  logic [LoadAW:0]    ld_lo_i,
+  input  logic [LoadAW:0]    ld_hi_i,
+  input  logic [ActAW:0]     act_lo_i,
+  input  logic [ActAW:0]     act_hi_i,
+  input  logic [WgtAW:0]     wgt_lo_i,
+  input  logic [WgtAW:0]     wgt_hi_i,
+  input  logic [ParamAW:0]   param_lo_i,
+  input  logic [ParamAW:0]   param_hi_i,
+  output logic               ld_hazard_o,    // the head, as a LOAD, must wait
+  output logic               gemm_hazard_o,  // the head, as a GEMM, must wait
+  output logic               readers_full_o, // no room to track another GEMM's PARAM range
+  // Hand-offs this cycle (the head's ranges above are what was handed off).
+  input  logic               ld_go_i,
+  input  logic               gemm_go_i,
+  // Releases.
+  input  logic               load_free_i,     // the load unit is idle
+  input  logic               exec_free_i,     // the execute unit is idle
+  input  logic               param_release_i  // the oldest tracked GEMM's PARAM reads are done
+);
+
+  if (Readers < 3 || (1 << $clog2(Readers)) != Readers) begin : gen_bad_readers
+    $error("Readers must be a power of two >= 3: up to 3 GEMMs read PARAM at once");
+  end
+
+  function automatic logic overlaps(input logic [LoadAW+1:0] a_lo, input logic [LoadAW+1:0] a_hi,
+                                    input logic [LoadAW+1:0] b_lo, input logic [LoadAW+1:0] b_hi);
+    overlaps = (a_lo < b_hi) && (b_lo < a_hi);
+  endfunction
+
+  localparam int unsigned W = LoadAW + 2;  // common width for comparisons
+
+  // ---- the LOAD in progress ------------------------------------------------------------
+  logic              ld_valid_q;
+  logic [1:0]        ld_target_q;
+  logic [LoadAW:0]   ld_lo_q, ld_hi_q;
+
+  // ---- the GEMM in the execute unit ----------------------------------------------------
+  logic              ex_valid_q;
+  logic [ActAW:0]    ex_act_lo_q, ex_act_hi_q;
+  logic [WgtAW:0]    ex_wgt_lo_q, ex_wgt_hi_q;
+
+  // ---- PARAM readers: a FIFO of ranges, oldest at rd_ptr --------------------------------
+  localparam int unsigned PtrW = $clog2(Readers);
+  logic [ParamAW:0]  pr_lo_q [0:Readers-1];
+  logic [ParamAW:0]  pr_hi_q [0:Readers-1];
+  logic [Readers-1:0] pr_valid_q;
+  logic [PtrW-1:0]   pr_wr_q, pr_rd_q;
+  logic [LevelW-1:0] pr_level_q;
+
+  // A unit is busy only with the last command handed to it: it turns busy the cycle
+  // after the hand-off, when the dispatcher looks at the next head.
+  logic ld_live, ex_live;
+  assign ld_live = ld_valid_q && !load_free_i;
+  assign ex_live = ex_valid_q && !exec_free_i;
+
+  // Head as a GEMM: read after write against the LOAD in progress.
+  always_comb begin
+    gemm_hazard_o = 1'b0;
+    if (ld_live) begin
+      case (ld_target_q)
+        tsr_pkg::TgtAct:   gemm_hazard_o = overlaps(W'(ld_lo_q), W'(ld_hi_q), W'(act_lo_i),
+                                                    W'(act_hi_i));
+        tsr_pkg::TgtWgt:   gemm_hazard_o = overlaps(W'(ld_lo_q), W'(ld_hi_q), W'(wgt_lo_i),
+                                                    W'(wgt_hi_i));
+        tsr_pkg::TgtParam: gemm_hazard_o = overlaps(W'(ld_lo_q), W'(ld_hi_q), W'(param_lo_i),
+                                                    W'(param_hi_i));
+        default:           gemm_hazard_o = 1'b0;
+      endcase
+    end
+  end
+
+  // Head as a LOAD: write after read against the executing GEMM and the PARAM readers.
+  logic [Readers-1:0] pr_hit;
+  for (genvar i = 0; i < Readers; i++) begin : gen_pr_hit
+    assign pr_hit[i] = pr_valid_q[i] && overlaps(W'(ld_lo_i), W'(ld_hi_i), W'(pr_lo_q[i]),
+                                                 W'(pr_hi_q[i]));
+  end
+  always_comb begin
+    ld_hazard_o = 1'b0;
+    case (ld_target_i)
+      tsr_pkg::TgtAct:   ld_hazard_o = ex_live && overlaps(W'(ld_lo_i), W'(ld_hi_i),
+                                                           W'(ex_act_lo_q), W'(ex_act_hi_q));
+      tsr_pkg::TgtWgt:   ld_hazard_o = ex_live && overlaps(W'(ld_lo_i), W'(ld_hi_i),
+                                                           W'(ex_wgt_lo_q), W'(ex_wgt_hi_q));
+      tsr_pkg::TgtParam: ld_hazard_o = |pr_hit;
+      default:           ld_hazard_o = 1'b0;
+    endcase
+  end
+
+  assign readers_full_o = (pr_level_q == LevelW'(Readers));
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      ld_valid_q  <= 1'b0;
+      ld_target_q <= '0;
+      ld_lo_q     <= '0;
+      ld_hi_q     <= '0;
+      ex_valid_q  <= 1'b0;
+      ex_act_lo_q <= '0;
+      ex_act_hi_q <= '0;
+      ex_wgt_lo_q <= '0;
+      ex_wgt_hi_q <= '0;
+      pr_valid_q  <= '0;
+      pr_wr_q     <= '0;
+      pr_rd_q     <= '0;
+      pr_level_q  <= '0;
+    end else if (clear_i) begin
+      ld_valid_q <= 1'b0;
+      ex_valid_q <= 1'b0;
+      pr_valid_q <= '0;
+      pr_wr_q    <= '0;
+      pr_rd_q    <= '0;
+      pr_level_q <= '0;
+    end else begin
+      if (ld_go_i) begin
+        ld_valid_q  <= 1'b1;
+        ld_target_q <= ld_target_i;
+        ld_lo_q     <= ld_lo_i;
+        ld_hi_q     <= ld_hi_i;
+      end
+      if (gemm_go_i) begin
+        ex_valid_q  <= 1'b1;
+        ex_act_lo_q <= act_lo_i;
+        ex_act_hi_q <= act_hi_i;
+        ex_wgt_lo_q <= wgt_lo_i;
+        ex_wgt_hi_q <= wgt_hi_i;
+      end
+      if (gemm_go_i) begin
+        pr_lo_q[pr_wr_q]    <= param_lo_i;
+        pr_hi_q[pr_wr_q]    <= param_hi_i;
+        pr_valid_q[pr_wr_q] <= 1'b1;
+        pr_wr_q             <= pr_wr_q + 1'b1;
+      end
+      if (param_release_i) begin
+        pr_valid_q[pr_rd_q] <= 1'b0;
+        pr_rd_q             <= pr_rd_q + 1'b1;
+      end
+      pr_level_q <= pr_level_q + LevelW'(gemm_go_i) - LevelW'(param_release_i);
+    end
+  end
+
+`ifndef SYNTHESIS
+  // ---- assertions ----------------------------------------------------------------------
+  PrNoOverflow_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                   gemm_go_i |-> (pr_level_q < LevelW'(Readers)) || param_release_i)
+    else $error("PARAM reader tracker overflow");
+  PrNoUnderflow_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                    param_release_i |-> pr_level_q != '0)
+    else $error("PARAM reader release with nothing tracked");
+  // One GEMM executing and two holding accumulator banks: never more than three.
+  PrLevelBound_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                   pr_level_q <= LevelW'(3));
+  NoLoadOverLoad_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                     ld_go_i |-> load_free_i && ld_head_i);
+  NoGemmOverGemm_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                     gemm_go_i |-> exec_free_i && gemm_head_i);
+  LoadGrantSafe_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                    ld_go_i |-> !ld_hazard_o);
+  GemmGrantSafe_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                    gemm_go_i |-> !gemm_hazard_o && !readers_full_o);
+  ReadersThree_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                  pr_level_q == LevelW'(3));
+  LoadWaitsOnGemm_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                     ld_head_i && ld_hazard_o && ld_target_i != tsr_pkg::TgtParam);
+  LoadWaitsOnParam_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                      ld_head_i && ld_hazard_o && ld_target_i == tsr_pkg::TgtParam);
+  GemmWaitsOnLoad_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                     gemm_head_i && gemm_hazard_o);
+`endif
+
+endmodule
