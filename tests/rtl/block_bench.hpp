@@ -45,6 +45,9 @@ class BlockBench {
 
   Model* operator->() { return model_.get(); }
   Model& dut() { return *model_; }
+  // The block's SVA assertions: a failing one stops the test unless a test that provokes
+  // it on purpose turns that off and asks gotError() afterwards.
+  VerilatedContext& context() { return *context_; }
   std::uint64_t cycle() const { return cycle_; }
 
   // Combinational outputs for the inputs set so far.
