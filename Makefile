@@ -24,7 +24,7 @@ columns := awk -F'\t' '{ printf "  %-14s %s\n", $$1, $$2 }'
 # One step at a time: the parallel work happens inside cmake and ctest, and setup must
 # finish before anything uses the tools it installs.
 .NOTPARALLEL:
-.PHONY: help setup build lint synth test sanitize demo bench bench-tcp regress wave wave-png clean
+.PHONY: help setup build lint synth test sanitize formal demo bench bench-tcp regress wave wave-png clean
 
 help: ## List targets and variables
 	@echo "Targets:"
@@ -51,6 +51,9 @@ test: build lint synth ## Build, lint, synth, then run all tests (what CI runs)
 
 sanitize: setup ## Protocol and server tests under ASan+UBSan, in build/asan/
 	BUILD_DIR=$(BUILD)/asan scripts/sanitize.sh
+
+formal: ## SymbiYosys proofs in tests/formal/ (tools into build/venv), out in build/formal/
+	scripts/formal.sh
 
 demo: build ## Run the end-to-end demo
 	bash scripts/demo.sh
