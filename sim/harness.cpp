@@ -5,10 +5,10 @@
 
 #include <type_traits>
 
-#include "Vtsr_top.h"
+#include TSR_TOP_HEADER
 #include "tessera/errors.hpp"
 
-namespace tessera::sim {
+namespace tessera::sim::TSR_CONFIG_NS {
 namespace {
 
 // Ports up to 64 bits are integers, wider ones VlWide word arrays.
@@ -25,7 +25,7 @@ void clear_port(Port& port) {
 
 Harness::Harness()
     : context_(std::make_unique<VerilatedContext>()),
-      top_(std::make_unique<Vtsr_top>(context_.get(), "tsr")) {
+      top_(std::make_unique<Top>(context_.get(), "tsr")) {
   context_->traceEverOn(true);
   // The model sets picoseconds; nanoseconds make the 10-per-cycle trace time read as a
   // 100 MHz clock in GTKWave.
@@ -108,4 +108,4 @@ void Harness::trace_off() {
   trace_paused_ = false;
 }
 
-}  // namespace tessera::sim
+}  // namespace tessera::sim::TSR_CONFIG_NS

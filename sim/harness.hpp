@@ -10,14 +10,23 @@
 #include <memory>
 #include <string>
 
-class Vtsr_top;
+// Each engine build compiles the harness for its own Verilated class, in its own
+// namespace (cmake/engine_config.cmake sets both), so one binary can link several builds.
+// Code that only needs kTracePeriod includes this header without them.
+#ifndef TSR_TOP_CLASS
+#define TSR_TOP_CLASS Vtsr_top
+#define TSR_CONFIG_NS any_config
+#endif
+
+class TSR_TOP_CLASS;
 class VerilatedContext;
 class VerilatedFstC;
 
-namespace tessera::sim {
+namespace tessera::sim::TSR_CONFIG_NS {
 
 class Harness {
  public:
+  using Top = TSR_TOP_CLASS;
   static constexpr std::uint64_t kTracePeriod = 10;  // FST time units (ns) per cycle
 
   Harness();
@@ -25,7 +34,7 @@ class Harness {
   Harness(const Harness&) = delete;
   Harness& operator=(const Harness&) = delete;
 
-  Vtsr_top& top() { return *top_; }
+  Top& top() { return *top_; }
   std::uint64_t cycle() const { return cycle_; }
 
   // Settles combinational outputs for the inputs set so far (before a handshake check).
@@ -51,7 +60,7 @@ class Harness {
   void dump(std::uint64_t time);
 
   std::unique_ptr<VerilatedContext> context_;
-  std::unique_ptr<Vtsr_top> top_;
+  std::unique_ptr<Top> top_;
   std::unique_ptr<VerilatedFstC> trace_;
   std::uint64_t trace_start_ = 0;
   std::uint64_t trace_end_ = 0;
@@ -61,4 +70,8 @@ class Harness {
   std::uint64_t cycle_ = 0;
 };
 
+}  // namespace tessera::sim::TSR_CONFIG_NS
+
+namespace tessera::sim {
+using TSR_CONFIG_NS::Harness;
 }  // namespace tessera::sim

@@ -13,8 +13,8 @@
 #include <set>
 #include <sstream>
 
-#include "Vtsr_top.h"
 #include "harness.hpp"
+#include TSR_TOP_HEADER
 #include "tessera/errors.hpp"
 #include "tessera/isa.hpp"
 
@@ -148,19 +148,45 @@ class Engine final : public SimTransport {
     return value;
   }
 
-  void stream_write(std::span<const std::uint8_t> bytes) override {
+  void stream_write(std::span<const std::uint8_t> bytes, bool ends_packet) override {
     if (bytes.size() % in_beat_bytes_ != 0) {
       throw TransportError("stream write of " + std::to_string(bytes.size()) +
                            " bytes is not a whole number of " + std::to_string(in_beat_bytes_) +
                            "-byte beats");
     }
+    if (discard_open_packet_) {
+      // The rest of a packet that CTRL.CLEAR caught before its first beat went out.
+      discard_open_packet_ = !ends_packet;
+      return;
+    }
+    const std::uint64_t queued_beats = input_.size() / in_beat_bytes_;
+    if (bytes.empty()) {
+      if (!ends_packet || !packet_open_) return;
+      // Ends the open packet: its last beat must still be here to carry TLAST.
+      if (queued_beats == 0) {
+        throw InputError(
+            "stream write: an empty write cannot end a packet whose beats have all been sent");
+      }
+      packet_ends_.push_back(in_beats_ + queued_beats - 1);
+      packet_open_ = false;
+      return;
+    }
     input_.insert(input_.end(), bytes.begin(), bytes.end());
+    if (ends_packet) packet_ends_.push_back(in_beats_ + input_.size() / in_beat_bytes_ - 1);
+    packet_open_ = !ends_packet;
   }
 
   std::vector<std::uint8_t> stream_read(std::uint32_t beats, std::uint64_t cycle_budget) override {
     const std::size_t want = std::size_t{beats} * out_beat_bytes_;
     const std::string what = "stream read of " + std::to_string(beats) + " beats";
     quiet_cycles_ = 0;
+    // The beats asked for are the host's to take whatever max_buffered_output_beats says:
+    // that bound is on beats nobody has asked for yet.
+    read_want_bytes_ = want;
+    struct EndRead {
+      std::size_t& want;
+      ~EndRead() { want = 0; }
+    } end_read{read_want_bytes_};
     run(
         what, cycle_budget,
         [&](const Handshakes&) {
@@ -186,9 +212,24 @@ class Engine final : public SimTransport {
     return harness_.cycle() - start;
   }
 
+  std::uint64_t wait_status_clear(std::uint32_t mask, std::uint64_t cycle_budget) override {
+    const std::uint64_t start = harness_.cycle();
+    while (csr_read(isa::csr::kStatus) & mask) {
+      if (harness_.cycle() - start > cycle_budget) {
+        throw TransportError("STATUS bits " + hex(mask) + " still set after " +
+                             std::to_string(cycle_budget) + " cycles");
+      }
+    }
+    return harness_.cycle() - start;
+  }
+
   void reset() override {
     input_.clear();
     output_.clear();
+    packet_ends_.clear();
+    packet_open_ = head_begun_ = discard_open_packet_ = false;
+    stale_output_beats_ = 0;
+    read_want_bytes_ = 0;
     harness_.reset();
     // Whatever was queued or running is gone; the log keeps it, marked cleared.
     clear_pending(harness_.cycle());
@@ -240,6 +281,48 @@ class Engine final : public SimTransport {
     }
   }
 
+  bool head_beat_is_last() const {
+    return !packet_ends_.empty() && packet_ends_.front() == in_beats_;
+  }
+
+  // The beat at the head of the input queue left it (taken by the engine, or dropped by
+  // an injected fault).
+  void head_beat_gone() {
+    if (head_beat_is_last()) {
+      packet_ends_.pop_front();
+      head_begun_ = false;
+    } else {
+      head_begun_ = true;
+    }
+    ++in_beats_;
+  }
+
+  // The host's part of CTRL.CLEAR (docs/isa.md), in the cycle it takes effect. Input: the
+  // engine discards the packet in progress up to its TLAST (one with beats taken, or its
+  // next beat presented now), so that one still goes out; packets behind it are dropped.
+  // Output: everything unread is dropped, and a beat the engine presents now without it
+  // being taken is still to come and stale.
+  void host_clear(bool input_presented, bool output_presented) {
+    const bool head_in_progress = input_presented || head_begun_;
+    if (!head_in_progress) {
+      // Nothing begun: every queued packet is dropped, the open one's later parts too.
+      discard_open_packet_ = packet_open_;
+      packet_open_ = false;
+      input_.clear();
+      packet_ends_.clear();
+    } else if (!packet_ends_.empty()) {
+      // The head packet is complete in the queue: keep it, drop what follows.
+      const std::uint64_t keep = packet_ends_.front() - in_beats_ + 1;
+      input_.resize(keep * in_beat_bytes_);
+      discard_open_packet_ = packet_open_;
+      packet_open_ = false;
+      packet_ends_.resize(1);
+    }
+    // Otherwise the head packet is the open one: all of it still goes out.
+    output_.clear();
+    stale_output_beats_ = output_presented ? 1 : 0;
+  }
+
   [[noreturn]] void stalled(const std::string& what, std::size_t want) {
     const std::size_t missing = (want - output_.size()) / out_beat_bytes_;
     std::string why = "no unit can move";
@@ -273,16 +356,18 @@ class Engine final : public SimTransport {
     while (input_.size() >= in_beat_bytes_ && drop_in_.count(in_beats_)) {
       dropped_in_.push_back(in_beats_);
       input_.erase(input_.begin(), input_.begin() + in_beat_bytes_);
-      ++in_beats_;
+      head_beat_gone();
     }
     const bool have_input = input_.size() >= in_beat_bytes_;
     top.s_axis_tvalid_i = have_input;
+    top.s_axis_tlast_i = have_input && head_beat_is_last();
     if (have_input) {
       std::uint8_t beat[256];
       std::copy_n(input_.begin(), in_beat_bytes_, beat);
       pack(top.s_axis_tdata_i, beat, in_beat_bytes_);
     }
-    top.m_axis_tready_i = output_.size() / out_beat_bytes_ < options_.max_buffered_output_beats;
+    top.m_axis_tready_i = output_.size() / out_beat_bytes_ < options_.max_buffered_output_beats ||
+                          output_.size() < read_want_bytes_;
     harness_.settle();
 
     Handshakes seen;
@@ -299,6 +384,8 @@ class Engine final : public SimTransport {
     if (output_taken) {
       if (drop_out_.count(engine_out_beats_)) {
         dropped_out_.push_back(engine_out_beats_);
+      } else if (stale_output_beats_ > 0) {
+        --stale_output_beats_;  // presented when CTRL.CLEAR took effect: a cleared result
       } else {
         std::uint8_t beat[256 * 4];
         unpack(top.m_axis_tdata_o, beat, out_beat_bytes_);
@@ -308,6 +395,7 @@ class Engine final : public SimTransport {
       }
       ++engine_out_beats_;
     }
+    if (top.dbg_clear_o) host_clear(have_input, top.m_axis_tvalid_o && !output_taken);
     last_busy_ = top.dbg_unit_busy_o;
     if (input_taken || output_taken || (last_busy_ & kDatapathBusy)) {
       quiet_cycles_ = 0;
@@ -319,7 +407,7 @@ class Engine final : public SimTransport {
     harness_.tick();
     if (input_taken) {
       input_.erase(input_.begin(), input_.begin() + in_beat_bytes_);
-      ++in_beats_;
+      head_beat_gone();
     }
     if (close_trace_after_tick_) {
       harness_.trace_off();
@@ -402,6 +490,14 @@ class Engine final : public SimTransport {
   Harness harness_;
   std::deque<std::uint8_t> input_;
   std::deque<std::uint8_t> output_;
+  // Input packets: the beat number (counted like in_beats_) of every queued TLAST beat;
+  // whether the newest packet waits for more writes; whether the head packet has had
+  // beats taken; whether CTRL.CLEAR dropped the open packet, so its rest is dropped too.
+  std::deque<std::uint64_t> packet_ends_;
+  bool packet_open_ = false, head_begun_ = false, discard_open_packet_ = false;
+  // Output: beats to discard as stale (CTRL.CLEAR), bytes a stream_read waits for.
+  unsigned stale_output_beats_ = 0;
+  std::size_t read_want_bytes_ = 0;
   std::size_t in_beat_bytes_ = 16;
   std::size_t out_beat_bytes_ = 16;
 
@@ -423,100 +519,11 @@ class Engine final : public SimTransport {
   bool close_trace_after_tick_ = false;
 };
 
-unsigned parse_unsigned(const std::string& text, const std::string& spec) {
-  std::size_t used = 0;
-  unsigned long long value = 0;
-  try {
-    value = std::stoull(text, &used);
-  } catch (const std::logic_error&) {
-    used = 0;
-  }
-  if (text.empty() || used != text.size() || !std::isdigit(static_cast<unsigned char>(text[0])) ||
-      value > 0xFFFFFFFFull) {
-    throw InputError("--inject-fault '" + spec + "': '" + text + "' is not a number");
-  }
-  return static_cast<unsigned>(value);
-}
-
 }  // namespace
+}  // namespace tessera::sim
 
-Fault parse_fault(const std::string& spec) {
-  const auto first = spec.find(':');
-  const auto last = spec.rfind(':');
-  const std::string usage =
-      " (expected pe:ROW,COL:stuck0, stream-in:BEAT:drop or stream-out:BEAT:drop)";
-  if (first == std::string::npos || first == last) {
-    throw InputError("--inject-fault '" + spec + "': not a fault spec" + usage);
-  }
-  const std::string unit = spec.substr(0, first);
-  const std::string where = spec.substr(first + 1, last - first - 1);
-  const std::string what = spec.substr(last + 1);
-  Fault fault;
-  if (unit == "pe" && what == "stuck0") {
-    const auto comma = where.find(',');
-    if (comma == std::string::npos) {
-      throw InputError("--inject-fault '" + spec + "': expected ROW,COL" + usage);
-    }
-    fault.kind = Fault::Kind::kPeStuck0;
-    fault.row = parse_unsigned(where.substr(0, comma), spec);
-    fault.col = parse_unsigned(where.substr(comma + 1), spec);
-  } else if ((unit == "stream-in" || unit == "stream-out") && what == "drop") {
-    fault.kind = unit == "stream-in" ? Fault::Kind::kStreamInDrop : Fault::Kind::kStreamOutDrop;
-    fault.beat = parse_unsigned(where, spec);
-  } else {
-    throw InputError("--inject-fault '" + spec + "': unknown fault" + usage);
-  }
-  return fault;
-}
-
-std::string fault_spec(const Fault& fault) {
-  switch (fault.kind) {
-    case Fault::Kind::kPeStuck0:
-      return "pe:" + std::to_string(fault.row) + "," + std::to_string(fault.col) + ":stuck0";
-    case Fault::Kind::kStreamInDrop:
-      return "stream-in:" + std::to_string(fault.beat) + ":drop";
-    case Fault::Kind::kStreamOutDrop:
-      return "stream-out:" + std::to_string(fault.beat) + ":drop";
-  }
-  return "?";
-}
-
-std::string fault_class(const Fault& fault) {
-  switch (fault.kind) {
-    case Fault::Kind::kPeStuck0:
-      return "pe-stuck0";
-    case Fault::Kind::kStreamInDrop:
-      return "stream-in-drop";
-    case Fault::Kind::kStreamOutDrop:
-      return "stream-out-drop";
-  }
-  return "?";
-}
-
-const char* status_name(CommandRecord::Status status) {
-  switch (status) {
-    case CommandRecord::Status::kQueued:
-      return "queued";
-    case CommandRecord::Status::kIssued:
-      return "running";
-    case CommandRecord::Status::kRetired:
-      return "retired";
-    case CommandRecord::Status::kDropped:
-      return "dropped";
-    case CommandRecord::Status::kCleared:
-      return "cleared";
-  }
-  return "?";
-}
-
-std::unique_ptr<SimTransport> make_sim_engine(const SimOptions& options) {
+namespace tessera::sim::TSR_CONFIG_NS {
+std::unique_ptr<SimTransport> make_engine(const SimOptions& options) {
   return std::make_unique<Engine>(options);
 }
-
-std::unique_ptr<Transport> make_sim_transport(const SimOptions& options) {
-  return make_sim_engine(options);
-}
-
-std::string sim_config_name() { return TSR_CONFIG_NAME; }
-
-}  // namespace tessera::sim
+}  // namespace tessera::sim::TSR_CONFIG_NS

@@ -37,7 +37,8 @@ std::string fault_spec(const Fault& fault);
 std::string fault_class(const Fault& fault);
 
 struct SimOptions {
-  // Host-side bound on buffered output beats; the engine sees back-pressure beyond it.
+  // Host-side bound on buffered output beats nobody has asked for yet; the engine sees
+  // back-pressure beyond it (a stream_read takes the beats it asks for regardless).
   std::size_t max_buffered_output_beats = 1u << 20;
   // Faults forced from the first cycle; a PE outside the array is an InputError.
   std::vector<Fault> faults;
@@ -64,6 +65,7 @@ const char* status_name(CommandRecord::Status status);
 
 class SimTransport : public Transport {
  public:
+  using Transport::stream_write;
   unsigned rows() const { return rows_; }
   unsigned cols() const { return cols_; }
   virtual std::uint64_t cycle() const = 0;
@@ -88,10 +90,18 @@ class SimTransport : public Transport {
   unsigned rows_ = 0, cols_ = 0;
 };
 
+// The engine of the one build a binary links (sim/default_engine.cpp).
 std::unique_ptr<SimTransport> make_sim_engine(const SimOptions& options = {});
 std::unique_ptr<Transport> make_sim_transport(const SimOptions& options = {});
 
 // Name of the configuration this library was built for, e.g. "16x16".
 std::string sim_config_name();
+
+// Every build's own factory, for binaries that link several (cmake/engine_config.cmake):
+//   namespace tessera::sim::config_16x16 { std::unique_ptr<SimTransport> make_engine(...); }
+struct EngineBuild {
+  const char* name;  // "16x16"
+  std::unique_ptr<SimTransport> (*make)(const SimOptions& options);
+};
 
 }  // namespace tessera::sim

@@ -1,5 +1,5 @@
-// tessera-sim: hosts the Verilated engine and serves the wire protocol over TCP.
-//   tessera-sim [--listen HOST:PORT] [--config FILE.json] [--trace-dir DIR]
+// tessera-sim: hosts a Verilated engine and serves the wire protocol over TCP.
+//   tessera-sim [--engine NAME] [--listen HOST:PORT] [--config FILE.json] [--trace-dir DIR]
 // Exit codes: 0 ok or stopped by SIGINT/SIGTERM, 2 bad usage or config, 3 cannot bind
 // or the engine failed.
 #include <CLI/CLI.hpp>
@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "engine_builds.hpp"
 #include "server_config.hpp"
 #include "sim_server.hpp"
 #include "sim_transport.hpp"
@@ -24,6 +25,13 @@ int main(int argc, char** argv) {
   std::optional<std::string> listen;
   std::optional<std::string> config_path;
   std::optional<std::string> trace_dir;
+  std::optional<std::string> engine_name;
+  std::string choices;
+  for (const auto& build : server::engine_builds()) {
+    choices += (choices.empty() ? "" : ", ") + std::string(build.name);
+  }
+  app.add_option("--engine", engine_name,
+                 "engine build to serve: " + choices + " (default 16x16; config key \"engine\")");
   app.add_option("--listen", listen,
                  "HOST:PORT to serve (default 127.0.0.1:7000; port 0 picks a free port); "
                  "prints 'listening on HOST:PORT' once ready");
@@ -43,6 +51,10 @@ int main(int argc, char** argv) {
   try {
     if (config_path) server::load_server_config(*config_path, config);
     if (listen) server::parse_listen(*listen, config.listen_host, config.listen_port, "--listen");
+    if (engine_name) {
+      config.engine = *engine_name;
+      config.engine_source = "--engine";
+    }
     if (trace_dir) {
       if (trace_dir->empty()) throw InputError("--trace-dir needs a directory");
       config.trace_dir = *trace_dir;
@@ -57,12 +69,21 @@ int main(int argc, char** argv) {
     std::cerr << "tessera-sim: " << e.what() << "\n";
     return kExitBadInput;
   }
+  const sim::EngineBuild* build = nullptr;
+  for (const auto& candidate : server::engine_builds()) {
+    if (config.engine == candidate.name) build = &candidate;
+  }
+  if (build == nullptr) {
+    std::cerr << "tessera-sim: " << config.engine_source << ": unknown engine '" << config.engine
+              << "' (built: " << choices << ")\n";
+    return kExitBadInput;
+  }
 
   try {
     sim::SimOptions options;
     options.max_buffered_output_beats = config.max_buffered_output_beats;
-    auto engine = sim::make_sim_transport(options);
-    config.engine_name = "tessera-sim " + sim::sim_config_name();
+    auto engine = build->make(options);
+    config.engine_name = std::string("tessera-sim ") + build->name;
     server::SimServer server(config, *engine, std::cerr);
     server.enable_signals();
     std::cout << "listening on " << server.listen_address() << std::endl;

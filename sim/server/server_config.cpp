@@ -69,7 +69,8 @@ class KeyReader {
 
 constexpr const char* kKnownKeys =
     "listen, trace_dir, idle_timeout_ms, max_payload_bytes, max_bad_frames, busy_policy, "
-    "busy_grace_ms, max_waiting_clients, reset_on_connect, max_buffered_output_beats, log";
+    "busy_grace_ms, max_waiting_clients, reset_on_connect, max_buffered_output_beats, log, "
+    "engine";
 
 }  // namespace
 
@@ -157,6 +158,10 @@ void apply_server_config(const json& config, ServerConfig& settings, const std::
       settings.log = level == "quiet"   ? LogLevel::kQuiet
                      : level == "debug" ? LogLevel::kDebug
                                         : LogLevel::kInfo;
+    } else if (key == "engine") {
+      // Which builds exist is main()'s to check: this library links none.
+      settings.engine = read.string();
+      settings.engine_source = source + ": key 'engine'";
     } else {
       throw InputError(source + ": unknown key '" + key + "' (known keys: " + kKnownKeys + ")");
     }

@@ -33,6 +33,8 @@ struct ServerConfig {
   bool reset_on_connect = true;           // each client starts from a reset engine
   std::uint64_t max_buffered_output_beats = 1u << 20;  // passed to the in-process engine
   LogLevel log = LogLevel::kInfo;                      // "quiet" | "info" | "debug"
+  std::string engine = "16x16";            // engine build to serve (tessera-sim --engine)
+  std::string engine_source = "--engine";  // where `engine` was set, for error messages
 
   // Not settable from JSON.
   std::string engine_name = "engine";  // reported in HELLO, e.g. "tessera-sim 16x16"

@@ -431,6 +431,10 @@ class Session : public std::enable_shared_from_this<Session> {
       if ((frame.flags & ~kKnownFlags) != 0) {
         throw BadRequest("unknown flag bits " + std::to_string(frame.flags & ~kKnownFlags));
       }
+      if ((frame.flags & kFlagMore) != 0 &&
+          frame.type != static_cast<std::uint8_t>(MsgType::kStreamWrite)) {
+        throw BadRequest("flag MORE applies to STREAM_WRITE only");
+      }
       if (posted && !may_be_posted(frame.type)) {
         throw BadRequest(msg_type_name(frame.type) + " may not be posted (its reply carries data)");
       }
@@ -483,7 +487,7 @@ class Session : public std::enable_shared_from_this<Session> {
       case MsgType::kCsrRead:
         return encode_u32(engine.csr_read(decode_u32(p, "CSR_READ")));
       case MsgType::kStreamWrite:
-        engine.stream_write(p);
+        engine.stream_write(p, (frame.flags & kFlagMore) == 0);
         return {};
       case MsgType::kStreamRead: {
         const StreamReadRequest read = decode_stream_read(p);
@@ -506,6 +510,10 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       case MsgType::kWaitIdle:
         return encode_u64(engine.wait_idle(decode_u64(p, "WAIT_IDLE")));
+      case MsgType::kWaitStatus: {
+        const WaitStatusRequest wait = decode_wait_status(p);
+        return encode_u64(engine.wait_status_clear(wait.mask, wait.cycle_budget));
+      }
       case MsgType::kReset:
         expect_empty(p, "RESET");
         engine.reset();

@@ -32,10 +32,37 @@ Device::Device(Transport& transport) : transport_(transport) {
 }
 
 void Device::push(const isa::CommandWords& words) {
+  if (fifo_free_ == 0) wait_for_command_room();
   transport_.csr_write(isa::csr::kCmd0, words[0]);
   transport_.csr_write(isa::csr::kCmd1, words[1]);
   transport_.csr_write(isa::csr::kCmd2, words[2]);
   transport_.csr_write(isa::csr::kCmd3, words[3]);
+  --fifo_free_;
+}
+
+void Device::wait_for_command_room() {
+  // STATUS[23:16] is the FIFO level. An engine that reports no depth is trusted for one
+  // command at a time, on FIFO_FULL alone.
+  const unsigned depth = config_.cmd_fifo_depth;
+  auto room = [&](std::uint32_t status_word) -> unsigned {
+    if (status_word & isa::status::kFifoFull) return 0;
+    const unsigned level = (status_word >> 16) & 0xFF;
+    return depth > level ? depth - level : 1;
+  };
+  fifo_free_ = room(status());
+  if (fifo_free_ > 0) return;
+  try {
+    transport_.wait_status_clear(isa::status::kFifoFull, command_wait_budget);
+  } catch (const EngineError&) {
+    throw;
+  } catch (const TransportError& e) {
+    throw TransportError("command FIFO (depth " + std::to_string(depth) + ") still full after " +
+                         std::to_string(command_wait_budget) +
+                         " cycles: the command at its head cannot issue (a LOAD waiting for "
+                         "input never sent, or a GEMM whose results are not read?): " +
+                         e.what());
+  }
+  fifo_free_ = std::max(room(status()), 1u);
 }
 
 void Device::queue_words(std::span<const std::uint8_t> words, unsigned word_bytes) {
@@ -48,7 +75,10 @@ void Device::queue_words(std::span<const std::uint8_t> words, unsigned word_byte
   transport_.stream_write(beats);
 }
 
-void Device::clear() { transport_.csr_write(isa::csr::kCtrl, isa::ctrl::kClear); }
+void Device::clear() {
+  transport_.csr_write(isa::csr::kCtrl, isa::ctrl::kClear);
+  fifo_free_ = config_.cmd_fifo_depth;  // CLEAR empties the FIFO
+}
 
 void Device::perf_clear() { transport_.csr_write(isa::csr::kCtrl, isa::ctrl::kPerfClear); }
 

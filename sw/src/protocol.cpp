@@ -170,6 +170,9 @@ std::string msg_type_name(std::uint8_t type) {
     case MsgType::kPing:
       base = "PING";
       break;
+    case MsgType::kWaitStatus:
+      base = "WAIT_STATUS";
+      break;
     default:
       break;
   }
@@ -403,6 +406,13 @@ Bytes encode(const StreamReadReply& reply) {
   return out;
 }
 
+Bytes encode(const WaitStatusRequest& request) {
+  Bytes out;
+  put32(out, request.mask);
+  put64(out, request.cycle_budget);
+  return out;
+}
+
 Bytes encode(const TraceRequest& request) {
   if (request.path.size() > kMaxTracePath) {
     throw ProtocolError("trace path of " + std::to_string(request.path.size()) +
@@ -472,6 +482,11 @@ StreamReadReply decode_stream_read_reply(std::span<const std::uint8_t> payload) 
   return reply;
 }
 
+WaitStatusRequest decode_wait_status(std::span<const std::uint8_t> payload) {
+  expect_size(payload, 12, "WAIT_STATUS");
+  return WaitStatusRequest{load32(payload.data()), load64(payload.data() + 4)};
+}
+
 TraceRequest decode_trace_start(std::span<const std::uint8_t> payload) {
   if (payload.size() < 17 || payload.size() > 16 + kMaxTracePath) {
     bad_size("TRACE_START", "16 bytes plus a 1..4096-byte path", payload.size());
@@ -525,7 +540,8 @@ std::string describe_request(const Frame& frame) {
       if (p.size() == 4) return name + "(addr=" + hex32(load32(p.data())) + ")";
       break;
     case MsgType::kStreamWrite:
-      return name + "(" + std::to_string(p.size()) + " bytes)";
+      return name + "(" + std::to_string(p.size()) + " bytes" +
+             ((frame.flags & kFlagMore) ? ", packet goes on)" : ")");
     case MsgType::kStreamRead:
       if (p.size() == 12) {
         return name + "(beats=" + std::to_string(load32(p.data())) +
@@ -534,6 +550,12 @@ std::string describe_request(const Frame& frame) {
       break;
     case MsgType::kWaitIdle:
       if (p.size() == 8) return name + "(budget=" + std::to_string(load64(p.data())) + ")";
+      break;
+    case MsgType::kWaitStatus:
+      if (p.size() == 12) {
+        return name + "(mask=" + hex32(load32(p.data())) +
+               ", budget=" + std::to_string(load64(p.data() + 4)) + ")";
+      }
       break;
     case MsgType::kTraceStart:
       if (p.size() >= 16) {

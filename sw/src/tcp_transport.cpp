@@ -72,11 +72,13 @@ class TcpTransport final : public Transport {
     return checked([&] { return decode_u32(reply.payload, "CSR_READ_REPLY"); });
   }
 
-  void stream_write(std::span<const std::uint8_t> bytes) override {
+  void stream_write(std::span<const std::uint8_t> bytes, bool ends_packet) override {
     std::size_t chunk = max_payload_;
     if (in_beat_bytes_ > 0) chunk -= chunk % in_beat_bytes_;
+    // A packet split over frames: every frame but the one that ends it says MORE.
+    const std::uint16_t last_flags = ends_packet ? 0 : kFlagMore;
     if (bytes.size() <= chunk) {
-      post(MsgType::kStreamWrite, bytes);
+      post(MsgType::kStreamWrite, bytes, last_flags);
       return;
     }
     // Split on beat boundaries; a partial beat cannot be split, so refuse it up front
@@ -87,7 +89,9 @@ class TcpTransport final : public Transport {
                        "-byte beats");
     }
     for (std::size_t offset = 0; offset < bytes.size(); offset += chunk) {
-      post(MsgType::kStreamWrite, bytes.subspan(offset, std::min(chunk, bytes.size() - offset)));
+      const std::size_t n = std::min(chunk, bytes.size() - offset);
+      post(MsgType::kStreamWrite, bytes.subspan(offset, n),
+           offset + n == bytes.size() ? last_flags : kFlagMore);
     }
   }
 
@@ -126,6 +130,12 @@ class TcpTransport final : public Transport {
   std::uint64_t wait_idle(std::uint64_t cycle_budget) override {
     const Frame reply = call(MsgType::kWaitIdle, encode_u64(cycle_budget));
     return checked([&] { return decode_u64(reply.payload, "WAIT_IDLE_REPLY"); });
+  }
+
+  std::uint64_t wait_status_clear(std::uint32_t mask, std::uint64_t cycle_budget) override {
+    // One round trip: the server clocks the engine until the bits clear.
+    const Frame reply = call(MsgType::kWaitStatus, encode(WaitStatusRequest{mask, cycle_budget}));
+    return checked([&] { return decode_u64(reply.payload, "WAIT_STATUS_REPLY"); });
   }
 
   void reset() override {
@@ -347,9 +357,9 @@ class TcpTransport final : public Transport {
 
   // Queues a POSTED request. Errors it causes come back later as ERROR frames naming
   // its seq; the server then skips everything up to our next synchronous request.
-  void post(MsgType type, std::span<const std::uint8_t> payload) {
+  void post(MsgType type, std::span<const std::uint8_t> payload, std::uint16_t flags = 0) {
     check_usable();
-    append_frame(out_, static_cast<std::uint8_t>(type), kFlagPosted, take_seq(), payload);
+    append_frame(out_, static_cast<std::uint8_t>(type), kFlagPosted | flags, take_seq(), payload);
     if (out_.size() >= options_.send_batch_bytes) {
       flush_out();
       check_posted_errors();

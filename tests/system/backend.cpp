@@ -16,7 +16,8 @@ namespace {
 // client live and die together, so a test can treat it like any other Transport.
 class ServedTransport : public Transport {
  public:
-  ServedTransport() : engine_(sim::make_sim_transport()) {
+  explicit ServedTransport(const sim::SimOptions& options)
+      : engine_(sim::make_sim_transport(options)) {
     server::ServerConfig config;
     config.listen_port = 0;
     config.log = server::LogLevel::kQuiet;
@@ -36,12 +37,17 @@ class ServedTransport : public Transport {
     client_->csr_write(addr, data);
   }
   std::uint32_t csr_read(std::uint32_t addr) override { return client_->csr_read(addr); }
-  void stream_write(std::span<const std::uint8_t> bytes) override { client_->stream_write(bytes); }
+  void stream_write(std::span<const std::uint8_t> bytes, bool ends_packet) override {
+    client_->stream_write(bytes, ends_packet);
+  }
   std::vector<std::uint8_t> stream_read(std::uint32_t beats, std::uint64_t cycle_budget) override {
     return client_->stream_read(beats, cycle_budget);
   }
   std::uint64_t wait_idle(std::uint64_t cycle_budget) override {
     return client_->wait_idle(cycle_budget);
+  }
+  std::uint64_t wait_status_clear(std::uint32_t mask, std::uint64_t cycle_budget) override {
+    return client_->wait_status_clear(mask, cycle_budget);
   }
   void reset() override { client_->reset(); }
   void trace_start(const TraceRequest& request) override { client_->trace_start(request); }
@@ -66,9 +72,9 @@ std::string test_backend() {
   return backend;
 }
 
-std::unique_ptr<Transport> make_test_transport() {
-  if (test_backend() == "tcp") return std::make_unique<ServedTransport>();
-  return sim::make_sim_transport();
+std::unique_ptr<Transport> make_test_transport(const sim::SimOptions& options) {
+  if (test_backend() == "tcp") return std::make_unique<ServedTransport>(options);
+  return sim::make_sim_transport(options);
 }
 
 }  // namespace tessera::test

@@ -8,11 +8,13 @@
 #include <memory>
 #include <string>
 
+#include "sim_transport.hpp"
 #include "tessera/transport.hpp"
 
 namespace tessera::test {
 
-std::unique_ptr<Transport> make_test_transport();
+// `options` configure the in-process engine (behind the server, for tcp).
+std::unique_ptr<Transport> make_test_transport(const sim::SimOptions& options = {});
 
 // "sim" or "tcp", for test names and messages.
 std::string test_backend();

@@ -70,13 +70,15 @@ class FakeEngine final : public Transport {
     if (addr >= 0x800) throw EngineError("AXI4-Lite SLVERR: read from unmapped address");
     return registers_[addr];
   }
-  void stream_write(std::span<const std::uint8_t> bytes) override {
+  void stream_write(std::span<const std::uint8_t> bytes, bool ends_packet) override {
     std::lock_guard lock(mutex_);
     if (bytes.size() % kInBeat != 0) {
       throw InputError("stream_write of " + std::to_string(bytes.size()) +
                        " bytes is not a whole number of 16-byte beats");
     }
     loopback_.insert(loopback_.end(), bytes.begin(), bytes.end());
+    written_ += bytes.size();
+    if (ends_packet) packet_ends_.push_back(written_);
     cycles_ += bytes.size() / kInBeat;
   }
   std::vector<std::uint8_t> stream_read(std::uint32_t beats, std::uint64_t cycle_budget) override {
@@ -125,6 +127,11 @@ class FakeEngine final : public Transport {
     std::lock_guard lock(mutex_);
     return loopback_.size();
   }
+  // Stream bytes written since creation at the end of each input packet.
+  std::vector<std::size_t> packet_ends() {
+    std::lock_guard lock(mutex_);
+    return packet_ends_;
+  }
   int resets() {
     std::lock_guard lock(mutex_);
     return resets_;
@@ -142,6 +149,8 @@ class FakeEngine final : public Transport {
   std::mutex mutex_;
   std::map<std::uint32_t, std::uint32_t> registers_;
   std::deque<std::uint8_t> loopback_;
+  std::size_t written_ = 0;
+  std::vector<std::size_t> packet_ends_;
   std::uint64_t cycles_ = 0;
   int resets_ = 0;
   std::vector<TraceRequest> traces_;

@@ -44,9 +44,17 @@ class Device {
   const EngineConfig& config() const { return config_; }
   Transport& transport() { return transport_; }
 
+  // Pushes one command. A CMD3 write to a full FIFO is refused (docs/isa.md), so push
+  // counts the free entries and reads STATUS only when that count says the FIFO may be
+  // full; if it is, it clocks the engine until there is room, and throws TransportError
+  // after command_wait_budget cycles. Assumes every command goes through this Device.
   void push(const isa::CommandWords& words);
-  // Queues `words` scratchpad words of `word_bytes` each as stream beats.
+  std::uint64_t command_wait_budget = 20'000'000;
+  // Queues `words` scratchpad words of `word_bytes` each as one input packet: the data
+  // of one LOAD.
   void queue_words(std::span<const std::uint8_t> words, unsigned word_bytes);
+  // CTRL.CLEAR: the engine drops its commands and errors; the transport drops input not
+  // yet begun and every unread result (docs/isa.md "CTRL.CLEAR").
   void clear();
   void perf_clear();
   PerfCounters perf();
@@ -55,8 +63,11 @@ class Device {
   void check_error();
 
  private:
+  void wait_for_command_room();
+
   Transport& transport_;
   EngineConfig config_;
+  unsigned fifo_free_ = 0;  // command FIFO entries known to be free
 };
 
 }  // namespace tessera

@@ -55,6 +55,7 @@ enum class MsgType : std::uint8_t {
   kTraceStop = 0x09,
   kStats = 0x0A,
   kPing = 0x0B,
+  kWaitStatus = 0x0C,
   kError = 0xFF,
 };
 inline constexpr std::uint8_t kReplyBit = 0x80;
@@ -63,7 +64,11 @@ constexpr std::uint8_t reply_type(MsgType request) {
 }
 
 inline constexpr std::uint16_t kFlagPosted = 1u << 0;
-inline constexpr std::uint16_t kKnownFlags = kFlagPosted;
+// STREAM_WRITE only: the input packet goes on in the next STREAM_WRITE, so this frame's
+// last beat carries no TLAST. Without it a STREAM_WRITE ends its packet, which is what
+// every frame meant before packets were explicit (one frame, one LOAD's data).
+inline constexpr std::uint16_t kFlagMore = 1u << 1;
+inline constexpr std::uint16_t kKnownFlags = kFlagPosted | kFlagMore;
 
 // True for requests whose reply is empty, the only ones that may be POSTED.
 bool may_be_posted(std::uint8_t type);
@@ -195,6 +200,10 @@ struct StreamReadRequest {
   std::uint32_t beats = 0;
   std::uint64_t cycle_budget = 0;
 };
+struct WaitStatusRequest {
+  std::uint32_t mask = 0;  // STATUS bits to wait for clear
+  std::uint64_t cycle_budget = 0;
+};
 struct StreamReadReply {
   std::uint64_t cycles = 0;  // cycles the read took, so a split read can share a budget
   Bytes data;
@@ -210,6 +219,7 @@ Bytes encode(const HelloReply& reply);
 Bytes encode(const CsrWriteRequest& request);
 Bytes encode(const StreamReadRequest& request);
 Bytes encode(const StreamReadReply& reply);
+Bytes encode(const WaitStatusRequest& request);
 Bytes encode(const TraceRequest& request);
 Bytes encode(const ErrorReply& reply);
 Bytes encode_u32(std::uint32_t value);  // CSR_READ request (addr) and reply (data)
@@ -220,13 +230,15 @@ HelloReply decode_hello_reply(std::span<const std::uint8_t> payload);
 CsrWriteRequest decode_csr_write(std::span<const std::uint8_t> payload);
 StreamReadRequest decode_stream_read(std::span<const std::uint8_t> payload);
 StreamReadReply decode_stream_read_reply(std::span<const std::uint8_t> payload);
+WaitStatusRequest decode_wait_status(std::span<const std::uint8_t> payload);
 TraceRequest decode_trace_start(std::span<const std::uint8_t> payload);
 ErrorReply decode_error(std::span<const std::uint8_t> payload);
 std::uint32_t decode_u32(std::span<const std::uint8_t> payload, const char* what);
 std::uint64_t decode_u64(std::span<const std::uint8_t> payload, const char* what);
 void expect_empty(std::span<const std::uint8_t> payload, const char* what);
 
-// "CSR_WRITE(addr=0x00000040, data=0x00000001)", "STREAM_WRITE(4096 bytes)", ... for
+// "CSR_WRITE(addr=0x00000040, data=0x00000001)", "STREAM_WRITE(4096 bytes, packet goes on)",
+// ... for
 // error messages; tolerant of malformed payloads.
 std::string describe_request(const Frame& frame);
 

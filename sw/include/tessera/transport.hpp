@@ -12,7 +12,7 @@
 namespace tessera {
 
 struct TraceRequest {
-  std::string path;              // FST file to write
+  std::string path;               // FST file to write
   std::uint64_t start_cycle = 0;  // absolute simulator cycles, inclusive
   std::uint64_t end_cycle = 0;    // exclusive; 0 = until trace_stop
 };
@@ -27,15 +27,31 @@ class Transport {
 
   virtual void csr_write(std::uint32_t addr, std::uint32_t data) = 0;
   virtual std::uint32_t csr_read(std::uint32_t addr) = 0;
-  // Queues whole input beats (in_beat_bytes each) for the AXI4-Stream slave.
-  virtual void stream_write(std::span<const std::uint8_t> bytes) = 0;
+  // Input packets (docs/isa.md, "Input packets"): each LOAD consumes one AXI4-Stream
+  // packet, TLAST on its last beat. stream_write(bytes) queues one whole packet;
+  // stream_write(bytes, false) queues the first part of one whose later calls continue it,
+  // until a call with ends_packet true puts TLAST on its last beat. `bytes` are whole
+  // input beats (in_beat_bytes each); only a call that continues an open packet may be
+  // empty. Implementations override the two-argument form (add `using
+  // Transport::stream_write;` so that the one-argument form stays visible).
+  void stream_write(std::span<const std::uint8_t> bytes) { stream_write(bytes, true); }
+  virtual void stream_write(std::span<const std::uint8_t> bytes, bool ends_packet) = 0;
   // Returns exactly `beats` output beats (out_beat_bytes each), clocking the engine
   // until they arrive; throws TransportError if cycle_budget cycles pass first.
   virtual std::vector<std::uint8_t> stream_read(std::uint32_t beats,
                                                 std::uint64_t cycle_budget) = 0;
   // Clocks until STATUS.BUSY is clear; returns cycles waited; throws on budget.
   virtual std::uint64_t wait_idle(std::uint64_t cycle_budget) = 0;
+  // Clocks until every bit of `mask` in STATUS is clear (wait_idle is mask BUSY), e.g.
+  // FIFO_FULL to wait for room for a command; returns cycles waited; throws
+  // TransportError on budget. The default polls STATUS through csr_read and measures
+  // cycles with stats(); transports that can wait next to the engine override it.
+  virtual std::uint64_t wait_status_clear(std::uint32_t mask, std::uint64_t cycle_budget);
   // Hardware reset; also drops queued input beats and unread output beats.
+  // CTRL.CLEAR is a csr_write, and the transport does the host's part of it (docs/isa.md
+  // "CTRL.CLEAR"): it drops the input packets it has not begun to send, still sends the
+  // rest of the one it has begun (the engine discards it), and drops every output beat
+  // of the cleared commands, the stale one the engine still presents included.
   virtual void reset() = 0;
   virtual void trace_start(const TraceRequest& request) = 0;
   virtual void trace_stop() = 0;
