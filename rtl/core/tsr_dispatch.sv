@@ -44,7 +44,7 @@ module tsr_dispatch #(
   output logic [AccAW:0]     gemm_m_rows_o,
   output logic [7:0]         gemm_kt_count_o,
   output logic [7:0]         gemm_nt_count_o,
-  output logic [25:0]        gemm_store_cfg_o,
+  output logic [tsr_pkg::StoreCfgW-1:0] gemm_store_cfg_o,
   // Releases for the hazard checks.
   input  logic               param_release_i, // the store unit read a GEMM's last PARAM word
   // Errors found outside the dispatcher: the first one wins, like a bad command.
@@ -168,7 +168,14 @@ module tsr_dispatch #(
   assign gemm_m_rows_o     = g_m_rows[AccAW:0];
   assign gemm_kt_count_o   = g_kt;
   assign gemm_nt_count_o   = g_nt;
-  assign gemm_store_cfg_o  = {g_requant, g_per_channel, g_zp, g_lo, g_hi};
+  always_comb begin
+    gemm_store_cfg_o                            = '0;
+    gemm_store_cfg_o[tsr_pkg::CfgRequant]       = g_requant;
+    gemm_store_cfg_o[tsr_pkg::CfgPerChan]       = g_per_channel;
+    gemm_store_cfg_o[tsr_pkg::CfgZp +: 8]       = g_zp;
+    gemm_store_cfg_o[tsr_pkg::CfgLo +: 8]       = g_lo;
+    gemm_store_cfg_o[tsr_pkg::CfgHi +: 8]       = g_hi;
+  end
 
   assign error_o    = error_q;
   assign err_code_o = err_code_q;

@@ -17,7 +17,7 @@ module tsr_exec_unit #(
   localparam int unsigned WgtAW   = $clog2(WgtDepth),
   localparam int unsigned AccAW   = $clog2(AccDepth),
   localparam int unsigned ParamAW = $clog2(ParamDepth),
-  localparam int unsigned JobW    = 1 + 1 + (AccAW + 1) + ParamAW + 26
+  localparam int unsigned JobW    = tsr_pkg::JobFixedW + (AccAW + 1) + ParamAW
 ) (
   input  logic               clk_i,
   input  logic               rst_ni,
@@ -31,7 +31,7 @@ module tsr_exec_unit #(
   input  logic [AccAW:0]     m_rows_i,
   input  logic [7:0]         kt_count_i,
   input  logic [7:0]         nt_count_i,
-  input  logic [25:0]        store_cfg_i,  // {requant, per_channel, zp, clamp_lo, clamp_hi}
+  input  logic [tsr_pkg::StoreCfgW-1:0] store_cfg_i,  // fields at tsr_pkg::Cfg*
   // Scratchpad reads.
   output logic               act_re_o,
   output logic [ActAW-1:0]   act_raddr_o,
@@ -74,7 +74,7 @@ module tsr_exec_unit #(
   logic [ActAW-1:0]   act_base_q;
   logic [AccAW:0]     m_rows_q;
   logic [7:0]         kt_count_q, nt_count_q;
-  logic [25:0]        store_cfg_q;
+  logic [tsr_pkg::StoreCfgW-1:0] store_cfg_q;
 
   // Bank state, kept across commands so the next GEMM's first fold can preload early.
   logic [1:0]        wbank_ready_q, wbank_ready_d;
@@ -139,7 +139,7 @@ module tsr_exec_unit #(
   assign acc_claim_o      = iss_fire && !acc_claimed_q;
 
   assign job_push_o = iss_fire && iss_last_row && iss_last_kt;
-  assign job_o      = {iss_last_nt, acc_bank_q, m_rows_q, iss_param_q, store_cfg_q};
+  assign job_o      = {iss_last_nt, acc_bank_q, m_rows_q, iss_param_q, store_cfg_q};  // tsr_pkg
 
   assign busy_o  = active_q || pre_we_q;
   assign stall_o = active_q && !iss_fire;

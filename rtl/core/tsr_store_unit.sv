@@ -11,7 +11,7 @@ module tsr_store_unit #(
   parameter int unsigned ParamDepth = 16,
   localparam int unsigned AccAW   = $clog2(AccDepth),
   localparam int unsigned ParamAW = $clog2(ParamDepth),
-  localparam int unsigned JobW    = 1 + 1 + (AccAW + 1) + ParamAW + 26
+  localparam int unsigned JobW    = tsr_pkg::JobFixedW + (AccAW + 1) + ParamAW
 ) (
   input  logic               clk_i,
   input  logic               rst_ni,
@@ -66,8 +66,7 @@ module tsr_store_unit #(
   logic             cmd_last_q, bank_q;
   logic [AccAW:0]   m_rows_q, row_q;
   logic [ParamAW-1:0] param_addr_q;
-  logic             requant_q, per_channel_q;
-  logic [7:0]       zero_point_q, clamp_lo_q, clamp_hi_q;
+  logic [tsr_pkg::StoreCfgW-1:0] cfg_q;  // fields at tsr_pkg::Cfg*
   logic [LaneW-1:0] param_idx_q;        // parameter word being read
   logic             param_we_q;         // write lane param_we_lane_q this cycle
   logic [LaneW-1:0] param_we_lane_q;
@@ -79,9 +78,10 @@ module tsr_store_unit #(
   logic head_cmd_last, head_bank, head_requant, head_per_channel;
   logic [AccAW:0] head_m_rows;
   logic [ParamAW-1:0] head_param_base;
-  logic [7:0] head_zp, head_lo, head_hi;
-  assign {head_cmd_last, head_bank, head_m_rows, head_param_base, head_requant,
-          head_per_channel, head_zp, head_lo, head_hi} = job_head;
+  logic [tsr_pkg::StoreCfgW-1:0] head_cfg;
+  assign {head_cmd_last, head_bank, head_m_rows, head_param_base, head_cfg} = job_head;
+  assign head_requant     = head_cfg[tsr_pkg::CfgRequant];
+  assign head_per_channel = head_cfg[tsr_pkg::CfgPerChan];
 
   // Lane parameters.
   logic [Cols*32-1:0] bias_q, mult_q;
@@ -130,11 +130,7 @@ module tsr_store_unit #(
       m_rows_q        <= '0;
       row_q           <= '0;
       param_addr_q    <= '0;
-      requant_q       <= 1'b0;
-      per_channel_q   <= 1'b0;
-      zero_point_q    <= '0;
-      clamp_lo_q      <= '0;
-      clamp_hi_q      <= '0;
+      cfg_q           <= '0;
       param_idx_q     <= '0;
       param_we_q      <= 1'b0;
       param_we_lane_q <= '0;
@@ -156,11 +152,7 @@ module tsr_store_unit #(
         m_rows_q      <= head_m_rows;
         row_q         <= '0;
         param_addr_q  <= head_param_base;
-        requant_q     <= head_requant;
-        per_channel_q <= head_per_channel;
-        zero_point_q  <= head_zp;
-        clamp_lo_q    <= head_lo;
-        clamp_hi_q    <= head_hi;
+        cfg_q         <= head_cfg;
         param_idx_q   <= '0;
         first_q       <= next_first_q;
         next_first_q  <= head_cmd_last;
@@ -190,13 +182,16 @@ module tsr_store_unit #(
     end
   end
 
-  // Sideband that travels with each issued row: {valid, tlast, gemm last, requant, zp,
-  // clamp_lo, clamp_hi}. The lanes sample the settings one stage before the output.
-  localparam int unsigned SideW = 4 + 24;
+  // Sideband that travels with each issued row: the store settings (tsr_pkg::Cfg*) and
+  // above them gemm last, tlast and valid. The lanes sample the settings one stage
+  // before the output.
+  localparam int unsigned SideW     = tsr_pkg::StoreCfgW + 3;
+  localparam int unsigned SideGemm  = tsr_pkg::StoreCfgW;
+  localparam int unsigned SideLast  = tsr_pkg::StoreCfgW + 1;
+  localparam int unsigned SideValid = tsr_pkg::StoreCfgW + 2;
   logic [PipeLatency*SideW-1:0] side_q;
   logic [SideW-1:0] side_in, side_cfg, side_out;
-  assign side_in = {issue, last_row, cmd_last_q && last_row, requant_q,
-                    zero_point_q, clamp_lo_q, clamp_hi_q};
+  assign side_in = {issue, last_row, cmd_last_q && last_row, cfg_q};
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) side_q <= '0;
     else if (clear_i) side_q <= '0;
@@ -212,23 +207,24 @@ module tsr_store_unit #(
       .clk_i,
       .acc_i       (acc_rdata_i[c*32 +: 32]),
       .bias_i      (bias_q[c*32 +: 32]),
-      .mult_i      (per_channel_q ? mult_q[c*32 +: 32] : tensor_mult_q),
-      .shift_i     (per_channel_q ? shift_q[c*8 +: 8] : tensor_shift_q),
-      .requant_i   (side_cfg[24]),
-      .zero_point_i(side_cfg[23:16]),
-      .clamp_lo_i  (side_cfg[15:8]),
-      .clamp_hi_i  (side_cfg[7:0]),
+      .mult_i      (cfg_q[tsr_pkg::CfgPerChan] ? mult_q[c*32 +: 32] : tensor_mult_q),
+      .shift_i     (cfg_q[tsr_pkg::CfgPerChan] ? shift_q[c*8 +: 8] : tensor_shift_q),
+      .requant_i   (side_cfg[tsr_pkg::CfgRequant]),
+      .zero_point_i(side_cfg[tsr_pkg::CfgZp +: 8]),
+      .clamp_lo_i  (side_cfg[tsr_pkg::CfgLo +: 8]),
+      .clamp_hi_i  (side_cfg[tsr_pkg::CfgHi +: 8]),
       .data_o      (lane_data[c*32 +: 32])
     );
   end
 
   logic [Cols*32+1:0] out_head;
-  assign out_push = side_out[SideW-1];
+  assign out_push = side_out[SideValid];
   logic out_keep_head, stale_q;
   assign out_keep_head = m_tvalid_o && !m_tready_i;
   tsr_fifo #(.Width(Cols*32 + 2), .Depth(OutDepth)) u_out (
     .clk_i, .rst_ni, .clear_i, .keep_head_i(out_keep_head),
-    .push_i (out_push), .data_i({side_out[SideW-2 -: 2], lane_data}), .full_o(out_full),
+    .push_i (out_push), .data_i({side_out[SideLast], side_out[SideGemm], lane_data}),
+    .full_o(out_full),
     .pop_i  (out_pop), .data_o(out_head), .empty_o(out_empty), .level_o(out_level)
   );
   assign out_pop     = m_tvalid_o && m_tready_i;
@@ -285,6 +281,7 @@ module tsr_store_unit #(
 `endif
 
   logic unused_status;
-  assign unused_status = ^{job_full, job_level, out_full, side_cfg[SideW-1:25]};
+  assign unused_status = ^{job_full, job_level, out_full, side_cfg[SideW-1:tsr_pkg::CfgRequant+1],
+                           side_cfg[tsr_pkg::CfgPerChan]};
 
 endmodule

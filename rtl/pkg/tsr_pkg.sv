@@ -32,6 +32,19 @@ package tsr_pkg;
   localparam int unsigned ParamReaders = 4;
 
   localparam int unsigned CmdWidth = 128;
+
+  // Store settings of a GEMM, carried from the dispatcher through the execute unit's job
+  // word into the store unit and down its lane pipeline. Bit offsets of the fields:
+  localparam int unsigned StoreCfgW  = 26;
+  localparam int unsigned CfgHi      = 0;   // [7:0]   int8 clamp_hi
+  localparam int unsigned CfgLo      = 8;   // [15:8]  int8 clamp_lo
+  localparam int unsigned CfgZp      = 16;  // [23:16] int8 output zero point
+  localparam int unsigned CfgPerChan = 24;  // per-channel multiplier and shift
+  localparam int unsigned CfgRequant = 25;  // int8 output through requantization
+  // Job word, execute unit -> store unit, one per column block, LSB first:
+  //   store cfg [StoreCfgW], param_base [ParamAW], m_rows [AccAW+1], acc bank, cmd last.
+  // Its width is JobFixedW + ParamAW + AccAW + 1 (the two widths are configuration).
+  localparam int unsigned JobFixedW = StoreCfgW + 2;
   localparam int unsigned ParamBits = 72;  // bias[31:0], mult[63:32], shift[71:64]
 
   // CSR byte addresses.

@@ -62,7 +62,7 @@ module tsr_top #(
   localparam int unsigned ParamAW = $clog2(ParamDepth);
   localparam int unsigned LoadAW  = (ActAW > WgtAW) ? ((ActAW > ParamAW) ? ActAW : ParamAW)
                                                     : ((WgtAW > ParamAW) ? WgtAW : ParamAW);
-  localparam int unsigned JobW    = 1 + 1 + (AccAW + 1) + ParamAW + 26;
+  localparam int unsigned JobW    = tsr_pkg::JobFixedW + (AccAW + 1) + ParamAW;
   localparam int unsigned LevelW  = $clog2(CmdFifoDepth) + 1;
 
   // Elaboration-time checks of the configuration.
@@ -108,7 +108,7 @@ module tsr_top #(
   logic [ParamAW-1:0] gemm_param_base;
   logic [AccAW:0]     gemm_m_rows;
   logic [7:0]         gemm_kt, gemm_nt;
-  logic [25:0]        gemm_store_cfg;
+  logic [tsr_pkg::StoreCfgW-1:0] gemm_store_cfg;
   logic               error, dropped, dispatch_busy;
   logic [7:0]         err_code;
   logic [31:0]        err_cmd;
