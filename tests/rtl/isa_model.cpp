@@ -1,0 +1,237 @@
+#include "isa_model.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "tessera/golden.hpp"
+
+namespace tessera::rtl_test {
+namespace {
+
+using isa::ErrorCode;
+
+constexpr unsigned kAct = static_cast<unsigned>(isa::Target::kAct);
+constexpr unsigned kWgt = static_cast<unsigned>(isa::Target::kWgt);
+constexpr unsigned kParam = static_cast<unsigned>(isa::Target::kParam);
+
+std::int32_t wrapping_add(std::int32_t a, std::int32_t b) {
+  return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
+}
+
+std::int32_t le32(const std::vector<std::uint8_t>& bytes, int at) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= std::uint32_t{bytes[at + i]} << (8 * i);
+  return static_cast<std::int32_t>(v);
+}
+
+}  // namespace
+
+IsaModel::IsaModel(const ModelConfig& config) : config_(config) {
+  const int widths[3] = {config.rows, config.cols, static_cast<int>(isa::kParamBytes)};
+  for (unsigned t = 0; t < 3; ++t) {
+    pads_[t].words.assign(depth(t), std::vector<std::uint8_t>(widths[t], 0));
+    pads_[t].known.assign(depth(t), false);
+  }
+}
+
+int IsaModel::depth(unsigned target) const {
+  switch (target) {
+    case kAct: return config_.act_depth;
+    case kWgt: return config_.wgt_depth;
+    default: return config_.param_depth;
+  }
+}
+
+IsaModel::Load IsaModel::decode_load(const isa::CommandWords& w) {
+  return {(w[0] >> 8) & 0x3u, w[1], w[2]};
+}
+
+isa::GemmCommand IsaModel::decode_gemm(const isa::CommandWords& w) {
+  isa::GemmCommand g;
+  g.requant = (w[0] >> 8) & 1;
+  g.per_channel = (w[0] >> 9) & 1;
+  g.zero_point = static_cast<std::int8_t>(w[0] >> 16);
+  g.act_base = static_cast<std::uint16_t>(w[1]);
+  g.wgt_base = static_cast<std::uint16_t>(w[1] >> 16);
+  g.param_base = static_cast<std::uint16_t>(w[2]);
+  g.m_rows = static_cast<std::uint16_t>(w[2] >> 16);
+  g.kt_count = static_cast<std::uint8_t>(w[3]);
+  g.nt_count = static_cast<std::uint8_t>(w[3] >> 8);
+  g.clamp_lo = static_cast<std::int8_t>(w[3] >> 16);
+  g.clamp_hi = static_cast<std::int8_t>(w[3] >> 24);
+  return g;
+}
+
+isa::CommandWords load_words(unsigned target, std::uint32_t dst, std::uint32_t count) {
+  return isa::encode(isa::LoadCommand{static_cast<isa::Target>(target), dst, count});
+}
+
+ErrorCode IsaModel::validate(const isa::CommandWords& w) const {
+  if (is_load(w)) {
+    const Load l = decode_load(w);
+    if (l.target == 3) return ErrorCode::kBadField;
+    if (l.count == 0) return ErrorCode::kShape;
+    if (std::uint64_t{l.dst} + l.count > static_cast<std::uint64_t>(depth(l.target)))
+      return ErrorCode::kAddrRange;
+    return ErrorCode::kNone;
+  }
+  if (is_gemm(w)) {
+    const isa::GemmCommand g = decode_gemm(w);
+    if (g.requant && g.clamp_lo > g.clamp_hi) return ErrorCode::kBadField;
+    if (g.m_rows == 0 || g.kt_count == 0 || g.nt_count == 0) return ErrorCode::kShape;
+    if (g.m_rows > config_.acc_depth) return ErrorCode::kShape;
+    for (const Range& r : reads(w))
+      if (r.hi > static_cast<std::uint64_t>(depth(r.target))) return ErrorCode::kAddrRange;
+    return ErrorCode::kNone;
+  }
+  return ErrorCode::kIllegalOp;
+}
+
+std::vector<IsaModel::Range> IsaModel::reads(const isa::CommandWords& w) const {
+  const isa::GemmCommand g = decode_gemm(w);
+  const std::uint64_t kt = g.kt_count, nt = g.nt_count, m = g.m_rows;
+  return {{kAct, g.act_base, g.act_base + kt * m},
+          {kWgt, g.wgt_base, g.wgt_base + nt * kt * config_.rows},
+          {kParam, g.param_base, g.param_base + nt * config_.cols}};
+}
+
+void IsaModel::forget(unsigned target, std::uint64_t lo, std::uint64_t hi) {
+  Pad& p = pad(target);
+  for (std::uint64_t a = lo; a < hi && a < p.known.size(); ++a) p.known[a] = false;
+}
+
+bool IsaModel::known(unsigned target, std::uint64_t lo, std::uint64_t hi) const {
+  const Pad& p = pad(target);
+  if (hi > p.known.size()) return false;
+  for (std::uint64_t a = lo; a < hi; ++a)
+    if (!p.known[a]) return false;
+  return true;
+}
+
+const std::vector<std::uint8_t>& IsaModel::word(unsigned target, std::uint64_t addr) const {
+  const Pad& p = pad(target);
+  if (addr >= p.known.size() || !p.known[addr]) {
+    static const char* names[] = {"ACT", "WGT", "PARAM"};
+    throw ModelError(std::string("model: ") + names[target] + " word " + std::to_string(addr) +
+                     " is read but holds no defined data");
+  }
+  return p.words[addr];
+}
+
+ErrorCode IsaModel::load(const isa::CommandWords& w, const Packet& packet) {
+  const Load l = decode_load(w);
+  Pad& p = pad(l.target);
+  const std::size_t width = p.words.empty() ? 0 : p.words[0].size();
+  for (std::uint32_t i = 0; i < packet.size(); ++i) {
+    const InBeat& beat = packet[i];
+    const bool last_expected = i + 1 == l.count;
+    // docs/isa.md "Input packets": the beat showing a TLAST mismatch is not written.
+    if (beat.last != last_expected) return ErrorCode::kStream;
+    if (l.target == kParam) {
+      const auto shift = static_cast<std::int8_t>(beat.bytes[8]);
+      if (shift < -31 || shift > 30) return ErrorCode::kBadParam;
+    }
+    std::copy_n(beat.bytes.begin(), width, p.words[l.dst + i].begin());
+    p.known[l.dst + i] = true;
+    if (beat.last) return ErrorCode::kNone;
+  }
+  throw ModelError("model: the packet of a LOAD of " + std::to_string(l.count) +
+                   " beats ends without TLAST");
+}
+
+std::vector<OutBeat> IsaModel::gemm(const isa::CommandWords& w) const {
+  const isa::GemmCommand g = decode_gemm(w);
+  const int rows = config_.rows, cols = config_.cols;
+  const int m_rows = g.m_rows, kt_count = g.kt_count, nt_count = g.nt_count;
+  std::vector<OutBeat> out;
+  out.reserve(static_cast<std::size_t>(nt_count) * m_rows);
+  for (int nt = 0; nt < nt_count; ++nt) {
+    // Channel parameters of this column block; per tensor: param_base's scale for all.
+    const auto& first = word(kParam, g.param_base);
+    for (int m = 0; m < m_rows; ++m) {
+      OutBeat beat;
+      beat.last = m == m_rows - 1;
+      beat.lanes.resize(cols);
+      for (int c = 0; c < cols; ++c) {
+        std::uint32_t sum = 0;
+        for (int kt = 0; kt < kt_count; ++kt) {
+          const auto& a = word(kAct, g.act_base + std::uint64_t(kt) * m_rows + m);
+          for (int r = 0; r < rows; ++r) {
+            const auto& b =
+                word(kWgt, g.wgt_base + (std::uint64_t(nt) * kt_count + kt) * rows + r);
+            sum += static_cast<std::uint32_t>(std::int32_t{static_cast<std::int8_t>(a[r])} *
+                                              std::int32_t{static_cast<std::int8_t>(b[c])});
+          }
+        }
+        const auto& param = word(kParam, g.param_base + std::uint64_t(nt) * cols + c);
+        std::int32_t acc = wrapping_add(static_cast<std::int32_t>(sum), le32(param, 0));
+        if (g.requant) {
+          const auto& scale = g.per_channel ? param : first;
+          const std::int32_t scaled = multiply_by_quantized_multiplier(
+              acc, le32(scale, 4), static_cast<std::int8_t>(scale[8]));
+          acc = std::clamp<std::int32_t>(wrapping_add(scaled, g.zero_point), g.clamp_lo,
+                                         g.clamp_hi);
+        }
+        beat.lanes[c] = acc;
+      }
+      out.push_back(std::move(beat));
+    }
+  }
+  return out;
+}
+
+void IsaModel::latch(ErrorCode code, std::uint32_t index) {
+  if (error()) return;
+  err_code_ = code;
+  err_cmd_ = index;
+}
+
+IsaModel::Outcome IsaModel::run(const isa::CommandWords& w, const Packet& packet) {
+  const std::uint32_t index = take_index();
+  Outcome outcome;
+  if (error()) {
+    outcome.dropped = true;
+    ++dropped_;
+    return outcome;
+  }
+  if (const ErrorCode check = validate(w); check != ErrorCode::kNone) {
+    latch(check, index);
+    outcome.dropped = true;
+    outcome.error = check;
+    ++dropped_;
+    return outcome;
+  }
+  if (is_load(w)) {
+    outcome.error = load(w, packet);
+    if (outcome.error != ErrorCode::kNone) latch(outcome.error, index);
+  } else {
+    outcome.out = gemm(w);
+  }
+  return outcome;
+}
+
+void IsaModel::overflow() { latch(ErrorCode::kOverflow, take_index()); }
+
+void IsaModel::clear() { err_code_ = ErrorCode::kNone; }
+
+std::string describe(const isa::CommandWords& w) {
+  char text[200];
+  if (IsaModel::is_load(w)) {
+    const auto l = IsaModel::decode_load(w);
+    static const char* names[] = {"ACT", "WGT", "PARAM", "target3"};
+    std::snprintf(text, sizeof text, "LOAD %s dst=%u count=%u", names[l.target], l.dst, l.count);
+  } else if (IsaModel::is_gemm(w)) {
+    const auto g = IsaModel::decode_gemm(w);
+    std::snprintf(text, sizeof text,
+                  "GEMM act=%u wgt=%u param=%u M=%u kt=%u nt=%u requant=%d per_channel=%d "
+                  "zp=%d clamp=[%d,%d]",
+                  g.act_base, g.wgt_base, g.param_base, g.m_rows, g.kt_count, g.nt_count,
+                  g.requant, g.per_channel, g.zero_point, g.clamp_lo, g.clamp_hi);
+  } else {
+    std::snprintf(text, sizeof text, "opcode 0x%02X (%08X %08X %08X %08X)", w[0] & 0xFF, w[0], w[1],
+                  w[2], w[3]);
+  }
+  return text;
+}
+
+}  // namespace tessera::rtl_test
