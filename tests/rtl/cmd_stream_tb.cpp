@@ -1,0 +1,978 @@
+// Constrained-random command-stream testbench for tsr_top (GitHub issue 7: "correct under
+// every legal command stream"). Random programs go in through the AXI4-Lite command
+// registers and the AXI4-Stream input, results come back on the AXI4-Stream output, and a
+// scoreboard compares every result beat (lanes and TLAST), ERR_CODE, ERR_CMD and
+// STATUS.ERROR with the sequential ISA model (isa_model.hpp).
+//
+// Programs: LOADs to every target and GEMMs of every shape the configuration allows (M from
+// 1 to AccDepth, kt and nt >= 2, per-tensor and per-channel, requantization on and off),
+// operands kept resident and reused, LOADs overwriting what earlier GEMMs still read, many
+// GEMMs in flight, random input gaps and output back-pressure with long holds, CTRL.CLEAR
+// in mid-flight, and every error code on purpose (OVERFLOW by filling the command FIFO).
+// The host keeps count of free FIFO entries (FEATURES depth - STATUS level).
+//
+// The engine is followed through its debug outputs: the command FIFO pops in order, each
+// command issued (dbg_cmd_issue_o) or dropped (dbg_cmd_drop_o), and the scoreboard runs the
+// model at each pop, so a command the hardware runs too early or too late shows as a wrong
+// result. Freedoms the ISA leaves to timing, and only those, are allowed:
+//   - GEMMs behind a LOAD whose packet turns out bad (STREAM, BAD_PARAM) may still be issued
+//     until that packet has ended;
+//   - a LOAD cut short by CLEAR leaves its words unknown (the generator reloads them before
+//     any GEMM reads them); one result beat presented at CLEAR may still be taken.
+//
+// Usage: cmd_stream_tb [--config 4x4|8x4] [--seed S] [--commands N] [--quiet] [--no-overflow]
+// (--no-overflow leaves out the deliberate FIFO overflow, to look past a known OVERFLOW bug.)
+// Exit 0: every check passed; 1: a mismatch (the seed and the one command that reproduces
+// it are printed); 2: usage.
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "Vtsr_top.h"
+#include "Vtsr_top_8x4.h"
+#include "isa_model.hpp"
+#include "top_host.hpp"
+
+namespace {
+
+using namespace tessera;
+using namespace tessera::rtl_test;
+using isa::ErrorCode;
+
+constexpr unsigned kAct = 0, kWgt = 1, kParam = 2;
+
+struct Mismatch {
+  std::string what;
+};
+
+// ---- the host's script ----------------------------------------------------------------------
+struct Action {
+  enum Kind { kPush, kPushOverflow, kFillFifo, kDrain, kCheckErr, kClear, kIdle, kHostMode } kind;
+  isa::CommandWords words{};
+  Packet packet;             // kPush of a LOAD: its packet
+  bool send_packet = false;  // the host sends the packet (the LOAD is expected to run)
+  bool withheld = false;     // ... but holds it back (until CLEAR drops it)
+  bool expect_idle = true;   // kDrain: the engine must go idle
+  int cycles = 0;            // kClear: delay before the write; kIdle: cycles
+  int gap = 0, ready = 100, hold = 0;  // kHostMode
+};
+
+// What the scoreboard knows of a command in the FIFO.
+struct Pushed {
+  isa::CommandWords words;
+  std::uint32_t index;
+  Packet packet;
+  bool sent;  // the host sends its packet
+  int tag;
+};
+
+struct ExpectedBeat {
+  OutBeat beat;
+  std::uint32_t cmd_index;
+  int beat_number;
+};
+
+template <class Model>
+class CommandStreamBench {
+ public:
+  CommandStreamBench(std::uint64_t seed, std::uint64_t commands, bool quiet)
+      : host_(seed ^ 0x5DEECE66DULL),
+        rng_(seed),
+        cfg_(host_.config()),
+        sb_(cfg_),
+        plan_(cfg_),
+        commands_(commands),
+        quiet_(quiet) {}
+
+  void run() {
+    std::uint64_t last_progress = 0;
+    std::uint64_t progress_marker = 0;
+    while (true) {
+      if (script_.empty()) {
+        if (generated_ >= commands_) {
+          if (final_done_) break;
+          final_done_ = true;
+          script_.push_back(drain(true));
+          script_.push_back(Action{Action::kCheckErr});
+          continue;
+        }
+        generate_segment();
+      }
+      step_script();
+      const CycleEvents ev = host_.tick();
+      observe(ev);
+      const std::uint64_t marker = pops_ + outs_ + in_beats_ + lite_ops_;
+      if (marker != progress_marker) {
+        progress_marker = marker;
+        last_progress = host_.cycle();
+      } else if (host_.cycle() - last_progress > 50000) {
+        fail("no progress for 50000 cycles (hang): " + state_text());
+      }
+    }
+    if (!quiet_) {
+      std::printf(
+          "cmd_stream_tb: %" PRIu64 " commands (%" PRIu64 " GEMMs, %" PRIu64 " LOADs, %" PRIu64
+          " dropped, %" PRIu64 " lost to a full FIFO), %" PRIu64 " result beats, %" PRIu64
+          " CLEARs, errors seen:",
+          generated_, gemms_issued_, loads_issued_, drops_, overflows_, outs_, clears_);
+      for (int c = 1; c < 8; ++c)
+        std::printf(" %s %" PRIu64, isa::error_name(static_cast<ErrorCode>(c)), errors_seen_[c]);
+      std::printf("; %" PRIu64 " cycles\n", host_.cycle());
+    }
+  }
+
+  std::string history() const {
+    std::string text;
+    for (const auto& line : history_) text += "    " + line + "\n";
+    return text;
+  }
+  std::uint64_t cycle() const { return host_.cycle(); }
+
+ private:
+  // ---- generation -----------------------------------------------------------------------
+  int rand(int lo, int hi) {  // inclusive
+    return hi <= lo ? lo : lo + static_cast<int>(rng_() % static_cast<std::uint64_t>(hi - lo + 1));
+  }
+  bool chance(int percent) { return static_cast<int>(rng_() % 100) < percent; }
+
+  InBeat junk_beat() {
+    InBeat beat;
+    beat.bytes.resize(cfg_.in_bytes);
+    for (auto& b : beat.bytes) b = static_cast<std::uint8_t>(rng_());
+    return beat;
+  }
+
+  std::int8_t legal_shift() {
+    return static_cast<std::int8_t>(chance(80) ? rand(-11, -4) : rand(-31, 30));
+  }
+
+  Packet make_packet(unsigned target, std::uint32_t count) {
+    Packet packet;
+    const bool sensible = chance(80);
+    for (std::uint32_t i = 0; i < count; ++i) {
+      InBeat beat = junk_beat();
+      if (target == kParam) {
+        std::int32_t bias, mult;
+        if (sensible) {
+          bias = rand(-3000, 3000);
+          mult = static_cast<std::int32_t>((1u << 30) + (rng_() & 0x3FFFFFFF));
+        } else {
+          bias = static_cast<std::int32_t>(rng_());
+          mult = chance(10) ? INT32_MIN : static_cast<std::int32_t>(rng_());
+        }
+        const std::int8_t shift = sensible ? static_cast<std::int8_t>(rand(-11, -4)) : legal_shift();
+        for (int b = 0; b < 4; ++b) {
+          beat.bytes[b] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(bias) >> (8 * b));
+          beat.bytes[4 + b] = static_cast<std::uint8_t>(static_cast<std::uint32_t>(mult) >> (8 * b));
+        }
+        beat.bytes[8] = static_cast<std::uint8_t>(shift);
+      }
+      beat.last = i + 1 == count;
+      packet.push_back(std::move(beat));
+    }
+    return packet;
+  }
+
+  // A command the plan model runs now; its packet goes out if the plan says it runs.
+  void add(const isa::CommandWords& w, Packet packet = {}) {
+    Action a{Action::kPush};
+    a.words = w;
+    const IsaModel::Outcome o = plan_.run(w, packet);
+    a.send_packet = IsaModel::is_load(w) && !o.dropped;
+    a.packet = std::move(packet);
+    script_.push_back(std::move(a));
+    ++generated_;
+  }
+
+  void add_load(unsigned target, std::uint32_t dst, std::uint32_t count) {
+    add(load_words(target, dst, count), make_packet(target, count));
+  }
+
+  // A LOAD covering [lo, hi): exactly, split in two, or with a margin.
+  void reload(unsigned target, std::uint32_t lo, std::uint32_t hi) {
+    const int depth = plan_.depth(target);
+    const int roll = rand(0, 9);
+    if (roll < 2 && hi - lo >= 2) {
+      const std::uint32_t mid = lo + rand(1, static_cast<int>(hi - lo) - 1);
+      add_load(target, lo, mid - lo);
+      add_load(target, mid, hi - mid);
+    } else if (roll < 3) {
+      const std::uint32_t new_lo = lo - rand(0, static_cast<int>(std::min<std::uint32_t>(lo, 3)));
+      const std::uint32_t new_hi = hi + rand(0, std::min(depth - static_cast<int>(hi), 3));
+      add_load(target, new_lo, new_hi - new_lo);
+    } else {
+      add_load(target, lo, hi - lo);
+    }
+  }
+
+  struct Region {
+    std::uint32_t act, wgt, param;
+    int m, kt, nt;
+  };
+
+  int pick_m() {
+    const int acc = cfg_.acc_depth, edge = cfg_.rows + cfg_.cols;
+    switch (rand(0, 5)) {
+      case 0: return 1;
+      case 1: return acc;
+      case 2: return std::clamp(edge + rand(-2, 1), 1, acc);
+      case 3: return rand(1, std::min(acc, edge - 1));
+      default: return rand(1, acc);
+    }
+  }
+
+  // A random legal GEMM shape and placement.
+  Region pick_region() {
+    Region r{};
+    for (;;) {
+      r.m = pick_m();
+      const int max_nt = cfg_.param_depth / cfg_.cols;
+      r.nt = chance(40) ? std::min(2, max_nt) : rand(1, max_nt);
+      const int max_kt_wgt = cfg_.wgt_depth / (r.nt * cfg_.rows);
+      const int max_kt_act = cfg_.act_depth / r.m;
+      const int max_kt = std::min({max_kt_wgt, max_kt_act, 255});
+      if (max_kt < 1) continue;
+      r.kt = chance(40) ? std::min(2, max_kt) : rand(1, max_kt);
+      break;
+    }
+    r.act = rand(0, cfg_.act_depth - r.kt * r.m);
+    r.wgt = rand(0, cfg_.wgt_depth - r.nt * r.kt * cfg_.rows);
+    r.param = rand(0, cfg_.param_depth - r.nt * cfg_.cols);
+    return r;
+  }
+
+  isa::CommandWords gemm_words(const Region& r) {
+    isa::GemmCommand g;
+    g.requant = chance(60);
+    g.per_channel = chance(50);
+    g.zero_point = static_cast<std::int8_t>(chance(50) ? 0 : rand(-128, 127));
+    g.act_base = static_cast<std::uint16_t>(r.act);
+    g.wgt_base = static_cast<std::uint16_t>(r.wgt);
+    g.param_base = static_cast<std::uint16_t>(r.param);
+    g.m_rows = static_cast<std::uint16_t>(r.m);
+    g.kt_count = static_cast<std::uint8_t>(r.kt);
+    g.nt_count = static_cast<std::uint8_t>(r.nt);
+    int lo = -128, hi = 127;
+    if (chance(40)) {
+      lo = rand(-128, 127);
+      hi = rand(lo, 127);
+    } else if (chance(20)) {
+      lo = 0;  // ReLU
+    }
+    // With requant off the clamp is unused and not checked: reversed on purpose at times.
+    if (!g.requant && chance(15)) {
+      lo = rand(-127, 127);
+      hi = rand(-128, lo - 1);
+    }
+    g.clamp_lo = static_cast<std::int8_t>(lo);
+    g.clamp_hi = static_cast<std::int8_t>(hi);
+    return isa::encode(g);
+  }
+
+  void add_gemm() {
+    Region r;
+    if (!resident_.empty() && chance(45)) {
+      r = resident_[rand(0, static_cast<int>(resident_.size()) - 1)];
+      // Same placement, maybe another M (ACT range changes with it).
+      if (chance(30)) {
+        const int m = pick_m();
+        if (r.act + static_cast<std::uint64_t>(r.kt) * m <= static_cast<std::uint64_t>(cfg_.act_depth))
+          r.m = m;
+      }
+    } else {
+      r = pick_region();
+    }
+    const std::uint32_t act_hi = r.act + r.kt * r.m;
+    const std::uint32_t wgt_hi = r.wgt + r.nt * r.kt * cfg_.rows;
+    const std::uint32_t param_hi = r.param + r.nt * cfg_.cols;
+    // Reload what is unknown, and some of what is known (new data over resident operands).
+    if (!plan_.known(kAct, r.act, act_hi) || chance(35)) reload(kAct, r.act, act_hi);
+    if (!plan_.known(kWgt, r.wgt, wgt_hi) || chance(35)) reload(kWgt, r.wgt, wgt_hi);
+    if (!plan_.known(kParam, r.param, param_hi) || chance(35)) reload(kParam, r.param, param_hi);
+    add(gemm_words(r));
+    resident_.push_back(r);
+    if (resident_.size() > 6) resident_.erase(resident_.begin());
+  }
+
+  // A LOAD anywhere: overwrites operands earlier GEMMs may still be reading.
+  void add_random_load() {
+    const unsigned target = rand(0, 2);
+    const int depth = plan_.depth(target);
+    const std::uint32_t count = rand(1, std::min(depth, 12));
+    const std::uint32_t dst = rand(0, depth - static_cast<int>(count));
+    add_load(target, dst, count);
+  }
+
+  void add_legal_commands(int n) {
+    for (int i = 0; i < n; ++i) {
+      if (chance(25))
+        add_random_load();
+      else
+        add_gemm();
+    }
+  }
+
+  // A GEMM reading only words the plan already knows (no LOAD in front), if one exists.
+  bool add_resident_gemm() {
+    for (const Region& r : resident_) {
+      if (plan_.known(kAct, r.act, r.act + r.kt * r.m) &&
+          plan_.known(kWgt, r.wgt, r.wgt + r.nt * r.kt * cfg_.rows) &&
+          plan_.known(kParam, r.param, r.param + r.nt * cfg_.cols)) {
+        Action a{Action::kPush};
+        a.words = gemm_words(r);
+        plan_.run(a.words);  // dropped in the plan (an error is latched); may run in the window
+        script_.push_back(std::move(a));
+        ++generated_;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  isa::CommandWords bad_command(ErrorCode code) {
+    isa::CommandWords w{static_cast<std::uint32_t>(rng_()), static_cast<std::uint32_t>(rng_()),
+                        static_cast<std::uint32_t>(rng_()), static_cast<std::uint32_t>(rng_())};
+    const Region r = pick_region();
+    switch (code) {
+      case ErrorCode::kIllegalOp: {
+        std::uint32_t op;
+        do op = chance(30) ? 0 : rng_() & 0xFF; while (op == 1 || op == 2);
+        w[0] = (w[0] & ~0xFFu) | op;
+        break;
+      }
+      case ErrorCode::kAddrRange:
+        if (chance(50)) {
+          const unsigned target = rand(0, 2);
+          const std::uint32_t depth = plan_.depth(target);
+          const std::uint32_t count = chance(50) ? rand(1, depth) : static_cast<std::uint32_t>(rng_()) | 1;
+          const std::uint32_t dst =
+              chance(50) ? depth - std::min(count, depth) + rand(1, 4) : static_cast<std::uint32_t>(rng_());
+          w = load_words(target, dst, count);
+        } else {
+          w = gemm_words(r);
+          isa::GemmCommand g = IsaModel::decode_gemm(w);
+          g.requant = false;
+          switch (rand(0, 2)) {
+            case 0: g.act_base = static_cast<std::uint16_t>(cfg_.act_depth - g.kt_count * g.m_rows + rand(1, 40)); break;
+            case 1: g.wgt_base = static_cast<std::uint16_t>(cfg_.wgt_depth - g.nt_count * g.kt_count * cfg_.rows + rand(1, 40)); break;
+            default: g.param_base = static_cast<std::uint16_t>(cfg_.param_depth - g.nt_count * cfg_.cols + rand(1, 40)); break;
+          }
+          if (chance(20)) g.act_base = 0xFFFF;
+          w = isa::encode(g);
+        }
+        break;
+      case ErrorCode::kShape:
+        if (chance(30)) {
+          w = load_words(rand(0, 2), static_cast<std::uint32_t>(rng_()), 0);
+        } else {
+          isa::GemmCommand g = IsaModel::decode_gemm(gemm_words(r));
+          g.requant = false;
+          switch (rand(0, 3)) {
+            case 0: g.m_rows = 0; break;
+            case 1: g.kt_count = 0; break;
+            case 2: g.nt_count = 0; break;
+            default: g.m_rows = static_cast<std::uint16_t>(cfg_.acc_depth + rand(1, 100)); break;
+          }
+          w = isa::encode(g);
+        }
+        break;
+      default:  // kBadField
+        if (chance(40)) {
+          w = load_words(0, rand(0, 3), rand(1, 4));
+          w[0] |= 3u << 8;
+        } else {
+          isa::GemmCommand g = IsaModel::decode_gemm(gemm_words(r));
+          g.requant = true;
+          const int lo = rand(-127, 127);
+          g.clamp_lo = static_cast<std::int8_t>(lo);
+          g.clamp_hi = static_cast<std::int8_t>(rand(-128, lo - 1));
+          w = isa::encode(g);
+        }
+        break;
+    }
+    if (plan_.validate(w) != code) throw Mismatch{"testbench: bad_command made the wrong error"};
+    return w;
+  }
+
+  // Commands behind an error: any mix, all dropped (no packets sent).
+  void add_after_error(int n) {
+    for (int i = 0; i < n; ++i) {
+      if (chance(30)) {
+        add_random_load();
+      } else if (chance(20)) {
+        add(bad_command(static_cast<ErrorCode>(rand(1, 4))));
+      } else {
+        Region r = pick_region();
+        add(gemm_words(r));
+      }
+    }
+  }
+
+  Action drain(bool expect_idle) {
+    Action a{Action::kDrain};
+    a.expect_idle = expect_idle;
+    return a;
+  }
+
+  void end_with_clear(int delay) {
+    Action c{Action::kClear};
+    c.cycles = delay;
+    script_.push_back(c);
+    script_.push_back(Action{Action::kCheckErr});
+  }
+
+  void host_mode() {
+    Action a{Action::kHostMode};
+    const int gaps[] = {0, 0, 10, 50, 80};
+    const int readies[] = {100, 100, 70, 30, 5};
+    const int holds[] = {0, 0, 3, 10};
+    a.gap = gaps[rand(0, 4)];
+    a.ready = readies[rand(0, 4)];
+    a.hold = holds[rand(0, 3)];
+    script_.push_back(a);
+  }
+
+  void generate_segment() {
+    if (chance(30)) host_mode();
+    const int roll = rand(0, 99);
+    if (roll < 55) {  // a legal program, left running into the next one
+      add_legal_commands(rand(3, 20));
+      if (chance(10)) script_.push_back(drain(true));
+      if (chance(10)) script_.push_back(Action{Action::kCheckErr});
+    } else if (roll < 70) {  // a validation error: the command is dropped, so is the rest
+      add_legal_commands(rand(0, 8));
+      add(bad_command(static_cast<ErrorCode>(rand(1, 4))));
+      add_after_error(rand(0, 6));
+      script_.push_back(drain(true));
+      script_.push_back(Action{Action::kCheckErr});
+      end_with_clear(rand(0, 3));
+    } else if (roll < 82) {  // a bad input packet: STREAM (early, late) or BAD_PARAM
+      add_legal_commands(rand(0, 8));
+      add_bad_packet_load();
+      for (int i = rand(0, 3); i > 0; --i) add_resident_gemm();
+      add_after_error(rand(0, 4));
+      script_.push_back(drain(true));
+      script_.push_back(Action{Action::kCheckErr});
+      end_with_clear(rand(0, 3));
+    } else if (roll < 97) {  // CLEAR in mid-flight, then a fresh program
+      add_legal_commands(rand(1, 12));
+      end_with_clear(chance(30) ? rand(0, 10) : rand(0, 400));
+    } else if (!no_overflow) {  // fill the command FIFO and write once more: OVERFLOW
+      add_overflow();
+    }
+  }
+
+  void add_bad_packet_load() {
+    const int kind = rand(0, 2);  // 0 early TLAST, 1 late TLAST, 2 BAD_PARAM
+    const unsigned target = kind == 2 ? kParam : static_cast<unsigned>(rand(0, 2));
+    const int depth = plan_.depth(target);
+    const std::uint32_t count = rand(kind == 0 ? 2 : 1, std::min(depth, 12));
+    const std::uint32_t dst = rand(0, depth - static_cast<int>(count));
+    Packet packet = make_packet(target, count);
+    if (kind == 0) {
+      packet.resize(rand(1, static_cast<int>(count) - 1));
+      packet.back().last = true;
+    } else if (kind == 1) {
+      packet.back().last = false;
+      for (int i = rand(1, 5); i > 0; --i) packet.push_back(junk_beat());
+      packet.back().last = true;
+    } else {
+      const std::int8_t bad = static_cast<std::int8_t>(chance(50) ? rand(31, 127) : rand(-128, -32));
+      packet[rand(0, static_cast<int>(count) - 1)].bytes[8] = static_cast<std::uint8_t>(bad);
+    }
+    add(load_words(target, dst, count), std::move(packet));
+  }
+
+  void add_overflow() {
+    // LOAD 1 takes the load unit and waits for a packet the host holds back; LOAD 2 waits
+    // behind it at the FIFO head; fillers fill the FIFO; one more CMD3 write overflows.
+    // Which of these ran is up to the hardware's timing: the plan resyncs after the CLEAR.
+    const unsigned target = rand(0, 2);
+    const int depth = plan_.depth(target);
+    const std::uint32_t count = rand(1, std::min(depth, 8));
+    Action l1{Action::kPush};
+    l1.words = load_words(target, rand(0, depth - static_cast<int>(count)), count);
+    l1.packet = make_packet(target, count);
+    l1.send_packet = true;
+    l1.withheld = true;
+    script_.push_back(std::move(l1));
+    Action l2{Action::kPush};
+    l2.words = load_words(rand(0, 2), 0, 1);
+    script_.push_back(std::move(l2));
+    script_.push_back(Action{Action::kFillFifo});
+    Action lost{Action::kPushOverflow};
+    lost.words = gemm_words(pick_region());
+    script_.push_back(std::move(lost));
+    script_.push_back(drain(false));
+    script_.push_back(Action{Action::kCheckErr});
+    end_with_clear(rand(0, 3));
+    generated_ += 3;
+  }
+
+  // ---- running the script ---------------------------------------------------------------
+  void lite(bool write, std::uint32_t addr, std::uint32_t data = 0) {
+    host_.lite_start(write, addr, data);
+    lite_pending_ = true;
+  }
+  // True once the transaction started with lite() has completed (result in host_.lite_result()).
+  bool lite_done() {
+    if (lite_pending_ && host_.lite_idle()) {
+      lite_pending_ = false;
+      ++lite_ops_;
+      return true;
+    }
+    return false;
+  }
+
+  void step_script() {
+    if (script_.empty()) return;
+    Action& a = script_.front();
+    if (lite_pending_) {
+      if (!lite_done()) return;
+      on_lite_done(a);
+      return;
+    }
+    switch (a.kind) {
+      case Action::kHostMode:
+        host_.in_gap_percent = a.gap;
+        host_.out_ready_percent = a.ready;
+        host_.hold_per_mille = a.hold;
+        script_.pop_front();
+        break;
+      case Action::kPush:
+      case Action::kPushOverflow:
+        if (sub_ == 0 && a.kind == Action::kPush && free_ == 0) {
+          lite(false, isa::csr::kStatus);  // how many entries are free now
+          status_for_free_ = true;
+          return;
+        }
+        if (sub_ == 0 && a.kind == Action::kPush && IsaModel::is_load(a.words) && a.send_packet) {
+          const int tag = next_tag_++;
+          host_.queue_packet(a.packet, tag, a.withheld);
+          push_tag_ = tag;
+        } else if (sub_ == 0) {
+          push_tag_ = -1;
+        }
+        lite(true, isa::csr::kCmd0 + 4 * sub_, a.words[sub_]);
+        break;
+      case Action::kFillFifo:
+        lite(false, isa::csr::kStatus);
+        break;
+      case Action::kDrain:
+        if (!quiescent(a.expect_idle)) {
+          if (host_.cycle() - wait_start_ > 200000 && wait_start_ != 0)
+            fail("drain: engine not done after 200000 cycles: " + state_text());
+          if (wait_start_ == 0) wait_start_ = host_.cycle();
+          return;
+        }
+        wait_start_ = 0;
+        if (!a.expect_idle) {
+          script_.pop_front();
+          return;
+        }
+        lite(false, isa::csr::kStatus);
+        break;
+      case Action::kCheckErr:
+        lite(false, isa::csr::kErrCode);
+        break;
+      case Action::kClear:
+        if (a.cycles > 0) {
+          --a.cycles;
+          return;
+        }
+        clear_seen_ = false;
+        lite(true, isa::csr::kCtrl, isa::ctrl::kClear);
+        break;
+      case Action::kIdle:
+        if (--a.cycles <= 0) script_.pop_front();
+        break;
+    }
+  }
+
+  void on_lite_done(Action& a) {
+    const auto& r = host_.lite_result();
+    if (trace_)
+      std::printf("[%" PRIu64 "] %s 0x%03X data 0x%08X resp %u (action %d)\n", host_.cycle(),
+                  r.write ? "write" : "read ", r.addr, r.data, r.resp, static_cast<int>(a.kind));
+    if (status_for_free_) {
+      status_for_free_ = false;
+      if (r.resp != 0) fail("STATUS read answered SLVERR");
+      const int level = (r.data >> 16) & 0xFF;
+      free_ = cfg_.fifo_depth - level;
+      if (free_ < 0) fail("STATUS level " + std::to_string(level) + " above the FIFO depth");
+      return;
+    }
+    switch (a.kind) {
+      case Action::kPush:
+      case Action::kPushOverflow: {
+        const bool cmd3 = sub_ == 3;
+        if (!cmd3) {
+          if (r.resp != 0) fail("CMD" + std::to_string(sub_) + " write answered SLVERR");
+          ++sub_;
+          return;
+        }
+        sub_ = 0;
+        // The command entered the FIFO (or was lost) in the cycle the write was accepted:
+        // observe() has accounted for it; here only the response is checked.
+        if (a.kind == Action::kPush && r.resp != 0)
+          fail("CMD3 write answered SLVERR (OVERFLOW?) although the host counted free entries: " +
+               describe(a.words));
+        if (a.kind == Action::kPushOverflow && r.resp != 2)
+          fail("CMD3 write into a full FIFO answered " + std::to_string(r.resp) +
+               ", expected SLVERR (OVERFLOW)");
+        script_.pop_front();
+        return;
+      }
+      case Action::kFillFifo: {
+        const int level = (r.data >> 16) & 0xFF;
+        free_ = cfg_.fifo_depth - level;
+        if (level == cfg_.fifo_depth) {
+          if (!(r.data & isa::status::kFifoFull))
+            fail("STATUS level equals the FIFO depth but FIFO_FULL is clear");
+          free_ = 0;
+          script_.pop_front();
+        } else {
+          if (r.data & isa::status::kFifoFull)
+            fail("STATUS.FIFO_FULL set at level " + std::to_string(level));
+          // One more filler, then look again.
+          Action filler{Action::kPush};
+          filler.words = chance(50) ? gemm_words(pick_region()) : load_words(rand(0, 2), 0, 1);
+          script_.push_front(std::move(filler));
+          ++generated_;
+        }
+        return;
+      }
+      case Action::kDrain: {
+        if (r.data & isa::status::kBusy) {
+          if (++busy_polls_ > 100) fail("STATUS.BUSY stays set with nothing left to do");
+          return;  // poll again
+        }
+        busy_polls_ = 0;
+        const int level = (r.data >> 16) & 0xFF;
+        if (level != 0) fail("idle engine reports FIFO level " + std::to_string(level));
+        free_ = cfg_.fifo_depth;
+        script_.pop_front();
+        return;
+      }
+      case Action::kCheckErr: {
+        if (check_step_ == 0) {
+          if (r.data != static_cast<std::uint32_t>(sb_.err_code()))
+            fail("ERR_CODE " + std::to_string(r.data) + " (" +
+                 isa::error_name(static_cast<ErrorCode>(r.data)) + "), expected " +
+                 std::to_string(static_cast<int>(sb_.err_code())) + " (" +
+                 isa::error_name(sb_.err_code()) + ")");
+          if (sb_.error()) ++errors_seen_[static_cast<int>(sb_.err_code())];
+          check_step_ = 1;
+          lite(false, isa::csr::kErrCmd);
+        } else if (check_step_ == 1) {
+          if (r.data != sb_.err_cmd())
+            fail("ERR_CMD " + std::to_string(r.data) + ", expected " + std::to_string(sb_.err_cmd()));
+          check_step_ = 2;
+          lite(false, isa::csr::kStatus);
+        } else {
+          if (((r.data & isa::status::kError) != 0) != sb_.error())
+            fail("STATUS.ERROR " + std::to_string((r.data >> 1) & 1) + ", expected " +
+                 std::to_string(sb_.error()));
+          check_step_ = 0;
+          script_.pop_front();
+        }
+        return;
+      }
+      case Action::kClear:
+        if (r.resp != 0) fail("CTRL write answered SLVERR");
+        if (!clear_seen_) fail("CTRL.CLEAR written but dbg_clear_o never pulsed");
+        // The plan continues from what the engine really holds now.
+        plan_ = sb_;
+        free_ = cfg_.fifo_depth;
+        script_.pop_front();
+        return;
+      default:
+        return;
+    }
+  }
+
+  bool quiescent(bool expect_idle) const {
+    if (!pending_.empty() || !expected_.empty() || stale_pending_) return false;
+    if (expect_idle) return host_.input_idle();
+    return true;
+  }
+
+  // ---- scoreboard -------------------------------------------------------------------------
+  void observe(const CycleEvents& ev) {
+    if (ev.in_beat) {
+      ++in_beats_;
+      if (window_.active && ev.in_tag == window_.tag && ev.in_last) {
+        window_.packet_done = true;
+        window_.done_cycle = host_.cycle();
+      }
+      if (load_.active && ev.in_tag == load_.tag && ev.in_last && load_.error) load_.active = false;
+    }
+    if (ev.out_beat) on_out(ev.out);
+    if (ev.write_accepted && ev.write_addr == isa::csr::kCmd3) on_cmd3(ev.push);
+    else if (ev.push) fail("dbg_cmd_push_o without a CMD3 write");
+    if (ev.issue && ev.drop) fail("dbg_cmd_issue_o and dbg_cmd_drop_o in one cycle");
+    if (ev.load_done) {
+      if (!load_.active || load_.error) fail("dbg_load_done_o without a LOAD in progress");
+      load_.active = false;
+    }
+    if (ev.clear) {
+      on_clear(ev);
+      return;
+    }
+    if (ev.issue || ev.drop) on_pop(ev.issue);
+  }
+
+  // A CMD3 write was accepted: the command entered the FIFO (push) or was lost (full).
+  void on_cmd3(bool pushed) {
+    if (script_.empty()) fail("testbench: CMD3 write with no push in the script");
+    const Action& a = script_.front();
+    if (a.kind == Action::kPush) {
+      if (!pushed) fail("CMD3 write did not push (FIFO full?) although the host counted " +
+                        std::to_string(free_) + " free entries: " + describe(a.words));
+      --free_;
+      const std::uint32_t index = sb_.take_index();
+      pending_.push_back({a.words, index, a.packet, a.send_packet, push_tag_});
+      ++pushes_;
+      remember("#" + std::to_string(index) + " " + describe(a.words) +
+               (a.send_packet ? (a.withheld ? " [packet withheld]" : "")
+                              : IsaModel::is_load(a.words) ? " [no packet: expected dropped]" : ""));
+    } else {
+      if (pushed) fail("CMD3 write into a full FIFO pushed a command");
+      remember("#" + std::to_string(sb_.next_index()) + " " + describe(a.words) +
+               " [lost: FIFO full]");
+      sb_.overflow();
+      ++overflows_;
+    }
+  }
+
+  void on_out(const OutBeat& beat) {
+    ++outs_;
+    if (stale_pending_) {
+      stale_pending_ = false;
+      if (!(beat == stale_)) fail("the result beat presented at CLEAR changed before it was taken");
+      return;
+    }
+    if (expected_.empty()) fail("unexpected result beat: " + beat_text(beat));
+    const ExpectedBeat e = expected_.front();
+    expected_.pop_front();
+    if (!(beat == e.beat)) {
+      std::string lanes;
+      for (std::size_t c = 0; c < beat.lanes.size(); ++c) {
+        if (beat.lanes[c] != e.beat.lanes[c])
+          lanes += " lane " + std::to_string(c) + ": expected " + std::to_string(e.beat.lanes[c]) +
+                   ", got " + std::to_string(beat.lanes[c]) + ";";
+      }
+      if (beat.last != e.beat.last)
+        lanes += " TLAST " + std::to_string(beat.last) + ", expected " + std::to_string(e.beat.last);
+      fail("result beat " + std::to_string(e.beat_number) + " of command #" +
+           std::to_string(e.cmd_index) + " (" + describe_index(e.cmd_index) + "):" + lanes);
+    }
+  }
+
+  void on_pop(bool issued) {
+    ++pops_;
+    if (pending_.empty()) fail("a command left the FIFO that was never pushed");
+    Pushed c = std::move(pending_.front());
+    pending_.pop_front();
+    const ErrorCode check = sb_.validate(c.words);
+    const std::string what = "#" + std::to_string(c.index) + " " + describe(c.words);
+    if (!issued) {
+      ++drops_;
+      if (sb_.error()) {
+        if (window_.active) window_.closed = true;
+        return;
+      }
+      if (check == ErrorCode::kNone) fail("command dropped without an error: " + what);
+      sb_.latch(check, c.index);
+      return;
+    }
+    if (check != ErrorCode::kNone)
+      fail("command issued that fails validation (" + std::string(isa::error_name(check)) +
+           "): " + what);
+    if (sb_.error()) {
+      const bool in_window = window_.active && !window_.closed && IsaModel::is_gemm(c.words) &&
+                             (!window_.packet_done || host_.cycle() <= window_.done_cycle + 2);
+      if (!in_window)
+        fail("command issued although " + std::string(isa::error_name(sb_.err_code())) +
+             " is latched: " + what);
+    }
+    if (IsaModel::is_load(c.words)) {
+      ++loads_issued_;
+      if (!c.sent) fail("LOAD issued that the sequential model drops: " + what);
+      if (load_.active) fail("LOAD issued while another is in progress: " + what);
+      const IsaModel::Load l = IsaModel::decode_load(c.words);
+      const ErrorCode e = sb_.load(c.words, c.packet);
+      load_ = {true, e != ErrorCode::kNone, c.tag, l.target, l.dst, l.dst + l.count};
+      if (e != ErrorCode::kNone) {
+        sb_.latch(e, c.index);
+        window_ = {true, false, false, 0, c.tag};
+      }
+    } else {
+      ++gemms_issued_;
+      std::vector<OutBeat> beats;
+      try {
+        beats = sb_.gemm(c.words);
+      } catch (const ModelError& e) {
+        fail(std::string(e.what()) + " (testbench generated a GEMM on undefined data): " + what);
+      }
+      int n = 0;
+      for (auto& b : beats) expected_.push_back({std::move(b), c.index, n++});
+      issued_desc_[c.index % kDescRing] = {c.index, describe(c.words)};
+    }
+  }
+
+  void on_clear(const CycleEvents& ev) {
+    ++clears_;
+    clear_seen_ = true;
+    // A command popped in the CLEAR cycle is emptied with the FIFO, not run.
+    // The result beat presented and not taken stays presented: it must be the next one due.
+    if (ev.out_valid && !ev.out_ready) {
+      if (expected_.empty()) fail("a result beat presented at CLEAR that no GEMM produced");
+      if (!(ev.out == expected_.front().beat))
+        fail("result beat presented at CLEAR differs from the one due (command #" +
+             std::to_string(expected_.front().cmd_index) + ")");
+      stale_pending_ = true;
+      stale_ = ev.out;
+    }
+    expected_.clear();
+    pending_.clear();
+    if (load_.active) sb_.forget(load_.target, load_.lo, load_.hi);
+    load_.active = false;
+    window_ = {};
+    sb_.clear();
+  }
+
+  // ---- reporting --------------------------------------------------------------------------
+  [[noreturn]] void fail(const std::string& what) {
+    throw Mismatch{"cycle " + std::to_string(host_.cycle()) + ": " + what};
+  }
+  void remember(std::string line) {
+    history_.push_back(std::move(line));
+    if (history_.size() > 24) history_.pop_front();
+  }
+  std::string describe_index(std::uint32_t index) const {
+    const auto& d = issued_desc_[index % kDescRing];
+    return d.first == index ? d.second : "?";
+  }
+  static std::string beat_text(const OutBeat& b) {
+    std::string s = "[";
+    for (auto v : b.lanes) s += std::to_string(v) + " ";
+    return s + (b.last ? "TLAST]" : "]");
+  }
+  std::string state_text() const {
+    return std::to_string(pending_.size()) + " commands in the FIFO, " +
+           std::to_string(expected_.size()) + " result beats due, " +
+           std::to_string(host_.input_packets()) + " input packets queued";
+  }
+
+  TopHost<Model> host_;
+  std::mt19937_64 rng_;
+  ModelConfig cfg_;
+  IsaModel sb_, plan_;
+  std::uint64_t commands_;
+  bool quiet_;
+  bool trace_ = std::getenv("CMD_STREAM_TRACE") != nullptr;
+
+ public:
+  bool no_overflow = false;  // --no-overflow: triage only, while an OVERFLOW bug is open
+
+ private:
+
+  std::deque<Action> script_;
+  std::vector<Region> resident_;
+  std::uint64_t generated_ = 0;
+  bool final_done_ = false;
+  bool lite_pending_ = false, status_for_free_ = false, clear_seen_ = false;
+  int sub_ = 0, check_step_ = 0, busy_polls_ = 0;
+  int free_ = 0;
+  int next_tag_ = 0, push_tag_ = -1;
+  std::uint64_t wait_start_ = 0;
+
+  std::deque<Pushed> pending_;
+  std::deque<ExpectedBeat> expected_;
+  bool stale_pending_ = false;
+  OutBeat stale_;
+  struct {
+    bool active = false, error = false;
+    int tag = -1;
+    unsigned target = 0;
+    std::uint64_t lo = 0, hi = 0;
+  } load_;
+  struct Window {
+    bool active = false, closed = false, packet_done = false;
+    std::uint64_t done_cycle = 0;
+    int tag = -1;
+  } window_;
+  static constexpr std::uint32_t kDescRing = 256;
+  std::pair<std::uint32_t, std::string> issued_desc_[kDescRing];
+  std::deque<std::string> history_;
+
+  std::uint64_t pops_ = 0, outs_ = 0, in_beats_ = 0, lite_ops_ = 0, pushes_ = 0;
+  std::uint64_t drops_ = 0, overflows_ = 0, clears_ = 0, gemms_issued_ = 0, loads_issued_ = 0;
+  std::uint64_t errors_seen_[8] = {};
+};
+
+template <class Model>
+int run(const char* argv0, const std::string& config, std::uint64_t seed, std::uint64_t commands,
+        bool quiet, bool no_overflow) {
+  const std::string replay = std::string(argv0) + " --config " + config + " --seed " +
+                             std::to_string(seed) + " --commands " + std::to_string(commands);
+  if (!quiet) std::printf("cmd_stream_tb: config %s, seed %" PRIu64 " (replay: %s)\n", config.c_str(), seed, replay.c_str());
+  std::optional<CommandStreamBench<Model>> bench;
+  try {
+    bench.emplace(seed, commands, quiet);
+    bench->no_overflow = no_overflow;
+    bench->run();
+  } catch (const Mismatch& m) {
+    std::printf("FAIL config %s seed %" PRIu64 ": %s\n", config.c_str(), seed, m.what.c_str());
+    if (bench) std::printf("  last commands pushed:\n%s", bench->history().c_str());
+    std::printf("  reproduce: %s\n", replay.c_str());
+    return 1;
+  } catch (const HostFailure& f) {
+    std::printf("FAIL config %s seed %" PRIu64 ": %s%s\n", config.c_str(), seed, f.what.c_str(),
+                bench ? (" (cycle " + std::to_string(bench->cycle()) + ")").c_str() : "");
+    if (bench) std::printf("  last commands pushed:\n%s", bench->history().c_str());
+    std::printf("  reproduce: %s\n", replay.c_str());
+    return 1;
+  }
+  if (!quiet) std::printf("cmd_stream_tb: PASS\n");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string config = "4x4";
+  std::uint64_t seed = 1, commands = 2000;
+  bool quiet = false, no_overflow = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      config = argv[++i];
+    } else if (arg == "--seed" && i + 1 < argc) {
+      seed = std::strtoull(argv[++i], nullptr, 0);
+    } else if (arg == "--commands" && i + 1 < argc) {
+      commands = std::strtoull(argv[++i], nullptr, 0);
+    } else if (arg == "--quiet") {
+      quiet = true;
+    } else if (arg == "--no-overflow") {
+      no_overflow = true;
+    } else {
+      std::fprintf(stderr, "usage: %s [--config 4x4|8x4] [--seed S] [--commands N] [--quiet]\n"
+                 "       [--no-overflow: leave out the OVERFLOW scenario, for triage]\n",
+                   argv[0]);
+      return 2;
+    }
+  }
+  Verilated::commandArgs(1, argv);
+  if (config == "4x4") return run<Vtsr_top>(argv[0], config, seed, commands, quiet, no_overflow);
+  if (config == "8x4") return run<Vtsr_top_8x4>(argv[0], config, seed, commands, quiet, no_overflow);
+  std::fprintf(stderr, "cmd_stream_tb: unknown --config %s (4x4 or 8x4)\n", config.c_str());
+  return 2;
+}
