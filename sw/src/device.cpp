@@ -29,9 +29,13 @@ Device::Device(Transport& transport) : transport_(transport) {
   config_.out_beat_bytes = stream >> 16;
   config_.features = transport_.csr_read(isa::csr::kFeatures);
   config_.cmd_fifo_depth = (config_.features >> 8) & 0xFF;
+  resident(isa::Target::kAct) = ResidentWords(config_.act_depth, config_.rows);
+  resident(isa::Target::kWgt) = ResidentWords(config_.wgt_depth, config_.cols);
+  resident(isa::Target::kParam) = ResidentWords(config_.param_depth, isa::kParamBytes);
 }
 
 void Device::push(const isa::CommandWords& words) {
+  forget_load(words);
   if (fifo_free_ == 0) wait_for_command_room();
   transport_.csr_write(isa::csr::kCmd0, words[0]);
   transport_.csr_write(isa::csr::kCmd1, words[1]);
@@ -77,6 +81,7 @@ void Device::queue_words(std::span<const std::uint8_t> words, unsigned word_byte
 
 void Device::clear() {
   transport_.csr_write(isa::csr::kCtrl, isa::ctrl::kClear);
+  forget_resident();                    // an aborted LOAD may have written part of its range
   fifo_free_ = config_.cmd_fifo_depth;  // CLEAR empties the FIFO
 }
 
@@ -101,9 +106,90 @@ void Device::check_error() {
   if (!(status() & isa::status::kError)) return;
   const auto code = static_cast<isa::ErrorCode>(transport_.csr_read(isa::csr::kErrCode) & 0xFF);
   const std::uint32_t index = transport_.csr_read(isa::csr::kErrCmd);
+  forget_resident();
   throw EngineError(std::string("engine error ") + isa::error_name(code) + " (code " +
                     std::to_string(static_cast<unsigned>(code)) + ") at command #" +
                     std::to_string(index));
+}
+
+// ---- resident operands ---------------------------------------------------------------
+
+const ResidentWords& Device::resident(isa::Target target) const {
+  return resident_[static_cast<unsigned>(target)];
+}
+
+ResidentWords& Device::resident(isa::Target target) {
+  return resident_[static_cast<unsigned>(target)];
+}
+
+std::size_t Device::load(isa::Target target, std::uint32_t dst,
+                         std::span<const std::uint8_t> words) {
+  ResidentWords& words_held = resident(target);
+  const unsigned word_bytes = words_held.word_bytes();
+  if (words.empty() || words.size() % word_bytes != 0) {
+    throw InputError("load of " + std::to_string(words.size()) +
+                     " bytes is not a whole number (>0) of " + std::to_string(word_bytes) +
+                     "-byte words");
+  }
+  const std::size_t count = words.size() / word_bytes;
+  if (dst > words_held.depth() || count > words_held.depth() - dst) {
+    throw InputError("load of words [" + std::to_string(dst) + ", " + std::to_string(dst + count) +
+                     ") past the end of a " + std::to_string(words_held.depth()) +
+                     "-word scratchpad");
+  }
+  const ResidentWords::Span differ = words_held.differing(dst, words);
+  const std::uint64_t stamp = ++load_stamp_;
+  if (differ.first == differ.last) {
+    words_held.touch(dst, count, stamp);
+    return 0;
+  }
+  const auto sent =
+      words.subspan(differ.first * word_bytes, (differ.last - differ.first) * word_bytes);
+  queue_words(sent, word_bytes);
+  isa::LoadCommand cmd;
+  cmd.target = target;
+  cmd.dst = static_cast<std::uint32_t>(dst + differ.first);
+  cmd.count = static_cast<std::uint32_t>(differ.last - differ.first);
+  push(isa::encode(cmd));
+  words_held.store(dst, words, stamp);
+  return differ.last - differ.first;
+}
+
+bool Device::holds(isa::Target target, std::uint32_t dst,
+                   std::span<const std::uint8_t> words) const {
+  const ResidentWords& words_held = resident(target);
+  const std::size_t count = words.size() / words_held.word_bytes();
+  if (dst > words_held.depth() || count > words_held.depth() - dst) return false;
+  return words_held.holds(dst, words);
+}
+
+std::size_t Device::matching_words(isa::Target target, std::uint32_t dst,
+                                   std::span<const std::uint8_t> words) const {
+  const ResidentWords& words_held = resident(target);
+  const std::size_t count = words.size() / words_held.word_bytes();
+  if (dst > words_held.depth() || count > words_held.depth() - dst) return 0;
+  return words_held.matching(dst, words);
+}
+
+std::uint64_t Device::last_use(isa::Target target, std::uint32_t dst, std::uint32_t count) const {
+  return resident(target).last_use(dst, count);
+}
+
+void Device::forget_resident() {
+  for (ResidentWords& words_held : resident_) words_held.forget_all();
+}
+
+void Device::reset() {
+  transport_.reset();
+  forget_resident();
+  fifo_free_ = 0;  // unknown until STATUS says: the next push reads it
+}
+
+void Device::forget_load(const isa::CommandWords& words) {
+  if ((words[0] & 0xFF) != static_cast<std::uint32_t>(isa::Opcode::kLoad)) return;
+  const unsigned target = (words[0] >> 8) & 0x3;
+  if (target > static_cast<unsigned>(isa::Target::kParam)) return;
+  resident(static_cast<isa::Target>(target)).forget(words[1], words[2]);
 }
 
 }  // namespace tessera

@@ -1,9 +1,19 @@
-// The runtime's schedule. Every resource has two slots (halves of ACT, WGT and PARAM)
-// so that the loads for the next GEMM command overlap the current one (docs/isa.md,
-// "Ordering"). One command covers a chunk of M rows and one column block of Cols
-// outputs, reducing all of K in hardware. The next M chunk's activations are loaded in
-// pieces between the current chunk's commands, and the first chunk is kept short, so the
-// array starts computing early and the input stream never holds it up for long.
+// The runtime's schedule (docs/isa.md "Ordering", docs/architecture.md "Decoupling").
+// The engine checks address-range hazards, so the program order alone decides what a
+// GEMM reads; the schedule only decides how much overlaps:
+//   - Weights and parameters stay resident. When all of B's column blocks fit in WGT
+//     (and its channels in PARAM), block nt sits at a fixed place for the whole call, and
+//     the Device leaves out every LOAD whose bytes are already there, so later M chunks
+//     and later calls with the same B send no weights at all. GEMM commands then span
+//     several column blocks (nt_count > 1). Otherwise two WGT/PARAM slots alternate, one
+//     column block per command.
+//   - M is split into chunks (ACT halves alternate). The first chunk is short, and its
+//     column blocks are separate commands whose weights arrive one block ahead, so the
+//     array starts after one block's operands; each later chunk is as long as the input
+//     stream can fill while the previous chunk computes, and is one command.
+//   - LOADs sit in the program just before the GEMM that needs them, right behind the
+//     GEMM whose compute they overlap: a GEMM waiting at the FIFO head holds back
+//     everything behind it. The next chunk's activations fill what is left of each gap.
 #include "tessera/runtime.hpp"
 
 #include <algorithm>
@@ -19,7 +29,27 @@ namespace {
 std::size_t ceil_div(std::size_t a, std::size_t b) { return (a + b - 1) / b; }
 
 struct PendingOutput {
-  std::size_t m0 = 0, rows = 0, n0 = 0;
+  std::size_t m0 = 0, rows = 0, n0 = 0, blocks = 1;
+};
+
+// One LOAD of the program, described; its words are built when it is sent.
+struct LoadStep {
+  enum class Kind { kAct, kWeights, kParams };
+  Kind kind = Kind::kAct;
+  std::size_t chunk = 0;             // kAct
+  std::size_t first = 0, count = 0;  // kAct: chunk-local words; else column blocks
+  std::uint32_t dst = 0;
+};
+
+// One GEMM command and the LOADs sent just before it.
+struct GemmStep {
+  std::vector<LoadStep> loads;
+  std::size_t chunk = 0, nt0 = 0, nt_count = 1;
+  std::uint32_t wgt_base = 0, param_base = 0;
+};
+
+struct Chunk {
+  std::size_t m0 = 0, rows = 0;
 };
 
 class GemmScheduler {
@@ -31,32 +61,24 @@ class GemmScheduler {
         rows_(config_.rows),
         cols_(config_.cols),
         kt_(ceil_div(problem.k(), rows_)),
-        nt_(ceil_div(problem.n(), cols_)) {}
+        nt_(ceil_div(problem.n(), cols_)),
+        block_words_(kt_ * rows_) {}
 
   GemmRun run() {
+    build_weights_and_params();
+    place_weights();
     plan_chunks();
+    plan_steps();
+    output_ = Tensor<std::int32_t>(problem_.m(), problem_.n());
+
     const std::uint64_t start_cycles = device_.transport().stats().cycles;
     device_.perf_clear();
-
-    load_act_rows(0, 0, chunks_[0] * kt_);
-    std::size_t m0 = 0;
-    for (std::size_t chunk = 0; chunk < chunks_.size(); ++chunk) {
-      const std::size_t rows = chunks_[chunk];
-      const bool has_next = chunk + 1 < chunks_.size();
-      const std::size_t next_words = has_next ? chunks_[chunk + 1] * kt_ : 0;
-      std::size_t next_loaded = 0;
-      for (std::size_t nt = 0; nt < nt_; ++nt) {
-        push_gemm(chunk, m0, rows, nt);
-        if (has_next) {
-          // Spread the next chunk's activations over this chunk's commands. Each piece
-          // follows one of them, so the newest GEMM reads the other ACT slot.
-          const std::size_t target = ceil_div(next_words * (nt + 1), nt_);
-          load_act_rows(chunk + 1, next_loaded, target - next_loaded);
-          next_loaded = target;
-        }
-        drain_outputs(2);
-      }
-      m0 += rows;
+    for (const GemmStep& step : steps_) {
+      for (const LoadStep& load : step.loads) send(load);
+      push_gemm(step);
+      // Results of older commands are read while later ones are still queued, so the
+      // host never waits on the engine while it could be feeding it.
+      drain_outputs(kOutstandingCommands);
     }
     drain_outputs(0);
     device_.check_error();
@@ -72,77 +94,24 @@ class GemmScheduler {
   }
 
  private:
-  // M chunks: as large as the accumulator and half of ACT allow, the first one shorter.
-  void plan_chunks() {
-    const std::size_t m = problem_.m();
-    const std::size_t m_max = std::min<std::size_t>(
-        {config_.acc_depth, (config_.act_depth / 2) / kt_, 0xFFFF});
-    std::size_t first = std::max<std::size_t>(ceil_div(m, 8), rows_ + cols_);
-    first = std::min({first, m_max, m});
-    chunks_.push_back(first);
-    for (std::size_t done = first; done < m;) {
-      const std::size_t rows = std::min(m_max, m - done);
-      chunks_.push_back(rows);
-      done += rows;
-    }
-    output_ = Tensor<std::int32_t>(m, problem_.n());
-  }
+  static constexpr std::size_t kOutstandingCommands = 3;
 
-  std::size_t act_slot(std::size_t chunk) const { return (chunk % 2) * (config_.act_depth / 2); }
-
-  // Words [first, first+count) of a chunk's ACT region: word kt*rows + m holds
-  // A[m0 + m, kt*Rows .. kt*Rows + Rows - 1], zero-padded past K.
-  void load_act_rows(std::size_t chunk, std::size_t first, std::size_t count) {
-    if (count == 0) return;
-    const std::size_t rows = chunks_[chunk];
-    std::size_t m0 = 0;
-    for (std::size_t c = 0; c < chunk; ++c) m0 += chunks_[c];
-    std::vector<std::uint8_t> words(count * rows_, 0);
-    for (std::size_t i = 0; i < count; ++i) {
-      const std::size_t word = first + i;
-      const std::size_t kt = word / rows, m = word % rows;
-      for (std::size_t r = 0; r < rows_; ++r) {
-        const std::size_t k = kt * rows_ + r;
-        if (k < problem_.k()) {
-          words[i * rows_ + r] = static_cast<std::uint8_t>(problem_.a.at(m0 + m, k));
-        }
-      }
-    }
-    load(isa::Target::kAct, act_slot(chunk) + first, words, rows_);
-  }
-
-  void load(isa::Target target, std::size_t dst, const std::vector<std::uint8_t>& words,
-            unsigned word_bytes) {
-    device_.queue_words(words, word_bytes);
-    isa::LoadCommand cmd;
-    cmd.target = target;
-    cmd.dst = static_cast<std::uint32_t>(dst);
-    cmd.count = static_cast<std::uint32_t>(words.size() / word_bytes);
-    device_.push(isa::encode(cmd));
-    ++commands_;
-  }
-
-  void push_gemm(std::size_t chunk, std::size_t m0, std::size_t rows, std::size_t nt) {
-    const std::size_t slot = gemms_ % 2;
-    const std::size_t wgt_base = slot * (config_.wgt_depth / 2);
-    const std::size_t param_base = slot * (config_.param_depth / 2);
-
-    // Weights of column block nt: word kt*Rows + r holds B[kt*Rows + r, nt*Cols + c].
-    std::vector<std::uint8_t> weights(kt_ * rows_ * cols_, 0);
+  // Weights of column block nt, word kt*Rows + r holding B[kt*Rows + r, nt*Cols + c],
+  // blocks one after the other; PARAM words of every channel, nt*Cols + c, the padding
+  // channels past N repeating the last one (a valid shift).
+  void build_weights_and_params() {
+    weights_.assign(nt_ * block_words_ * cols_, 0);
     for (std::size_t k = 0; k < problem_.k(); ++k) {
-      for (std::size_t c = 0; c < cols_; ++c) {
-        const std::size_t n = nt * cols_ + c;
-        if (n < problem_.n()) {
-          weights[k * cols_ + c] = static_cast<std::uint8_t>(problem_.b.at(k, n));
-        }
+      for (std::size_t n = 0; n < problem_.n(); ++n) {
+        const std::size_t nt = n / cols_, c = n % cols_;
+        weights_[(nt * block_words_ + k) * cols_ + c] =
+            static_cast<std::uint8_t>(problem_.b.at(k, n));
       }
     }
-    load(isa::Target::kWgt, wgt_base, weights, cols_);
-
-    std::vector<std::uint8_t> params(cols_ * isa::kParamBytes, 0);
-    for (std::size_t c = 0; c < cols_; ++c) {
-      const std::size_t n = std::min(nt * cols_ + c, problem_.n() - 1);
-      std::uint8_t* word = &params[c * isa::kParamBytes];
+    params_.assign(nt_ * cols_ * isa::kParamBytes, 0);
+    for (std::size_t channel = 0; channel < nt_ * cols_; ++channel) {
+      const std::size_t n = std::min(channel, problem_.n() - 1);
+      std::uint8_t* word = &params_[channel * isa::kParamBytes];
       const std::int32_t bias = problem_.bias.empty() ? 0 : problem_.bias[n];
       std::int32_t multiplier = 0, shift = 0;
       if (problem_.requant) {
@@ -154,8 +123,194 @@ class GemmScheduler {
       std::memcpy(word + 4, &multiplier, 4);
       word[8] = static_cast<std::uint8_t>(static_cast<std::int8_t>(shift));
     }
-    load(isa::Target::kParam, param_base, params, isa::kParamBytes);
+  }
 
+  std::span<const std::uint8_t> weight_blocks(std::size_t first, std::size_t count) const {
+    return std::span(weights_).subspan(first * block_words_ * cols_, count * block_words_ * cols_);
+  }
+  std::span<const std::uint8_t> param_blocks(std::size_t first, std::size_t count) const {
+    const std::size_t bytes = cols_ * isa::kParamBytes;
+    return std::span(params_).subspan(first * bytes, count * bytes);
+  }
+
+  // Where B lives. A region that already holds it is reused as it is; otherwise one that
+  // holds most of it (B changed a little: only the changed words are sent), else the
+  // least recently used one, so that B's of different calls can stay resident side by
+  // side when there is room for several.
+  std::uint32_t choose_region(isa::Target target, std::size_t region_words, std::size_t depth,
+                              std::span<const std::uint8_t> contents) const {
+    const std::size_t regions = depth / region_words;
+    std::size_t best = 0, best_matching = 0;
+    std::size_t oldest = 0;
+    std::uint64_t oldest_use = ~std::uint64_t{0};
+    for (std::size_t r = 0; r < regions; ++r) {
+      const auto base = static_cast<std::uint32_t>(r * region_words);
+      const std::size_t matching = device_.matching_words(target, base, contents);
+      if (matching == region_words) return base;
+      if (matching > best_matching) best = r, best_matching = matching;
+      const std::uint64_t use = device_.last_use(target, base, region_words);
+      if (use < oldest_use) oldest = r, oldest_use = use;
+    }
+    const std::size_t chosen = 2 * best_matching >= region_words ? best : oldest;
+    return static_cast<std::uint32_t>(chosen * region_words);
+  }
+
+  void place_weights() {
+    resident_ = nt_ * block_words_ <= config_.wgt_depth && nt_ * cols_ <= config_.param_depth;
+    if (!resident_) return;
+    wgt_region_ = choose_region(isa::Target::kWgt, nt_ * block_words_, config_.wgt_depth, weights_);
+    param_region_ =
+        choose_region(isa::Target::kParam, nt_ * cols_, config_.param_depth, params_);
+  }
+
+  // Input beats the stream carries while `rows` activation rows run through every fold
+  // of `blocks` column blocks: one beat a cycle, one fold row a cycle.
+  std::size_t compute_cycles(std::size_t rows, std::size_t blocks) const {
+    return rows * kt_ * blocks;
+  }
+  std::size_t block_beats() const { return block_words_ + cols_; }  // weights + params
+
+  // M chunks. The first is long enough that one column block's computation covers the
+  // streaming of the next block's weights and parameters; each later one as long as
+  // what is left of the stream while the previous chunk computes can carry, within the
+  // accumulator depth and half of ACT.
+  void plan_chunks() {
+    const std::size_t m = problem_.m();
+    const std::size_t m_max =
+        std::min<std::size_t>({config_.acc_depth, (config_.act_depth / 2) / kt_, 0xFFFF});
+    // Without resident weights every chunk streams all of B again: the first one then
+    // has to cover that twice over (B, and the next chunk's activations) to let the next
+    // one grow.
+    std::size_t first = rows_ + ceil_div(cols_, kt_);
+    if (!resident_ && nt_ > 1) first *= 2;
+    first = std::min({first, m_max, m});
+    chunks_.push_back({0, first});
+    bool weights_sent = !resident_;  // resident: the first chunk sends them all
+    for (std::size_t done = first; done < m;) {
+      const Chunk& last = chunks_.back();
+      std::size_t stream = compute_cycles(last.rows, nt_);
+      const std::size_t weight_beats = nt_ * block_beats();
+      if (!weights_sent) {
+        stream = stream > weight_beats ? stream - weight_beats : 0;
+        weights_sent = true;
+      } else if (!resident_) {
+        stream = stream > weight_beats ? stream - weight_beats : 0;
+      }
+      std::size_t rows = std::max<std::size_t>(stream / kt_, last.rows);
+      rows = std::min({rows, m_max, m - done});
+      chunks_.push_back({done, rows});
+      done += rows;
+    }
+  }
+
+  std::uint32_t act_slot(std::size_t chunk) const {
+    return static_cast<std::uint32_t>((chunk % 2) * (config_.act_depth / 2));
+  }
+
+  void plan_steps() {
+    for (std::size_t c = 0; c < chunks_.size(); ++c) {
+      const bool split = !resident_ || c == 0;  // one command per column block
+      for (std::size_t nt0 = 0; nt0 < nt_;) {
+        const std::size_t count = split ? 1 : std::min<std::size_t>(nt_ - nt0, 255);
+        GemmStep step;
+        step.chunk = c;
+        step.nt0 = nt0;
+        step.nt_count = count;
+        if (resident_) {
+          step.wgt_base = wgt_region_ + static_cast<std::uint32_t>(nt0 * block_words_);
+          step.param_base = param_region_ + static_cast<std::uint32_t>(nt0 * cols_);
+        } else {
+          const std::size_t slot = steps_.size() % 2;
+          step.wgt_base = static_cast<std::uint32_t>(slot * (config_.wgt_depth / 2));
+          step.param_base = static_cast<std::uint32_t>(slot * (config_.param_depth / 2));
+        }
+        // Resident weights go in with the first chunk (the Device leaves out what an
+        // earlier call left there); later chunks find them in place.
+        if (split) {
+          step.loads.push_back({LoadStep::Kind::kWeights, 0, nt0, count, step.wgt_base});
+          step.loads.push_back({LoadStep::Kind::kParams, 0, nt0, count, step.param_base});
+        }
+        steps_.push_back(step);
+        nt0 += count;
+      }
+    }
+    // The first chunk's activations go before the first GEMM; every later chunk's fill
+    // the gaps behind the previous chunk's GEMMs, each gap up to that GEMM's compute
+    // time less the weights already in it, the rest into the last gap.
+    steps_.front().loads.push_back({LoadStep::Kind::kAct, 0, 0, chunks_[0].rows * kt_, act_slot(0)});
+    std::size_t s = 0;
+    for (std::size_t c = 1; c < chunks_.size(); ++c) {
+      const std::size_t words = chunks_[c].rows * kt_;
+      while (steps_[s].chunk != c - 1) ++s;
+      std::vector<std::size_t> gaps;  // steps after each GEMM of chunk c-1
+      for (std::size_t g = s; steps_[g].chunk == c - 1; ++g) gaps.push_back(g + 1);
+      std::size_t sent = 0;
+      for (std::size_t i = 0; i < gaps.size() && sent < words; ++i) {
+        const GemmStep& before = steps_[gaps[i] - 1];
+        GemmStep& gap = steps_[gaps[i]];
+        std::size_t room = compute_cycles(chunks_[before.chunk].rows, before.nt_count);
+        for (const LoadStep& load : gap.loads) room -= std::min(room, beats_of(load));
+        const std::size_t piece = i + 1 == gaps.size() ? words - sent : std::min(room, words - sent);
+        if (piece == 0) continue;
+        gap.loads.push_back({LoadStep::Kind::kAct, c, sent, piece, act_slot(c) + static_cast<std::uint32_t>(sent)});
+        sent += piece;
+      }
+    }
+  }
+
+  // Beats a load streams unless the Device leaves it out (an estimate for planning).
+  std::size_t beats_of(const LoadStep& load) const {
+    switch (load.kind) {
+      case LoadStep::Kind::kAct:
+        return load.count;
+      case LoadStep::Kind::kWeights:
+        return device_.holds(isa::Target::kWgt, load.dst, weight_blocks(load.first, load.count))
+                   ? 0
+                   : load.count * block_words_;
+      case LoadStep::Kind::kParams:
+        return device_.holds(isa::Target::kParam, load.dst, param_blocks(load.first, load.count))
+                   ? 0
+                   : load.count * cols_;
+    }
+    return 0;
+  }
+
+  void send(const LoadStep& load) {
+    std::size_t sent = 0;
+    switch (load.kind) {
+      case LoadStep::Kind::kAct:
+        sent = device_.load(isa::Target::kAct, load.dst, act_words(load.chunk, load.first, load.count));
+        break;
+      case LoadStep::Kind::kWeights:
+        sent = device_.load(isa::Target::kWgt, load.dst, weight_blocks(load.first, load.count));
+        break;
+      case LoadStep::Kind::kParams:
+        sent = device_.load(isa::Target::kParam, load.dst, param_blocks(load.first, load.count));
+        break;
+    }
+    if (sent > 0) ++commands_;
+  }
+
+  // Words [first, first+count) of a chunk's ACT region: word kt*rows + m holds
+  // A[m0 + m, kt*Rows .. kt*Rows + Rows - 1], zero-padded past K.
+  std::vector<std::uint8_t> act_words(std::size_t chunk, std::size_t first, std::size_t count) const {
+    const Chunk& ch = chunks_[chunk];
+    std::vector<std::uint8_t> words(count * rows_, 0);
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t word = first + i;
+      const std::size_t kt = word / ch.rows, m = word % ch.rows;
+      for (std::size_t r = 0; r < rows_; ++r) {
+        const std::size_t k = kt * rows_ + r;
+        if (k < problem_.k()) {
+          words[i * rows_ + r] = static_cast<std::uint8_t>(problem_.a.at(ch.m0 + m, k));
+        }
+      }
+    }
+    return words;
+  }
+
+  void push_gemm(const GemmStep& step) {
+    const Chunk& chunk = chunks_[step.chunk];
     isa::GemmCommand cmd;
     cmd.requant = problem_.requant.has_value();
     cmd.per_channel = true;
@@ -164,38 +319,41 @@ class GemmScheduler {
       cmd.clamp_lo = static_cast<std::int8_t>(problem_.clamp_lo);
       cmd.clamp_hi = static_cast<std::int8_t>(problem_.clamp_hi);
     }
-    cmd.act_base = static_cast<std::uint16_t>(act_slot(chunk));
-    cmd.wgt_base = static_cast<std::uint16_t>(wgt_base);
-    cmd.param_base = static_cast<std::uint16_t>(param_base);
-    cmd.m_rows = static_cast<std::uint16_t>(rows);
+    cmd.act_base = static_cast<std::uint16_t>(act_slot(step.chunk));
+    cmd.wgt_base = static_cast<std::uint16_t>(step.wgt_base);
+    cmd.param_base = static_cast<std::uint16_t>(step.param_base);
+    cmd.m_rows = static_cast<std::uint16_t>(chunk.rows);
     cmd.kt_count = static_cast<std::uint8_t>(kt_);
-    cmd.nt_count = 1;
+    cmd.nt_count = static_cast<std::uint8_t>(step.nt_count);
     device_.push(isa::encode(cmd));
     ++commands_;
-    ++gemms_;
-    pending_.push_back({m0, rows, nt * cols_});
-    blocks_.push_back({m0, rows, nt * cols_});
+    pending_.push_back({chunk.m0, chunk.rows, step.nt0 * cols_, step.nt_count});
+    for (std::size_t b = 0; b < step.nt_count; ++b) {
+      blocks_.push_back({chunk.m0, chunk.rows, (step.nt0 + b) * cols_});
+    }
   }
 
-  // Reads the results of all but the newest `keep` GEMMs, so the engine's output never
-  // piles up beyond a couple of commands.
+  // Reads the results of all but the newest `keep` GEMM commands.
   void drain_outputs(std::size_t keep) {
     while (pending_.size() > keep) {
       const PendingOutput out = pending_.front();
       pending_.pop_front();
-      const std::uint64_t budget = 2'000'000 + 16 * out.rows * kt_ * (keep + 2);
-      std::vector<std::uint8_t> beats;
-      try {
-        beats = device_.transport().stream_read(static_cast<std::uint32_t>(out.rows), budget);
-      } catch (const TransportError&) {
-        device_.check_error();  // an engine error explains the silence better
-        throw;
-      }
-      for (std::size_t m = 0; m < out.rows; ++m) {
-        for (std::size_t c = 0; c < cols_ && out.n0 + c < problem_.n(); ++c) {
-          std::int32_t value;
-          std::memcpy(&value, &beats[m * config_.out_beat_bytes + 4 * c], 4);
-          output_.at(out.m0 + m, out.n0 + c) = value;
+      for (std::size_t b = 0; b < out.blocks; ++b) {
+        const std::uint64_t budget = 2'000'000 + 16 * out.rows * kt_ * nt_ * (keep + 2);
+        std::vector<std::uint8_t> beats;
+        try {
+          beats = device_.transport().stream_read(static_cast<std::uint32_t>(out.rows), budget);
+        } catch (const TransportError&) {
+          device_.check_error();  // an engine error explains the silence better
+          throw;
+        }
+        const std::size_t n0 = out.n0 + b * cols_;
+        for (std::size_t m = 0; m < out.rows; ++m) {
+          for (std::size_t c = 0; c < cols_ && n0 + c < problem_.n(); ++c) {
+            std::int32_t value;
+            std::memcpy(&value, &beats[m * config_.out_beat_bytes + 4 * c], 4);
+            output_.at(out.m0 + m, n0 + c) = value;
+          }
         }
       }
     }
@@ -205,12 +363,16 @@ class GemmScheduler {
   const EngineConfig& config_;
   const GemmProblem& problem_;
   const std::size_t rows_, cols_, kt_, nt_;
-  std::vector<std::size_t> chunks_;
+  const std::size_t block_words_;  // WGT words of one column block
+  std::vector<std::uint8_t> weights_, params_;
+  bool resident_ = false;
+  std::uint32_t wgt_region_ = 0, param_region_ = 0;
+  std::vector<Chunk> chunks_;
+  std::vector<GemmStep> steps_;
   std::deque<PendingOutput> pending_;
   std::vector<OutputBlock> blocks_;
   Tensor<std::int32_t> output_;
   std::size_t commands_ = 0;
-  std::size_t gemms_ = 0;
 };
 
 }  // namespace
@@ -279,9 +441,16 @@ GemmRun run_split_k(Device& device, const GemmProblem& problem, std::size_t max_
 
 GemmRun run_gemm(Device& device, const GemmProblem& problem) {
   validate(problem);
-  const std::size_t limit = max_k(device.config());
-  if (problem.k() > limit) return run_split_k(device, problem, limit);
-  return GemmScheduler(device, problem).run();
+  try {
+    const std::size_t limit = max_k(device.config());
+    if (problem.k() > limit) return run_split_k(device, problem, limit);
+    return GemmScheduler(device, problem).run();
+  } catch (...) {
+    // A run that stopped part way may have left a LOAD half fed or commands queued:
+    // what the scratchpads hold is no longer known.
+    device.forget_resident();
+    throw;
+  }
 }
 
 }  // namespace tessera

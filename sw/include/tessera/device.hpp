@@ -6,6 +6,7 @@
 #include <span>
 
 #include "tessera/isa.hpp"
+#include "tessera/resident.hpp"
 #include "tessera/transport.hpp"
 
 namespace tessera {
@@ -62,12 +63,40 @@ class Device {
   // Throws EngineError naming the error code and the failing command, if one is latched.
   void check_error();
 
+  // Resident operands. The Device remembers what every LOAD sent through load() wrote,
+  // word by word, so that data already in a scratchpad is not sent again: load() sends
+  // only the words of [dst, dst + count) that differ from what the engine is known to
+  // hold (from the first differing word to the last), or nothing. It forgets a LOAD's
+  // range when one is pushed any other way, and everything on CLEAR, on reset(), and
+  // when check_error() finds an error (a failed LOAD may have written part of its range,
+  // and the commands dropped after it wrote nothing). A transport reset that bypasses
+  // reset() needs forget_resident().
+  // Returns the words sent.
+  std::size_t load(isa::Target target, std::uint32_t dst, std::span<const std::uint8_t> words);
+  // Whether [dst, dst + words/word) of `target` is known to hold `words`.
+  bool holds(isa::Target target, std::uint32_t dst, std::span<const std::uint8_t> words) const;
+  // How many words of that range are known to hold their part of `words`.
+  std::size_t matching_words(isa::Target target, std::uint32_t dst,
+                             std::span<const std::uint8_t> words) const;
+  // When [dst, dst + count) was last loaded or used by load() (0: never, or forgotten):
+  // lets a caller overwrite the least recently used region.
+  std::uint64_t last_use(isa::Target target, std::uint32_t dst, std::uint32_t count) const;
+  void forget_resident();
+  // Transport reset: the engine and its scratchpads start over.
+  void reset();
+
  private:
   void wait_for_command_room();
 
   Transport& transport_;
   EngineConfig config_;
   unsigned fifo_free_ = 0;  // command FIFO entries known to be free
+
+  const ResidentWords& resident(isa::Target target) const;
+  ResidentWords& resident(isa::Target target);
+  void forget_load(const isa::CommandWords& words);  // a LOAD pushed around load()
+  ResidentWords resident_[3];                        // ACT, WGT, PARAM, by isa::Target
+  std::uint64_t load_stamp_ = 0;
 };
 
 }  // namespace tessera
