@@ -38,6 +38,30 @@ for f in "${mods[@]}"; do
 done
 if [[ -f $rtl/top/tsr_top.sv ]]; then
   lint "tsr_top (Rows=4 Cols=4)" --top-module tsr_top -GRows=4 -GCols=4 || ((failed++))
+
+  # Illegal configurations must stop at elaboration, with the check's message.
+  rejected=0
+  while read -r why params; do
+    # shellcheck disable=SC2086  # the parameter list is meant to split
+    out=$(verilator --lint-only -Wall "${vlt[@]}" "${pkgs[@]}" "${mods[@]}" --top-module tsr_top \
+          -GRows=4 -GCols=4 $params 2>&1)
+    if (($? == 0)) || ! grep -q '\(USERERROR\|%Error\).*\(must\|too small\)' <<<"$out"; then
+      echo "lint: FAIL tsr_top accepted an illegal configuration ($why: $params)"
+      echo "$out" | head -5
+      ((failed++))
+    else
+      ((rejected++))
+    fi
+  done <<'CONFIGS'
+fifo-not-pow2 -GCmdFifoDepth=12
+fifo-too-deep -GCmdFifoDepth=256
+fifo-too-small -GCmdFifoDepth=1
+act-not-pow2 -GActDepth=100
+param-below-cols -GParamDepth=2
+array-too-small -GRows=1
+wgt-below-rows -GWgtDepth=2
+CONFIGS
+  echo "lint: tsr_top rejects $rejected illegal configurations at elaboration"
 fi
 
 if ((failed)); then
