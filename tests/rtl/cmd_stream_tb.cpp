@@ -935,7 +935,7 @@ int run(const char* argv0, const std::string& config, std::uint64_t seed, std::u
     std::printf("  reproduce: %s\n", replay.c_str());
     return 1;
   } catch (const HostFailure& f) {
-    std::printf("FAIL config %s seed %" PRIu64 ": %s%s\n", config.c_str(), seed, f.what.c_str(),
+    std::printf("FAIL config %s seed %" PRIu64 ": %s%s\n", config.c_str(), seed, f.what(),
                 bench ? (" (cycle " + std::to_string(bench->cycle()) + ")").c_str() : "");
     if (bench) std::printf("  last commands pushed:\n%s", bench->history().c_str());
     std::printf("  reproduce: %s\n", replay.c_str());

@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -30,8 +31,8 @@
 namespace tessera::rtl_test {
 
 // The engine broke the bus protocol, hung, or an assertion fired.
-struct HostFailure {
-  std::string what;
+struct HostFailure : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 struct CycleEvents {
