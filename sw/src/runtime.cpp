@@ -159,8 +159,7 @@ class GemmScheduler {
     resident_ = nt_ * block_words_ <= config_.wgt_depth && nt_ * cols_ <= config_.param_depth;
     if (!resident_) return;
     wgt_region_ = choose_region(isa::Target::kWgt, nt_ * block_words_, config_.wgt_depth, weights_);
-    param_region_ =
-        choose_region(isa::Target::kParam, nt_ * cols_, config_.param_depth, params_);
+    param_region_ = choose_region(isa::Target::kParam, nt_ * cols_, config_.param_depth, params_);
   }
 
   // Input beats the stream carries while `rows` activation rows run through every fold
@@ -237,7 +236,8 @@ class GemmScheduler {
     // The first chunk's activations go before the first GEMM; every later chunk's fill
     // the gaps behind the previous chunk's GEMMs, each gap up to that GEMM's compute
     // time less the weights already in it, the rest into the last gap.
-    steps_.front().loads.push_back({LoadStep::Kind::kAct, 0, 0, chunks_[0].rows * kt_, act_slot(0)});
+    steps_.front().loads.push_back(
+        {LoadStep::Kind::kAct, 0, 0, chunks_[0].rows * kt_, act_slot(0)});
     std::size_t s = 0;
     for (std::size_t c = 1; c < chunks_.size(); ++c) {
       const std::size_t words = chunks_[c].rows * kt_;
@@ -250,9 +250,11 @@ class GemmScheduler {
         GemmStep& gap = steps_[gaps[i]];
         std::size_t room = compute_cycles(chunks_[before.chunk].rows, before.nt_count);
         for (const LoadStep& load : gap.loads) room -= std::min(room, beats_of(load));
-        const std::size_t piece = i + 1 == gaps.size() ? words - sent : std::min(room, words - sent);
+        const std::size_t piece =
+            i + 1 == gaps.size() ? words - sent : std::min(room, words - sent);
         if (piece == 0) continue;
-        gap.loads.push_back({LoadStep::Kind::kAct, c, sent, piece, act_slot(c) + static_cast<std::uint32_t>(sent)});
+        gap.loads.push_back(
+            {LoadStep::Kind::kAct, c, sent, piece, act_slot(c) + static_cast<std::uint32_t>(sent)});
         sent += piece;
       }
     }
@@ -279,7 +281,8 @@ class GemmScheduler {
     std::size_t sent = 0;
     switch (load.kind) {
       case LoadStep::Kind::kAct:
-        sent = device_.load(isa::Target::kAct, load.dst, act_words(load.chunk, load.first, load.count));
+        sent = device_.load(isa::Target::kAct, load.dst,
+                            act_words(load.chunk, load.first, load.count));
         break;
       case LoadStep::Kind::kWeights:
         sent = device_.load(isa::Target::kWgt, load.dst, weight_blocks(load.first, load.count));
@@ -293,7 +296,8 @@ class GemmScheduler {
 
   // Words [first, first+count) of a chunk's ACT region: word kt*rows + m holds
   // A[m0 + m, kt*Rows .. kt*Rows + Rows - 1], zero-padded past K.
-  std::vector<std::uint8_t> act_words(std::size_t chunk, std::size_t first, std::size_t count) const {
+  std::vector<std::uint8_t> act_words(std::size_t chunk, std::size_t first,
+                                      std::size_t count) const {
     const Chunk& ch = chunks_[chunk];
     std::vector<std::uint8_t> words(count * rows_, 0);
     for (std::size_t i = 0; i < count; ++i) {
@@ -378,8 +382,8 @@ class GemmScheduler {
 }  // namespace
 
 std::size_t max_k(const EngineConfig& config) {
-  const std::size_t kt_limit = std::min<std::size_t>(
-      {255, (config.wgt_depth / 2) / config.rows, config.act_depth / 2});
+  const std::size_t kt_limit =
+      std::min<std::size_t>({255, (config.wgt_depth / 2) / config.rows, config.act_depth / 2});
   return kt_limit * config.rows;
 }
 
