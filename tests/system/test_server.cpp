@@ -28,8 +28,12 @@
 
 #include "server_config.hpp"
 #include "sim_server.hpp"
+#include "tessera/device.hpp"
+#include "tessera/golden.hpp"
 #include "tessera/isa.hpp"
 #include "tessera/protocol.hpp"
+#include "tessera/random_problem.hpp"
+#include "tessera/runtime.hpp"
 #include "tessera/tcp_transport.hpp"
 
 extern char** environ;
@@ -377,6 +381,42 @@ TEST_CASE("large stream transfers are split to the negotiated frame size", "[ser
   // A big write that is not whole beats cannot be split; it fails before sending any.
   CHECK_THROWS_AS(device->stream_write(ByteVec(3 * kMinMaxPayload + 5)), InputError);
   CHECK(device->csr_read(0x100) == 0);
+}
+
+TEST_CASE("input packets: a STREAM_WRITE ends its packet unless it says MORE", "[server]") {
+  ServerConfig config = test_config();
+  config.max_payload_bytes = kMinMaxPayload;  // 4 KiB frames
+  TestServer server(config);
+  auto device = server.connect();
+  // One packet over four frames: only the last one ends it.
+  device->stream_write(pattern(1000 * FakeEngine::kInBeat, 3));
+  // One packet over two calls.
+  device->stream_write(pattern(4 * FakeEngine::kInBeat, 4), false);
+  device->stream_write(pattern(2 * FakeEngine::kInBeat, 5), true);
+  device->stream_write(pattern(FakeEngine::kInBeat, 6));
+  CHECK(device->csr_read(0x100) == 0);  // waits until the posted writes ran
+  CHECK(server.engine.packet_ends() ==
+        std::vector<std::size_t>{16000, 16000 + 6 * 16, 16000 + 7 * 16});
+  device.reset();  // one client at a time
+
+  // MORE means something on STREAM_WRITE only.
+  RawClient client(server.port());
+  REQUIRE(client.send_frame(MsgType::kPing, 1, {}, kFlagMore));
+  auto reply = client.read_frame();
+  REQUIRE(reply);
+  CHECK(error_of(*reply).code == ErrorCode::kBadRequest);
+  CHECK_THAT(error_of(*reply).message, Catch::Contains("STREAM_WRITE only"));
+}
+
+TEST_CASE("WAIT_STATUS clocks until the STATUS bits clear, within its budget", "[server]") {
+  TestServer server;
+  auto device = server.connect();
+  CHECK(device->wait_status_clear(isa::status::kFifoFull, 100) < 100);  // one STATUS read
+  device->csr_write(isa::csr::kStatus, isa::status::kFifoFull);  // a register in the fake
+  CHECK_THROWS_WITH(device->wait_status_clear(isa::status::kFifoFull, 100),
+                    Catch::Contains("WAIT_STATUS(mask=0x00000004, budget=100)") &&
+                        Catch::Contains("still set after 100 cycles"));
+  CHECK(device->wait_status_clear(isa::status::kBusy, 100) < 100);
 }
 
 TEST_CASE("engine errors keep their exception type and the server's message", "[server]") {
@@ -855,7 +895,7 @@ TEST_CASE("server config: every key parses", "[server][config]") {
       "listen": "0.0.0.0:7100", "trace_dir": "/tmp/waves", "idle_timeout_ms": 0,
       "max_payload_bytes": 65536, "max_bad_frames": 3, "busy_policy": "wait",
       "max_waiting_clients": 2, "reset_on_connect": false,
-      "max_buffered_output_beats": 1000, "log": "quiet"})"),
+      "max_buffered_output_beats": 1000, "log": "quiet", "engine": "4x4"})"),
                               config, "test.json");
   CHECK(config.listen_host == "0.0.0.0");
   CHECK(config.listen_port == 7100);
@@ -868,6 +908,8 @@ TEST_CASE("server config: every key parses", "[server][config]") {
   CHECK_FALSE(config.reset_on_connect);
   CHECK(config.max_buffered_output_beats == 1000);
   CHECK(config.log == LogLevel::kQuiet);
+  CHECK(config.engine == "4x4");
+  CHECK(config.engine_source == "test.json: key 'engine'");
   server::apply_server_config(nlohmann::json::parse(R"({"listen": "[::1]:0"})"), config, "x");
   CHECK(config.listen_host == "::1");
   CHECK(config.listen_port == 0);
@@ -1019,6 +1061,57 @@ TEST_CASE("tessera-sim: bad usage and config files exit 2 naming the problem", "
   CHECK(run_sim({"--help"}).first == 0);
   std::filesystem::remove(std::filesystem::temp_directory_path() / "tsr-unknown.json");
   std::filesystem::remove(std::filesystem::temp_directory_path() / "tsr-wrong.json");
+}
+
+namespace {
+
+// Starts tessera-sim with `args` on a free port; returns the child and its port.
+std::pair<Child, std::uint16_t> start_sim(std::vector<std::string> args) {
+  args.insert(args.end(), {"--listen", "127.0.0.1:0"});
+  Child child = spawn_sim(args);
+  const std::string banner = read_until(child.out_fd, "\n", 60s);
+  INFO(banner);
+  const auto at = banner.find("listening on 127.0.0.1:");
+  REQUIRE(at != std::string::npos);
+  return {child, static_cast<std::uint16_t>(std::stoul(banner.substr(at + 23)))};
+}
+
+}  // namespace
+
+TEST_CASE("tessera-sim serves every engine build: --engine and the config key \"engine\"",
+          "[server][binary]") {
+  const std::string config = write_temp("tsr-engine.json", R"({"engine": "4x4"})");
+  struct Case {
+    std::vector<std::string> args;
+    unsigned rows;
+  };
+  for (const Case& c : {Case{{}, 16}, Case{{"--engine", "4x4"}, 4}, Case{{"--config", config}, 4},
+                        Case{{"--config", config, "--engine", "16x16"}, 16}}) {
+    auto [child, port] = start_sim(c.args);
+    {
+      auto transport = make_tcp_transport("127.0.0.1", port);
+      Device device(*transport);
+      CHECK(device.config().rows == c.rows);
+      CHECK(device.config().cols == c.rows);
+      const GemmProblem problem =
+          random_problem(c.rows + 3, 2 * c.rows + 1, 5, c.rows, {true, false, true});
+      CHECK(run_gemm(device, problem).output.data == golden_gemm(problem).data);
+    }
+    ::kill(child.pid, SIGTERM);
+    CHECK(wait_exit(child.pid, 20s) == 0);
+    ::close(child.out_fd);
+  }
+  const auto unknown = run_sim({"--engine", "8x8"});
+  CHECK(unknown.first == 2);
+  CHECK_THAT(unknown.second,
+             Catch::Contains("unknown engine '8x8'") && Catch::Contains("16x16, 4x4"));
+  const auto in_file =
+      run_sim({"--config", write_temp("tsr-bad-engine.json", R"({"engine": "big"})")});
+  CHECK(in_file.first == 2);
+  CHECK_THAT(in_file.second,
+             Catch::Contains("tsr-bad-engine.json: key 'engine'") && Catch::Contains("'big'"));
+  std::filesystem::remove(config);
+  std::filesystem::remove(std::filesystem::temp_directory_path() / "tsr-bad-engine.json");
 }
 
 TEST_CASE("tessera-sim: a port in use exits 3", "[server][binary]") {
