@@ -31,8 +31,9 @@ class Transport {
   // packet, TLAST on its last beat. stream_write(bytes) queues one whole packet;
   // stream_write(bytes, false) queues the first part of one whose later calls continue it,
   // until a call with ends_packet true puts TLAST on its last beat. `bytes` are whole
-  // input beats (in_beat_bytes each); only a call that continues an open packet may be
-  // empty. Implementations override the two-argument form (add `using
+  // input beats (in_beat_bytes each). An empty call with ends_packet ends the open
+  // packet, which needs its last beat still queued (else InputError); otherwise it does
+  // nothing. Implementations override the two-argument form (and add `using
   // Transport::stream_write;` so that the one-argument form stays visible).
   void stream_write(std::span<const std::uint8_t> bytes) { stream_write(bytes, true); }
   virtual void stream_write(std::span<const std::uint8_t> bytes, bool ends_packet) = 0;
