@@ -81,7 +81,7 @@ for job in "${jobs[@]}"; do
     "$result" "$name" "$task" "$mode" "${depth:-20}" $((SECONDS - t0))
   if [[ $result == FAIL ]]; then
     # What sby found: the failed property and where the trace is (or why it stopped).
-    grep -E 'summary: +(failed|counterexample|cover trace|unreached)|Assert failed|ERROR' \
+    grep -E 'summary: +(failed|counterexample|unreached)|summary:   [a-z_]+\.|Assert failed|ERROR' \
       "$work.log" | sed 's/^/      /' | head -8 || true
     echo "      log: $work.log"
   fi

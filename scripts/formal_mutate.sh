@@ -48,8 +48,13 @@ sed "s#^$rtl\$#$dir/$(basename "$rtl")#" "tests/formal/$name.sby" >"$dir/sby/$na
 
 if FORMAL_SBY_DIR=$dir/sby FORMAL_OUT=$dir scripts/formal.sh "$job" >"$dir.log" 2>&1; then
   result=pass
-else
+elif grep -qE 'Assert failed|failed assertion|unreached cover' "$dir.log"; then
   result=fail
+else
+  # Not a property failure: the edit broke elaboration, or a tool failed. Never "caught".
+  grep -E 'ERROR' "$dir.log" | head -4 >&2 || true
+  echo "formal_mutate: $id: the proof did not run (see $dir.log)" >&2
+  exit 2
 fi
 grep -E '^(PASS|FAIL)|Assert failed|failed assertion' "$dir.log" | head -4
 echo "formal_mutate: $id: proof ${result}ed (expected: $expect)"

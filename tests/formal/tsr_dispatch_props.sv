@@ -1,0 +1,248 @@
+// Formal-only harness for the dependency mechanism: rtl/core/tsr_dispatch.sv with its
+// tsr_hazard scoreboard (read by SymbiYosys, never synthesized). 4x4 engine, ACT and WGT
+// 64 words, PARAM 16, AccDepth 16 (the synthesis configuration).
+//
+// The command at the FIFO head (cmd_valid_i, cmd_i: any 128 bits), CLEAR, pushes, unit
+// errors and overflow are free inputs. The units are abstract: a unit handed a command
+// is busy from the next cycle until the solver lets it finish (or a CLEAR stops it), and
+// the store unit releases a GEMM's PARAM range when the solver chooses, in grant order,
+// but only while some GEMM is still tracked (the environment assumption).
+//
+// Every range below is computed here from the fields the dispatcher hands to the units
+// (load_dst_o/load_count_o, gemm_*_o), not from tsr_hazard's own ranges, so a wrong range
+// in the scoreboard is caught too. Proved (k-induction):
+//   - a LOAD is never granted over a range still read: LOAD PARAM never overlaps the PARAM
+//     range of any GEMM not yet released (one GEMM, chosen freely by the solver, is
+//     tracked from grant to release); LOAD ACT/WGT never overlaps the ACT/WGT range of
+//     the GEMM in the execute unit;
+//   - a GEMM is never granted while the LOAD in progress writes any word it reads (ACT,
+//     WGT or PARAM range);
+//   - the PARAM reader tracker never overflows or underflows: its level always equals
+//     the GEMMs granted and not released, at most Readers (4), and a GEMM is not granted
+//     while it is full;
+//   - one hand-off a cycle (drop, LOAD or GEMM), and a pop only of a valid head.
+module tsr_dispatch_props #(
+  parameter int unsigned Rows       = 4,
+  parameter int unsigned Cols       = 4,
+  parameter int unsigned ActDepth   = 64,
+  parameter int unsigned WgtDepth   = 64,
+  parameter int unsigned AccDepth   = 16,
+  parameter int unsigned ParamDepth = 16,
+  localparam int unsigned ActAW   = $clog2(ActDepth),
+  localparam int unsigned WgtAW   = $clog2(WgtDepth),
+  localparam int unsigned AccAW   = $clog2(AccDepth),
+  localparam int unsigned ParamAW = $clog2(ParamDepth),
+  localparam int unsigned LoadAW  = (ActAW > WgtAW) ? ((ActAW > ParamAW) ? ActAW : ParamAW)
+                                                    : ((WgtAW > ParamAW) ? WgtAW : ParamAW),
+  localparam int unsigned Readers = tsr_pkg::ParamReaders
+) (
+  input logic         clk_i,
+  input logic         rst_ni,
+  input logic         clear_i,
+  input logic         cmd_push_i,
+  input logic         cmd_valid_i,
+  input logic [127:0] cmd_i,
+  input logic         err_req_i,
+  input logic [7:0]   err_req_code_i,
+  input logic         overflow_i,
+  input logic         param_release_i,
+  input logic         load_finish_i,   // free: the load unit finishes its LOAD this cycle
+  input logic         exec_finish_i,   // free: the execute unit finishes issuing its GEMM
+  input logic         track_i          // free: track the GEMM granted this cycle
+);
+
+  // ---- the dispatcher --------------------------------------------------------------------
+  logic               cmd_pop, load_valid, load_ready, gemm_valid, gemm_ready;
+  logic [1:0]         load_target;
+  logic [LoadAW-1:0]  load_dst;
+  logic [LoadAW:0]    load_count;
+  logic [ActAW-1:0]   act_base;
+  logic [WgtAW-1:0]   wgt_base;
+  logic [ParamAW-1:0] param_base;
+  logic [AccAW:0]     m_rows;
+  logic [7:0]         kt, nt;
+  logic [25:0]        store_cfg;
+  logic               error, dropped, busy;
+  logic [7:0]         err_code;
+  logic [31:0]        err_cmd;
+
+  tsr_dispatch #(
+    .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
+    .AccDepth(AccDepth), .ParamDepth(ParamDepth)
+  ) u_dut (
+    .clk_i, .rst_ni, .clear_i, .cmd_push_i, .cmd_valid_i, .cmd_i, .cmd_pop_o(cmd_pop),
+    .load_valid_o(load_valid), .load_ready_i(load_ready), .load_target_o(load_target),
+    .load_dst_o(load_dst), .load_count_o(load_count),
+    .gemm_valid_o(gemm_valid), .gemm_ready_i(gemm_ready),
+    .gemm_act_base_o(act_base), .gemm_wgt_base_o(wgt_base), .gemm_param_base_o(param_base),
+    .gemm_m_rows_o(m_rows), .gemm_kt_count_o(kt), .gemm_nt_count_o(nt),
+    .gemm_store_cfg_o(store_cfg), .param_release_i,
+    .err_req_i, .err_req_code_i, .overflow_i,
+    .error_o(error), .err_code_o(err_code), .err_cmd_o(err_cmd), .dropped_o(dropped),
+    .busy_o(busy)
+  );
+
+  // ---- reset in the first cycle only ---------------------------------------------------
+  logic init_q = 1'b1;
+  always_ff @(posedge clk_i) init_q <= 1'b0;
+  always_comb begin
+    if (init_q) assume (!rst_ni);
+    else        assume (rst_ni);
+  end
+
+  // ---- ranges of what was handed off, from the dispatcher's outputs -------------------
+  typedef logic [15:0] addr_t;  // wide enough that no end below wraps
+  function automatic logic overlap(addr_t a_lo, addr_t a_hi, addr_t b_lo, addr_t b_hi);
+    return a_lo < b_hi && b_lo < a_hi;
+  endfunction
+
+  addr_t ld_lo, ld_hi, g_act_lo, g_act_hi, g_wgt_lo, g_wgt_hi, g_par_lo, g_par_hi;
+  assign ld_lo    = addr_t'(load_dst);
+  assign ld_hi    = addr_t'(load_dst) + addr_t'(load_count);
+  assign g_act_lo = addr_t'(act_base);
+  assign g_act_hi = addr_t'(act_base) + addr_t'(kt) * addr_t'(m_rows);
+  assign g_wgt_lo = addr_t'(wgt_base);
+  assign g_wgt_hi = addr_t'(wgt_base) + addr_t'(kt) * addr_t'(nt) * addr_t'(Rows);
+  assign g_par_lo = addr_t'(param_base);
+  assign g_par_hi = addr_t'(param_base) + addr_t'(nt) * addr_t'(Cols);
+
+  // ---- abstract units --------------------------------------------------------------------
+  // Load unit: busy with the LOAD it was handed until it finishes.
+  logic       ld_busy_q;
+  logic [1:0] ld_tgt_q;
+  addr_t      ld_lo_q, ld_hi_q;
+  // Execute unit: busy with its GEMM's ACT and WGT reads until it finishes issuing.
+  logic       ex_busy_q;
+  addr_t      ex_act_lo_q, ex_act_hi_q, ex_wgt_lo_q, ex_wgt_hi_q;
+  // PARAM readers: GEMMs granted and not yet released.
+  logic [2:0] readers_q;
+
+  assign load_ready = !ld_busy_q;
+  assign gemm_ready = !ex_busy_q;
+
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni || clear_i) begin
+      ld_busy_q <= 1'b0;
+      ex_busy_q <= 1'b0;
+      readers_q <= '0;
+    end else begin
+      if (load_valid) begin
+        ld_busy_q <= 1'b1;
+        ld_tgt_q  <= load_target;
+        ld_lo_q   <= ld_lo;
+        ld_hi_q   <= ld_hi;
+      end else if (load_finish_i) begin
+        ld_busy_q <= 1'b0;
+      end
+      if (gemm_valid) begin
+        ex_busy_q   <= 1'b1;
+        ex_act_lo_q <= g_act_lo;
+        ex_act_hi_q <= g_act_hi;
+        ex_wgt_lo_q <= g_wgt_lo;
+        ex_wgt_hi_q <= g_wgt_hi;
+      end else if (exec_finish_i) begin
+        ex_busy_q <= 1'b0;
+      end
+      readers_q <= readers_q + 3'(gemm_valid) - 3'(param_release_i);
+    end
+  end
+
+  // Environment: the store unit releases only GEMMs that are tracked.
+  always_comb if (rst_ni) assume (!param_release_i || readers_q != '0);
+
+  // One GEMM's PARAM range, from its grant until its release (releases come in grant
+  // order: it goes with the release that finds no older GEMM ahead of it).
+  logic       trk_q;
+  addr_t      trk_lo_q, trk_hi_q;
+  logic [2:0] trk_ahead_q;
+  always_ff @(posedge clk_i) begin
+    if (!rst_ni || clear_i) begin
+      trk_q <= 1'b0;
+    end else if (trk_q) begin
+      if (param_release_i) begin
+        if (trk_ahead_q == '0) trk_q       <= 1'b0;
+        else                   trk_ahead_q <= trk_ahead_q - 1'b1;
+      end
+    end else if (track_i && gemm_valid) begin
+      trk_q       <= 1'b1;
+      trk_lo_q    <= g_par_lo;
+      trk_hi_q    <= g_par_hi;
+      trk_ahead_q <= readers_q - 3'(param_release_i);
+    end
+  end
+
+  // ---- properties ------------------------------------------------------------------------
+  localparam int unsigned PtrW = $clog2(Readers);
+  always_comb begin
+    if (rst_ni) begin
+      // One hand-off a cycle; a pop only of a valid head, and every hand-off pops it.
+      assert ($countones({dropped, load_valid, gemm_valid}) <= 1);
+      assert (cmd_pop == (dropped || load_valid || gemm_valid));
+      if (cmd_pop) assert (cmd_valid_i);
+
+      // LOAD grants: write after read.
+      if (load_valid) begin
+        if (load_target == tsr_pkg::TgtParam && trk_q)
+          assert (!overlap(ld_lo, ld_hi, trk_lo_q, trk_hi_q));
+        if (load_target == tsr_pkg::TgtAct && ex_busy_q)
+          assert (!overlap(ld_lo, ld_hi, ex_act_lo_q, ex_act_hi_q));
+        if (load_target == tsr_pkg::TgtWgt && ex_busy_q)
+          assert (!overlap(ld_lo, ld_hi, ex_wgt_lo_q, ex_wgt_hi_q));
+      end
+
+      // GEMM grants: read after write against the LOAD in progress.
+      if (gemm_valid && ld_busy_q) begin
+        case (ld_tgt_q)
+          tsr_pkg::TgtAct:   assert (!overlap(ld_lo_q, ld_hi_q, g_act_lo, g_act_hi));
+          tsr_pkg::TgtWgt:   assert (!overlap(ld_lo_q, ld_hi_q, g_wgt_lo, g_wgt_hi));
+          tsr_pkg::TgtParam: assert (!overlap(ld_lo_q, ld_hi_q, g_par_lo, g_par_hi));
+          default: ;
+        endcase
+      end
+
+      // PARAM reader tracker: exact, bounded, never granted past full.
+      assert (readers_q <= 3'(Readers));
+      assert (u_dut.u_hazard.pr_level_q == readers_q);
+      if (gemm_valid) assert (readers_q < 3'(Readers));
+
+      // Inductive strengthening: the scoreboard holds what the units hold.
+      if (ld_busy_q)
+        assert (u_dut.u_hazard.ld_valid_q && u_dut.u_hazard.ld_target_q == ld_tgt_q &&
+                addr_t'(u_dut.u_hazard.ld_lo_q) == ld_lo_q &&
+                addr_t'(u_dut.u_hazard.ld_hi_q) == ld_hi_q);
+      if (ex_busy_q)
+        assert (u_dut.u_hazard.ex_valid_q &&
+                addr_t'(u_dut.u_hazard.ex_act_lo_q) == ex_act_lo_q &&
+                addr_t'(u_dut.u_hazard.ex_act_hi_q) == ex_act_hi_q &&
+                addr_t'(u_dut.u_hazard.ex_wgt_lo_q) == ex_wgt_lo_q &&
+                addr_t'(u_dut.u_hazard.ex_wgt_hi_q) == ex_wgt_hi_q);
+      assert (u_dut.u_hazard.pr_wr_q == PtrW'(u_dut.u_hazard.pr_rd_q + readers_q));
+      for (int i = 0; i < Readers; i++)
+        assert (u_dut.u_hazard.pr_valid_q[i] ==
+                (3'(PtrW'(i - u_dut.u_hazard.pr_rd_q)) < readers_q));
+      if (trk_q) begin
+        assert (trk_ahead_q < readers_q);
+        assert (addr_t'(u_dut.u_hazard.pr_lo_q[PtrW'(u_dut.u_hazard.pr_rd_q + trk_ahead_q)])
+                == trk_lo_q);
+        assert (addr_t'(u_dut.u_hazard.pr_hi_q[PtrW'(u_dut.u_hazard.pr_rd_q + trk_ahead_q)])
+                == trk_hi_q);
+      end
+    end
+  end
+
+  // ---- covers: the waits happen and the tracker fills --------------------------------
+  always_comb begin
+    if (rst_ni && !clear_i) begin
+      cover (readers_q == 3'(Readers));
+      cover (cmd_valid_i && !dropped && u_dut.is_load && !load_valid && load_ready &&
+             cmd_i[9:8] == tsr_pkg::TgtParam);              // LOAD PARAM waits on a reader
+      cover (cmd_valid_i && !dropped && u_dut.is_load && !load_valid && load_ready &&
+             cmd_i[9:8] == tsr_pkg::TgtWgt);                // LOAD WGT waits on the GEMM
+      cover (cmd_valid_i && !dropped && u_dut.is_gemm && !gemm_valid && gemm_ready &&
+             readers_q < 3'(Readers));                      // GEMM waits on the LOAD
+      cover (load_valid && ex_busy_q && load_target == tsr_pkg::TgtWgt);  // overlap-free
+      cover (gemm_valid && ld_busy_q);                                   // runs alongside
+    end
+  end
+
+endmodule
