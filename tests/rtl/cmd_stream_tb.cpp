@@ -21,7 +21,8 @@
 //     any GEMM reads them); one result beat presented at CLEAR may still be taken.
 //
 // Usage: cmd_stream_tb [--config 4x4|8x4] [--seed S] [--commands N] [--quiet] [--no-overflow]
-// (--no-overflow leaves out the deliberate FIFO overflow, to look past a known OVERFLOW bug.)
+// Triage only, to look past a known bug: --no-overflow leaves out the deliberate FIFO overflow,
+// --no-invalid-behind-packet the invalid commands queued behind a LOAD with a bad packet.
 // Exit 0: every check passed; 1: a mismatch (the seed and the one command that reproduces
 // it are printed); 2: usage.
 #include <algorithm>
@@ -401,11 +402,11 @@ class CommandStreamBench {
   }
 
   // Commands behind an error: any mix, all dropped (no packets sent).
-  void add_after_error(int n) {
+  void add_after_error(int n, bool invalid = true) {
     for (int i = 0; i < n; ++i) {
       if (chance(30)) {
         add_random_load();
-      } else if (chance(20)) {
+      } else if (invalid && chance(20)) {
         add(bad_command(static_cast<ErrorCode>(rand(1, 4))));
       } else {
         Region r = pick_region();
@@ -456,7 +457,10 @@ class CommandStreamBench {
       add_legal_commands(rand(0, 8));
       add_bad_packet_load();
       for (int i = rand(0, 3); i > 0; --i) add_resident_gemm();
-      add_after_error(rand(0, 4));
+      // GEMMs may still issue until the bad packet ends, but none behind a LOAD (it waits
+      // for the load unit, then meets the error): only resident GEMMs stand in between.
+      add_random_load();
+      add_after_error(rand(0, 4), /*invalid=*/!no_invalid_behind_packet);
       script_.push_back(drain(true));
       script_.push_back(Action{Action::kCheckErr});
       end_with_clear(rand(0, 3));
@@ -700,6 +704,11 @@ class CommandStreamBench {
         if (!clear_seen_) fail("CTRL.CLEAR written but dbg_clear_o never pulsed");
         // The plan continues from what the engine really holds now.
         plan_ = sb_;
+        if (trace_) {
+          std::printf("[%" PRIu64 "] plan synced; PARAM known:", host_.cycle());
+          for (int i = 0; i < cfg_.param_depth; ++i) std::printf("%d", plan_.known(kParam, i, i + 1));
+          std::printf("\n");
+        }
         free_ = cfg_.fifo_depth;
         script_.pop_front();
         return;
@@ -725,8 +734,8 @@ class CommandStreamBench {
       if (load_.active && ev.in_tag == load_.tag && ev.in_last && load_.error) load_.active = false;
     }
     if (ev.out_beat) on_out(ev.out);
-    if (ev.write_accepted && ev.write_addr == isa::csr::kCmd3) on_cmd3(ev.push);
-    else if (ev.push) fail("dbg_cmd_push_o without a CMD3 write");
+    if (ev.push && !(ev.write_accepted && ev.write_addr == isa::csr::kCmd3))
+      fail("dbg_cmd_push_o without a CMD3 write");
     if (ev.issue && ev.drop) fail("dbg_cmd_issue_o and dbg_cmd_drop_o in one cycle");
     if (ev.load_done) {
       if (!load_.active || load_.error) fail("dbg_load_done_o without a LOAD in progress");
@@ -736,7 +745,10 @@ class CommandStreamBench {
       on_clear(ev);
       return;
     }
+    // A pop in the cycle a CMD3 write is accepted saw the state before it (a push or an
+    // OVERFLOW takes effect at the clock edge).
     if (ev.issue || ev.drop) on_pop(ev.issue);
+    if (ev.write_accepted && ev.write_addr == isa::csr::kCmd3) on_cmd3(ev.push);
   }
 
   // A CMD3 write was accepted: the command entered the FIFO (push) or was lost (full).
@@ -912,6 +924,9 @@ class CommandStreamBench {
 
  public:
   bool no_overflow = false;  // --no-overflow: triage only, while an OVERFLOW bug is open
+  // --no-invalid-behind-packet: no command failing validation behind a LOAD whose packet
+  // is bad (triage only: the RTL reports such a later command's error, not the LOAD's).
+  bool no_invalid_behind_packet = false;
 
  private:
 
@@ -952,7 +967,7 @@ class CommandStreamBench {
 
 template <class Model>
 int run(const char* argv0, const std::string& config, std::uint64_t seed, std::uint64_t commands,
-        bool quiet, bool no_overflow) {
+        bool quiet, bool no_overflow, bool no_invalid_behind_packet) {
   const std::string replay = std::string(argv0) + " --config " + config + " --seed " +
                              std::to_string(seed) + " --commands " + std::to_string(commands);
   if (!quiet) std::printf("cmd_stream_tb: config %s, seed %" PRIu64 " (replay: %s)\n", config.c_str(), seed, replay.c_str());
@@ -960,6 +975,7 @@ int run(const char* argv0, const std::string& config, std::uint64_t seed, std::u
   try {
     bench.emplace(seed, commands, quiet);
     bench->no_overflow = no_overflow;
+    bench->no_invalid_behind_packet = no_invalid_behind_packet;
     bench->run();
   } catch (const Mismatch& m) {
     std::printf("FAIL config %s seed %" PRIu64 ": %s\n", config.c_str(), seed, m.what.c_str());
@@ -982,7 +998,7 @@ int run(const char* argv0, const std::string& config, std::uint64_t seed, std::u
 int main(int argc, char** argv) {
   std::string config = "4x4";
   std::uint64_t seed = 1, commands = 2000;
-  bool quiet = false, no_overflow = false;
+  bool quiet = false, no_overflow = false, no_invalid_behind_packet = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--config" && i + 1 < argc) {
@@ -995,16 +1011,19 @@ int main(int argc, char** argv) {
       quiet = true;
     } else if (arg == "--no-overflow") {
       no_overflow = true;
+    } else if (arg == "--no-invalid-behind-packet") {
+      no_invalid_behind_packet = true;
     } else {
       std::fprintf(stderr, "usage: %s [--config 4x4|8x4] [--seed S] [--commands N] [--quiet]\n"
-                 "       [--no-overflow: leave out the OVERFLOW scenario, for triage]\n",
+                 "       [--no-overflow] [--no-invalid-behind-packet] (triage: leave out a "
+                 "scenario)\n",
                    argv[0]);
       return 2;
     }
   }
   Verilated::commandArgs(1, argv);
-  if (config == "4x4") return run<Vtsr_top>(argv[0], config, seed, commands, quiet, no_overflow);
-  if (config == "8x4") return run<Vtsr_top_8x4>(argv[0], config, seed, commands, quiet, no_overflow);
+  if (config == "4x4") return run<Vtsr_top>(argv[0], config, seed, commands, quiet, no_overflow, no_invalid_behind_packet);
+  if (config == "8x4") return run<Vtsr_top_8x4>(argv[0], config, seed, commands, quiet, no_overflow, no_invalid_behind_packet);
   std::fprintf(stderr, "cmd_stream_tb: unknown --config %s (4x4 or 8x4)\n", config.c_str());
   return 2;
 }
