@@ -13,6 +13,11 @@ Split a regression across machines with --shard K/N (K = 1..N): shard K runs eve
 test, so the shards are disjoint, together complete, and similar in cost. Merge their
 output directories afterwards with --merge (docs/debugging.md has CI and Slurm recipes).
 
+After the kernels, the constrained-random command-stream testbench (cmd_stream_tb, built
+from tests/rtl) runs --stream-commands commands on each --stream-configs engine, in
+chunks of --stream-chunk commands with one seed each, every chunk one test with its own
+reproduce command (--stream-commands 0 leaves it out).
+
 Examples:
   scripts/regress.py                                  # 1000 seeds x 4x4,16x16
   scripts/regress.py --seeds 100 --configs 4x4 --jobs 2
@@ -238,6 +243,59 @@ def run_tests(tests, engines, args):
     return results
 
 
+# ---- command streams -------------------------------------------------------------------
+
+def stream_tests(args):
+    tests = []
+    if args.stream_commands <= 0:
+        return tests
+    chunks = -(-args.stream_commands // args.stream_chunk)
+    for config in args.stream_configs:
+        left = args.stream_commands
+        for i in range(chunks):
+            seed = args.first_seed + i
+            count = min(args.stream_chunk, left)
+            left -= count
+            tests.append({"id": f"{config}/stream/seed{seed}", "config": config,
+                          "kind": "stream", "seed": seed, "commands": count})
+    return tests
+
+
+def run_stream_tests(tests, args):
+    binary = os.path.join(args.bin_dir, "cmd_stream_tb")
+    if tests and not os.access(binary, os.X_OK):
+        fail_usage(f"no {binary} (run `make build`), or pass --stream-commands 0")
+    done, lock, started = [0], threading.Lock(), time.monotonic()
+
+    def work(test):
+        command = [binary, "--config", test["config"], "--seed", str(test["seed"]),
+                   "--commands", str(test["commands"]), "--quiet"]
+        begin = time.monotonic()
+        try:
+            proc = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
+            code, out = proc.returncode, proc.stdout + proc.stderr
+        except subprocess.TimeoutExpired:
+            code, out = None, f"timeout after {args.timeout} s"
+        test["wall_s"] = round(time.monotonic() - begin, 3)
+        test["reproduce"] = " ".join(shlex.quote(a) for a in command[:-1])
+        if code == 0:
+            test["result"] = "pass"
+        else:
+            fails = [line for line in out.splitlines() if line.startswith("FAIL")]
+            test["result"] = "fail" if code == 1 else "error"
+            test["message"] = (fails[0] if fails else out.strip()[-300:]) or f"exit {code}"
+        with lock:
+            done[0] += 1
+            if not args.quiet:
+                failed = sum(1 for t in tests if t.get("result") in ("fail", "error"))
+                print(f"[{done[0]:5d}/{len(tests)}] stream {test['config']:>6}  "
+                      f"{time.monotonic() - started:6.1f} s  {failed} failed", flush=True)
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        for future in [pool.submit(work, t) for t in tests]:
+            future.result()
+
+
 # ---- reports ---------------------------------------------------------------------------
 
 def outcome(test):
@@ -281,7 +339,7 @@ def summarize(tests, meta):
     for bucket in [mutation] + list(mutation["by_class"].values()):
         live = bucket["injected"] - bucket["equivalent"]
         bucket["score"] = round(bucket["caught"] / live, 4) if live else None
-    kernels = [t for t in tests if t["kind"] != "mutant"]
+    kernels = [t for t in tests if t["kind"] not in ("mutant", "stream")]
     summary = dict(meta)
     summary.update({
         "counts": counts,
@@ -296,6 +354,8 @@ def summarize(tests, meta):
 
 
 def test_name(test):
+    if test["kind"] == "stream":
+        return f"seed {test['seed']}: {test['commands']} random commands"
     m, k, n = test["shape"]
     name = f"seed {test['seed']}: gemm {m}x{k}x{n} {test['mode']}"
     if test["kind"] == "mutant":
@@ -415,6 +475,13 @@ def parse_args():
     parser.add_argument("--merge", nargs="+", metavar="DIR",
                         help="merge the summaries of shard output directories into --out")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.add_argument("--stream-commands", type=int, default=100_000,
+                        help="random commands of cmd_stream_tb per stream config "
+                             "(default 100000; 0: none)")
+    parser.add_argument("--stream-configs", default="4x4,8x4",
+                        help="cmd_stream_tb configurations (default 4x4,8x4)")
+    parser.add_argument("--stream-chunk", type=int, default=10_000,
+                        help="commands per cmd_stream_tb run, one seed each (default 10000)")
     args = parser.parse_args()
     match = re.fullmatch(r"(\d+)/(\d+)", args.shard)
     if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
@@ -423,6 +490,9 @@ def parse_args():
     if args.seeds < 0 or args.jobs < 1 or args.batch_size < 1:
         fail_usage("--seeds must be >= 0, --jobs and --batch-size >= 1")
     args.configs = [c for c in args.configs.split(",") if c]
+    args.stream_configs = [c for c in args.stream_configs.split(",") if c]
+    if args.stream_chunk < 1:
+        fail_usage("--stream-chunk must be >= 1")
     args.kinds = [k for k in args.kinds.split(",") if k]
     for kind in args.kinds:
         if kind not in KINDS:
@@ -438,7 +508,10 @@ def main():
         return merge(args.merge, args.out)
     engines = find_engines(args.configs, args.bin_dir)
     tests = shard_of(make_tests(args, engines), args.shard)
+    streams = shard_of(stream_tests(args), args.shard)
     if args.list:
+        for test in streams:
+            print(test["id"])
         for test in tests:
             print(test["id"])
         return 0
@@ -446,6 +519,7 @@ def main():
           f"{', '.join(args.configs)} with {args.jobs} jobs", flush=True)
     started = time.monotonic()
     results = run_tests(tests, engines, args)
+    run_stream_tests(streams, args)
     wall = time.monotonic() - started
     for test in tests:
         result = results[test["id"]]
@@ -467,8 +541,13 @@ def main():
         "jobs": args.jobs,
         "wall_s": round(wall, 3),
     }
-    summary = summarize(tests, meta)
+    summary = summarize(tests + streams, meta)
     write_outputs(args.out, summary)
+    if streams:
+        passed = sum(1 for t in streams if t["result"] == "pass")
+        print(f"regress: command streams: {passed}/{len(streams)} runs passed, "
+              f"{sum(t['commands'] for t in streams)} commands on {', '.join(args.stream_configs)}, "
+              f"{sum(t['wall_s'] for t in streams):.1f} s")
     print(f"regress: {wall:.1f} s wall, {summary['sim_cycles']} simulated cycles")
     return print_report(summary, args.out)
 
