@@ -78,8 +78,9 @@ module tsr_csr #(
     wr_ok = 1'b0;
     if (s_wstrb_i == 4'hF) begin
       case (s_awaddr_i)
-        tsr_pkg::CsrCtrl, tsr_pkg::CsrCmd0, tsr_pkg::CsrCmd1, tsr_pkg::CsrCmd2,
-        tsr_pkg::CsrCmd3: wr_ok = !cmd_full_i;
+        tsr_pkg::CsrCtrl, tsr_pkg::CsrCmd0, tsr_pkg::CsrCmd1,
+        tsr_pkg::CsrCmd2: wr_ok = 1'b1;
+        tsr_pkg::CsrCmd3: wr_ok = !cmd_full_i;  // full: SLVERR and OVERFLOW
         default:          wr_ok = 1'b0;
       endcase
     end
