@@ -169,36 +169,47 @@ class GemmScheduler {
   }
   std::size_t block_beats() const { return block_words_ + cols_; }  // weights + params
 
-  // M chunks. The first is long enough that one column block's computation covers the
-  // streaming of the next block's weights and parameters; each later one as long as
-  // what is left of the stream while the previous chunk computes can carry, within the
-  // accumulator depth and half of ACT.
+  // Rows a fold needs so that the array never waits for weights: a weight bank takes
+  // new weights Cols-1 cycles after its last activation row, in Rows cycles, while the
+  // other bank's fold runs (tsr_exec_unit). Shorter folds leave the array idle.
+  std::size_t fold_rows() const { return rows_ + cols_ - 1; }
+
+  // M chunks. The first is long enough for whole folds, and for one column block's
+  // computation to cover the streaming of the next block's weights and parameters; each
+  // later one as long as what is left of the stream while the previous chunk computes
+  // can carry, within the accumulator depth and half of ACT. The last column block's
+  // results leave only after its chunk is done, so a long last chunk gives up its end
+  // to a short one.
   void plan_chunks() {
     const std::size_t m = problem_.m();
     const std::size_t m_max =
         std::min<std::size_t>({config_.acc_depth, (config_.act_depth / 2) / kt_, 0xFFFF});
+    const std::size_t stream_rows = rows_ + ceil_div(cols_, kt_);
+    std::size_t first = std::max(stream_rows, fold_rows());
     // Without resident weights every chunk streams all of B again: the first one then
     // has to cover that twice over (B, and the next chunk's activations) to let the next
     // one grow.
-    std::size_t first = rows_ + ceil_div(cols_, kt_);
-    if (!resident_ && nt_ > 1) first *= 2;
+    if (!resident_ && nt_ > 1) first = std::max(first, 2 * stream_rows);
     first = std::min({first, m_max, m});
     chunks_.push_back({0, first});
-    bool weights_sent = !resident_;  // resident: the first chunk sends them all
     for (std::size_t done = first; done < m;) {
       const Chunk& last = chunks_.back();
       std::size_t stream = compute_cycles(last.rows, nt_);
-      const std::size_t weight_beats = nt_ * block_beats();
-      if (!weights_sent) {
-        stream = stream > weight_beats ? stream - weight_beats : 0;
-        weights_sent = true;
-      } else if (!resident_) {
-        stream = stream > weight_beats ? stream - weight_beats : 0;
-      }
+      // Weights streamed during the previous chunk: all of B's but the first block's
+      // with resident weights (sent once, with the first chunk), all of them otherwise.
+      const std::size_t weight_beats =
+          resident_ ? (chunks_.size() == 1 ? (nt_ - 1) * block_beats() : 0) : nt_ * block_beats();
+      stream = stream > weight_beats ? stream - weight_beats : 0;
       std::size_t rows = std::max<std::size_t>(stream / kt_, last.rows);
       rows = std::min({rows, m_max, m - done});
       chunks_.push_back({done, rows});
       done += rows;
+    }
+    Chunk& last = chunks_.back();
+    if (chunks_.size() > 1 && last.rows >= 3 * fold_rows()) {
+      const std::size_t tail = fold_rows();
+      last.rows -= tail;
+      chunks_.push_back({last.m0 + last.rows, tail});
     }
   }
 
