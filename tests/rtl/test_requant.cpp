@@ -21,6 +21,7 @@
 
 #include "Vtsr_requant.h"
 #include "block_bench.hpp"
+#include "tessera/golden.hpp"
 
 namespace {
 
@@ -30,38 +31,13 @@ constexpr int kLatency = 4;
 constexpr std::int32_t kMin = std::numeric_limits<std::int32_t>::min();
 constexpr std::int32_t kMax = std::numeric_limits<std::int32_t>::max();
 
-// ---- reference: TFLite / gemmlowp, written out as the library does it ------------------
+// ---- reference: the golden model's TFLite / gemmlowp requantization --------------------
+using tessera::multiply_by_quantized_multiplier;
+using tessera::rounding_divide_by_pot;
+using tessera::saturating_rounding_doubling_high_mul;
+
 std::int32_t wrap(std::int64_t v) {
   return static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
-}
-
-// gemmlowp::SaturatingRoundingDoublingHighMul
-std::int32_t saturating_rounding_doubling_high_mul(std::int32_t a, std::int32_t b) {
-  const bool overflow = a == b && a == kMin;
-  const std::int64_t ab_64 = static_cast<std::int64_t>(a) * static_cast<std::int64_t>(b);
-  const std::int32_t nudge = ab_64 >= 0 ? (1 << 30) : (1 - (1 << 30));
-  // C++ division truncates toward zero, as gemmlowp relies on. (The one quotient that does
-  // not fit, 2^31 for INT32_MIN * INT32_MIN, is the overflow case and discarded.)
-  const std::int32_t ab_x2_high32 = wrap((ab_64 + nudge) / (std::int64_t{1} << 31));
-  return overflow ? kMax : ab_x2_high32;
-}
-
-// gemmlowp::RoundingDivideByPOT
-std::int32_t rounding_divide_by_pot(std::int32_t x, int exponent) {
-  const std::int32_t mask = static_cast<std::int32_t>((std::int64_t{1} << exponent) - 1);
-  const std::int32_t remainder = x & mask;
-  const std::int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-  return (x >> exponent) + (remainder > threshold ? 1 : 0);
-}
-
-// tflite::MultiplyByQuantizedMultiplier; the left shift wraps (docs/isa.md).
-std::int32_t multiply_by_quantized_multiplier(std::int32_t x, std::int32_t multiplier, int shift) {
-  const int left_shift = shift > 0 ? shift : 0;
-  const int right_shift = shift > 0 ? 0 : -shift;
-  const std::int32_t shifted =
-      wrap(static_cast<std::int64_t>(static_cast<std::uint32_t>(x) << left_shift));
-  return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, multiplier),
-                                right_shift);
 }
 
 struct Vector {
@@ -272,7 +248,8 @@ class Generator {
 }  // namespace
 
 TEST_CASE("requant: reference self-check against hand-worked TFLite values", "[requant]") {
-  // Guards the C++ reference itself, so that the RTL is compared with the real thing.
+  // Guards the golden model's requantization, so that the RTL is compared with the real
+  // thing.
   CHECK(saturating_rounding_doubling_high_mul(kMin, kMin) == kMax);
   CHECK(saturating_rounding_doubling_high_mul(kMax, kMax) == kMax - 1);
   CHECK(saturating_rounding_doubling_high_mul(3, 1 << 30) == 2);    // 1.5 rounds up
