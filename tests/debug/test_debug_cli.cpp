@@ -125,8 +125,17 @@ TEST_CASE("the command log and --trace-kernel agree on when a command runs", "[t
   REQUIRE(commands.size() > 4);
 
   // Every command retired, in order, each pushed before issued before retired; a GEMM
-  // never issues before every earlier LOAD has retired (docs/isa.md, "Ordering").
-  std::uint64_t last_load_retire = 0;
+  // never issues before every earlier LOAD that writes what it reads has retired
+  // (docs/isa.md, "Ordering"; 4x4 engine: Rows = Cols = 4).
+  struct Written {
+    std::string target;
+    std::uint64_t lo, hi, retire;
+  };
+  std::vector<Written> loads;
+  const auto overlaps = [](std::uint64_t lo, std::uint64_t hi, const Written& w) {
+    return lo < w.hi && w.lo < hi;
+  };
+  std::uint64_t rows_times_blocks = 0;
   int gemms = 0;
   for (std::size_t i = 0; i < commands.size(); ++i) {
     const auto& c = commands[i];
@@ -137,15 +146,28 @@ TEST_CASE("the command log and --trace-kernel agree on when a command runs", "[t
     CHECK(c["issue"].get<std::uint64_t>() < c["retire"].get<std::uint64_t>());
     if (i > 0) CHECK(c["issue"] >= commands[i - 1]["issue"]);
     if (c["op"] == "LOAD") {
-      last_load_retire = std::max(last_load_retire, c["retire"].get<std::uint64_t>());
+      const auto dst = c["dst"].get<std::uint64_t>();
+      loads.push_back({c["target"].get<std::string>(), dst, dst + c["count"].get<std::uint64_t>(),
+                       c["retire"].get<std::uint64_t>()});
     } else {
       REQUIRE(c["op"] == "GEMM");
-      CHECK(c["issue"].get<std::uint64_t>() > last_load_retire);
+      const auto m = c["m_rows"].get<std::uint64_t>(), kt = c["kt"].get<std::uint64_t>(),
+                 nt = c["nt"].get<std::uint64_t>();
+      const auto act = c["act_base"].get<std::uint64_t>(), wgt = c["wgt_base"].get<std::uint64_t>(),
+                 param = c["param_base"].get<std::uint64_t>();
+      for (const Written& w : loads) {
+        const bool read = w.target == "ACT"   ? overlaps(act, act + kt * m, w)
+                          : w.target == "WGT" ? overlaps(wgt, wgt + nt * kt * 4, w)
+                                              : overlaps(param, param + nt * 4, w);
+        if (read) CHECK(c["issue"].get<std::uint64_t>() > w.retire);
+      }
+      rows_times_blocks += m * nt;
       ++gemms;
     }
   }
-  CHECK(gemms >= 3);  // N = 10 on 4 columns: three column blocks per chunk of M rows
-  CHECK(gemms % 3 == 0);
+  CHECK(gemms >= 3);
+  // N = 10 on 4 columns: the GEMMs cover three column blocks of all 24 rows.
+  CHECK(rows_times_blocks == 24 * 3);
 
   REQUIRE(commands[3]["op"] == "GEMM");
   TraceFile trace((dir / "k.fst").string());
