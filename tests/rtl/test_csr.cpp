@@ -8,6 +8,7 @@
 
 #include "Vtsr_csr.h"
 #include "block_bench.hpp"
+#include "tessera/isa.hpp"
 
 namespace {
 
@@ -20,34 +21,8 @@ constexpr std::uint32_t kRespSlvErr = 0b10;
 constexpr std::uint32_t kRows = 8, kCols = 4, kActDepth = 512, kWgtDepth = 256, kAccDepth = 32,
                         kParamDepth = 128, kInBytes = 16, kCmdFifoDepth = 8;
 
-// CSR addresses (tsr_pkg).
-enum Csr : std::uint32_t {
-  kId = 0x000,
-  kVersion = 0x004,
-  kCfgArray = 0x008,
-  kCfgActDepth = 0x00C,
-  kCfgWgtDepth = 0x010,
-  kCfgAccDepth = 0x014,
-  kCfgParamDepth = 0x018,
-  kCfgStream = 0x01C,
-  kFeatures = 0x020,
-  kCtrl = 0x024,
-  kStatus = 0x028,
-  kErrCode = 0x02C,
-  kErrCmd = 0x030,
-  kCmd0 = 0x040,
-  kCmd1 = 0x044,
-  kCmd2 = 0x048,
-  kCmd3 = 0x04C,
-  kPerfCycles = 0x080,
-  kPerfBusy = 0x084,
-  kPerfStall = 0x088,
-  kPerfMacsLo = 0x08C,
-  kPerfMacsHi = 0x090,
-  kPerfLastOut = 0x094,
-  kPerfCmds = 0x098,
-  kPerfDropped = 0x09C,
-};
+// CSR addresses: the runtime's mirror of tsr_pkg (tests/unit/test_isa_mirror.cpp checks it).
+using namespace tessera::isa::csr;
 
 // What one AXI write did: its response, and the pulses seen in the handshake cycle.
 struct WriteResult {
