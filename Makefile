@@ -13,7 +13,7 @@ JOBS      ?=#  regress: parallel jobs (--jobs)
 TRACE     ?=#  wave, wave-png: the .fst trace to open
 WAVE_SAVE ?=#  wave: a GTKWave save file (sim/waves/*.gtkw) for the signal view
 
-TEST_EXTRA ?= sanitize#  test: make targets run after ctest (default: sanitize)
+TEST_EXTRA ?= sanitize formal#  test: make targets run after ctest (default: sanitize formal)
 
 regress_args := $(REGRESS_ARGS) $(if $(SEEDS),--seeds '$(SEEDS)') \
                 $(if $(CONFIGS),--configs '$(CONFIGS)') $(if $(JOBS),--jobs '$(JOBS)')
@@ -24,7 +24,7 @@ columns := awk -F'\t' '{ printf "  %-14s %s\n", $$1, $$2 }'
 # One step at a time: the parallel work happens inside cmake and ctest, and setup must
 # finish before anything uses the tools it installs.
 .NOTPARALLEL:
-.PHONY: help setup build lint synth test sanitize formal demo bench bench-tcp regress wave wave-png clean
+.PHONY: help setup build lint synth test sanitize formal formal-mutate demo bench bench-tcp regress wave wave-png clean
 
 help: ## List targets and variables
 	@echo "Targets:"
@@ -54,6 +54,9 @@ sanitize: setup ## Protocol and server tests under ASan+UBSan, in build/asan/
 
 formal: ## SymbiYosys proofs in tests/formal/ (tools into build/venv), out in build/formal/
 	scripts/formal.sh
+
+formal-mutate: ## Show each proof fails on the RTL mutations in tests/formal/mutations.txt
+	scripts/formal_mutate.sh --all
 
 demo: build ## Run the end-to-end demo
 	bash scripts/demo.sh

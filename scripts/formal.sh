@@ -77,7 +77,7 @@ for job in "${jobs[@]}"; do
   else
     result=FAIL; fail=$((fail + 1)); failed+=("$job")
   fi
-  printf '%s  %-10s %-14s %-6s depth %-3s %4d s\n' \
+  printf '%s  %-12s %-10s %-6s depth %-3s %4d s\n' \
     "$result" "$name" "$task" "$mode" "${depth:-20}" $((SECONDS - t0))
   if [[ $result == FAIL ]]; then
     # What sby found: the failed property and where the trace is (or why it stopped).

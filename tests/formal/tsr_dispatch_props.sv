@@ -1,6 +1,6 @@
 // Formal-only harness for the dependency mechanism: rtl/core/tsr_dispatch.sv with its
-// tsr_hazard scoreboard (read by SymbiYosys, never synthesized). 4x4 engine, ACT and WGT
-// 64 words, PARAM 16, AccDepth 16 (the synthesis configuration).
+// tsr_hazard scoreboard (read by SymbiYosys, never synthesized). The parameters default
+// to the 4x4 synthesis configuration; tsr_dispatch.sby also proves the 16x16 sim one.
 //
 // The command at the FIFO head (cmd_valid_i, cmd_i: any 128 bits), CLEAR, pushes, unit
 // errors and overflow are free inputs. The units are abstract: a unit handed a command
@@ -91,7 +91,7 @@ module tsr_dispatch_props #(
   end
 
   // ---- ranges of what was handed off, from the dispatcher's outputs -------------------
-  typedef logic [15:0] addr_t;  // wide enough that no end below wraps
+  typedef logic [31:0] addr_t;  // wide enough that no end below wraps
   function automatic logic overlap(addr_t a_lo, addr_t a_hi, addr_t b_lo, addr_t b_hi);
     return a_lo < b_hi && b_lo < a_hi;
   endfunction
