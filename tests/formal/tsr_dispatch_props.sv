@@ -20,7 +20,10 @@
 //   - the PARAM reader tracker never overflows or underflows: its level always equals
 //     the GEMMs granted and not released, at most Readers (4), and a GEMM is not granted
 //     while it is full;
-//   - one hand-off a cycle (drop, LOAD or GEMM), and a pop only of a valid head.
+//   - one hand-off a cycle (drop, LOAD or GEMM), and a pop only of a valid head;
+//   - validation: a granted LOAD or GEMM reaches its unit with every field intact and
+//     every range inside its scratchpad (M in 1..AccDepth, kt and nt >= 1, count >= 1);
+//     a bad command, and every command while the error is set, is dropped the same cycle.
 module tsr_dispatch_props #(
   parameter int unsigned Rows       = 4,
   parameter int unsigned Cols       = 4,
@@ -179,6 +182,32 @@ module tsr_dispatch_props #(
       assert ($countones({dropped, load_valid, gemm_valid}) <= 1);
       assert (cmd_pop == (dropped || load_valid || gemm_valid));
       if (cmd_pop) assert (cmd_valid_i);
+
+      // Validation: a granted command is exactly the command at the head (no field cut
+      // short on the way to the unit) and every range it touches lies in its scratchpad.
+      if (load_valid) begin
+        assert (load_target != 2'd3 && load_target == cmd_i[9:8]);
+        assert (32'(load_dst) == cmd_i[63:32] && 32'(load_count) == cmd_i[95:64]);
+        assert (load_count != '0);
+        case (load_target)
+          tsr_pkg::TgtAct: assert (ld_hi <= addr_t'(ActDepth));
+          tsr_pkg::TgtWgt: assert (ld_hi <= addr_t'(WgtDepth));
+          default:         assert (ld_hi <= addr_t'(ParamDepth));
+        endcase
+      end
+      if (gemm_valid) begin
+        assert (16'(act_base) == cmd_i[47:32] && 16'(wgt_base) == cmd_i[63:48] &&
+                16'(param_base) == cmd_i[79:64] && 16'(m_rows) == cmd_i[95:80] &&
+                kt == cmd_i[103:96] && nt == cmd_i[111:104]);
+        assert (m_rows != '0 && 32'(m_rows) <= AccDepth && kt != '0 && nt != '0);
+        assert (g_act_hi <= addr_t'(ActDepth) && g_wgt_hi <= addr_t'(WgtDepth) &&
+                g_par_hi <= addr_t'(ParamDepth));
+      end
+      // A bad command, or any command while the error is set, is dropped at once: the
+      // FIFO always drains, and nothing is granted until CLEAR.
+      if (cmd_valid_i && (u_dut.error_q || u_dut.check != tsr_pkg::ErrNone))
+        assert (dropped && cmd_pop);
+      if (u_dut.error_q) assert (!load_valid && !gemm_valid);
 
       // LOAD grants: write after read.
       if (load_valid) begin
