@@ -70,6 +70,9 @@ bench-tcp: build ## GEMM 256^3 in-process vs through tessera-sim; loopback MB/s
 regress: build ## Seeded regression (SEEDS, CONFIGS, JOBS, REGRESS_ARGS) -> build/regress/
 	python3 scripts/regress.py --bin-dir $(BUILD)/bin --out $(BUILD)/regress $(regress_args)
 
+coverage: setup ## RTL line/toggle/cover-point coverage of cmd_stream_tb -> build/coverage/
+	BUILD=$(BUILD) scripts/coverage.sh
+
 wave: ## Open TRACE in GTKWave with WAVE_SAVE (default sim/waves/overview.gtkw)
 	$(if $(TRACE),,$(error set TRACE=path/to/trace.fst))
 	gtkwave $(TRACE) $(or $(WAVE_SAVE),sim/waves/overview.gtkw)

@@ -17,6 +17,7 @@ packages=(
   xauth               # xvfb-run needs it, but xvfb only Recommends it
   python3             # regression runner, vector generation
   zlib1g-dev          # Verilator FST tracing
+  lcov                # genhtml: the HTML report of `make coverage`
 )
 
 missing=()

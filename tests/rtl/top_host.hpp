@@ -13,9 +13,13 @@
 #pragma once
 
 #include <verilated.h>
+#if VM_COVERAGE
+#include <verilated_cov.h>
+#endif
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -75,7 +79,14 @@ class TopHost {
     raw_tick();
     read_config();
   }
-  ~TopHost() { top_->final(); }
+  ~TopHost() {
+    top_->final();
+#if VM_COVERAGE
+    // scripts/coverage.sh builds with --coverage and names the file per run.
+    const char* path = std::getenv("TSR_COVERAGE_FILE");
+    context_->coveragep()->write(path ? path : "coverage.dat");
+#endif
+  }
   TopHost(const TopHost&) = delete;
   TopHost& operator=(const TopHost&) = delete;
 
