@@ -24,7 +24,7 @@ columns := awk -F'\t' '{ printf "  %-14s %s\n", $$1, $$2 }'
 # One step at a time: the parallel work happens inside cmake and ctest, and setup must
 # finish before anything uses the tools it installs.
 .NOTPARALLEL:
-.PHONY: help setup build lint synth test sanitize formal formal-mutate demo bench bench-tcp regress wave wave-png clean
+.PHONY: help setup build lint synth test sanitize formal formal-mutate demo bench bench-tcp regress coverage wave wave-png clean
 
 help: ## List targets and variables
 	@echo "Targets:"
