@@ -117,6 +117,7 @@ module tsr_dispatch #(
   end
 
   // ---- hazard checks -----------------------------------------------------------------
+  logic bad, load_go, gemm_go, drop;
   logic ld_hazard, gemm_hazard, readers_full;
   tsr_hazard #(
     .ActAW(ActAW), .WgtAW(WgtAW), .ParamAW(ParamAW), .LoadAW(LoadAW)
@@ -147,7 +148,6 @@ module tsr_dispatch #(
   logic        error_q;
   logic [7:0]  err_code_q;
   logic [31:0] err_cmd_q, cmd_index_q;
-  logic        bad, load_go, gemm_go, drop;
 
   assign bad     = cmd_valid_i && (check != tsr_pkg::ErrNone);
   assign drop    = cmd_valid_i && (error_q || bad);
