@@ -1,7 +1,8 @@
 // The end-to-end bench for tsr_top, shared by netlist_tb.cpp (the netlist check and its RTL
 // twin rtl_top_tb) and test_top.cpp (Catch2): the engine driven through its AXI ports only
 // (the gate-level netlist has nothing else), scratchpad images in the docs/isa.md layouts,
-// and a small bit-exact C++ reference of a GEMM. Written for the configuration
+// and a small bit-exact C++ reference of a GEMM whose requantization, CSR map and command
+// encoding come from libtessera (tessera/golden.hpp, tessera/isa.hpp). Written for the configuration
 // scripts/synth.sh synthesizes: Rows=4 Cols=4 ActDepth=64 WgtDepth=64 AccDepth=16
 // ParamDepth=16 (check_config reads it back).
 #pragma once
@@ -19,6 +20,8 @@
 #include <vector>
 
 #include "Vtsr_top.h"
+#include "tessera/golden.hpp"
+#include "tessera/isa.hpp"
 
 namespace tessera::rtl_test {
 
@@ -28,13 +31,8 @@ constexpr int kRows = 4, kCols = 4, kActDepth = 64, kWgtDepth = 64, kAccDepth = 
 constexpr int kInBytes = 16;  // max(Rows, Cols, 16)
 constexpr int kOutBytes = 4 * kCols;
 
-// docs/isa.md
-constexpr std::uint32_t kCsrId = 0x000, kCsrCfgArray = 0x008, kCsrCfgActDepth = 0x00C,
-                        kCsrCfgWgtDepth = 0x010, kCsrCfgAccDepth = 0x014, kCsrCfgParamDepth = 0x018,
-                        kCsrCfgStream = 0x01C, kCsrStatus = 0x028, kCsrErrCode = 0x02C,
-                        kCsrCmd0 = 0x040;
-constexpr std::uint32_t kOpLoad = 0x01, kOpGemm = 0x02;
-constexpr std::uint32_t kTgtAct = 0, kTgtWgt = 1, kTgtParam = 2;
+constexpr isa::Target kTgtAct = isa::Target::kAct, kTgtWgt = isa::Target::kWgt,
+                      kTgtParam = isa::Target::kParam;
 
 using Beat = std::array<std::uint8_t, kInBytes>;
 
@@ -52,20 +50,6 @@ inline std::int32_t wrap(std::int64_t v) {
   return static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
 }
 
-// TFLite MultiplyByQuantizedMultiplier (gemmlowp SaturatingRoundingDoublingHighMul, then
-// RoundingDivideByPOT), the left shift wrapping.
-inline std::int32_t requantize(std::int32_t x, std::int32_t mult, int shift) {
-  const int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
-  const std::int32_t a = wrap(static_cast<std::int64_t>(static_cast<std::uint32_t>(x) << left));
-  const bool overflow = a == mult && a == INT32_MIN;
-  const std::int64_t ab = std::int64_t{a} * mult;
-  const std::int32_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-  const std::int32_t high = overflow ? INT32_MAX : wrap((ab + nudge) / (std::int64_t{1} << 31));
-  const std::int32_t mask = static_cast<std::int32_t>((std::int64_t{1} << right) - 1);
-  const std::int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
-  return (high >> right) + ((high & mask) > threshold ? 1 : 0);
-}
-
 struct Param {
   std::int32_t bias = 0, mult = 0;
   std::int8_t shift = 0;
@@ -80,10 +64,6 @@ struct Gemm {
   bool requant = false, per_channel = true;
   std::int8_t zero_point = 0, clamp_lo = -128, clamp_hi = 127;
   int act_base = 0, wgt_base = 0, param_base = 0;
-  // A known RTL deviation from docs/isa.md this GEMM exercises (empty: none). Its outputs
-  // must match either the documented behaviour or the one described by `as_built_*` below;
-  // the second is reported, not failed, so the netlist is still held to the RTL's behaviour.
-  std::string known_bug;
 
   int kt() const { return (k + kRows - 1) / kRows; }
   int nt() const { return (n + kCols - 1) / kCols; }
@@ -91,9 +71,10 @@ struct Gemm {
   std::int8_t b_at(int row, int col) const { return row < k && col < n ? b[row * n + col] : 0; }
 
   // Expected output lanes, beat by beat: column block nt, then row m, Cols lanes each.
-  // as_built_per_tensor: per-tensor scale from each column block's first channel
-  // (param_base + nt*Cols), as tsr_store_unit does, instead of param_base (docs/isa.md).
-  std::vector<std::int32_t> expected(bool as_built_per_tensor = false) const {
+  // per_tensor_scale_of_block: per-tensor scale from each column block's first channel
+  // (param_base + nt*Cols) instead of param_base (docs/isa.md), the reading of a bug fixed
+  // long ago; test_top.cpp uses it to show its data tells the two apart.
+  std::vector<std::int32_t> expected(bool per_tensor_scale_of_block = false) const {
     std::vector<std::int32_t> out;
     for (int block = 0; block < nt(); ++block) {
       for (int row = 0; row < m; ++row) {
@@ -105,9 +86,11 @@ struct Gemm {
           const Param& p = params[col];
           acc = wrap(std::int64_t{acc} + p.bias);
           if (requant) {
-            const Param& scale = per_channel ? p : params[as_built_per_tensor ? block * kCols : 0];
-            const std::int32_t y =
-                wrap(std::int64_t{requantize(acc, scale.mult, scale.shift)} + zero_point);
+            const Param& scale =
+                per_channel ? p : params[per_tensor_scale_of_block ? block * kCols : 0];
+            const std::int32_t y = wrap(
+                std::int64_t{multiply_by_quantized_multiplier(acc, scale.mult, scale.shift)} +
+                zero_point);
             acc = std::clamp<std::int32_t>(y, clamp_lo, clamp_hi);
           }
           out.push_back(acc);
@@ -210,23 +193,29 @@ class Engine {
     return data;
   }
 
-  void command(const std::array<std::uint32_t, 4>& w) {
-    for (int i = 0; i < 4; ++i) csr_write(kCsrCmd0 + 4 * i, w[i]);
+  void command(const isa::CommandWords& w) {
+    for (int i = 0; i < 4; ++i) csr_write(isa::csr::kCmd0 + 4 * i, w[i]);
   }
 
-  void load(std::uint32_t target, int dst, const std::vector<Beat>& beats) {
-    command({kOpLoad | target << 8, static_cast<std::uint32_t>(dst),
-             static_cast<std::uint32_t>(beats.size()), 0});
+  void load(isa::Target target, int dst, const std::vector<Beat>& beats) {
+    command(isa::encode(isa::LoadCommand{target, static_cast<std::uint32_t>(dst),
+                                         static_cast<std::uint32_t>(beats.size())}));
   }
 
   void gemm(const Gemm& g) {
-    command({kOpGemm | std::uint32_t{g.requant} << 8 | std::uint32_t{g.per_channel} << 9 |
-                 std::uint32_t{static_cast<std::uint8_t>(g.zero_point)} << 16,
-             static_cast<std::uint32_t>(g.act_base | g.wgt_base << 16),
-             static_cast<std::uint32_t>(g.param_base | g.m << 16),
-             static_cast<std::uint32_t>(
-                 g.kt() | g.nt() << 8 | std::uint32_t{static_cast<std::uint8_t>(g.clamp_lo)} << 16 |
-                 std::uint32_t{static_cast<std::uint8_t>(g.clamp_hi)} << 24)});
+    isa::GemmCommand c;
+    c.requant = g.requant;
+    c.per_channel = g.per_channel;
+    c.zero_point = g.zero_point;
+    c.act_base = static_cast<std::uint16_t>(g.act_base);
+    c.wgt_base = static_cast<std::uint16_t>(g.wgt_base);
+    c.param_base = static_cast<std::uint16_t>(g.param_base);
+    c.m_rows = static_cast<std::uint16_t>(g.m);
+    c.kt_count = static_cast<std::uint8_t>(g.kt());
+    c.nt_count = static_cast<std::uint8_t>(g.nt());
+    c.clamp_lo = g.clamp_lo;
+    c.clamp_hi = g.clamp_hi;
+    command(isa::encode(c));
   }
 
   void stream(const std::vector<Beat>& beats) {
@@ -364,13 +353,13 @@ inline void check_config(Engine& e) {
     const char* name;
   };
   const Expect expects[] = {
-      {kCsrId, 0x54535241, "ID"},
-      {kCsrCfgArray, kCols << 16 | kRows, "CFG_ARRAY"},
-      {kCsrCfgActDepth, kActDepth, "CFG_ACT_DEPTH"},
-      {kCsrCfgWgtDepth, kWgtDepth, "CFG_WGT_DEPTH"},
-      {kCsrCfgAccDepth, kAccDepth, "CFG_ACC_DEPTH"},
-      {kCsrCfgParamDepth, kParamDepth, "CFG_PARAM_DEPTH"},
-      {kCsrCfgStream, kOutBytes << 16 | kInBytes, "CFG_STREAM"},
+      {isa::csr::kId, isa::kIdValue, "ID"},
+      {isa::csr::kCfgArray, kCols << 16 | kRows, "CFG_ARRAY"},
+      {isa::csr::kCfgActDepth, kActDepth, "CFG_ACT_DEPTH"},
+      {isa::csr::kCfgWgtDepth, kWgtDepth, "CFG_WGT_DEPTH"},
+      {isa::csr::kCfgAccDepth, kAccDepth, "CFG_ACC_DEPTH"},
+      {isa::csr::kCfgParamDepth, kParamDepth, "CFG_PARAM_DEPTH"},
+      {isa::csr::kCfgStream, kOutBytes << 16 | kInBytes, "CFG_STREAM"},
   };
   for (const auto& x : expects) {
     const std::uint32_t got = e.csr_read(x.addr);
@@ -390,32 +379,21 @@ inline std::string status_check(Engine& e);
 
 struct StepResult {
   std::string mismatch;  // empty: every beat as expected
-  bool known_bug_reproduced = false;
 };
 
-// Runs one step (LOADs, GEMMs, collecting the outputs) and compares. With accept_known_bugs,
-// a GEMM with a known_bug that behaves exactly as that bug describes is reported in the
-// result instead of failing.
+// Runs one step (LOADs, GEMMs, collecting the outputs) and compares bit-exactly.
 inline StepResult run_step(Engine& e, const Step& step, std::mt19937_64& rng,
-                           bool accept_known_bugs = true, bool verbose = false) {
+                           bool verbose = false) {
   struct Images {
     std::vector<Beat> act, wgt, param;
   };
   std::vector<Images> images;
-  std::vector<std::int32_t> expected, as_built;
+  std::vector<std::int32_t> expected;
   std::vector<bool> expected_last;
-  std::string known_bugs;
   for (const Gemm& g : step.gemms) {
     images.push_back({act_beats(g, rng), wgt_beats(g, rng), param_beats(g, rng)});
     const auto lanes = g.expected();
     expected.insert(expected.end(), lanes.begin(), lanes.end());
-    const auto built = g.known_bug.empty() ? lanes : g.expected(true);
-    as_built.insert(as_built.end(), built.begin(), built.end());
-    if (!g.known_bug.empty()) {
-      known_bugs += g.known_bug;
-      if (built == lanes)
-        throw Failure{"testbench: case '" + g.name + "' cannot tell the known bug apart"};
-    }
     if (g.requant) {
       // Testbench sanity: a good share of results inside the clamp window (ReLU clamps about
       // half), or the case checks little.
@@ -469,18 +447,9 @@ inline StepResult run_step(Engine& e, const Step& step, std::mt19937_64& rng,
     return {std::to_string(e.out.size()) + " output beats, expected " +
             std::to_string(beats_expected)};
   }
-  if (accept_known_bugs && !known_bugs.empty() &&
-      compare(step, e.out, as_built, expected_last, false).empty() &&
-      !compare(step, e.out, expected, expected_last, false).empty()) {
-    std::printf("KNOWN RTL BUG reproduced (not counted as a failure): %s\n", known_bugs.c_str());
-    return {status_check(e), true};
-  }
   if (std::string mismatch = compare(step, e.out, expected, expected_last, verbose);
       !mismatch.empty())
     return {mismatch};
-  if (!known_bugs.empty())
-    std::printf("note: the known bug no longer shows, drop known_bug from this case: %s\n",
-                known_bugs.c_str());
   return {status_check(e)};
 }
 
@@ -518,8 +487,8 @@ inline std::string compare(const Step& step, const std::vector<Engine::OutBeat>&
 }
 
 inline std::string status_check(Engine& e) {
-  const std::uint32_t err = e.csr_read(kCsrErrCode);
-  const std::uint32_t status = e.csr_read(kCsrStatus);
+  const std::uint32_t err = e.csr_read(isa::csr::kErrCode);
+  const std::uint32_t status = e.csr_read(isa::csr::kStatus);
   if (err != 0 || (status & 0b11) != 0) {
     return "after the GEMM: ERR_CODE " + std::to_string(err) + ", STATUS 0x" + Engine::hex(status) +
            " (expected idle, no error)";

@@ -49,12 +49,15 @@ if [[ -n $rtl ]]; then
 fi
 
 tb=$here/netlist_tb.cpp
+# The reference's requantization and command encoding are libtessera's; these two sources
+# need nothing else of it (no Boost, no JSON), so they compile straight into the testbench.
+libtessera=("$root/sw/src/golden.cpp" "$root/sw/src/isa.cpp")
 mkdir -p "$workdir"
 workdir=$(cd "$workdir" && pwd)
 binary=$workdir/obj/Vtsr_top
 stamp=$workdir/stamp
 # Rebuild only when the netlist, the testbench (and its bench header) or this script changed.
-want=$(cat "$netlist" "$tb" "$here/engine_bench.hpp" "$0" | md5sum | cut -d" " -f1)
+want=$(cat "$netlist" "$tb" "$here/engine_bench.hpp" "${libtessera[@]}" "$0" | md5sum | cut -d" " -f1)
 if [[ ! -x $binary || ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   rm -rf "$workdir/obj" "$stamp"
   log=$workdir/verilator.log
@@ -70,8 +73,9 @@ if [[ ! -x $binary || ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   if ! verilator --cc --exe --build -j "$(nproc)" \
       -Wno-fatal -Wno-lint -Wno-style -Wno-UNOPTFLAT -fno-const-bit-op-tree \
       --top-module tsr_top --Mdir "$workdir/obj" \
-      -CFLAGS -std=c++20 -CFLAGS "-I$here" -MAKEFLAGS "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O1" \
-      "$netlist" "$tb" >"$log" 2>&1; then
+      -CFLAGS -std=c++20 -CFLAGS "-I$here" -CFLAGS "-I$root/sw/include" \
+      -MAKEFLAGS "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O1" \
+      "$netlist" "$tb" "${libtessera[@]}" >"$log" 2>&1; then
     echo "netlist_check: Verilator build FAILED; last lines of $log:" >&2
     tail -n 30 "$log" >&2
     exit 2
