@@ -457,6 +457,9 @@ class CommandStreamBench {
       add_legal_commands(rand(0, 8));
       add_bad_packet_load();
       for (int i = rand(0, 3); i > 0; --i) add_resident_gemm();
+      // A command failing validation behind the bad LOAD reaches the dispatcher while the
+      // packet still streams: in program order the LOAD's error comes first.
+      if (!no_invalid_behind_packet && chance(40)) add(bad_command(static_cast<ErrorCode>(rand(1, 4))));
       // GEMMs may still issue until the bad packet ends, but none behind a LOAD (it waits
       // for the load unit, then meets the error): only resident GEMMs stand in between.
       add_random_load();
