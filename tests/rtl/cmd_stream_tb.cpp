@@ -870,8 +870,9 @@ class CommandStreamBench {
   void on_clear(const CycleEvents& ev) {
     ++clears_;
     if (trace_)
-      std::printf("[%" PRIu64 "] CLEAR (result beat %s)\n", host_.cycle(),
-                  ev.out_valid ? (ev.out_ready ? "taken now" : "held") : "none");
+      std::printf("[%" PRIu64 "] CLEAR (result beat %s, units busy {store acc exec load} %X)\n",
+                  host_.cycle(), ev.out_valid ? (ev.out_ready ? "taken now" : "held") : "none",
+                  static_cast<unsigned>(host_.dut().dbg_unit_busy_o));
     clear_seen_ = true;
     // A command popped in the CLEAR cycle is emptied with the FIFO, not run.
     // The result beat presented and not taken stays presented: it must be the next one due.
