@@ -160,6 +160,8 @@ class GemmScheduler {
     if (!resident_) return;
     wgt_region_ = choose_region(isa::Target::kWgt, nt_ * block_words_, config_.wgt_depth, weights_);
     param_region_ = choose_region(isa::Target::kParam, nt_ * cols_, config_.param_depth, params_);
+    in_place_ = device_.holds(isa::Target::kWgt, wgt_region_, weights_) &&
+                device_.holds(isa::Target::kParam, param_region_, params_);
   }
 
   // Input beats the stream carries while `rows` activation rows run through every fold
@@ -197,8 +199,10 @@ class GemmScheduler {
       std::size_t stream = compute_cycles(last.rows, nt_);
       // Weights streamed during the previous chunk: all of B's but the first block's
       // with resident weights (sent once, with the first chunk), all of them otherwise.
-      const std::size_t weight_beats =
-          resident_ ? (chunks_.size() == 1 ? (nt_ - 1) * block_beats() : 0) : nt_ * block_beats();
+      const std::size_t weight_beats = !resident_ ? nt_ * block_beats()
+                                       : chunks_.size() == 1 && !in_place_
+                                           ? (nt_ - 1) * block_beats()
+                                           : 0;
       stream = stream > weight_beats ? stream - weight_beats : 0;
       std::size_t rows = std::max<std::size_t>(stream / kt_, last.rows);
       rows = std::min({rows, m_max, m - done});
@@ -219,7 +223,9 @@ class GemmScheduler {
 
   void plan_steps() {
     for (std::size_t c = 0; c < chunks_.size(); ++c) {
-      const bool split = !resident_ || c == 0;  // one command per column block
+      // One command per column block while B streams in; with B already in place (an
+      // earlier call left it there) even the first chunk is a single command.
+      const bool split = !resident_ || (c == 0 && !in_place_);
       for (std::size_t nt0 = 0; nt0 < nt_;) {
         const std::size_t count = split ? 1 : std::min<std::size_t>(nt_ - nt0, 255);
         GemmStep step;
@@ -381,6 +387,7 @@ class GemmScheduler {
   const std::size_t block_words_;  // WGT words of one column block
   std::vector<std::uint8_t> weights_, params_;
   bool resident_ = false;
+  bool in_place_ = false;  // resident, and all of B and its parameters already there
   std::uint32_t wgt_region_ = 0, param_region_ = 0;
   std::vector<Chunk> chunks_;
   std::vector<GemmStep> steps_;
