@@ -31,6 +31,10 @@ std::size_t max_k(const EngineConfig& config);
 // Throws InputError for a malformed problem, EngineError if the engine latches an
 // error, TransportError if the link fails or times out. A K beyond max_k() runs as
 // several passes whose partial sums the host adds before its own epilogue.
+// B and its parameters stay in the engine while they fit: a later call on the same
+// Device with the same B (or one changed in a few places) sends none of it (or only the
+// words that changed), see Device::load. A call that throws leaves nothing assumed
+// resident.
 GemmRun run_gemm(Device& device, const GemmProblem& problem);
 
 }  // namespace tessera
