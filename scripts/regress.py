@@ -269,7 +269,7 @@ def run_stream_tests(tests, args):
 
     def work(test):
         command = [binary, "--config", test["config"], "--seed", str(test["seed"]),
-                   "--commands", str(test["commands"]), "--quiet"]
+                   "--commands", str(test["commands"])] + args.stream_args + ["--quiet"]
         begin = time.monotonic()
         try:
             proc = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
@@ -482,6 +482,9 @@ def parse_args():
                         help="cmd_stream_tb configurations (default 4x4,8x4)")
     parser.add_argument("--stream-chunk", type=int, default=10_000,
                         help="commands per cmd_stream_tb run, one seed each (default 10000)")
+    parser.add_argument("--stream-args", default="",
+                        help="more cmd_stream_tb flags, e.g. the triage flag "
+                             "--no-invalid-behind-packet")
     args = parser.parse_args()
     match = re.fullmatch(r"(\d+)/(\d+)", args.shard)
     if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
@@ -491,6 +494,7 @@ def parse_args():
         fail_usage("--seeds must be >= 0, --jobs and --batch-size >= 1")
     args.configs = [c for c in args.configs.split(",") if c]
     args.stream_configs = [c for c in args.stream_configs.split(",") if c]
+    args.stream_args = shlex.split(args.stream_args)
     if args.stream_chunk < 1:
         fail_usage("--stream-chunk must be >= 1")
     args.kinds = [k for k in args.kinds.split(",") if k]
