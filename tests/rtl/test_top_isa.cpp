@@ -386,3 +386,24 @@ TEST_CASE("top isa: PERF_DROPPED, ERR_CMD and the scratchpads across an error an
   rig.command(gemm(0, 4, 4, 3, 1, 1, false));
   rig.finish();
 }
+
+// docs/isa.md: every program gets the results of running its commands one after another,
+// ERR_CMD names the failing command. A LOAD whose packet turns out bad fails before any
+// later command in program order, even when a later command fails validation while the
+// packet is still on its way (the host may send a packet late).
+TEST_CASE("top isa: a bad packet's error comes before a later command's validation error",
+          "[top_isa]") {
+  Rig rig(seed_of("top isa: a bad packet's error comes before a later command's validation error"));
+  const std::uint32_t load_index = rig.model.next_index();
+  Packet early = rig.packet(kAct, 2);  // TLAST on beat 1 of a 4-beat LOAD
+  REQUIRE(rig.model.run(load_words(kAct, 0, 4), early).error == ErrorCode::kStream);
+  REQUIRE(rig.push(load_words(kAct, 0, 4)) == 0);
+  const isa::CommandWords illegal{0x000000FF, 0, 0, 0};
+  REQUIRE(rig.model.run(illegal).dropped);  // behind the error: dropped, no error of its own
+  REQUIRE(rig.push(illegal) == 0);
+  rig.ticks(20);                            // the packet comes late
+  rig.host.queue_packet(early, 1);
+  rig.ticks(50);
+  CHECK(rig.read(isa::csr::kErrCode) == static_cast<std::uint32_t>(ErrorCode::kStream));
+  CHECK(rig.read(isa::csr::kErrCmd) == load_index);
+}
