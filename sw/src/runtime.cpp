@@ -222,12 +222,24 @@ class GemmScheduler {
   }
 
   void plan_steps() {
+    // Without resident weights each of the two WGT/PARAM slots holds as many column
+    // blocks as fit, and a command spans them.
+    const std::size_t slot_blocks = std::max<std::size_t>(
+        1, std::min((config_.wgt_depth / 2) / block_words_, (config_.param_depth / 2) / cols_));
     for (std::size_t c = 0; c < chunks_.size(); ++c) {
-      // One command per column block while B streams in; with B already in place (an
-      // earlier call left it there) even the first chunk is a single command.
-      const bool split = !resident_ || (c == 0 && !in_place_);
+      // One command per column block while B streams in during the first chunk, so the
+      // array starts after one block's weights; with B already in place (an earlier call
+      // left it there) even the first chunk is a single command.
+      const bool streams_b = !resident_ || (c == 0 && !in_place_);
+      const std::size_t per_command = !resident_ ? (c == 0 ? 1 : slot_blocks) : streams_b ? 1 : 255;
       for (std::size_t nt0 = 0; nt0 < nt_;) {
-        const std::size_t count = split ? 1 : std::min<std::size_t>(nt_ - nt0, 255);
+        std::size_t count = std::min<std::size_t>({per_command, nt_ - nt0, 255});
+        if (streams_b && !steps_.empty()) {
+          // No more blocks than stream in while the command before computes.
+          const GemmStep& before = steps_.back();
+          const std::size_t cycles = compute_cycles(chunks_[before.chunk].rows, before.nt_count);
+          count = std::min(count, std::max<std::size_t>(1, cycles / block_beats()));
+        }
         GemmStep step;
         step.chunk = c;
         step.nt0 = nt0;
@@ -242,7 +254,7 @@ class GemmScheduler {
         }
         // Resident weights go in with the first chunk (the Device leaves out what an
         // earlier call left there); later chunks find them in place.
-        if (split) {
+        if (streams_b) {
           step.loads.push_back({LoadStep::Kind::kWeights, 0, nt0, count, step.wgt_base});
           step.loads.push_back({LoadStep::Kind::kParams, 0, nt0, count, step.param_base});
         }
