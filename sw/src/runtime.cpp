@@ -5,12 +5,13 @@
 //     (and its channels in PARAM), block nt sits at a fixed place for the whole call, and
 //     the Device leaves out every LOAD whose bytes are already there, so later M chunks
 //     and later calls with the same B send no weights at all. GEMM commands then span
-//     several column blocks (nt_count > 1). Otherwise two WGT/PARAM slots alternate, one
-//     column block per command.
-//   - M is split into chunks (ACT halves alternate). The first chunk is short, and its
-//     column blocks are separate commands whose weights arrive one block ahead, so the
-//     array starts after one block's operands; each later chunk is as long as the input
-//     stream can fill while the previous chunk computes, and is one command.
+//     several column blocks (nt_count > 1). Otherwise two WGT/PARAM slots alternate,
+//     each holding as many column blocks as fit, one command per slot's worth.
+//   - M is split into chunks (ACT halves alternate). The first chunk is short (whole
+//     folds), and while B streams in its column blocks are separate commands whose
+//     weights arrive one block ahead, so the array starts after one block's operands;
+//     each later chunk is as long as the input stream can fill while the previous chunk
+//     computes, and is one command; a long last chunk ends in a short one.
 //   - LOADs sit in the program just before the GEMM that needs them, right behind the
 //     GEMM whose compute they overlap: a GEMM waiting at the FIFO head holds back
 //     everything behind it. The next chunk's activations fill what is left of each gap.
