@@ -407,3 +407,22 @@ TEST_CASE("top isa: a bad packet's error comes before a later command's validati
   CHECK(rig.read(isa::csr::kErrCode) == static_cast<std::uint32_t>(ErrorCode::kStream));
   CHECK(rig.read(isa::csr::kErrCmd) == load_index);
 }
+
+// docs/isa.md: PERF_CMDS counts a LOAD when its last beat is written. A last beat that goes
+// in with CLEAR is not written (CLEAR stops the LOAD), so the LOAD does not retire.
+TEST_CASE("top isa: a LOAD whose last beat meets CLEAR does not retire", "[top_isa]") {
+  Rig rig(seed_of("top isa: a LOAD whose last beat meets CLEAR does not retire"));
+  rig.host.queue_packet(rig.packet(kAct, 1), 1, /*withheld=*/true);
+  REQUIRE(rig.push(load_words(kAct, 0, 1)) == 0);
+  rig.ticks(10);  // the LOAD waits for its beat
+  const std::uint32_t retired = rig.read(isa::csr::kPerfCmds);
+  rig.host.release_withheld();
+  rig.tick();  // the beat is presented from the next cycle on, with the CTRL write
+  rig.host.lite_start(true, isa::csr::kCtrl, isa::ctrl::kClear);
+  const CycleEvents ev = rig.tick();
+  REQUIRE(ev.clear);
+  REQUIRE(ev.in_beat);  // the beat went in with CLEAR
+  while (!rig.host.lite_idle()) rig.tick();
+  rig.ticks(5);
+  CHECK(rig.read(isa::csr::kPerfCmds) == retired);
+}

@@ -109,7 +109,6 @@ class TopHost {
     if (lite_active_) throw HostFailure{"testbench: AXI4-Lite master busy"};
     lite_ = LiteOp{write, addr, data, 0, false};
     lite_active_ = true;
-    lite_phase_ = 0;
     lite_wait_ = 0;
     drive_lite();
     settle();
@@ -410,7 +409,6 @@ class TopHost {
 
   LiteOp lite_;
   bool lite_active_ = false, lite_aw_done_ = false, lite_w_done_ = false;
-  int lite_phase_ = 0;
   int lite_wait_ = 0;
 
   std::deque<QueuedPacket> in_queue_;
