@@ -117,14 +117,15 @@ module tsr_dispatch #(
   end
 
   // ---- hazard checks -----------------------------------------------------------------
-  logic bad, load_go, gemm_go, drop;
+  logic invalid, bad, load_go, gemm_go, drop;
+  logic error_q;
   logic ld_hazard, gemm_hazard, readers_full;
   tsr_hazard #(
     .ActAW(ActAW), .WgtAW(WgtAW), .ParamAW(ParamAW), .LoadAW(LoadAW)
   ) u_hazard (
     .clk_i, .rst_ni, .clear_i,
-    .ld_head_i     (cmd_valid_i && is_load && !drop),
-    .gemm_head_i   (cmd_valid_i && is_gemm && !drop),
+    .ld_head_i     (cmd_valid_i && is_load && !error_q && !invalid),
+    .gemm_head_i   (cmd_valid_i && is_gemm && !error_q && !invalid),
     .ld_target_i   (ld_target),
     .ld_lo_i       (w1[LoadAW:0]),
     .ld_hi_i       (ld_end[LoadAW:0]),
@@ -145,15 +146,17 @@ module tsr_dispatch #(
   );
 
   // ---- hand-off and errors -----------------------------------------------------------
-  logic        error_q;
   logic [7:0]  err_code_q;
   logic [31:0] err_cmd_q, cmd_index_q;
 
-  assign bad     = cmd_valid_i && (check != tsr_pkg::ErrNone);
+  // A command that fails validation is judged once the load unit is idle: the LOAD in
+  // progress comes first in program order, and its packet error must win.
+  assign invalid = cmd_valid_i && (check != tsr_pkg::ErrNone);
+  assign bad     = invalid && load_ready_i;
   assign drop    = cmd_valid_i && (error_q || bad);
-  assign load_go = cmd_valid_i && !drop && is_load && load_ready_i && !ld_hazard;
-  assign gemm_go = cmd_valid_i && !drop && is_gemm && gemm_ready_i && !gemm_hazard &&
-                   !readers_full;
+  assign load_go = cmd_valid_i && !error_q && !invalid && is_load && load_ready_i && !ld_hazard;
+  assign gemm_go = cmd_valid_i && !error_q && !invalid && is_gemm && gemm_ready_i &&
+                   !gemm_hazard && !readers_full;
 
   assign cmd_pop_o    = drop || load_go || gemm_go;
   assign load_valid_o = load_go;

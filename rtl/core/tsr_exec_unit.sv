@@ -17,6 +17,8 @@ module tsr_exec_unit #(
   localparam int unsigned WgtAW   = $clog2(WgtDepth),
   localparam int unsigned AccAW   = $clog2(AccDepth),
   localparam int unsigned ParamAW = $clog2(ParamDepth),
+  localparam int unsigned LoadAW  = (ActAW > WgtAW) ? ((ActAW > ParamAW) ? ActAW : ParamAW)
+                                                    : ((WgtAW > ParamAW) ? WgtAW : ParamAW),
   localparam int unsigned JobW    = tsr_pkg::JobFixedW + (AccAW + 1) + ParamAW
 ) (
   input  logic               clk_i,
@@ -32,6 +34,12 @@ module tsr_exec_unit #(
   input  logic [7:0]         kt_count_i,
   input  logic [7:0]         nt_count_i,
   input  logic [tsr_pkg::StoreCfgW-1:0] store_cfg_i,  // fields at tsr_pkg::Cfg*
+  // Words the LOAD in progress has yet to write (tsr_load_unit wr_*): a fold waits while
+  // its activation rows or its weight tile are among them.
+  input  logic               ld_active_i,
+  input  logic [1:0]         ld_target_i,
+  input  logic [LoadAW:0]    ld_lo_i,
+  input  logic [LoadAW:0]    ld_hi_i,
   // Scratchpad reads.
   output logic               act_re_o,
   output logic [ActAW-1:0]   act_raddr_o,
@@ -101,6 +109,17 @@ module tsr_exec_unit #(
   logic [ParamAW-1:0] iss_param_q;
   logic              acc_claimed_q;   // this column block holds its accumulator bank
 
+  // Read after write, fold by fold: the GEMM may start while a LOAD before it still
+  // streams in, and each fold waits only for its own rows and tile.
+  localparam int unsigned CmpW = 18;  // holds any address + M or + Rows
+  logic act_raw, wgt_raw;
+  assign act_raw = ld_active_i && (ld_target_i == tsr_pkg::TgtAct) &&
+                   (CmpW'(iss_addr_q) < CmpW'(ld_hi_i)) &&
+                   (CmpW'(ld_lo_i) < CmpW'(iss_addr_q) + CmpW'(m_rows_q));
+  assign wgt_raw = ld_active_i && (ld_target_i == tsr_pkg::TgtWgt) &&
+                   (CmpW'(pre_addr_q) < CmpW'(ld_hi_i)) &&
+                   (CmpW'(ld_lo_i) < CmpW'(pre_addr_q) + CmpW'(Rows));
+
   logic pre_can_start, pre_read, pre_fold_done;
   logic iss_fold_ready, iss_fire, iss_last_row, iss_last_kt, iss_last_nt;
 
@@ -108,6 +127,7 @@ module tsr_exec_unit #(
 
   // ---- preloader -------------------------------------------------------------------
   assign pre_can_start = pre_active_q && !pre_loading_q && !wbank_ready_q[pre_bank_q] &&
+                         !wgt_raw &&
                          !(pre_we_q && pre_we_bank_q == pre_bank_q) &&
                          (since_use_q[pre_bank_q] >= DrainCycles[DrainW-1:0]);
   assign pre_read      = pre_can_start || pre_loading_q;
@@ -122,7 +142,8 @@ module tsr_exec_unit #(
 
   // ---- issuer ----------------------------------------------------------------------
   assign iss_fold_ready = active_q && wbank_ready_q[iss_bank_q] &&
-                          (acc_claimed_q || acc_free_i[acc_bank_q]);
+                          (acc_claimed_q || acc_free_i[acc_bank_q]) &&
+                          !(iss_row_q == '0 && act_raw);
   assign iss_fire      = iss_fold_ready;
   assign iss_last_row  = (iss_row_q == m_rows_q - 1'b1);
   assign iss_last_kt   = (iss_kt_q == kt_count_q - 8'd1);
@@ -280,6 +301,10 @@ module tsr_exec_unit #(
   BackToBackFolds_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                                      iss_fire && iss_last_row && !iss_last_kt &&
                                      wbank_ready_q[!iss_bank_q]);
+  FoldWaitsOnLoad_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                     active_q && iss_row_q == '0 && act_raw);
+  TileWaitsOnLoad_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                     pre_active_q && !pre_loading_q && wgt_raw);
   ClearDuringExecute_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
                                         clear_i && active_q);
 `endif

@@ -6,8 +6,10 @@
 //   - the GEMM in the execute unit reads its ACT and WGT ranges until the unit is free;
 //   - every dispatched GEMM reads its PARAM range until the store unit has copied the
 //     parameters of its last column block (param_release_i, one pulse a GEMM, in order).
-// A GEMM at the head waits on the LOAD in progress (read after write); a LOAD waits on
-// the GEMMs that still read its target (write after read). Ranges are [lo, hi): hi is
+// A GEMM at the head waits on a PARAM LOAD in progress that overlaps its parameters
+// (read after write; ACT and WGT reads wait fold by fold in the execute unit, on the
+// words the LOAD has yet to write); a LOAD waits on the GEMMs that still read its target
+// (write after read). Ranges are [lo, hi): hi is
 // one past the last word. Range inputs of a command that fails validation are don't-care
 // (the dispatcher drops it without asking).
 module tsr_hazard #(
@@ -80,21 +82,10 @@ module tsr_hazard #(
   assign ld_live = ld_valid_q && !load_free_i;
   assign ex_live = ex_valid_q && !exec_free_i;
 
-  // Head as a GEMM: read after write against the LOAD in progress.
-  always_comb begin
-    gemm_hazard_o = 1'b0;
-    if (ld_live) begin
-      case (ld_target_q)
-        tsr_pkg::TgtAct:   gemm_hazard_o = overlaps(W'(ld_lo_q), W'(ld_hi_q), W'(act_lo_i),
-                                                    W'(act_hi_i));
-        tsr_pkg::TgtWgt:   gemm_hazard_o = overlaps(W'(ld_lo_q), W'(ld_hi_q), W'(wgt_lo_i),
-                                                    W'(wgt_hi_i));
-        tsr_pkg::TgtParam: gemm_hazard_o = overlaps(W'(ld_lo_q), W'(ld_hi_q), W'(param_lo_i),
-                                                    W'(param_hi_i));
-        default:           gemm_hazard_o = 1'b0;
-      endcase
-    end
-  end
+  // Head as a GEMM: read after write against a PARAM LOAD in progress. (The store unit
+  // reads PARAM long after the hand-off; it cannot wait word by word.)
+  assign gemm_hazard_o = ld_live && (ld_target_q == tsr_pkg::TgtParam) &&
+                         overlaps(W'(ld_lo_q), W'(ld_hi_q), W'(param_lo_i), W'(param_hi_i));
 
   // Head as a LOAD: write after read against the executing GEMM and the PARAM readers.
   logic [Readers-1:0] pr_hit;

@@ -26,6 +26,12 @@ module tsr_load_unit #(
   output logic [AddrW-1:0]     waddr_o,
   output logic [InBytes*8-1:0] wdata_o,
   output logic                 done_o,   // the last beat of a LOAD was written
+  // The words this LOAD has yet to write, [wr_lo_o, wr_hi_o) of target wr_target_o: the
+  // execute unit starts no fold that reads them (read after write at fold granularity).
+  output logic                 wr_active_o,
+  output logic [1:0]           wr_target_o,
+  output logic [AddrW:0]       wr_lo_o,
+  output logic [AddrW:0]       wr_hi_o,
   output logic                 err_o,    // a beat broke the packet or PARAM rules
   output logic [7:0]           err_code_o,
   output logic                 busy_o,
@@ -61,6 +67,10 @@ module tsr_load_unit #(
   assign err_o       = bad && !clear_i;
   assign err_code_o  = bad_last ? tsr_pkg::ErrStream : tsr_pkg::ErrBadParam;
   assign busy_o      = (state_q != StIdle);
+  assign wr_active_o = (state_q == StLoad);
+  assign wr_target_o = target_q;
+  assign wr_lo_o     = {1'b0, addr_q};
+  assign wr_hi_o     = {1'b0, addr_q} + left_q;
   assign stall_o     = (state_q == StLoad) && !s_tvalid_i;
 
   always_comb begin

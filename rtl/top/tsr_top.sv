@@ -136,6 +136,9 @@ module tsr_top #(
   logic [LoadAW-1:0]    load_waddr;
   logic [InBytes*8-1:0] load_wdata;
   logic                 load_busy, load_stall;
+  logic                 load_wr_active;
+  logic [1:0]           load_wr_target;
+  logic [LoadAW:0]      load_wr_lo, load_wr_hi;
 
   tsr_load_unit #(.InBytes(InBytes), .AddrW(LoadAW)) u_load (
     .clk_i, .rst_ni, .clear_i(clear),
@@ -145,6 +148,8 @@ module tsr_top #(
     .s_tlast_i(s_axis_tlast_i),
     .we_o(load_we), .waddr_o(load_waddr), .wdata_o(load_wdata), .done_o(load_done),
     .err_o(load_err), .err_code_o(load_err_code),
+    .wr_active_o(load_wr_active), .wr_target_o(load_wr_target), .wr_lo_o(load_wr_lo),
+    .wr_hi_o(load_wr_hi),
     .busy_o(load_busy), .stall_o(load_stall)
   );
 
@@ -189,6 +194,8 @@ module tsr_top #(
     .act_base_i(gemm_act_base), .wgt_base_i(gemm_wgt_base), .param_base_i(gemm_param_base),
     .m_rows_i(gemm_m_rows), .kt_count_i(gemm_kt), .nt_count_i(gemm_nt),
     .store_cfg_i(gemm_store_cfg),
+    .ld_active_i(load_wr_active), .ld_target_i(load_wr_target), .ld_lo_i(load_wr_lo),
+    .ld_hi_i(load_wr_hi),
     .act_re_o(act_re), .act_raddr_o(act_raddr), .wgt_re_o(wgt_re), .wgt_raddr_o(wgt_raddr),
     .wgt_we_o(wgt_we), .wgt_bank_o(wgt_bank),
     .issue_valid_o(issue_valid), .issue_bank_o(issue_bank),
