@@ -124,7 +124,8 @@ class CommandStreamBench {
           generated_, gemms_issued_, loads_issued_, drops_, overflows_, outs_, clears_);
       for (int c = 1; c < 8; ++c)
         std::printf(" %s %" PRIu64, isa::error_name(static_cast<ErrorCode>(c)), errors_seen_[c]);
-      std::printf("; %" PRIu64 " cycles\n", host_.cycle());
+      std::printf("; %" PRIu64 " invalid commands met during a bad packet; %" PRIu64 " cycles\n",
+                  invalid_during_packet_, host_.cycle());
     }
   }
 
@@ -828,6 +829,10 @@ class CommandStreamBench {
       ++drops_;
       if (sb_.error()) {
         if (window_.active) window_.closed = true;
+        // A command failing validation met while the bad packet still streams: the case
+        // where program order and detection order of the two errors differ.
+        if (window_.active && !window_.packet_done && check != ErrorCode::kNone)
+          ++invalid_during_packet_;
         return;
       }
       if (check == ErrorCode::kNone) fail("command dropped without an error: " + what);
@@ -969,6 +974,7 @@ class CommandStreamBench {
   std::uint64_t pops_ = 0, outs_ = 0, in_beats_ = 0, lite_ops_ = 0, pushes_ = 0;
   std::uint64_t drops_ = 0, overflows_ = 0, clears_ = 0, gemms_issued_ = 0, loads_issued_ = 0;
   std::uint64_t errors_seen_[8] = {};
+  std::uint64_t invalid_during_packet_ = 0;
 };
 
 template <class Model>
