@@ -63,7 +63,7 @@ module tsr_load_unit #(
   assign cmd_ready_o = (state_q == StIdle);
   assign waddr_o     = addr_q;
   assign wdata_o     = s_tdata_i;
-  assign done_o      = (state_q == StLoad) && beat && !bad && last_beat;
+  assign done_o      = (state_q == StLoad) && beat && !bad && last_beat && !clear_i;
   assign err_o       = bad && !clear_i;
   assign err_code_o  = bad_last ? tsr_pkg::ErrStream : tsr_pkg::ErrBadParam;
   assign busy_o      = (state_q != StIdle);

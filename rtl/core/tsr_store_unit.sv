@@ -1,6 +1,7 @@
 // Store unit: drains one finished accumulator bank (a column block of M rows) per job.
 // It first copies the block's Cols channel parameters (bias, multiplier, shift) from
-// PARAM into lane registers, then streams the rows through the requantization lanes
+// PARAM into lane registers — while the execute unit is still filling the bank, so the
+// copy costs nothing after the last row lands — then streams the rows through the requantization lanes
 // into a small output FIFO that feeds the AXI4-Stream master. Rows are issued only
 // against free FIFO space, so the lanes never stall. CTRL.CLEAR empties everything but a
 // beat the master already presents: AXI4-Stream does not let TVALID drop before the
@@ -47,7 +48,7 @@ module tsr_store_unit #(
   localparam int unsigned OutDepth    = 8;
   localparam int unsigned LaneW       = $clog2(Cols) + 1;
 
-  typedef enum logic [1:0] {StIdle, StParams, StRows} state_e;
+  typedef enum logic [1:0] {StIdle, StParams, StWait, StRows} state_e;
   state_e state_q, state_d;
 
   // Job FIFO: at most two jobs wait, one per accumulator bank.
@@ -99,9 +100,13 @@ module tsr_store_unit #(
   assign can_issue = (4'(out_level) + inflight_q) < 4'(OutDepth);
   assign issue     = (state_q == StRows) && can_issue;
 
-  assign job_pop       = (state_q == StIdle) && job_valid && acc_written_i[head_bank];
-  assign acc_start_o   = job_pop;
-  assign acc_bank_o    = job_pop ? head_bank : bank_q;
+  assign job_pop       = (state_q == StIdle) && job_valid;
+  // The last parameter word lands the cycle after its read; rows start then, or as soon
+  // as the bank is written.
+  logic params_done;
+  assign params_done   = (state_q == StParams) && (param_idx_q == LaneW'(Cols));
+  assign acc_start_o   = (params_done || state_q == StWait) && acc_written_i[bank_q];
+  assign acc_bank_o    = bank_q;
   assign acc_re_o      = issue;
   assign acc_raddr_o   = row_q[AccAW-1:0];
   assign acc_done_o    = issue && last_row;
@@ -109,14 +114,14 @@ module tsr_store_unit #(
   assign param_raddr_o = param_addr_q;
   // The hazard checks may let a LOAD overwrite the command's PARAM words from the next
   // cycle on: the last read has happened, its data lands in the lane registers now.
-  assign param_release_o = (state_q == StParams) && (param_idx_q == LaneW'(Cols)) && cmd_last_q;
+  assign param_release_o = params_done && cmd_last_q;
 
   always_comb begin
     state_d = state_q;
     case (state_q)
       StIdle:   if (job_pop) state_d = StParams;
-      // The last parameter word lands the cycle after its read.
-      StParams: if (param_idx_q == LaneW'(Cols)) state_d = StRows;
+      StParams: if (params_done) state_d = acc_start_o ? StRows : StWait;
+      StWait:   if (acc_start_o) state_d = StRows;
       StRows:   if (issue && last_row) state_d = StIdle;
       default:  state_d = StIdle;
     endcase
@@ -260,7 +265,7 @@ module tsr_store_unit #(
                                     (4'(out_level) + inflight_q) <= 4'(OutDepth))
     else $error("output credit exceeded");
   LegalState_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
-                                 state_q inside {StIdle, StParams, StRows});
+                                 state_q inside {StIdle, StParams, StWait, StRows});
   // Back-pressure: the result stream held for 100 cycles or more.
   logic [7:0] held_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin
