@@ -212,12 +212,13 @@ class Engine final : public SimTransport {
     return harness_.cycle() - start;
   }
 
-  std::uint64_t wait_status_clear(std::uint32_t mask, std::uint64_t cycle_budget) override {
+  std::uint64_t wait_status(std::uint32_t clear_mask, unsigned max_fifo_level,
+                            std::uint64_t cycle_budget) override {
     const std::uint64_t start = harness_.cycle();
-    while (csr_read(isa::csr::kStatus) & mask) {
+    while (!status_reached(csr_read(isa::csr::kStatus), clear_mask, max_fifo_level)) {
       if (harness_.cycle() - start > cycle_budget) {
-        throw TransportError("STATUS bits " + hex(mask) + " still set after " +
-                             std::to_string(cycle_budget) + " cycles");
+        throw TransportError("still waiting for " + status_wait_text(clear_mask, max_fifo_level) +
+                             " after " + std::to_string(cycle_budget) + " cycles");
       }
     }
     return harness_.cycle() - start;

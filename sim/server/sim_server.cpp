@@ -512,7 +512,7 @@ class Session : public std::enable_shared_from_this<Session> {
         return encode_u64(engine.wait_idle(decode_u64(p, "WAIT_IDLE")));
       case MsgType::kWaitStatus: {
         const WaitStatusRequest wait = decode_wait_status(p);
-        return encode_u64(engine.wait_status_clear(wait.mask, wait.cycle_budget));
+        return encode_u64(engine.wait_status(wait.mask, wait.max_fifo_level, wait.cycle_budget));
       }
       case MsgType::kReset:
         expect_empty(p, "RESET");

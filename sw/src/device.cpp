@@ -45,28 +45,40 @@ void Device::push(const isa::CommandWords& words) {
 }
 
 void Device::wait_for_command_room() {
-  // STATUS[23:16] is the FIFO level. An engine that reports no depth is trusted for one
-  // command at a time, on FIFO_FULL alone.
   const unsigned depth = config_.cmd_fifo_depth;
-  auto room = [&](std::uint32_t status_word) -> unsigned {
-    if (status_word & isa::status::kFifoFull) return 0;
-    const unsigned level = (status_word >> 16) & 0xFF;
-    return depth > level ? depth - level : 1;
-  };
-  fifo_free_ = room(status());
-  if (fifo_free_ > 0) return;
+  const std::uint32_t status_word = status();
+  const unsigned level = (status_word >> 16) & 0xFF;  // STATUS[23:16]
+  const bool full = (status_word & isa::status::kFifoFull) != 0;
+  if (depth > 0 && !full && level <= depth / 2) {
+    fifo_free_ = depth - level;
+    return;
+  }
+  if (depth == 0 && !full) {
+    fifo_free_ = 1;  // an engine that reports no depth: one command at a time on FIFO_FULL
+    return;
+  }
+  // The engine is behind by more than half a FIFO: let it work through half, so the next
+  // depth/2 pushes need no STATUS read (waiting for one free entry would cost a read per
+  // push while the engine is the bottleneck).
+  const unsigned target = depth / 2;
   try {
-    transport_.wait_status_clear(isa::status::kFifoFull, command_wait_budget);
+    if (depth == 0) {
+      transport_.wait_status(isa::status::kFifoFull, Transport::kAnyFifoLevel, command_wait_budget);
+    } else {
+      transport_.wait_status(0, target, command_wait_budget);
+    }
   } catch (const EngineError&) {
     throw;
   } catch (const TransportError& e) {
-    throw TransportError("command FIFO (depth " + std::to_string(depth) + ") still full after " +
-                         std::to_string(command_wait_budget) +
+    throw TransportError("command FIFO (depth " + std::to_string(depth) + ", " +
+                         std::to_string(level) + " queued) did not drain to " +
+                         std::to_string(target) + " within " + std::to_string(command_wait_budget) +
                          " cycles: the command at its head cannot issue (a LOAD waiting for "
                          "input never sent, or a GEMM whose results are not read?): " +
                          e.what());
   }
-  fifo_free_ = std::max(room(status()), 1u);
+  // Only this Device pushes, so the level can only have fallen since.
+  fifo_free_ = depth == 0 ? 1 : depth - target;
 }
 
 void Device::queue_words(std::span<const std::uint8_t> words, unsigned word_bytes) {

@@ -409,6 +409,7 @@ Bytes encode(const StreamReadReply& reply) {
 Bytes encode(const WaitStatusRequest& request) {
   Bytes out;
   put32(out, request.mask);
+  put32(out, request.max_fifo_level);
   put64(out, request.cycle_budget);
   return out;
 }
@@ -483,8 +484,9 @@ StreamReadReply decode_stream_read_reply(std::span<const std::uint8_t> payload) 
 }
 
 WaitStatusRequest decode_wait_status(std::span<const std::uint8_t> payload) {
-  expect_size(payload, 12, "WAIT_STATUS");
-  return WaitStatusRequest{load32(payload.data()), load64(payload.data() + 4)};
+  expect_size(payload, 16, "WAIT_STATUS");
+  return WaitStatusRequest{load32(payload.data()), load32(payload.data() + 4),
+                           load64(payload.data() + 8)};
 }
 
 TraceRequest decode_trace_start(std::span<const std::uint8_t> payload) {
@@ -552,9 +554,10 @@ std::string describe_request(const Frame& frame) {
       if (p.size() == 8) return name + "(budget=" + std::to_string(load64(p.data())) + ")";
       break;
     case MsgType::kWaitStatus:
-      if (p.size() == 12) {
+      if (p.size() == 16) {
         return name + "(mask=" + hex32(load32(p.data())) +
-               ", budget=" + std::to_string(load64(p.data() + 4)) + ")";
+               ", max_fifo_level=" + std::to_string(load32(p.data() + 4)) +
+               ", budget=" + std::to_string(load64(p.data() + 8)) + ")";
       }
       break;
     case MsgType::kTraceStart:

@@ -132,9 +132,11 @@ class TcpTransport final : public Transport {
     return checked([&] { return decode_u64(reply.payload, "WAIT_IDLE_REPLY"); });
   }
 
-  std::uint64_t wait_status_clear(std::uint32_t mask, std::uint64_t cycle_budget) override {
-    // One round trip: the server clocks the engine until the bits clear.
-    const Frame reply = call(MsgType::kWaitStatus, encode(WaitStatusRequest{mask, cycle_budget}));
+  std::uint64_t wait_status(std::uint32_t clear_mask, unsigned max_fifo_level,
+                            std::uint64_t cycle_budget) override {
+    // One round trip: the server clocks the engine until STATUS says so.
+    const Frame reply = call(MsgType::kWaitStatus,
+                             encode(WaitStatusRequest{clear_mask, max_fifo_level, cycle_budget}));
     return checked([&] { return decode_u64(reply.payload, "WAIT_STATUS_REPLY"); });
   }
 

@@ -8,15 +8,21 @@
 
 namespace tessera {
 
-std::uint64_t Transport::wait_status_clear(std::uint32_t mask, std::uint64_t cycle_budget) {
+std::string Transport::status_wait_text(std::uint32_t clear_mask, unsigned max_fifo_level) {
+  char text[96];
+  std::snprintf(text, sizeof text, "STATUS & 0x%x clear, FIFO level <= %u", clear_mask,
+                max_fifo_level);
+  return text;
+}
+
+std::uint64_t Transport::wait_status(std::uint32_t clear_mask, unsigned max_fifo_level,
+                                     std::uint64_t cycle_budget) {
   const std::uint64_t start = stats().cycles;
   // Each CSR read clocks the engine, so polling advances it.
-  while ((csr_read(isa::csr::kStatus) & mask) != 0) {
+  while (!status_reached(csr_read(isa::csr::kStatus), clear_mask, max_fifo_level)) {
     if (stats().cycles - start > cycle_budget) {
-      char bits[16];
-      std::snprintf(bits, sizeof bits, "0x%x", mask);
-      throw TransportError(std::string("STATUS bits ") + bits + " still set after " +
-                           std::to_string(cycle_budget) + " cycles");
+      throw TransportError("still waiting for " + status_wait_text(clear_mask, max_fifo_level) +
+                           " after " + std::to_string(cycle_budget) + " cycles");
     }
   }
   return stats().cycles - start;

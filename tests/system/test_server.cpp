@@ -412,11 +412,15 @@ TEST_CASE("WAIT_STATUS clocks until the STATUS bits clear, within its budget", "
   TestServer server;
   auto device = server.connect();
   CHECK(device->wait_status_clear(isa::status::kFifoFull, 100) < 100);  // one STATUS read
-  device->csr_write(isa::csr::kStatus, isa::status::kFifoFull);  // a register in the fake
-  CHECK_THROWS_WITH(device->wait_status_clear(isa::status::kFifoFull, 100),
-                    Catch::Contains("WAIT_STATUS(mask=0x00000004, budget=100)") &&
-                        Catch::Contains("still set after 100 cycles"));
+  // STATUS is a plain register in the fake: FIFO_FULL and a level of 12.
+  device->csr_write(isa::csr::kStatus, (12u << 16) | isa::status::kFifoFull);
+  CHECK_THROWS_WITH(
+      device->wait_status_clear(isa::status::kFifoFull, 100),
+      Catch::Contains("WAIT_STATUS(mask=0x00000004, max_fifo_level=255, budget=100)") &&
+          Catch::Contains("after 100 cycles"));
   CHECK(device->wait_status_clear(isa::status::kBusy, 100) < 100);
+  CHECK_THROWS_WITH(device->wait_status(0, 8, 100), Catch::Contains("FIFO level <= 8"));
+  CHECK(device->wait_status(isa::status::kBusy, 12, 100) < 100);
 }
 
 TEST_CASE("engine errors keep their exception type and the server's message", "[server]") {

@@ -316,8 +316,9 @@ TEST_CASE("payload codecs round-trip", "[protocol]") {
       decode_error(encode(ErrorReply{ErrorCode::kInternal, 0, std::string(5000, 'x')}));
   CHECK(long_back.message.size() == kMaxErrorMessage);
 
-  const auto wait = decode_wait_status(encode(WaitStatusRequest{0x4, 1ull << 35}));
+  const auto wait = decode_wait_status(encode(WaitStatusRequest{0x4, 9, 1ull << 35}));
   CHECK(wait.mask == 0x4);
+  CHECK(wait.max_fifo_level == 9);
   CHECK(wait.cycle_budget == 1ull << 35);
 
   CHECK(decode_u32(encode_u32(0x89ABCDEF), "x") == 0x89ABCDEF);
@@ -336,8 +337,8 @@ TEST_CASE("payload decoders reject malformed payloads with a ProtocolError", "[p
   CHECK_THROWS_AS(decode_error(ByteVec(3)), ProtocolError);
   CHECK_THROWS_AS(decode_hello_reply(ByteVec(7)), ProtocolError);
   CHECK_THROWS_AS(decode_u64(ByteVec(9), "WAIT_IDLE"), ProtocolError);
-  CHECK_THROWS_WITH(decode_wait_status(ByteVec(8)),
-                    Catch::Contains("WAIT_STATUS") && Catch::Contains("12 bytes, got 8"));
+  CHECK_THROWS_WITH(decode_wait_status(ByteVec(12)),
+                    Catch::Contains("WAIT_STATUS") && Catch::Contains("16 bytes, got 12"));
   CHECK_THROWS_AS(expect_empty(ByteVec(1), "PING"), ProtocolError);
   // ProtocolError is a TransportError, so callers map it to exit 3.
   CHECK_THROWS_AS(decode_u32(ByteVec(1), "CSR_READ"), tessera::TransportError);
@@ -351,8 +352,9 @@ TEST_CASE("requests are described for error messages", "[protocol]") {
   CHECK(describe_request(Frame{static_cast<std::uint8_t>(MsgType::kStreamWrite),
                                kFlagPosted | kFlagMore, 1, ByteVec(32)}) ==
         "STREAM_WRITE(32 bytes, packet goes on)");
-  CHECK(describe_request(make_frame(MsgType::kWaitStatus, 1, encode(WaitStatusRequest{4, 9}))) ==
-        "WAIT_STATUS(mask=0x00000004, budget=9)");
+  CHECK(
+      describe_request(make_frame(MsgType::kWaitStatus, 1, encode(WaitStatusRequest{4, 255, 9}))) ==
+      "WAIT_STATUS(mask=0x00000004, max_fifo_level=255, budget=9)");
   CHECK(msg_type_name(static_cast<std::uint8_t>(MsgType::kWaitStatus)) == "WAIT_STATUS");
   CHECK(describe_request(make_frame(MsgType::kStreamRead, 1, encode(StreamReadRequest{4, 100}))) ==
         "STREAM_READ(beats=4, budget=100)");

@@ -46,9 +46,11 @@ class Device {
   Transport& transport() { return transport_; }
 
   // Pushes one command. A CMD3 write to a full FIFO is refused (docs/isa.md), so push
-  // counts the free entries and reads STATUS only when that count says the FIFO may be
-  // full; if it is, it clocks the engine until there is room, and throws TransportError
-  // after command_wait_budget cycles. Assumes every command goes through this Device.
+  // counts the free entries and reads STATUS only when that count runs out; if the FIFO
+  // is then more than half full, it clocks the engine until half of it has drained (one
+  // wait per depth/2 commands while the engine is the bottleneck), and throws
+  // TransportError after command_wait_budget cycles. Assumes every command goes through
+  // this Device.
   void push(const isa::CommandWords& words);
   std::uint64_t command_wait_budget = 20'000'000;
   // Queues `words` scratchpad words of `word_bytes` each as one input packet: the data

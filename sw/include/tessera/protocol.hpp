@@ -201,7 +201,8 @@ struct StreamReadRequest {
   std::uint64_t cycle_budget = 0;
 };
 struct WaitStatusRequest {
-  std::uint32_t mask = 0;  // STATUS bits to wait for clear
+  std::uint32_t mask = 0;            // STATUS bits to wait for clear
+  std::uint32_t max_fifo_level = 0;  // and a command FIFO level at most this
   std::uint64_t cycle_budget = 0;
 };
 struct StreamReadReply {

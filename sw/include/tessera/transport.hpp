@@ -43,11 +43,23 @@ class Transport {
                                                 std::uint64_t cycle_budget) = 0;
   // Clocks until STATUS.BUSY is clear; returns cycles waited; throws on budget.
   virtual std::uint64_t wait_idle(std::uint64_t cycle_budget) = 0;
-  // Clocks until every bit of `mask` in STATUS is clear (wait_idle is mask BUSY), e.g.
-  // FIFO_FULL to wait for room for a command; returns cycles waited; throws
-  // TransportError on budget. The default polls STATUS through csr_read and measures
-  // cycles with stats(); transports that can wait next to the engine override it.
-  virtual std::uint64_t wait_status_clear(std::uint32_t mask, std::uint64_t cycle_budget);
+  // Clocks until STATUS has every bit of `clear_mask` clear and a command FIFO level
+  // (STATUS[23:16]) of at most `max_fifo_level` (wait_idle is mask BUSY, any level);
+  // returns cycles waited; throws TransportError on budget. The default polls STATUS
+  // through csr_read and measures cycles with stats(); transports that can wait next to
+  // the engine override it.
+  static constexpr unsigned kAnyFifoLevel = 0xFF;
+  virtual std::uint64_t wait_status(std::uint32_t clear_mask, unsigned max_fifo_level,
+                                    std::uint64_t cycle_budget);
+  virtual std::uint64_t wait_status_clear(std::uint32_t mask, std::uint64_t cycle_budget) {
+    return wait_status(mask, kAnyFifoLevel, cycle_budget);
+  }
+  // For implementations: whether a STATUS value ends a wait_status, and how to name one.
+  static bool status_reached(std::uint32_t status, std::uint32_t clear_mask,
+                             unsigned max_fifo_level) {
+    return (status & clear_mask) == 0 && ((status >> 16) & 0xFF) <= max_fifo_level;
+  }
+  static std::string status_wait_text(std::uint32_t clear_mask, unsigned max_fifo_level);
   // Hardware reset; also drops queued input beats and unread output beats.
   // CTRL.CLEAR is a csr_write, and the transport does the host's part of it (docs/isa.md
   // "CTRL.CLEAR"): it drops the input packets it has not begun to send, still sends the
