@@ -8,8 +8,9 @@
 //     several column blocks (nt_count > 1). Otherwise two WGT/PARAM slots alternate,
 //     each holding as many column blocks as fit, one command per slot's worth.
 //   - M is split into chunks (ACT halves alternate). The first chunk is short (whole
-//     folds), and while B streams in its column blocks are separate commands whose
-//     weights arrive one block ahead, so the array starts after one block's operands;
+//     folds); while B streams in, its first column block is one command and the rest a
+//     second that starts while their weights still arrive (folds wait tile by tile), so
+//     the array starts after one block's operands;
 //     each later chunk is as long as the input stream can fill while the previous chunk
 //     computes, and is one command; a long last chunk ends in a short one.
 //   - LOADs sit in the program just before the GEMM that needs them, right behind the
@@ -235,7 +236,12 @@ class GemmScheduler {
       const std::size_t per_command = !resident_ ? (c == 0 ? 1 : slot_blocks) : streams_b ? 1 : 255;
       for (std::size_t nt0 = 0; nt0 < nt_;) {
         std::size_t count = std::min<std::size_t>({per_command, nt_ - nt0, 255});
-        if (streams_b && !steps_.empty()) {
+        if (resident_ && streams_b && nt0 > 0) {
+          // The rest of the first chunk is one command: its folds wait only for their own
+          // weight tiles, so it starts while its weights still stream in (docs/isa.md,
+          // "Ordering": fold-level read after write on the LOAD in progress).
+          count = std::min<std::size_t>(nt_ - nt0, 255);
+        } else if (streams_b && !steps_.empty()) {
           // No more blocks than stream in while the command before computes.
           const GemmStep& before = steps_.back();
           const std::size_t cycles = compute_cycles(chunks_[before.chunk].rows, before.nt_count);
@@ -255,9 +261,11 @@ class GemmScheduler {
         }
         // Resident weights go in with the first chunk (the Device leaves out what an
         // earlier call left there); later chunks find them in place.
+        // Parameters first: a GEMM waits for all of its PARAM range, but only fold by
+        // fold for the weights of the LOAD still in progress when it starts.
         if (streams_b) {
-          step.loads.push_back({LoadStep::Kind::kWeights, 0, nt0, count, step.wgt_base});
           step.loads.push_back({LoadStep::Kind::kParams, 0, nt0, count, step.param_base});
+          step.loads.push_back({LoadStep::Kind::kWeights, 0, nt0, count, step.wgt_base});
         }
         steps_.push_back(step);
         nt0 += count;
