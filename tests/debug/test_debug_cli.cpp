@@ -125,11 +125,12 @@ TEST_CASE("the command log and --trace-kernel agree on when a command runs", "[t
   REQUIRE(commands.size() > 4);
 
   // Every command retired, in order, each pushed before issued before retired; a GEMM
-  // never issues before every earlier LOAD that writes what it reads has retired
-  // (docs/isa.md, "Ordering"; 4x4 engine: Rows = Cols = 4).
+  // never issues before an earlier LOAD that writes its PARAM words has retired, nor
+  // before one that writes its ACT or WGT words has issued (its folds then wait for
+  // their own words: docs/isa.md, "Ordering"; 4x4 engine: Rows = Cols = 4).
   struct Written {
     std::string target;
-    std::uint64_t lo, hi, retire;
+    std::uint64_t lo, hi, issue, retire;
   };
   std::vector<Written> loads;
   const auto overlaps = [](std::uint64_t lo, std::uint64_t hi, const Written& w) {
@@ -148,7 +149,7 @@ TEST_CASE("the command log and --trace-kernel agree on when a command runs", "[t
     if (c["op"] == "LOAD") {
       const auto dst = c["dst"].get<std::uint64_t>();
       loads.push_back({c["target"].get<std::string>(), dst, dst + c["count"].get<std::uint64_t>(),
-                       c["retire"].get<std::uint64_t>()});
+                       c["issue"].get<std::uint64_t>(), c["retire"].get<std::uint64_t>()});
     } else {
       REQUIRE(c["op"] == "GEMM");
       const auto m = c["m_rows"].get<std::uint64_t>(), kt = c["kt"].get<std::uint64_t>(),
@@ -159,7 +160,8 @@ TEST_CASE("the command log and --trace-kernel agree on when a command runs", "[t
         const bool read = w.target == "ACT"   ? overlaps(act, act + kt * m, w)
                           : w.target == "WGT" ? overlaps(wgt, wgt + nt * kt * 4, w)
                                               : overlaps(param, param + nt * 4, w);
-        if (read) CHECK(c["issue"].get<std::uint64_t>() > w.retire);
+        if (read)
+          CHECK(c["issue"].get<std::uint64_t>() > (w.target == "PARAM" ? w.retire : w.issue));
       }
       rows_times_blocks += m * nt;
       ++gemms;
