@@ -46,6 +46,7 @@ module tsr_dispatch #(
   output logic [7:0]         gemm_nt_count_o,
   output logic [tsr_pkg::StoreCfgW-1:0] gemm_store_cfg_o,
   // Releases for the hazard checks.
+  input  logic               gemm_cmd_done_i, // the execute unit issued a GEMM's last row
   input  logic               param_release_i, // the store unit read a GEMM's last PARAM word
   // Errors found outside the dispatcher: the first one wins, like a bad command.
   input  logic               err_req_i,
@@ -141,7 +142,7 @@ module tsr_dispatch #(
     .ld_go_i       (load_go),
     .gemm_go_i     (gemm_go),
     .load_free_i   (load_ready_i),
-    .exec_free_i   (gemm_ready_i),
+    .exec_done_i   (gemm_cmd_done_i),
     .param_release_i
   );
 

@@ -60,6 +60,7 @@ module tsr_exec_unit #(
   output logic               acc_claim_o,    // claims bank issue_acc_bank_o
   output logic               job_push_o,
   output logic [JobW-1:0]    job_o,
+  output logic               cmd_done_o,     // the last row of a command was issued
   output logic               busy_o,
   output logic               stall_o
 );
@@ -120,10 +121,25 @@ module tsr_exec_unit #(
                    (CmpW'(pre_addr_q) < CmpW'(ld_hi_i)) &&
                    (CmpW'(ld_lo_i) < CmpW'(pre_addr_q) + CmpW'(Rows));
 
+  // A second command, taken while the issuer still works on the one before it (once the
+  // preloader is done with that one): its first weights preload behind the current
+  // command's last fold, so GEMM commands follow each other without a preload bubble.
+  logic                          pend_q;
+  logic [ActAW-1:0]              pend_act_base_q;
+  logic [AccAW:0]                pend_m_rows_q;
+  logic [7:0]                    pend_kt_q, pend_nt_q;
+  logic [ParamAW-1:0]            pend_param_q;
+  logic [tsr_pkg::StoreCfgW-1:0] pend_cfg_q;
+  logic                          accept, finishing, iss_free_next;
+
   logic pre_can_start, pre_read, pre_fold_done;
   logic iss_fold_ready, iss_fire, iss_last_row, iss_last_kt, iss_last_nt;
 
-  assign cmd_ready_o = !active_q;
+  assign cmd_ready_o   = !pre_active_q && !pend_q;
+  assign accept        = cmd_valid_i && cmd_ready_o;
+  assign finishing     = iss_fire && iss_last_row && iss_last_kt && iss_last_nt;
+  assign iss_free_next = !active_q || finishing;
+  assign cmd_done_o    = finishing;
 
   // ---- preloader -------------------------------------------------------------------
   assign pre_can_start = pre_active_q && !pre_loading_q && !wbank_ready_q[pre_bank_q] &&
@@ -162,7 +178,7 @@ module tsr_exec_unit #(
   assign job_push_o = iss_fire && iss_last_row && iss_last_kt;
   assign job_o      = {iss_last_nt, acc_bank_q, m_rows_q, iss_param_q, store_cfg_q};  // tsr_pkg
 
-  assign busy_o  = active_q || pre_we_q;
+  assign busy_o  = active_q || pend_q || pre_active_q || pre_we_q;
   assign stall_o = active_q && !iss_fire;
 
   always_comb begin
@@ -200,8 +216,16 @@ module tsr_exec_unit #(
       iss_nt_q         <= '0;
       iss_param_q      <= '0;
       acc_claimed_q    <= 1'b0;
+      pend_q           <= 1'b0;
+      pend_act_base_q  <= '0;
+      pend_m_rows_q    <= '0;
+      pend_kt_q        <= '0;
+      pend_nt_q        <= '0;
+      pend_param_q     <= '0;
+      pend_cfg_q       <= '0;
     end else if (clear_i) begin
       active_q      <= 1'b0;
+      pend_q        <= 1'b0;
       wbank_ready_q <= '0;
       pre_active_q  <= 1'b0;
       pre_loading_q <= 1'b0;
@@ -218,23 +242,12 @@ module tsr_exec_unit #(
         else if (since_use_q[b] != '1) since_use_q[b] <= since_use_q[b] + 1'b1;
       end
 
-      // Accept a command: both sequencers start at fold 0.
-      if (cmd_valid_i && !active_q) begin
-        active_q         <= 1'b1;
-        act_base_q       <= act_base_i;
-        m_rows_q         <= m_rows_i;
-        kt_count_q       <= kt_count_i;
-        nt_count_q       <= nt_count_i;
-        store_cfg_q      <= store_cfg_i;
+      // Accept a command: the preloader starts on its fold 0 at once.
+      if (accept) begin
         pre_active_q     <= 1'b1;
         pre_addr_q       <= wgt_base_i;
         pre_row_q        <= '0;
         pre_folds_left_q <= 16'(kt_count_i) * 16'(nt_count_i);
-        iss_addr_q       <= act_base_i;
-        iss_row_q        <= '0;
-        iss_kt_q         <= '0;
-        iss_nt_q         <= '0;
-        iss_param_q      <= param_base_i;
       end
 
       // Preloader: one weight word a cycle; the write lands a cycle later.
@@ -276,14 +289,42 @@ module tsr_exec_unit #(
           end
         end
       end
+
+      // The issuer takes the next command when it has none left: the one accepted now,
+      // or the pending one. (These assignments win over the end-of-command ones above.)
+      if (accept && !iss_free_next) begin
+        pend_q          <= 1'b1;
+        pend_act_base_q <= act_base_i;
+        pend_m_rows_q   <= m_rows_i;
+        pend_kt_q       <= kt_count_i;
+        pend_nt_q       <= nt_count_i;
+        pend_param_q    <= param_base_i;
+        pend_cfg_q      <= store_cfg_i;
+      end else if (accept || (pend_q && iss_free_next)) begin
+        pend_q      <= 1'b0;
+        active_q    <= 1'b1;
+        act_base_q  <= accept ? act_base_i : pend_act_base_q;
+        m_rows_q    <= accept ? m_rows_i : pend_m_rows_q;
+        kt_count_q  <= accept ? kt_count_i : pend_kt_q;
+        nt_count_q  <= accept ? nt_count_i : pend_nt_q;
+        store_cfg_q <= accept ? store_cfg_i : pend_cfg_q;
+        iss_addr_q  <= accept ? act_base_i : pend_act_base_q;
+        iss_param_q <= accept ? param_base_i : pend_param_q;
+        iss_row_q   <= '0;
+        iss_kt_q    <= '0;
+        iss_nt_q    <= '0;
+      end
     end
   end
 
 `ifndef SYNTHESIS
   // ---- assertions and cover points -------------------------------------------------------
-  NoCmdWhileActive_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
-                                       cmd_valid_i |-> !active_q)
-    else $error("GEMM handed to a busy execute unit");
+  NoCmdWhileBusy_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                     cmd_valid_i |-> !pre_active_q && !pend_q)
+    else $error("GEMM handed to an execute unit that holds two");
+  PendOnlyBehindActive_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                           pend_q |-> active_q)
+    else $error("a pending GEMM with no GEMM issuing ahead of it");
   IssueOnlyLoadedBank_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                                           iss_fire |-> wbank_ready_q[iss_bank_q])
     else $error("activation issued against a weight bank that is not loaded");
@@ -305,6 +346,8 @@ module tsr_exec_unit #(
                                      active_q && iss_row_q == '0 && act_raw);
   TileWaitsOnLoad_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                                      pre_active_q && !pre_loading_q && wgt_raw);
+  CommandsOverlap_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                     pend_q && pre_read);
   ClearDuringExecute_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
                                         clear_i && active_q);
 `endif

@@ -3,7 +3,8 @@
 // dispatcher whether the command at the FIFO head would overlap it:
 //   - the LOAD in progress writes [ld_lo, ld_hi) of one scratchpad until the load unit
 //     is free again;
-//   - the GEMM in the execute unit reads its ACT and WGT ranges until the unit is free;
+//   - the GEMMs in the execute unit (up to two: one issuing, one preloading behind it)
+//     read their ACT and WGT ranges until their last row is issued (exec_done_i, in order);
 //   - every dispatched GEMM reads its PARAM range until the store unit has copied the
 //     parameters of its last column block (param_release_i, one pulse a GEMM, in order).
 // A GEMM at the head waits on a PARAM LOAD in progress that overlaps its parameters
@@ -43,7 +44,7 @@ module tsr_hazard #(
   input  logic               gemm_go_i,
   // Releases.
   input  logic               load_free_i,     // the load unit is idle
-  input  logic               exec_free_i,     // the execute unit is idle
+  input  logic               exec_done_i,     // the oldest GEMM in the execute unit is done
   input  logic               param_release_i  // the oldest tracked GEMM's PARAM reads are done
 );
 
@@ -63,10 +64,12 @@ module tsr_hazard #(
   logic [1:0]        ld_target_q;
   logic [LoadAW:0]   ld_lo_q, ld_hi_q;
 
-  // ---- the GEMM in the execute unit ----------------------------------------------------
-  logic              ex_valid_q;
-  logic [ActAW:0]    ex_act_lo_q, ex_act_hi_q;
-  logic [WgtAW:0]    ex_wgt_lo_q, ex_wgt_hi_q;
+  // ---- the GEMMs in the execute unit, the older in slot 0 ------------------------------
+  logic [1:0]        ex_valid_q;
+  logic [ActAW:0]    ex_act_lo_q [0:1];
+  logic [ActAW:0]    ex_act_hi_q [0:1];
+  logic [WgtAW:0]    ex_wgt_lo_q [0:1];
+  logic [WgtAW:0]    ex_wgt_hi_q [0:1];
 
   // ---- PARAM readers: a FIFO of ranges, oldest at rd_ptr --------------------------------
   localparam int unsigned PtrW = $clog2(Readers);
@@ -78,9 +81,8 @@ module tsr_hazard #(
 
   // A unit is busy only with the last command handed to it: it turns busy the cycle
   // after the hand-off, when the dispatcher looks at the next head.
-  logic ld_live, ex_live;
+  logic ld_live;
   assign ld_live = ld_valid_q && !load_free_i;
-  assign ex_live = ex_valid_q && !exec_free_i;
 
   // Head as a GEMM: read after write against a PARAM LOAD in progress. (The store unit
   // reads PARAM long after the hand-off; it cannot wait word by word.)
@@ -93,13 +95,18 @@ module tsr_hazard #(
     assign pr_hit[i] = pr_valid_q[i] && overlaps(W'(ld_lo_i), W'(ld_hi_i), W'(pr_lo_q[i]),
                                                  W'(pr_hi_q[i]));
   end
+  logic [1:0] ex_act_hit, ex_wgt_hit;
+  for (genvar i = 0; i < 2; i++) begin : gen_ex_hit
+    assign ex_act_hit[i] = ex_valid_q[i] && overlaps(W'(ld_lo_i), W'(ld_hi_i),
+                                                     W'(ex_act_lo_q[i]), W'(ex_act_hi_q[i]));
+    assign ex_wgt_hit[i] = ex_valid_q[i] && overlaps(W'(ld_lo_i), W'(ld_hi_i),
+                                                     W'(ex_wgt_lo_q[i]), W'(ex_wgt_hi_q[i]));
+  end
   always_comb begin
     ld_hazard_o = 1'b0;
     case (ld_target_i)
-      tsr_pkg::TgtAct:   ld_hazard_o = ex_live && overlaps(W'(ld_lo_i), W'(ld_hi_i),
-                                                           W'(ex_act_lo_q), W'(ex_act_hi_q));
-      tsr_pkg::TgtWgt:   ld_hazard_o = ex_live && overlaps(W'(ld_lo_i), W'(ld_hi_i),
-                                                           W'(ex_wgt_lo_q), W'(ex_wgt_hi_q));
+      tsr_pkg::TgtAct:   ld_hazard_o = |ex_act_hit;
+      tsr_pkg::TgtWgt:   ld_hazard_o = |ex_wgt_hit;
       tsr_pkg::TgtParam: ld_hazard_o = |pr_hit;
       default:           ld_hazard_o = 1'b0;
     endcase
@@ -107,24 +114,30 @@ module tsr_hazard #(
 
   assign readers_full_o = (pr_level_q == LevelW'(Readers));
 
+  // Where a GEMM handed off now goes: behind the ones that stay this cycle.
+  logic ex_slot;
+  assign ex_slot = exec_done_i ? ex_valid_q[1] : ex_valid_q[0];
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       ld_valid_q  <= 1'b0;
       ld_target_q <= '0;
       ld_lo_q     <= '0;
       ld_hi_q     <= '0;
-      ex_valid_q  <= 1'b0;
-      ex_act_lo_q <= '0;
-      ex_act_hi_q <= '0;
-      ex_wgt_lo_q <= '0;
-      ex_wgt_hi_q <= '0;
+      ex_valid_q  <= '0;
+      for (int i = 0; i < 2; i++) begin
+        ex_act_lo_q[i] <= '0;
+        ex_act_hi_q[i] <= '0;
+        ex_wgt_lo_q[i] <= '0;
+        ex_wgt_hi_q[i] <= '0;
+      end
       pr_valid_q  <= '0;
       pr_wr_q     <= '0;
       pr_rd_q     <= '0;
       pr_level_q  <= '0;
     end else if (clear_i) begin
       ld_valid_q <= 1'b0;
-      ex_valid_q <= 1'b0;
+      ex_valid_q <= '0;
       pr_valid_q <= '0;
       pr_wr_q    <= '0;
       pr_rd_q    <= '0;
@@ -136,12 +149,20 @@ module tsr_hazard #(
         ld_lo_q     <= ld_lo_i;
         ld_hi_q     <= ld_hi_i;
       end
+      // The oldest leaves (slot 1 moves down); a new one goes behind what stays.
+      if (exec_done_i) begin
+        ex_valid_q     <= {1'b0, ex_valid_q[1]};
+        ex_act_lo_q[0] <= ex_act_lo_q[1];
+        ex_act_hi_q[0] <= ex_act_hi_q[1];
+        ex_wgt_lo_q[0] <= ex_wgt_lo_q[1];
+        ex_wgt_hi_q[0] <= ex_wgt_hi_q[1];
+      end
       if (gemm_go_i) begin
-        ex_valid_q  <= 1'b1;
-        ex_act_lo_q <= act_lo_i;
-        ex_act_hi_q <= act_hi_i;
-        ex_wgt_lo_q <= wgt_lo_i;
-        ex_wgt_hi_q <= wgt_hi_i;
+        ex_valid_q[ex_slot]  <= 1'b1;
+        ex_act_lo_q[ex_slot] <= act_lo_i;
+        ex_act_hi_q[ex_slot] <= act_hi_i;
+        ex_wgt_lo_q[ex_slot] <= wgt_lo_i;
+        ex_wgt_hi_q[ex_slot] <= wgt_hi_i;
       end
       if (gemm_go_i) begin
         pr_lo_q[pr_wr_q]    <= param_lo_i;
@@ -171,7 +192,13 @@ module tsr_hazard #(
   NoLoadOverLoad_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                                      ld_go_i |-> load_free_i && ld_head_i);
   NoGemmOverGemm_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
-                                     gemm_go_i |-> exec_free_i && gemm_head_i);
+                                     gemm_go_i |-> gemm_head_i &&
+                                                   (!ex_valid_q[1] || exec_done_i))
+    else $error("a third GEMM handed to the execute unit");
+  ExDoneOnlyTracked_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                        exec_done_i |-> ex_valid_q[0]);
+  ExInOrder_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                ex_valid_q[1] |-> ex_valid_q[0]);
   LoadGrantSafe_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                                     ld_go_i |-> !ld_hazard_o);
   GemmGrantSafe_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)

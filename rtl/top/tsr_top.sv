@@ -100,7 +100,7 @@ module tsr_top #(
   logic [1:0]         load_target;
   logic [LoadAW-1:0]  load_dst;
   logic [LoadAW:0]    load_count;
-  logic               gemm_valid, gemm_ready, gemm_done, param_release;
+  logic               gemm_valid, gemm_ready, gemm_done, param_release, exec_cmd_done;
   logic               load_err;
   logic [7:0]         load_err_code;
   logic [ActAW-1:0]   gemm_act_base;
@@ -126,6 +126,7 @@ module tsr_top #(
     .gemm_param_base_o(gemm_param_base), .gemm_m_rows_o(gemm_m_rows),
     .gemm_kt_count_o(gemm_kt), .gemm_nt_count_o(gemm_nt),
     .gemm_store_cfg_o(gemm_store_cfg), .param_release_i(param_release),
+    .gemm_cmd_done_i(exec_cmd_done),
     .err_req_i(load_err), .err_req_code_i(load_err_code), .overflow_i(cmd_overflow),
     .error_o(error), .err_code_o(err_code), .err_cmd_o(err_cmd),
     .dropped_o(dropped), .busy_o(dispatch_busy)
@@ -202,7 +203,7 @@ module tsr_top #(
     .issue_acc_bank_o(issue_acc_bank), .issue_row_o(issue_row),
     .issue_first_o(issue_first), .issue_last_o(issue_last),
     .acc_free_i(acc_free), .acc_claim_o(acc_claim), .job_push_o(job_push), .job_o(job),
-    .busy_o(exec_busy), .stall_o(exec_stall)
+    .cmd_done_o(exec_cmd_done), .busy_o(exec_busy), .stall_o(exec_stall)
   );
 
   // ACT data arrives a cycle after the issue; idle slots feed zeros into the array.

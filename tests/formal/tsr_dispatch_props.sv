@@ -14,9 +14,11 @@
 //   - a LOAD is never granted over a range still read: LOAD PARAM never overlaps the PARAM
 //     range of any GEMM not yet released (one GEMM, chosen freely by the solver, is
 //     tracked from grant to release); LOAD ACT/WGT never overlaps the ACT/WGT range of
-//     the GEMM in the execute unit;
-//   - a GEMM is never granted while the LOAD in progress writes any word it reads (ACT,
-//     WGT or PARAM range);
+//     either GEMM in the execute unit (it holds up to two: one issuing, one preloading
+//     behind it; they finish in order);
+//   - a GEMM is never granted while a PARAM LOAD in progress writes any of its PARAM
+//     words (ACT and WGT reads wait fold by fold inside the execute unit, outside this
+//     proof; the command-stream testbench checks them);
 //   - the PARAM reader tracker never overflows or underflows: its level always equals
 //     the GEMMs granted and not released, at most Readers (4), and a GEMM is not granted
 //     while it is full;
@@ -50,7 +52,8 @@ module tsr_dispatch_props #(
   input logic         overflow_i,
   input logic         param_release_i,
   input logic         load_finish_i,   // free: the load unit finishes its LOAD this cycle
-  input logic         exec_finish_i,   // free: the execute unit finishes issuing its GEMM
+  input logic         exec_ready_i,    // free: the execute unit takes a GEMM (if it holds < 2)
+  input logic         exec_finish_i,   // free: the execute unit finishes its older GEMM
   input logic         track_i          // free: track the GEMM granted this cycle
 );
 
@@ -79,7 +82,7 @@ module tsr_dispatch_props #(
     .gemm_valid_o(gemm_valid), .gemm_ready_i(gemm_ready),
     .gemm_act_base_o(act_base), .gemm_wgt_base_o(wgt_base), .gemm_param_base_o(param_base),
     .gemm_m_rows_o(m_rows), .gemm_kt_count_o(kt), .gemm_nt_count_o(nt),
-    .gemm_store_cfg_o(store_cfg), .param_release_i,
+    .gemm_store_cfg_o(store_cfg), .param_release_i, .gemm_cmd_done_i(exec_finish_i),
     .err_req_i, .err_req_code_i, .overflow_i,
     .error_o(error), .err_code_o(err_code), .err_cmd_o(err_cmd), .dropped_o(dropped),
     .busy_o(busy)
@@ -114,19 +117,25 @@ module tsr_dispatch_props #(
   logic       ld_busy_q;
   logic [1:0] ld_tgt_q;
   addr_t      ld_lo_q, ld_hi_q;
-  // Execute unit: busy with its GEMM's ACT and WGT reads until it finishes issuing.
-  logic       ex_busy_q;
-  addr_t      ex_act_lo_q, ex_act_hi_q, ex_wgt_lo_q, ex_wgt_hi_q;
+  // Execute unit: holds up to two GEMMs (the older in slot 0), each reading its ACT and
+  // WGT ranges until it finishes issuing; they finish in order.
+  logic [1:0] ex_cnt_q;
+  addr_t      ex_act_lo_q [0:1];
+  addr_t      ex_act_hi_q [0:1];
+  addr_t      ex_wgt_lo_q [0:1];
+  addr_t      ex_wgt_hi_q [0:1];
   // PARAM readers: GEMMs granted and not yet released.
   logic [2:0] readers_q;
 
   assign load_ready = !ld_busy_q;
-  assign gemm_ready = !ex_busy_q;
+  assign gemm_ready = exec_ready_i && ex_cnt_q < 2'd2;
+  // Environment: only a GEMM the unit holds can finish.
+  always_comb if (rst_ni) assume (!exec_finish_i || ex_cnt_q != '0);
 
   always_ff @(posedge clk_i) begin
     if (!rst_ni || clear_i) begin
       ld_busy_q <= 1'b0;
-      ex_busy_q <= 1'b0;
+      ex_cnt_q  <= '0;
       readers_q <= '0;
     end else begin
       if (load_valid) begin
@@ -137,15 +146,19 @@ module tsr_dispatch_props #(
       end else if (load_finish_i) begin
         ld_busy_q <= 1'b0;
       end
-      if (gemm_valid) begin
-        ex_busy_q   <= 1'b1;
-        ex_act_lo_q <= g_act_lo;
-        ex_act_hi_q <= g_act_hi;
-        ex_wgt_lo_q <= g_wgt_lo;
-        ex_wgt_hi_q <= g_wgt_hi;
-      end else if (exec_finish_i) begin
-        ex_busy_q <= 1'b0;
+      if (exec_finish_i) begin
+        ex_act_lo_q[0] <= ex_act_lo_q[1];
+        ex_act_hi_q[0] <= ex_act_hi_q[1];
+        ex_wgt_lo_q[0] <= ex_wgt_lo_q[1];
+        ex_wgt_hi_q[0] <= ex_wgt_hi_q[1];
       end
+      if (gemm_valid) begin
+        ex_act_lo_q[ex_cnt_q - 2'(exec_finish_i)] <= g_act_lo;
+        ex_act_hi_q[ex_cnt_q - 2'(exec_finish_i)] <= g_act_hi;
+        ex_wgt_lo_q[ex_cnt_q - 2'(exec_finish_i)] <= g_wgt_lo;
+        ex_wgt_hi_q[ex_cnt_q - 2'(exec_finish_i)] <= g_wgt_hi;
+      end
+      ex_cnt_q <= ex_cnt_q + 2'(gemm_valid) - 2'(exec_finish_i);
       readers_q <= readers_q + 3'(gemm_valid) - 3'(param_release_i);
     end
   end
@@ -216,10 +229,12 @@ module tsr_dispatch_props #(
       if (load_valid) begin
         if (load_target == tsr_pkg::TgtParam && trk_q)
           assert (!overlap(ld_lo, ld_hi, trk_lo_q, trk_hi_q));
-        if (load_target == tsr_pkg::TgtAct && ex_busy_q)
-          assert (!overlap(ld_lo, ld_hi, ex_act_lo_q, ex_act_hi_q));
-        if (load_target == tsr_pkg::TgtWgt && ex_busy_q)
-          assert (!overlap(ld_lo, ld_hi, ex_wgt_lo_q, ex_wgt_hi_q));
+        for (int i = 0; i < 2; i++) begin
+          if (load_target == tsr_pkg::TgtAct && 2'(i) < ex_cnt_q)
+            assert (!overlap(ld_lo, ld_hi, ex_act_lo_q[i], ex_act_hi_q[i]));
+          if (load_target == tsr_pkg::TgtWgt && 2'(i) < ex_cnt_q)
+            assert (!overlap(ld_lo, ld_hi, ex_wgt_lo_q[i], ex_wgt_hi_q[i]));
+        end
       end
 
       // GEMM grants: read after write against a PARAM LOAD in progress. (ACT and WGT
@@ -238,12 +253,15 @@ module tsr_dispatch_props #(
         assert (u_dut.u_hazard.ld_valid_q && u_dut.u_hazard.ld_target_q == ld_tgt_q &&
                 addr_t'(u_dut.u_hazard.ld_lo_q) == ld_lo_q &&
                 addr_t'(u_dut.u_hazard.ld_hi_q) == ld_hi_q);
-      if (ex_busy_q)
-        assert (u_dut.u_hazard.ex_valid_q &&
-                addr_t'(u_dut.u_hazard.ex_act_lo_q) == ex_act_lo_q &&
-                addr_t'(u_dut.u_hazard.ex_act_hi_q) == ex_act_hi_q &&
-                addr_t'(u_dut.u_hazard.ex_wgt_lo_q) == ex_wgt_lo_q &&
-                addr_t'(u_dut.u_hazard.ex_wgt_hi_q) == ex_wgt_hi_q);
+      assert (ex_cnt_q <= 2'd2);
+      for (int i = 0; i < 2; i++) begin
+        assert (u_dut.u_hazard.ex_valid_q[i] == (2'(i) < ex_cnt_q));
+        if (2'(i) < ex_cnt_q)
+          assert (addr_t'(u_dut.u_hazard.ex_act_lo_q[i]) == ex_act_lo_q[i] &&
+                  addr_t'(u_dut.u_hazard.ex_act_hi_q[i]) == ex_act_hi_q[i] &&
+                  addr_t'(u_dut.u_hazard.ex_wgt_lo_q[i]) == ex_wgt_lo_q[i] &&
+                  addr_t'(u_dut.u_hazard.ex_wgt_hi_q[i]) == ex_wgt_hi_q[i]);
+      end
       assert (u_dut.u_hazard.pr_wr_q == PtrW'(u_dut.u_hazard.pr_rd_q + readers_q));
       for (int i = 0; i < Readers; i++)
         assert (u_dut.u_hazard.pr_valid_q[i] ==
@@ -268,7 +286,7 @@ module tsr_dispatch_props #(
              cmd_i[9:8] == tsr_pkg::TgtWgt);                // LOAD WGT waits on the GEMM
       cover (cmd_valid_i && !dropped && u_dut.is_gemm && !gemm_valid && gemm_ready &&
              readers_q < 3'(Readers));                      // GEMM waits on the LOAD
-      cover (load_valid && ex_busy_q && load_target == tsr_pkg::TgtWgt);  // overlap-free
+      cover (load_valid && ex_cnt_q == 2'd2 && load_target == tsr_pkg::TgtWgt);  // overlap-free
       cover (gemm_valid && ld_busy_q);                                   // runs alongside
     end
   end
