@@ -478,8 +478,8 @@ def parse_args():
     parser.add_argument("--stream-commands", type=int, default=100_000,
                         help="random commands of cmd_stream_tb per stream config "
                              "(default 100000; 0: none)")
-    parser.add_argument("--stream-configs", default="4x4,8x4",
-                        help="cmd_stream_tb configurations (default 4x4,8x4)")
+    parser.add_argument("--stream-configs", default="4x4,8x4,16x16",
+                        help="cmd_stream_tb configurations (default 4x4,8x4,16x16)")
     parser.add_argument("--stream-chunk", type=int, default=10_000,
                         help="commands per cmd_stream_tb run, one seed each (default 10000)")
     parser.add_argument("--stream-args", default="",

@@ -20,7 +20,7 @@
 //   - a LOAD cut short by CLEAR leaves its words unknown (the generator reloads them before
 //     any GEMM reads them); one result beat presented at CLEAR may still be taken.
 //
-// Usage: cmd_stream_tb [--config 4x4|8x4] [--seed S] [--commands N] [--quiet] [--no-overflow]
+// Usage: cmd_stream_tb [--config 4x4|8x4|16x16] [--seed S] [--commands N] [--quiet] [--no-overflow]
 // Triage only, to look past a known bug: --no-overflow leaves out the deliberate FIFO overflow,
 // --no-invalid-behind-packet the invalid commands queued behind a LOAD with a bad packet.
 // Exit 0: every check passed; 1: a mismatch (the seed and the one command that reproduces
@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "Vtsr_top.h"
+#include "Vtsr_top_16x16.h"
 #include "Vtsr_top_8x4.h"
 #include "isa_model.hpp"
 #include "top_host.hpp"
@@ -1026,7 +1027,7 @@ int main(int argc, char** argv) {
     } else if (arg == "--no-invalid-behind-packet") {
       no_invalid_behind_packet = true;
     } else {
-      std::fprintf(stderr, "usage: %s [--config 4x4|8x4] [--seed S] [--commands N] [--quiet]\n"
+      std::fprintf(stderr, "usage: %s [--config 4x4|8x4|16x16] [--seed S] [--commands N] [--quiet]\n"
                  "       [--no-overflow] [--no-invalid-behind-packet] (triage: leave out a "
                  "scenario)\n",
                    argv[0]);
@@ -1036,6 +1037,7 @@ int main(int argc, char** argv) {
   Verilated::commandArgs(1, argv);
   if (config == "4x4") return run<Vtsr_top>(argv[0], config, seed, commands, quiet, no_overflow, no_invalid_behind_packet);
   if (config == "8x4") return run<Vtsr_top_8x4>(argv[0], config, seed, commands, quiet, no_overflow, no_invalid_behind_packet);
-  std::fprintf(stderr, "cmd_stream_tb: unknown --config %s (4x4 or 8x4)\n", config.c_str());
+  if (config == "16x16") return run<Vtsr_top_16x16>(argv[0], config, seed, commands, quiet, no_overflow, no_invalid_behind_packet);
+  std::fprintf(stderr, "cmd_stream_tb: unknown --config %s (4x4, 8x4 or 16x16)\n", config.c_str());
   return 2;
 }
