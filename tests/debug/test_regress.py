@@ -20,9 +20,10 @@ REGRESS = os.path.join(ROOT, "scripts", "regress.py")
 BIN_DIR = os.path.join(ROOT, "build", "bin")
 
 
-def regress(*args):
-    return subprocess.run([sys.executable, REGRESS, "--bin-dir", BIN_DIR, "--quiet", *args],
-                          capture_output=True, text=True, timeout=600)
+def regress(*args, streams=("--stream-commands", "0")):
+    """Runs regress.py; the command-stream part is left out unless `streams` asks for it."""
+    return subprocess.run([sys.executable, REGRESS, "--bin-dir", BIN_DIR, "--quiet", *streams,
+                           *args], capture_output=True, text=True, timeout=600)
 
 
 class RegressOutputs(unittest.TestCase):
@@ -125,6 +126,23 @@ class RegressShards(unittest.TestCase):
         for shard in ("0/2", "3/2", "1-2", "x"):
             run = regress("--shard", shard, "--list")
             self.assertEqual(run.returncode, 2, shard)
+
+
+class RegressStreams(unittest.TestCase):
+    def test_command_streams_run_in_chunks_with_their_seeds(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            run = regress("--seeds", "0", "--configs", "", "--mutants", "0", "--out", tmp,
+                          streams=("--stream-commands", "3000", "--stream-chunk", "1000",
+                                   "--stream-configs", "4x4,16x16"))
+            self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+            self.assertIn("command streams: 6/6 runs passed", run.stdout)
+            with open(os.path.join(tmp, "summary.json")) as f:
+                summary = json.load(f)
+            streams = [t for t in summary["tests"] if t["kind"] == "stream"]
+            self.assertEqual(len(streams), 6)
+            self.assertEqual({t["config"] for t in streams}, {"4x4", "16x16"})
+            self.assertEqual(len({(t["config"], t["seed"]) for t in streams}), 6)
+            self.assertTrue(all(t["result"] == "pass" for t in streams))
 
 
 class RegressFailures(unittest.TestCase):
