@@ -42,7 +42,7 @@ build: setup ## Configure (Release) and build everything into build/
 lint: setup ## Verilator -Wall lint of every RTL module on its own
 	scripts/lint_rtl.sh
 
-synth: setup ## Yosys synthesis check of tsr_top (4x4), netlist in build/synth/
+synth: setup ## Yosys (read_slang) synthesis check of tsr_top (4x4), netlist in build/synth/
 	scripts/synth.sh
 
 test: build lint synth ## Build, lint, synth, then run all tests (what CI runs)

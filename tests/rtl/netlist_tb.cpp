@@ -1,8 +1,8 @@
 // End-to-end testbench for tsr_top at the configuration scripts/synth.sh synthesizes
 // (Rows=4 Cols=4 ActDepth=64 WgtDepth=64 AccDepth=16 ParamDepth=16). Compiled twice from
 // this one file: against the RTL (test rtl_top_tb, which shows the testbench is right) and
-// against Yosys's gate-level netlist (netlist_check.sh, test rtl_netlist), because Yosys
-// 0.23's frontend can mis-synthesize silently.
+// against Yosys's gate-level netlist (netlist_check.sh, test rtl_netlist), because a
+// synthesis frontend can mis-synthesize silently.
 //
 // Only the top-level ports are used (the netlist has nothing else): LOADs and GEMMs go in
 // through the AXI4-Lite command registers and the AXI4-Stream slave, results come back on
