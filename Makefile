@@ -12,6 +12,7 @@ CONFIGS   ?=#  regress: array configs, e.g. 4x4,16x16 (--configs)
 JOBS      ?=#  regress: parallel jobs (--jobs)
 TRACE     ?=#  wave, wave-png: the .fst trace to open
 WAVE_SAVE ?=#  wave: a GTKWave save file (sim/waves/*.gtkw) for the signal view
+BOARD     ?=#  fpga: icebreaker, ulx3s-85f or orangecrab-25f (scripts/boards.json)
 
 TEST_EXTRA ?= sanitize formal#  test: make targets run after ctest (default: sanitize formal)
 
@@ -24,7 +25,7 @@ columns := awk -F'\t' '{ printf "  %-14s %s\n", $$1, $$2 }'
 # One step at a time: the parallel work happens inside cmake and ctest, and setup must
 # finish before anything uses the tools it installs.
 .NOTPARALLEL:
-.PHONY: help setup build lint synth test sanitize formal formal-mutate demo bench bench-tcp regress coverage wave wave-png clean
+.PHONY: help setup build lint synth fpga fpga-synth fpga-all test sanitize formal formal-mutate demo bench bench-tcp regress coverage wave wave-png clean
 
 help: ## List targets and variables
 	@echo "Targets:"
@@ -44,6 +45,16 @@ lint: setup ## Verilator -Wall lint of every RTL module on its own
 
 synth: setup ## Yosys (read_slang) synthesis check of tsr_top (4x4), netlist in build/synth/
 	scripts/synth.sh
+
+fpga: setup ## BOARD's bitstream and build/fpga/BOARD/report.json (fails: no fit, timing)
+	$(if $(BOARD),,$(error set BOARD=, one of: $(shell python3 scripts/boards.py list)))
+	scripts/fpga.sh '$(BOARD)'
+
+fpga-synth: setup ## Vendor synthesis of every board, fails if one does not fit its FPGA
+	set -e; for b in $$(python3 scripts/boards.py list); do scripts/fpga.sh $$b --synth-only; done
+
+fpga-all: setup ## Every board: bitstream, report, post-synthesis sim; build/fpga/summary.md
+	scripts/fpga_all.sh
 
 test: build lint synth ## Build, lint, synth, then run all tests (what CI runs)
 	ctest --test-dir $(BUILD) --output-on-failure -j2

@@ -9,7 +9,9 @@
 # Usage: scripts/synth.sh [--board NAME] [NAME=VALUE ...]
 #   --board NAME   synthesize tsr_top at that board's engine parameters (scripts/boards.json)
 #                  into build/synth/NAME/: the netlist the board's post-synthesis
-#                  simulation runs (tests/rtl/netlist_check.sh --board NAME)
+#                  simulation runs (tests/rtl/netlist_check.sh --board NAME). Memories stay
+#                  arrays ($mem cells written as Verilog arrays): a board's KiB of buffers
+#                  as flip-flops would make a netlist too large to Verilate
 #   NAME=VALUE     override/add a top-level parameter (e.g. Rows=8 Cols=8)
 # Environment: SYNTH_TOP (default tsr_top), SYNTH_PARAMS (replaces the default parameter
 #   list), SYNTH_OUT (default build/synth). Every path must lie inside the repository: the
@@ -76,13 +78,26 @@ product=$out/${top}_netlist.v
 # on the mapped netlist. proc is where latches are born, so select -assert-none rejects them
 # there (and again after synth, for $_DLATCH_* cells).
 latches='t:$dlatch t:$adlatch t:$dlatchsr t:$_DLATCH_* t:$_DLATCHSR_*'
+synth_steps="synth -flatten -top $top"
+if [[ -n $board ]]; then
+  # synth's own script, less its memory_map: every other cell becomes generic gates.
+  synth_steps="synth -flatten -top $top -run :fine
+opt -fast -full
+opt -full
+techmap
+opt -fast
+abc
+opt -fast
+hierarchy -check
+stat"
+fi
 script="read_slang -j 1 -D SYNTHESIS --top $top$gparams ${pkgs[*]} ${mods[*]}
 hierarchy -check -top $top
 proc
 flatten
 check -assert
 select -assert-none $latches
-synth -flatten -top $top
+$synth_steps
 check -assert
 select -assert-none $latches
 tee -q -o $stat_file stat

@@ -4,7 +4,8 @@
 // and a small bit-exact C++ reference of a GEMM whose requantization, CSR map and command
 // encoding come from libtessera (tessera/golden.hpp, tessera/isa.hpp). Written for the configuration
 // scripts/synth.sh synthesizes: Rows=4 Cols=4 ActDepth=64 WgtDepth=64 AccDepth=16
-// ParamDepth=16 (check_config reads it back).
+// ParamDepth=16 (check_config reads it back). A board's configuration (scripts/boards.json)
+// compiles it with -DTSR_ROWS=... etc. (tests/rtl/netlist_check.sh --board).
 #pragma once
 
 #include <verilated.h>
@@ -17,6 +18,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "Vtsr_top.h"
@@ -26,10 +28,37 @@
 namespace tessera::rtl_test {
 
 // The configuration the testbench is written for; read back from the CSRs and checked.
-constexpr int kRows = 4, kCols = 4, kActDepth = 64, kWgtDepth = 64, kAccDepth = 16,
-              kParamDepth = 16;
-constexpr int kInBytes = 16;  // max(Rows, Cols, 16)
+#ifndef TSR_ROWS
+#define TSR_ROWS 4
+#define TSR_COLS 4
+#define TSR_ACT_DEPTH 64
+#define TSR_WGT_DEPTH 64
+#define TSR_ACC_DEPTH 16
+#define TSR_PARAM_DEPTH 16
+#endif
+constexpr int kRows = TSR_ROWS, kCols = TSR_COLS, kActDepth = TSR_ACT_DEPTH,
+              kWgtDepth = TSR_WGT_DEPTH, kAccDepth = TSR_ACC_DEPTH, kParamDepth = TSR_PARAM_DEPTH;
+constexpr int kInBytes = std::max({kRows, kCols, 16});
 constexpr int kOutBytes = 4 * kCols;
+
+// Verilator holds a port of up to 64 bits in an integer, a wider one in a VlWide array of
+// 32-bit words: these two read and clear a port of either kind, whatever the configuration.
+template <typename T>
+inline void clear_port(T& port) {
+  if constexpr (std::is_integral_v<T>) {
+    port = 0;
+  } else {
+    for (std::size_t i = 0; i < sizeof(T) / 4; ++i) port[i] = 0;
+  }
+}
+template <typename T>
+inline std::uint32_t port_word(const T& port, int i) {
+  if constexpr (std::is_integral_v<T>) {
+    return static_cast<std::uint32_t>(static_cast<std::uint64_t>(port) >> (32 * i));
+  } else {
+    return port[i];
+  }
+}
 
 constexpr isa::Target kTgtAct = isa::Target::kAct, kTgtWgt = isa::Target::kWgt,
                       kTgtParam = isa::Target::kParam;
@@ -117,9 +146,9 @@ class Engine {
     t.s_axil_wdata_i = 0;
     t.s_axil_wstrb_i = 0;
     t.s_axis_tvalid_i = t.s_axis_tlast_i = 0;
-    for (int i = 0; i < kInBytes / 4; ++i) t.s_axis_tdata_i[i] = 0;
+    clear_port(t.s_axis_tdata_i);
     t.m_axis_tready_i = 1;
-    t.dbg_pe_stuck0_i = 0;
+    clear_port(t.dbg_pe_stuck0_i);
     for (int i = 0; i < 4; ++i) tick();
     t.rst_ni = 1;
     tick();
@@ -147,7 +176,7 @@ class Engine {
     if (t.m_axis_tvalid_o && t.m_axis_tready_i) {
       OutBeat beat{};
       for (int c = 0; c < kCols; ++c)
-        beat.lanes[c] = static_cast<std::int32_t>(t.m_axis_tdata_o[c]);
+        beat.lanes[c] = static_cast<std::int32_t>(port_word(t.m_axis_tdata_o, c));
       beat.last = t.m_axis_tlast_o;
       out.push_back(beat);
     }

