@@ -1,0 +1,135 @@
+// Board-independent part of every FPGA top: reset synchronizer, UART bridge (docs/
+// protocol.md over 8N1 serial, Baud default 1,000,000, exact at 12/24/48/100 MHz) and
+// the engine (tsr_top), plus four status LEDs (active high here; a board top inverts
+// them where its LEDs are active low):
+//   led_o[0]  heartbeat: toggles every half second, so the clock runs and the core is out
+//             of reset (PLL locked, button released)
+//   led_o[1]  engine busy: a load, execute or store unit has work
+//   led_o[2]  error: lit after the bridge answered a request or a frame with an error, a
+//             UART byte had a bad stop bit, or a byte was lost to a full receive FIFO;
+//             stays lit until the next RESET request (or board reset)
+//   led_o[3]  UART activity: a byte received or sent in the last ~1/32 s
+module tsr_board_core #(
+  // Engine configuration, passed to tsr_top.
+  parameter int unsigned Rows         = 4,
+  parameter int unsigned Cols         = 4,
+  parameter int unsigned ActDepth     = 1024,
+  parameter int unsigned WgtDepth     = 1024,
+  parameter int unsigned AccDepth     = 256,
+  parameter int unsigned ParamDepth   = 256,
+  parameter int unsigned CmdFifoDepth = 16,
+  // Board.
+  parameter int unsigned ClkHz        = 100_000_000,
+  parameter int unsigned Baud         = 1_000_000,
+  parameter int unsigned FrameBytes   = 4096,     // bridge frame buffer = max payload (HELLO)
+  parameter int unsigned RxFifoBytes  = 512,
+  parameter int unsigned StallCycles  = 1 << 26,
+  localparam int unsigned InBytes  = (Rows > Cols ? (Rows > 16 ? Rows : 16)
+                                                  : (Cols > 16 ? Cols : 16)),
+  localparam int unsigned OutBytes = 4 * Cols
+) (
+  input  logic       clk_i,
+  input  logic       rst_ni,     // asynchronous, active low (button / PLL lock)
+  input  logic       uart_rx_i,  // idle high, 8N1
+  output logic       uart_tx_o,
+  output logic [3:0] led_o
+);
+
+  localparam int unsigned HeartW    = $clog2(ClkHz / 2 + 1);
+  localparam int unsigned ActivityW = $clog2(ClkHz / 32 + 1);
+
+  logic rst_n, engine_rst_n, engine_rst_req_n;
+
+  tsr_reset_sync u_reset_sync (.clk_i, .rst_ni, .rst_no(rst_n));
+
+  // The engine leaves reset with the board and whenever a RESET request pulses it.
+  // The bridge's request is a register, so the combination is glitch-free.
+  assign engine_rst_n = rst_n && engine_rst_req_n;
+
+  // ---- bridge <-> engine --------------------------------------------------------------
+  logic [11:0]           awaddr, araddr;
+  logic                  awvalid, awready, wvalid, wready, bvalid, bready;
+  logic                  arvalid, arready, rvalid, rready;
+  logic [31:0]           wdata, rdata;
+  logic [3:0]            wstrb;
+  logic [1:0]            bresp, rresp;
+  logic [InBytes*8-1:0]  in_tdata;
+  logic                  in_tvalid, in_tready, in_tlast;
+  logic [OutBytes*8-1:0] out_tdata;
+  logic                  out_tvalid, out_tready, out_tlast;
+  logic                  bridge_error, rx_byte, tx_byte;
+  logic [3:0]            unit_busy;
+  logic [5:0]            dbg_events;
+
+  tsr_bridge #(
+    .InBytes(InBytes), .OutBytes(OutBytes), .ClkHz(ClkHz), .Baud(Baud),
+    .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes), .StallCycles(StallCycles)
+  ) u_bridge (
+    .clk_i, .rst_ni(rst_n), .uart_rx_i, .uart_tx_o,
+    .m_axil_awaddr_o(awaddr), .m_axil_awvalid_o(awvalid), .m_axil_awready_i(awready),
+    .m_axil_wdata_o(wdata), .m_axil_wstrb_o(wstrb), .m_axil_wvalid_o(wvalid),
+    .m_axil_wready_i(wready), .m_axil_bresp_i(bresp), .m_axil_bvalid_i(bvalid),
+    .m_axil_bready_o(bready), .m_axil_araddr_o(araddr), .m_axil_arvalid_o(arvalid),
+    .m_axil_arready_i(arready), .m_axil_rdata_i(rdata), .m_axil_rresp_i(rresp),
+    .m_axil_rvalid_i(rvalid), .m_axil_rready_o(rready),
+    .m_axis_tdata_o(in_tdata), .m_axis_tvalid_o(in_tvalid), .m_axis_tready_i(in_tready),
+    .m_axis_tlast_o(in_tlast),
+    .s_axis_tdata_i(out_tdata), .s_axis_tvalid_i(out_tvalid), .s_axis_tready_o(out_tready),
+    .s_axis_tlast_i(out_tlast),
+    .engine_rst_no(engine_rst_req_n), .error_o(bridge_error),
+    .rx_byte_o(rx_byte), .tx_byte_o(tx_byte)
+  );
+
+  tsr_top #(
+    .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
+    .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth)
+  ) u_engine (
+    .clk_i, .rst_ni(engine_rst_n),
+    .s_axil_awaddr_i(awaddr), .s_axil_awvalid_i(awvalid), .s_axil_awready_o(awready),
+    .s_axil_wdata_i(wdata), .s_axil_wstrb_i(wstrb), .s_axil_wvalid_i(wvalid),
+    .s_axil_wready_o(wready), .s_axil_bresp_o(bresp), .s_axil_bvalid_o(bvalid),
+    .s_axil_bready_i(bready), .s_axil_araddr_i(araddr), .s_axil_arvalid_i(arvalid),
+    .s_axil_arready_o(arready), .s_axil_rdata_o(rdata), .s_axil_rresp_o(rresp),
+    .s_axil_rvalid_o(rvalid), .s_axil_rready_i(rready),
+    .s_axis_tdata_i(in_tdata), .s_axis_tvalid_i(in_tvalid), .s_axis_tready_o(in_tready),
+    .s_axis_tlast_i(in_tlast),
+    .m_axis_tdata_o(out_tdata), .m_axis_tvalid_o(out_tvalid), .m_axis_tready_i(out_tready),
+    .m_axis_tlast_o(out_tlast),
+    .dbg_pe_stuck0_i('0),
+    .dbg_cmd_push_o(dbg_events[0]), .dbg_cmd_issue_o(dbg_events[1]),
+    .dbg_cmd_drop_o(dbg_events[2]), .dbg_load_done_o(dbg_events[3]),
+    .dbg_gemm_done_o(dbg_events[4]), .dbg_clear_o(dbg_events[5]),
+    .dbg_unit_busy_o(unit_busy)
+  );
+  // The event pulses are for the simulation's command log; the LEDs use the unit activity.
+  logic unused_dbg;
+  assign unused_dbg = ^dbg_events;
+
+  // ---- LEDs -----------------------------------------------------------------------------
+  logic [HeartW-1:0]    heart_q;
+  logic                 heart_led_q, error_led_q;
+  logic [ActivityW-1:0] activity_q;
+
+  always_ff @(posedge clk_i or negedge rst_n) begin
+    if (!rst_n) begin
+      heart_q     <= '0;
+      heart_led_q <= 1'b0;
+      error_led_q <= 1'b0;
+      activity_q  <= '0;
+    end else begin
+      if (heart_q == HeartW'(ClkHz / 2 - 1)) begin
+        heart_q     <= '0;
+        heart_led_q <= !heart_led_q;
+      end else begin
+        heart_q <= heart_q + 1'b1;
+      end
+      if (bridge_error)           error_led_q <= 1'b1;
+      else if (!engine_rst_req_n) error_led_q <= 1'b0;
+      if (rx_byte || tx_byte)     activity_q <= '1;
+      else if (activity_q != '0)  activity_q <= activity_q - 1'b1;
+    end
+  end
+
+  assign led_o = {activity_q != '0, error_led_q, unit_busy != '0, heart_led_q};
+
+endmodule

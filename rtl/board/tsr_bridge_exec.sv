@@ -1,0 +1,669 @@
+// Request executor of the UART bridge: runs the requests of docs/protocol.md one at a
+// time, in order, against the engine's AXI4-Lite and AXI4-Stream ports, and has the
+// reply sender answer them. Bounded semantics (docs/protocol.md, "Serial"; the FPGA plan):
+// - STREAM_WRITE pushes its beats, blocking on TREADY; StallCycles cycles without the
+//   engine taking a beat fail it with TRANSPORT, and the rest of the frame is dropped.
+//   The last beat of a frame with MORE is held back until the next STREAM_WRITE, so an
+//   empty frame that ends the packet can still put TLAST on it.
+// - STREAM_READ collects its beats into the frame buffer, then replies (u64 cycles,
+//   beats); a budget that runs out is a TRANSPORT error.
+// - A CSR_WRITE of CTRL.CLEAR does the host's part (docs/isa.md): the stale result beat
+//   the engine still presents is dropped, and an open input packet of which no beat went
+//   out is dropped with the rest of it (later STREAM_WRITEs up to the one without MORE).
+// - Posted requests: no reply on success; a failure answers with its seq, then posted
+//   requests are skipped until the next synchronous one, which is answered SKIPPED.
+module tsr_bridge_exec
+  import tsr_bridge_pkg::*;
+#(
+  parameter int unsigned InBytes      = 16,
+  parameter int unsigned OutBytes     = 16,
+  parameter int unsigned FrameBytes   = 4096,
+  parameter int unsigned StallCycles  = 1 << 26,
+  parameter int unsigned OutFifoBeats = 8,    // LIMITS.output_beats
+  localparam int unsigned AddrW = $clog2(FrameBytes),
+  localparam int unsigned LenW  = AddrW + 1
+) (
+  input  logic                 clk_i,
+  input  logic                 rst_ni,
+  // Events from the frame receiver.
+  input  logic                 ev_valid_i,
+  output logic                 ev_ready_o,
+  input  logic                 ev_ok_i,
+  input  err_e                 ev_code_i,
+  input  msg_e                 ev_msg_i,
+  input  logic                 ev_hdr_valid_i,
+  input  logic [7:0]           ev_type_i,
+  input  logic [15:0]          ev_flags_i,
+  input  logic [31:0]          ev_seq_i,
+  input  logic [LenW-1:0]      ev_len_i,
+  // Frame buffer port (registered read).
+  output logic                 buf_en_o,
+  output logic                 buf_we_o,
+  output logic [AddrW-1:0]     buf_addr_o,
+  output logic [7:0]           buf_wdata_o,
+  input  logic [7:0]           buf_rdata_i,
+  // Reply sender.
+  output logic                 tx_start_o,
+  input  logic                 tx_busy_i,
+  output logic [7:0]           tx_type_o,
+  output logic [31:0]          tx_seq_o,
+  output logic [63:0]          tx_fixed_o,
+  output logic [3:0]           tx_fixed_len_o,
+  output logic                 tx_tail_rom_o,
+  output msg_e                 tx_msg_o,
+  output logic [LenW-1:0]      tx_tail_buf_len_o,
+  // AXI4-Lite master to the engine's CSRs.
+  output logic [11:0]          m_axil_awaddr_o,
+  output logic                 m_axil_awvalid_o,
+  input  logic                 m_axil_awready_i,
+  output logic [31:0]          m_axil_wdata_o,
+  output logic [3:0]           m_axil_wstrb_o,
+  output logic                 m_axil_wvalid_o,
+  input  logic                 m_axil_wready_i,
+  input  logic [1:0]           m_axil_bresp_i,
+  input  logic                 m_axil_bvalid_i,
+  output logic                 m_axil_bready_o,
+  output logic [11:0]          m_axil_araddr_o,
+  output logic                 m_axil_arvalid_o,
+  input  logic                 m_axil_arready_i,
+  input  logic [31:0]          m_axil_rdata_i,
+  input  logic [1:0]           m_axil_rresp_i,
+  input  logic                 m_axil_rvalid_i,
+  output logic                 m_axil_rready_o,
+  // AXI4-Stream to the engine (LOAD data) and from it (results).
+  output logic [InBytes*8-1:0] m_axis_tdata_o,
+  output logic                 m_axis_tvalid_o,
+  input  logic                 m_axis_tready_i,
+  output logic                 m_axis_tlast_o,
+  input  logic [OutBytes*8-1:0] s_axis_tdata_i,
+  input  logic                 s_axis_tvalid_i,
+  output logic                 s_axis_tready_o,
+  input  logic                 s_axis_tlast_i,
+  // Engine reset (RESET request), and a pulse per error reply (LED).
+  output logic                 engine_rst_no,
+  output logic                 error_o
+);
+
+  if (InBytes < 1 || OutBytes < 1 || FrameBytes < 8 + OutBytes || FrameBytes < InBytes)
+  begin : gen_bad_widths
+    $error("tsr_bridge_exec: FrameBytes must hold one input beat and 8 + one output beat");
+  end
+
+  localparam int unsigned CycW    = 40;  // cycle counters: over 3 hours at 100 MHz
+  localparam int unsigned StallW  = $clog2(StallCycles + 1);
+  localparam int unsigned BeatW   = LenW;  // beats of a frame, either direction
+  localparam int unsigned InIdxW  = $clog2(InBytes + 1);
+  localparam int unsigned OutIdxW = $clog2(OutBytes + 1);
+  localparam int unsigned MaxReadBeats = (FrameBytes - 8) / OutBytes;
+  localparam logic [11:0] CsrCtrl   = 12'h024;
+  localparam logic [11:0] CsrStatus = 12'h028;
+
+  typedef enum logic [4:0] {
+    StIdle, StArgs, StDispatch, StCsrWrite, StCsrRead, StClearDrain, StWait, StWaitRead,
+    StSwCount, StSwBegin, StSwFill, StSwPush, StSrCollect, StReset, StReply, StAck
+  } state_e;
+
+  state_e             state_q, state_d;
+  logic [127:0]       arg_q, arg_d;          // first 16 payload bytes, byte 0 in bits 7:0
+  logic [4:0]         nargs_q, nargs_d;      // payload bytes read into arg_q
+  logic               rd_pending_q, rd_pending_d;
+  logic               skip_q, skip_d;        // a posted request failed
+  // Reply descriptor.
+  logic [7:0]         rep_type_q, rep_type_d;
+  logic [31:0]        rep_seq_q, rep_seq_d;
+  logic [63:0]        rep_fixed_q, rep_fixed_d;
+  logic [3:0]         rep_fixed_len_q, rep_fixed_len_d;
+  logic               rep_rom_q, rep_rom_d;
+  msg_e               rep_msg_q, rep_msg_d;
+  logic [LenW-1:0]    rep_buf_len_q, rep_buf_len_d;
+  logic               sent_q, sent_d;        // the sender took the descriptor
+  // AXI4-Lite.
+  logic               aw_q, aw_d, w_q, w_d, ar_q, ar_d;
+  // Cycle counting (waits, reads) and the bridge's own cycle counter (STATS).
+  logic [CycW-1:0]    cyc_q, cyc_d, budget_q, budget_d;
+  logic [47:0]        stats_q;
+  logic [7:0]         level_q, level_d;
+  logic [31:0]        mask_q, mask_d;
+  // Stream write.
+  logic [LenW-1:0]    rem_q, rem_d;
+  logic [BeatW-1:0]   nbeats_q, nbeats_d, beat_q, beat_d;
+  logic [InIdxW-1:0]  in_byte_q, in_byte_d;
+  logic [AddrW-1:0]   addr_q, addr_d;
+  logic [InBytes*8-1:0] beat_data_q, beat_data_d;
+  logic               tvalid_q, tvalid_d, tlast_q, tlast_d;
+  logic               pend_q, pend_d;        // beat_data_q holds the open packet's last beat
+  logic               open_q, open_d;        // an input packet has begun and not ended
+  logic               begun_q, begun_d;      // a beat of the open packet went out
+  logic               drop_q, drop_d;        // dropping the rest of a packet CLEAR caught
+  logic               push_end_q, push_end_d;  // after this push the frame is done
+  logic [StallW-1:0]  stall_q, stall_d;
+  // Stream read.
+  logic [OutIdxW-1:0] out_byte_q, out_byte_d;
+  logic [31:0]        rbeats_q, rbeats_d;
+  logic [2:0]         rst_cnt_q, rst_cnt_d;
+
+  logic posted, more, do_fail;
+  err_e fail_code;
+  msg_e fail_msg;
+  assign posted = ev_flags_i[FlagPosted];
+  assign more   = ev_flags_i[FlagMore];
+
+  // Saturating 64-bit budget: 2^40 cycles is longer than anyone waits.
+  function automatic logic [CycW-1:0] sat_budget(logic [63:0] budget);
+    return (budget[63:CycW] != '0) ? '1 : budget[CycW-1:0];
+  endfunction
+
+  function automatic logic [LenW-1:0] payload_bytes(logic [7:0] kind);
+    unique case (kind)
+      TypeHello, TypeCsrRead:  return LenW'(4);
+      TypeCsrWrite, TypeWaitIdle: return LenW'(8);
+      TypeStreamRead:          return LenW'(12);
+      TypeWaitStatus:          return LenW'(16);
+      default:                 return '0;
+    endcase
+  endfunction
+
+  logic [OutBytes*8-1:0] out_shifted;
+  assign out_shifted = s_axis_tdata_i >> (8 * out_byte_q);
+
+  // SLVERR and DECERR both have bit 1 set; results are counted in beats, not packets.
+  logic unused_inputs;
+  assign unused_inputs = ^{m_axil_bresp_i[0], m_axil_rresp_i[0], s_axis_tlast_i,
+                           out_shifted[OutBytes*8-1:8]};
+
+  always_comb begin
+    state_d         = state_q;
+    arg_d           = arg_q;
+    nargs_d         = nargs_q;
+    rd_pending_d    = 1'b0;
+    skip_d          = skip_q;
+    rep_type_d      = rep_type_q;
+    rep_seq_d       = rep_seq_q;
+    rep_fixed_d     = rep_fixed_q;
+    rep_fixed_len_d = rep_fixed_len_q;
+    rep_rom_d       = rep_rom_q;
+    rep_msg_d       = rep_msg_q;
+    rep_buf_len_d   = rep_buf_len_q;
+    sent_d          = sent_q;
+    aw_d            = aw_q;
+    w_d             = w_q;
+    ar_d            = ar_q;
+    cyc_d           = cyc_q;
+    budget_d        = budget_q;
+    level_d         = level_q;
+    mask_d          = mask_q;
+    rem_d           = rem_q;
+    nbeats_d        = nbeats_q;
+    beat_d          = beat_q;
+    in_byte_d       = in_byte_q;
+    addr_d          = addr_q;
+    beat_data_d     = beat_data_q;
+    tvalid_d        = tvalid_q;
+    tlast_d         = tlast_q;
+    pend_d          = pend_q;
+    open_d          = open_q;
+    begun_d         = begun_q;
+    drop_d          = drop_q;
+    push_end_d      = push_end_q;
+    stall_d         = stall_q;
+    out_byte_d      = out_byte_q;
+    rbeats_d        = rbeats_q;
+    rst_cnt_d       = rst_cnt_q;
+    buf_en_o        = 1'b0;
+    buf_we_o        = 1'b0;
+    buf_addr_o      = addr_q;
+    buf_wdata_o     = out_shifted[7:0];
+    s_axis_tready_o = 1'b0;
+    ev_ready_o      = 1'b0;
+    error_o         = 1'b0;
+
+    do_fail         = 1'b0;
+    fail_code       = ErrBadRequest;
+    fail_msg        = MsgPayloadSize;
+
+    unique case (state_q)
+      StIdle: if (ev_valid_i) begin
+        rep_seq_d       = ev_seq_i;
+        rep_type_d      = ev_type_i | ReplyBit;
+        rep_fixed_len_d = '0;
+        rep_rom_d       = 1'b0;
+        rep_buf_len_d   = '0;
+        if (!ev_ok_i) begin
+          // A framing error: answered with the header's seq and type when it is intact.
+          // A posted frame lost this way starts the skip like a failed posted request.
+          rep_type_d      = TypeError;
+          rep_seq_d       = ev_hdr_valid_i ? ev_seq_i : '0;
+          rep_fixed_d     = {32'h0, 8'h00, ev_hdr_valid_i ? ev_type_i : 8'h00, 12'h0, ev_code_i};
+          rep_fixed_len_d = 4'd4;
+          rep_rom_d       = 1'b1;
+          rep_msg_d       = ev_msg_i;
+          if (ev_hdr_valid_i && posted) skip_d = 1'b1;
+          error_o         = 1'b1;
+          state_d         = StReply;
+        end else if (skip_q) begin
+          if (posted) state_d = StAck;
+          else begin
+            skip_d          = 1'b0;
+            rep_type_d      = TypeError;
+            rep_fixed_d     = {32'h0, 8'h00, ev_type_i, 12'h0, ErrSkipped};
+            rep_fixed_len_d = 4'd4;
+            rep_rom_d       = 1'b1;
+            rep_msg_d       = MsgSkipped;
+            state_d         = StReply;
+          end
+        end else begin
+          nargs_d = '0;
+          addr_d  = '0;
+          state_d = StArgs;
+        end
+      end
+
+      // Read the first 16 payload bytes (fewer are there for short payloads; the rest is
+      // stale and unused) into arg_q: issue a read, take its byte the next cycle.
+      StArgs: begin
+        if (rd_pending_q) begin
+          arg_d   = {buf_rdata_i, arg_q[127:8]};
+          nargs_d = nargs_q + 5'd1;
+          addr_d  = addr_q + 1'b1;
+          if (nargs_q == 5'd15) state_d = StDispatch;
+        end else begin
+          buf_en_o     = 1'b1;
+          rd_pending_d = 1'b1;
+        end
+      end
+
+      StDispatch: begin
+        state_d = StReply;  // every branch below either replies, fails or moves on
+        if ((ev_flags_i & ~16'h0003) != '0) begin
+          begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgBadFlags; end
+        end else if (more && ev_type_i != TypeStreamWrite) begin
+          begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgMoreFlag; end
+        end else if (posted && !(ev_type_i inside {TypeCsrWrite, TypeStreamWrite, TypeReset,
+                                                     TypeTraceStop, TypePing})) begin
+          begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgNotPostable; end
+        end else if (ev_type_i == TypeTraceStart || ev_type_i == TypeTraceStop) begin
+          begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgNoTrace; end
+        end else if (!(ev_type_i inside {TypeHello, TypeCsrWrite, TypeCsrRead, TypeStreamWrite,
+                                         TypeStreamRead, TypeWaitIdle, TypeReset, TypeStats,
+                                         TypePing, TypeWaitStatus, TypeLimits})) begin
+          begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgUnknownType; end
+        end else if (ev_type_i != TypeStreamWrite && ev_len_i != payload_bytes(ev_type_i)) begin
+          begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgPayloadSize; end
+        end else begin
+          unique case (ev_type_i)
+            TypeHello: begin
+              // u32 max payload, u16 input beat bytes, u16 output beat bytes, name.
+              rep_fixed_d     = {16'(OutBytes), 16'(InBytes), 32'(FrameBytes)};
+              rep_fixed_len_d = 4'd8;
+              rep_rom_d       = 1'b1;
+              rep_msg_d       = MsgName;
+            end
+            TypeCsrWrite: begin
+              aw_d    = 1'b1;
+              w_d     = 1'b1;
+              state_d = StCsrWrite;
+            end
+            TypeCsrRead: begin
+              ar_d    = 1'b1;
+              state_d = StCsrRead;
+            end
+            TypeWaitIdle, TypeWaitStatus: begin
+              mask_d   = (ev_type_i == TypeWaitIdle) ? 32'h1 : arg_q[31:0];
+              level_d  = (ev_type_i == TypeWaitIdle || arg_q[63:40] != '0) ? 8'hFF
+                                                                            : arg_q[39:32];
+              budget_d = sat_budget((ev_type_i == TypeWaitIdle) ? arg_q[63:0] : arg_q[127:64]);
+              cyc_d    = '0;
+              ar_d     = 1'b1;
+              state_d  = StWait;
+            end
+            TypeStreamWrite: begin
+              rem_d    = ev_len_i;
+              nbeats_d = '0;
+              state_d  = StSwCount;
+            end
+            TypeStreamRead: begin
+              if (arg_q[31:0] > 32'(MaxReadBeats)) begin
+                begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgReplyTooLarge; end
+              end else begin
+                rbeats_d   = arg_q[31:0];
+                budget_d   = sat_budget(arg_q[95:32]);
+                cyc_d      = '0;
+                beat_d     = '0;
+                out_byte_d = '0;
+                addr_d     = '0;
+                state_d    = StSrCollect;
+              end
+            end
+            TypeReset: begin
+              rst_cnt_d = 3'd7;
+              state_d   = StReset;
+            end
+            TypeStats: begin
+              rep_fixed_d     = {16'h0, stats_q};
+              rep_fixed_len_d = 4'd8;
+            end
+            TypeLimits: begin
+              // Nothing is accepted ahead of the LOAD that consumes it; the engine holds
+              // OutFifoBeats results without a STREAM_READ.
+              rep_fixed_d     = {32'(OutFifoBeats), 32'h0};
+              rep_fixed_len_d = 4'd8;
+            end
+            default: ;  // PING
+          endcase
+        end
+      end
+
+      StCsrWrite: begin
+        if (m_axil_awready_i) aw_d = 1'b0;
+        if (m_axil_wready_i) w_d = 1'b0;
+        if (m_axil_bvalid_i) begin
+          if (m_axil_bresp_i[1]) begin do_fail = 1'b1; fail_code = ErrEngine; fail_msg = MsgSlverr; end
+          else if (arg_q[11:0] == CsrCtrl && arg_q[32]) begin
+            // CTRL.CLEAR, the host's part. An open packet none of whose beats went out
+            // is dropped, its later frames too; one already begun still goes out (the
+            // engine discards it up to its TLAST).
+            if (open_q && !begun_q) begin
+              drop_d = 1'b1;
+              pend_d = 1'b0;
+              open_d = 1'b0;
+            end
+            state_d = StClearDrain;
+          end else state_d = StReply;
+        end
+      end
+
+      // The result beat the engine presented when CLEAR took effect is stale: drop it.
+      StClearDrain: begin
+        s_axis_tready_o = 1'b1;
+        state_d         = StReply;
+      end
+
+      StCsrRead: begin
+        if (m_axil_arready_i) ar_d = 1'b0;
+        if (m_axil_rvalid_i) begin
+          if (m_axil_rresp_i[1]) begin do_fail = 1'b1; fail_code = ErrEngine; fail_msg = MsgSlverr; end
+          else begin
+            rep_fixed_d     = {32'h0, m_axil_rdata_i};
+            rep_fixed_len_d = 4'd4;
+            state_d         = StReply;
+          end
+        end
+      end
+
+      // WAIT_IDLE / WAIT_STATUS: read STATUS until the mask bits are clear and the FIFO
+      // level is low enough; cycles counted from the first read, as tessera-sim does.
+      StWait: begin
+        cyc_d = cyc_q + 1'b1;
+        if (m_axil_arready_i) ar_d = 1'b0;
+        if (m_axil_rvalid_i) begin
+          if (m_axil_rresp_i[1]) begin do_fail = 1'b1; fail_code = ErrEngine; fail_msg = MsgSlverr; end
+          else if ((m_axil_rdata_i & mask_q) == '0 && m_axil_rdata_i[23:16] <= level_q) begin
+            rep_fixed_d     = {24'h0, cyc_q};
+            rep_fixed_len_d = 4'd8;
+            state_d         = StReply;
+          end else if (cyc_q > budget_q) begin
+            begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
+          end else begin
+            ar_d = 1'b1;
+          end
+        end
+      end
+
+      // STREAM_WRITE: count whole beats first, so a partial one fails before any goes out.
+      StSwCount: begin
+        if (rem_q >= LenW'(InBytes)) begin
+          rem_d    = rem_q - LenW'(InBytes);
+          nbeats_d = nbeats_q + 1'b1;
+        end else if (rem_q != '0) begin
+          begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgPartialBeat; end
+        end else state_d = StSwBegin;
+      end
+
+      StSwBegin: begin
+        beat_d    = '0;
+        in_byte_d = '0;
+        addr_d    = '0;
+        state_d   = StReply;
+        if (drop_q) begin
+          drop_d = more;  // the packet CLEAR dropped: this frame is part of it
+        end else if (nbeats_q == '0) begin
+          if (!more && open_q) begin
+            if (pend_q) begin
+              // An empty frame ends the packet: TLAST on its held-back last beat.
+              tvalid_d   = 1'b1;
+              tlast_d    = 1'b1;
+              push_end_d = 1'b1;
+              stall_d    = '0;
+              state_d    = StSwPush;
+            end else begin do_fail = 1'b1; fail_code = ErrInput; fail_msg = MsgEmptyEnd; end
+          end
+        end else if (pend_q) begin
+          tvalid_d   = 1'b1;
+          tlast_d    = 1'b0;
+          push_end_d = 1'b0;
+          stall_d    = '0;
+          state_d    = StSwPush;
+        end else state_d = StSwFill;
+      end
+
+      // Assemble one beat from the frame buffer, byte 0 first.
+      StSwFill: begin
+        if (rd_pending_q) begin
+          beat_data_d = {buf_rdata_i, beat_data_q[InBytes*8-1:8]};
+          addr_d      = addr_q + 1'b1;
+          in_byte_d   = in_byte_q + 1'b1;
+          if (in_byte_q == InIdxW'(InBytes - 1)) begin
+            in_byte_d = '0;
+            beat_d    = beat_q + 1'b1;
+            open_d    = 1'b1;
+            if (beat_q == nbeats_q - 1'b1 && more) begin
+              pend_d  = 1'b1;  // held back: the packet goes on in the next frame
+              state_d = StReply;
+            end else begin
+              tvalid_d   = 1'b1;
+              tlast_d    = (beat_q == nbeats_q - 1'b1);
+              push_end_d = (beat_q == nbeats_q - 1'b1);
+              stall_d    = '0;
+              state_d    = StSwPush;
+            end
+          end
+        end else begin
+          buf_en_o     = 1'b1;
+          rd_pending_d = 1'b1;
+        end
+      end
+
+      StSwPush: begin
+        if (m_axis_tready_i) begin
+          tvalid_d = 1'b0;
+          pend_d   = 1'b0;
+          begun_d  = !tlast_q;
+          open_d   = !tlast_q;
+          state_d  = push_end_q ? StReply : StSwFill;
+        end else if (stall_q == StallW'(StallCycles)) begin
+          // The engine took nothing: the beat and the rest of the frame are dropped.
+          tvalid_d = 1'b0;
+          pend_d   = 1'b0;
+          begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgStall; end
+        end else begin
+          stall_d = stall_q + 1'b1;
+        end
+      end
+
+      // STREAM_READ: each result beat goes into the frame buffer a byte a cycle; TREADY
+      // takes it with its last byte.
+      StSrCollect: begin
+        if (32'(beat_q) == rbeats_q) begin
+          rep_fixed_d     = {24'h0, cyc_q};
+          rep_fixed_len_d = 4'd8;
+          rep_buf_len_d   = LenW'(addr_q);  // beats * OutBytes
+          state_d         = StReply;
+        end else if (cyc_q >= budget_q) begin
+          begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
+        end else begin
+          cyc_d = cyc_q + 1'b1;
+          if (s_axis_tvalid_i) begin
+            buf_en_o   = 1'b1;
+            buf_we_o   = 1'b1;
+            addr_d     = addr_q + 1'b1;
+            out_byte_d = out_byte_q + 1'b1;
+            if (out_byte_q == OutIdxW'(OutBytes - 1)) begin
+              s_axis_tready_o = 1'b1;
+              out_byte_d      = '0;
+              beat_d          = beat_q + 1'b1;
+            end
+          end
+        end
+      end
+
+      StReset: begin
+        rst_cnt_d = rst_cnt_q - 3'd1;
+        pend_d    = 1'b0;
+        open_d    = 1'b0;
+        begun_d   = 1'b0;
+        drop_d    = 1'b0;
+        tvalid_d  = 1'b0;
+        if (rst_cnt_q == 3'd0) state_d = StReply;
+      end
+
+      // Success or failure: a reply unless this was a posted success.
+      StReply: begin
+        if (!sent_q) begin
+          if (rep_type_q != TypeError && posted) state_d = StAck;
+          else if (!tx_busy_i) sent_d = 1'b1;
+        end else if (!tx_busy_i) begin
+          sent_d  = 1'b0;
+          state_d = StAck;
+        end
+      end
+
+      StAck: begin
+        ev_ready_o = 1'b1;
+        state_d    = StIdle;
+      end
+
+      default: state_d = StIdle;
+    endcase
+
+    // A request fails: an error reply with its seq; a posted one starts the skip.
+    if (do_fail) begin
+      rep_type_d      = TypeError;
+      rep_fixed_d     = {32'h0, 8'h00, ev_type_i, 12'h0, fail_code};
+      rep_fixed_len_d = 4'd4;
+      rep_rom_d       = 1'b1;
+      rep_msg_d       = fail_msg;
+      rep_buf_len_d   = '0;
+      if (posted) skip_d = 1'b1;
+      error_o         = 1'b1;
+      state_d         = StReply;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q         <= StIdle;
+      arg_q           <= '0;
+      nargs_q         <= '0;
+      rd_pending_q    <= 1'b0;
+      skip_q          <= 1'b0;
+      rep_type_q      <= '0;
+      rep_seq_q       <= '0;
+      rep_fixed_q     <= '0;
+      rep_fixed_len_q <= '0;
+      rep_rom_q       <= 1'b0;
+      rep_msg_q       <= MsgName;
+      rep_buf_len_q   <= '0;
+      sent_q          <= 1'b0;
+      aw_q            <= 1'b0;
+      w_q             <= 1'b0;
+      ar_q            <= 1'b0;
+      cyc_q           <= '0;
+      budget_q        <= '0;
+      stats_q         <= '0;
+      level_q         <= '0;
+      mask_q          <= '0;
+      rem_q           <= '0;
+      nbeats_q        <= '0;
+      beat_q          <= '0;
+      in_byte_q       <= '0;
+      addr_q          <= '0;
+      beat_data_q     <= '0;
+      tvalid_q        <= 1'b0;
+      tlast_q         <= 1'b0;
+      pend_q          <= 1'b0;
+      open_q          <= 1'b0;
+      begun_q         <= 1'b0;
+      drop_q          <= 1'b0;
+      push_end_q      <= 1'b0;
+      stall_q         <= '0;
+      out_byte_q      <= '0;
+      rbeats_q        <= '0;
+      rst_cnt_q       <= '0;
+    end else begin
+      state_q         <= state_d;
+      arg_q           <= arg_d;
+      nargs_q         <= nargs_d;
+      rd_pending_q    <= rd_pending_d;
+      skip_q          <= skip_d;
+      rep_type_q      <= rep_type_d;
+      rep_seq_q       <= rep_seq_d;
+      rep_fixed_q     <= rep_fixed_d;
+      rep_fixed_len_q <= rep_fixed_len_d;
+      rep_rom_q       <= rep_rom_d;
+      rep_msg_q       <= rep_msg_d;
+      rep_buf_len_q   <= rep_buf_len_d;
+      sent_q          <= sent_d;
+      aw_q            <= aw_d;
+      w_q             <= w_d;
+      ar_q            <= ar_d;
+      cyc_q           <= cyc_d;
+      budget_q        <= budget_d;
+      stats_q         <= stats_q + 1'b1;
+      level_q         <= level_d;
+      mask_q          <= mask_d;
+      rem_q           <= rem_d;
+      nbeats_q        <= nbeats_d;
+      beat_q          <= beat_d;
+      in_byte_q       <= in_byte_d;
+      addr_q          <= addr_d;
+      beat_data_q     <= beat_data_d;
+      tvalid_q        <= tvalid_d;
+      tlast_q         <= tlast_d;
+      pend_q          <= pend_d;
+      open_q          <= open_d;
+      begun_q         <= begun_d;
+      drop_q          <= drop_d;
+      push_end_q      <= push_end_d;
+      stall_q         <= stall_d;
+      out_byte_q      <= out_byte_d;
+      rbeats_q        <= rbeats_d;
+      rst_cnt_q       <= rst_cnt_d;
+    end
+  end
+
+  assign tx_start_o        = (state_q == StReply) && !sent_q && !tx_busy_i &&
+                             !(rep_type_q != TypeError && posted);
+  assign tx_type_o         = rep_type_q;
+  assign tx_seq_o          = rep_seq_q;
+  assign tx_fixed_o        = rep_fixed_q;
+  assign tx_fixed_len_o    = rep_fixed_len_q;
+  assign tx_tail_rom_o     = rep_rom_q;
+  assign tx_msg_o          = rep_msg_q;
+  assign tx_tail_buf_len_o = rep_buf_len_q;
+
+  assign m_axil_awaddr_o  = arg_q[11:0];
+  assign m_axil_awvalid_o = aw_q;
+  assign m_axil_wdata_o   = arg_q[63:32];
+  assign m_axil_wstrb_o   = 4'hF;
+  assign m_axil_wvalid_o  = w_q;
+  assign m_axil_bready_o  = (state_q == StCsrWrite);
+  assign m_axil_araddr_o  = (state_q == StWait) ? CsrStatus : arg_q[11:0];
+  assign m_axil_arvalid_o = ar_q;
+  assign m_axil_rready_o  = (state_q == StCsrRead) || (state_q == StWait);
+
+  assign m_axis_tdata_o  = beat_data_q;
+  assign m_axis_tvalid_o = tvalid_q;
+  assign m_axis_tlast_o  = tlast_q;
+  assign engine_rst_no   = (rst_cnt_q == 3'd0);
+
+endmodule

@@ -1,0 +1,175 @@
+// Reply sender of the UART bridge: builds one reply frame (docs/protocol.md) from a
+// descriptor and shifts it out to the UART transmitter, computing the header CRC and the
+// frame CRC on the fly. The payload is up to 8 fixed bytes (fixed_i, byte 0 in bits 7:0)
+// followed by a tail: one of the fixed ASCII messages from the message ROM, or the first
+// tail_buf_len_i bytes of the frame buffer (STREAM_READ's beats).
+module tsr_bridge_tx
+  import tsr_bridge_pkg::*;
+#(
+  parameter int unsigned FrameBytes = 4096,
+  localparam int unsigned AddrW = $clog2(FrameBytes),
+  localparam int unsigned LenW  = AddrW + 1
+) (
+  input  logic             clk_i,
+  input  logic             rst_ni,
+  input  logic             start_i,        // takes the descriptor when !busy_o
+  output logic             busy_o,
+  input  logic [7:0]       type_i,
+  input  logic [31:0]      seq_i,
+  input  logic [63:0]      fixed_i,
+  input  logic [3:0]       fixed_len_i,    // 0..8
+  input  logic             tail_rom_i,     // tail: message msg_i (else the frame buffer)
+  input  msg_e             msg_i,
+  input  logic [LenW-1:0]  tail_buf_len_i,
+  // Frame buffer read port (registered read).
+  output logic             buf_re_o,
+  output logic [AddrW-1:0] buf_addr_o,
+  input  logic [7:0]       buf_rdata_i,
+  // UART transmitter.
+  output logic [7:0]       tx_data_o,
+  output logic             tx_valid_o,
+  input  logic             tx_ready_i
+);
+
+  typedef enum logic [1:0] {StIdle, StFetch, StSend} state_e;
+  typedef enum logic [1:0] {PartHeader, PartPayload, PartTrailer} part_e;
+
+  localparam msg_rom_t  Rom  = msg_rom();
+  localparam msg_lens_t Lens = msg_lens();
+
+  state_e          state_q, state_d;
+  part_e           part_q, part_d;
+  logic [LenW-1:0] pos_q, pos_d;      // byte within the part
+  logic [LenW-1:0] len_q, len_d;      // payload length
+  logic [127:0]    header_q, header_d;
+  logic [63:0]     fixed_q, fixed_d;
+  logic [3:0]      fixed_len_q, fixed_len_d;
+  logic            rom_q, rom_d;
+  msg_e            msg_q, msg_d;
+  logic [31:0]     crc_q, crc_d, crc_next, hcrc_q, hcrc_d;
+  logic [7:0]      byte_out, rom_byte_q;
+  logic            rom_re;
+  logic [LenW-1:0] tail_pos;
+
+  tsr_crc32 u_crc (.crc_i(crc_q), .byte_i(byte_out), .crc_o(crc_next));
+
+  assign tail_pos = pos_q - LenW'(fixed_len_q);
+  logic unused_tail_msb;  // a tail is shorter than the frame buffer
+  assign unused_tail_msb = tail_pos[LenW-1];
+
+  always_ff @(posedge clk_i) begin
+    if (rom_re) rom_byte_q <= Rom[{msg_q, tail_pos[4:0]}];
+  end
+
+  // The byte at the current position (valid in StSend).
+  always_comb begin
+    byte_out = 8'h00;
+    unique case (part_q)
+      PartHeader:  byte_out = (pos_q < LenW'(16)) ? header_q[8*pos_q[3:0] +: 8]
+                                                   : hcrc_q[8*pos_q[1:0] +: 8];
+      PartPayload: begin
+        if (pos_q < LenW'(fixed_len_q)) byte_out = fixed_q[8*pos_q[2:0] +: 8];
+        else if (rom_q)                 byte_out = rom_byte_q;
+        else                            byte_out = buf_rdata_i;
+      end
+      PartTrailer: byte_out = ~crc_q[8*pos_q[1:0] +: 8];
+      default: ;
+    endcase
+  end
+
+  always_comb begin
+    state_d     = state_q;
+    part_d      = part_q;
+    pos_d       = pos_q;
+    len_d       = len_q;
+    header_d    = header_q;
+    fixed_d     = fixed_q;
+    fixed_len_d = fixed_len_q;
+    rom_d       = rom_q;
+    msg_d       = msg_q;
+    crc_d       = crc_q;
+    hcrc_d      = hcrc_q;
+    rom_re      = 1'b0;
+    buf_re_o    = 1'b0;
+    tx_valid_o  = 1'b0;
+
+    unique case (state_q)
+      StIdle: if (start_i) begin
+        len_d = LenW'(fixed_len_i) +
+                (tail_rom_i ? LenW'(Lens[msg_i]) : tail_buf_len_i);
+        header_d    = {32'(len_d), seq_i, 16'h0000, 16'h0000, type_i, Version, Magic1, Magic0};
+        fixed_d     = fixed_i;
+        fixed_len_d = fixed_len_i;
+        rom_d       = tail_rom_i;
+        msg_d       = msg_i;
+        crc_d       = '1;
+        part_d      = PartHeader;
+        pos_d       = '0;
+        state_d     = StFetch;
+      end
+      StFetch: begin
+        // One cycle for the ROM or the frame buffer to present a tail byte.
+        if (part_q == PartPayload && pos_q >= LenW'(fixed_len_q)) begin
+          rom_re   = rom_q;
+          buf_re_o = !rom_q;
+        end
+        if (part_q == PartHeader && pos_q == LenW'(16)) hcrc_d = ~crc_q;
+        state_d = StSend;
+      end
+      StSend: begin
+        tx_valid_o = 1'b1;
+        if (tx_ready_i) begin
+          if (part_q != PartTrailer) crc_d = crc_next;
+          pos_d   = pos_q + 1'b1;
+          state_d = StFetch;
+          unique case (part_q)
+            PartHeader: if (pos_q == LenW'(19)) begin
+              pos_d  = '0;
+              part_d = (len_q == '0) ? PartTrailer : PartPayload;
+            end
+            PartPayload: if (pos_d == len_q) begin
+              pos_d  = '0;
+              part_d = PartTrailer;
+            end
+            PartTrailer: if (pos_q == LenW'(3)) state_d = StIdle;
+            default: ;
+          endcase
+        end
+      end
+      default: state_d = StIdle;
+    endcase
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      state_q     <= StIdle;
+      part_q      <= PartHeader;
+      pos_q       <= '0;
+      len_q       <= '0;
+      header_q    <= '0;
+      fixed_q     <= '0;
+      fixed_len_q <= '0;
+      rom_q       <= 1'b0;
+      msg_q       <= MsgName;
+      crc_q       <= '1;
+      hcrc_q      <= '0;
+    end else begin
+      state_q     <= state_d;
+      part_q      <= part_d;
+      pos_q       <= pos_d;
+      len_q       <= len_d;
+      header_q    <= header_d;
+      fixed_q     <= fixed_d;
+      fixed_len_q <= fixed_len_d;
+      rom_q       <= rom_d;
+      msg_q       <= msg_d;
+      crc_q       <= crc_d;
+      hcrc_q      <= hcrc_d;
+    end
+  end
+
+  assign busy_o     = (state_q != StIdle);
+  assign buf_addr_o = tail_pos[AddrW-1:0];
+  assign tx_data_o  = byte_out;
+
+endmodule
