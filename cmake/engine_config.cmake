@@ -8,7 +8,8 @@
 # a binary that links one build uses those, one that links several names each build's.
 # NAME must therefore be an identifier tail such as 16x16.
 file(GLOB TESSERA_RTL_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/rtl/*/*.sv)
-list(FILTER TESSERA_RTL_SOURCES EXCLUDE REGEX "/pkg/")
+# rtl/board/ is the FPGA bridge around the engine, built on its own (sim/board/).
+list(FILTER TESSERA_RTL_SOURCES EXCLUDE REGEX "/pkg/|/board/")
 set(TESSERA_RTL_SOURCES ${CMAKE_SOURCE_DIR}/rtl/pkg/tsr_pkg.sv ${TESSERA_RTL_SOURCES})
 
 # What every build shares: fault specs and the command log's names.
