@@ -14,7 +14,7 @@ TRACE     ?=#  wave, wave-png: the .fst trace to open
 WAVE_SAVE ?=#  wave: a GTKWave save file (sim/waves/*.gtkw) for the signal view
 BOARD     ?=#  fpga: icebreaker, ulx3s-85f or orangecrab-25f (scripts/boards.json)
 
-TEST_EXTRA ?= sanitize formal#  test: make targets run after ctest (default: sanitize formal)
+TEST_EXTRA ?= sanitize formal fpga-check#  test: make targets run after ctest (default: sanitize formal fpga-check)
 
 regress_args := $(REGRESS_ARGS) $(if $(SEEDS),--seeds '$(SEEDS)') \
                 $(if $(CONFIGS),--configs '$(CONFIGS)') $(if $(JOBS),--jobs '$(JOBS)')
@@ -25,7 +25,7 @@ columns := awk -F'\t' '{ printf "  %-14s %s\n", $$1, $$2 }'
 # One step at a time: the parallel work happens inside cmake and ctest, and setup must
 # finish before anything uses the tools it installs.
 .NOTPARALLEL:
-.PHONY: help setup build lint synth fpga fpga-synth fpga-all test sanitize formal formal-mutate demo bench bench-tcp regress coverage wave wave-png clean
+.PHONY: help setup build lint synth fpga fpga-check fpga-all test sanitize formal formal-mutate demo bench bench-tcp regress coverage wave wave-png clean
 
 help: ## List targets and variables
 	@echo "Targets:"
@@ -50,8 +50,8 @@ fpga: setup ## BOARD's bitstream and build/fpga/BOARD/report.json (fails: no fit
 	$(if $(BOARD),,$(error set BOARD=, one of: $(shell python3 scripts/boards.py list)))
 	scripts/fpga.sh '$(BOARD)'
 
-fpga-synth: setup ## Vendor synthesis of every board, fails if one does not fit its FPGA
-	set -e; for b in $$(python3 scripts/boards.py list); do scripts/fpga.sh $$b --synth-only; done
+fpga-check: setup ## make test's FPGA share: every board synthesized (fits?), "ci" boards routed+simulated
+	scripts/fpga_all.sh --check
 
 fpga-all: setup ## Every board: bitstream, report, post-synthesis sim; build/fpga/summary.md
 	scripts/fpga_all.sh

@@ -6,13 +6,40 @@
 # past a failing board so the table shows every board; exits 1 if any step failed.
 #
 # Usage: scripts/fpga_all.sh [--no-sim] [BOARD ...]   (default: every board)
+#        scripts/fpga_all.sh --check   `make test`'s share, bounded for CI: every board
+#          synthesized (and checked to fit), place and route, bitstream and post-synthesis
+#          simulation only for the boards marked "ci": true in scripts/boards.json
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-sim=1
+sim=1 check=0
 [[ ${1-} == --no-sim ]] && { sim=0; shift; }
+[[ ${1-} == --check ]] && { check=1; shift; }
 mapfile -t boards < <(if (($#)); then printf '%s\n' "$@"; else python3 scripts/boards.py list; fi)
+
+if ((check)); then
+  failed=()
+  for b in "${boards[@]}"; do
+    start=$SECONDS
+    if [[ $(python3 scripts/boards.py get "$b" ci 2>/dev/null) == True ]]; then
+      echo "=== $b: synthesis, place and route, bitstream, post-synthesis simulation"
+      scripts/fpga.sh "$b" || failed+=("$b (fpga)")
+      { scripts/synth.sh --board "$b" && tests/rtl/netlist_check.sh --board "$b" --rtl rtl; } ||
+        failed+=("$b (post-synthesis sim)")
+    else
+      echo "=== $b: synthesis"
+      scripts/fpga.sh "$b" --synth-only || failed+=("$b (synth)")
+    fi
+    echo "=== $b: $((SECONDS - start)) s"
+  done
+  if ((${#failed[@]})); then
+    echo "fpga-check: FAILED: ${failed[*]}" >&2
+    exit 1
+  fi
+  echo "fpga-check: every board synthesized and fits"
+  exit 0
+fi
 
 failed=()
 declare -A took=()
