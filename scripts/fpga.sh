@@ -73,6 +73,17 @@ elif [[ ! -f $constraints ]]; then
   exit 2
 fi
 
+# slang ignores a -G override for a parameter the top does not have, and the bitstream would
+# silently not match the table: every engine parameter must be declared by the top.
+top_file=${ooc_file:-rtl/board/$top.sv}
+for p in "${engine[@]}"; do
+  if ! grep -Eq "\b${p%%=*}\s*=" "$top_file"; then
+    echo "fpga: $top_file has no parameter ${p%%=*} (scripts/boards.json gives $p);" >&2
+    echo "  the board top must take every engine parameter and pass it on" >&2
+    exit 2
+  fi
+done
+
 scripts/setup_fpga.sh --quiet
 # Vendor primitives (PLL, oscillator) as blackboxes with their parameters: Yosys's own cell
 # library, read by slang as a library (modules used only where instantiated). The path is
