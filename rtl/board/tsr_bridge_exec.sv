@@ -135,7 +135,7 @@ module tsr_bridge_exec
   logic               open_q, open_d;        // an input packet has begun and not ended
   logic               begun_q, begun_d;      // a beat of the open packet went out
   logic               drop_q, drop_d;        // dropping the rest of a packet CLEAR caught
-  logic               push_end_q, push_end_d;  // after this push the frame is done
+  state_e             push_next_q, push_next_d;  // where StSwPush goes once its beat is taken
   logic [StallW-1:0]  stall_q, stall_d;
   // Stream read.
   logic [OutIdxW-1:0] out_byte_q, out_byte_d;
@@ -204,7 +204,7 @@ module tsr_bridge_exec
     open_d          = open_q;
     begun_d         = begun_q;
     drop_d          = drop_q;
-    push_end_d      = push_end_q;
+    push_next_d     = push_next_q;
     stall_d         = stall_q;
     out_byte_d      = out_byte_q;
     rbeats_d        = rbeats_q;
@@ -220,6 +220,14 @@ module tsr_bridge_exec
     do_fail         = 1'b0;
     fail_code       = ErrBadRequest;
     fail_msg        = MsgPayloadSize;
+
+    // An input beat, once presented, stays until the engine takes it (AXI4-Stream), even
+    // after a stall failed its request: a later STREAM_WRITE waits for it first.
+    if (tvalid_q && m_axis_tready_i) begin
+      tvalid_d = 1'b0;
+      begun_d  = !tlast_q;
+      open_d   = !tlast_q;
+    end
 
     unique case (state_q)
       StIdle: if (ev_valid_i) begin
@@ -317,9 +325,12 @@ module tsr_bridge_exec
               state_d  = StWait;
             end
             TypeStreamWrite: begin
-              rem_d    = ev_len_i;
-              nbeats_d = '0;
-              state_d  = StSwCount;
+              rem_d       = ev_len_i;
+              nbeats_d    = '0;
+              stall_d     = '0;
+              push_next_d = StSwCount;
+              // A beat a stalled write left presented goes first.
+              state_d     = tvalid_q ? StSwPush : StSwCount;
             end
             TypeStreamRead: begin
               if (arg_q[31:0] > 32'(MaxReadBeats)) begin
@@ -362,7 +373,7 @@ module tsr_bridge_exec
             // CTRL.CLEAR, the host's part. An open packet none of whose beats went out
             // is dropped, its later frames too; one already begun still goes out (the
             // engine discards it up to its TLAST).
-            if (open_q && !begun_q) begin
+            if (open_q && !begun_q && !tvalid_q) begin
               drop_d = 1'b1;
               pend_d = 1'b0;
               open_d = 1'b0;
@@ -430,19 +441,21 @@ module tsr_bridge_exec
           if (!more && open_q) begin
             if (pend_q) begin
               // An empty frame ends the packet: TLAST on its held-back last beat.
-              tvalid_d   = 1'b1;
-              tlast_d    = 1'b1;
-              push_end_d = 1'b1;
-              stall_d    = '0;
-              state_d    = StSwPush;
+              tvalid_d    = 1'b1;
+              tlast_d     = 1'b1;
+              pend_d      = 1'b0;
+              push_next_d = StReply;
+              stall_d     = '0;
+              state_d     = StSwPush;
             end else begin do_fail = 1'b1; fail_code = ErrInput; fail_msg = MsgEmptyEnd; end
           end
         end else if (pend_q) begin
-          tvalid_d   = 1'b1;
-          tlast_d    = 1'b0;
-          push_end_d = 1'b0;
-          stall_d    = '0;
-          state_d    = StSwPush;
+          tvalid_d    = 1'b1;
+          tlast_d     = 1'b0;
+          pend_d      = 1'b0;
+          push_next_d = StSwFill;
+          stall_d     = '0;
+          state_d     = StSwPush;
         end else state_d = StSwFill;
       end
 
@@ -460,11 +473,11 @@ module tsr_bridge_exec
               pend_d  = 1'b1;  // held back: the packet goes on in the next frame
               state_d = StReply;
             end else begin
-              tvalid_d   = 1'b1;
-              tlast_d    = (beat_q == nbeats_q - 1'b1);
-              push_end_d = (beat_q == nbeats_q - 1'b1);
-              stall_d    = '0;
-              state_d    = StSwPush;
+              tvalid_d    = 1'b1;
+              tlast_d     = (beat_q == nbeats_q - 1'b1);
+              push_next_d = (beat_q == nbeats_q - 1'b1) ? StReply : StSwFill;
+              stall_d     = '0;
+              state_d     = StSwPush;
             end
           end
         end else begin
@@ -475,15 +488,10 @@ module tsr_bridge_exec
 
       StSwPush: begin
         if (m_axis_tready_i) begin
-          tvalid_d = 1'b0;
-          pend_d   = 1'b0;
-          begun_d  = !tlast_q;
-          open_d   = !tlast_q;
-          state_d  = push_end_q ? StReply : StSwFill;
+          state_d = push_next_q;  // the handshake rule above updates the packet state
         end else if (stall_q == StallW'(StallCycles)) begin
-          // The engine took nothing: the beat and the rest of the frame are dropped.
-          tvalid_d = 1'b0;
-          pend_d   = 1'b0;
+          // The engine took nothing: the rest of the frame is dropped; the beat stays
+          // presented (it may not be withdrawn) and goes first in the next STREAM_WRITE.
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgStall; end
         end else begin
           stall_d = stall_q + 1'b1;
@@ -517,7 +525,7 @@ module tsr_bridge_exec
       end
 
       StReset: begin
-        rst_cnt_d = rst_cnt_q - 3'd1;
+        if (rst_cnt_q != 3'd0) rst_cnt_d = rst_cnt_q - 3'd1;
         pend_d    = 1'b0;
         open_d    = 1'b0;
         begun_d   = 1'b0;
@@ -594,7 +602,7 @@ module tsr_bridge_exec
       open_q          <= 1'b0;
       begun_q         <= 1'b0;
       drop_q          <= 1'b0;
-      push_end_q      <= 1'b0;
+      push_next_q     <= StReply;
       stall_q         <= '0;
       out_byte_q      <= '0;
       rbeats_q        <= '0;
@@ -633,7 +641,7 @@ module tsr_bridge_exec
       open_q          <= open_d;
       begun_q         <= begun_d;
       drop_q          <= drop_d;
-      push_end_q      <= push_end_d;
+      push_next_q     <= push_next_d;
       stall_q         <= stall_d;
       out_byte_q      <= out_byte_d;
       rbeats_q        <= rbeats_d;

@@ -82,6 +82,9 @@ module tsr_bridge_rx
   assign hdr_len      = win_q[8*12 +: 32];
   assign hdr_crc      = win_q[8*16 +: 32];
 
+  // The CRC takes the header from the window, the payload from the FIFO.
+  assign crc_byte = (state_q == StHeaderCrc && k_q < WinBytes) ? win_q[8*k_q +: 8] : fifo_data_i;
+
   logic not_magic;
   assign not_magic = (cnt_q >= 5'd1 && win_q[7:0] != Magic0) ||
                      (cnt_q >= 5'd2 && win_q[15:8] != Magic1);
@@ -103,7 +106,6 @@ module tsr_bridge_rx
     ev_msg_d   = ev_msg_q;
     fifo_pop_o = 1'b0;
     buf_we_o   = 1'b0;
-    crc_byte   = fifo_data_i;
 
     if (fifo_valid_i) inflight_d = 1'b0;
 
@@ -138,7 +140,6 @@ module tsr_bridge_rx
       end
 
       StHeaderCrc: begin
-        crc_byte = win_q[8*k_q +: 8];
         crc_d    = crc_next;
         k_d      = k_q + 5'd1;
         if (k_q == 5'd16 && ~crc_q != hdr_crc) begin
@@ -287,7 +288,7 @@ module tsr_bridge_rx
 `ifndef SYNTHESIS
   // A pop is issued only with room for its byte, so no received byte is ever dropped here.
   PopOnlyWithRoom_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      fifo_pop_o |-> !inflight_q && !fifo_empty_i);
+      fifo_pop_o |-> (!inflight_q || fifo_valid_i) && !fifo_empty_i);
 `endif
 
 endmodule
