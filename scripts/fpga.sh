@@ -62,8 +62,11 @@ other_tops=$(for b in $(python3 scripts/boards.py list); do python3 scripts/boar
 mapfile -t board_files < <(find rtl/board -name '*.sv' 2>/dev/null | sort |
                            grep -vxF -f <(sed 's|.*|rtl/board/&.sv|' <<<"$other_tops") || true)
 if [[ -n $ooc_file ]]; then
+  # The board's shared files (tsr_board_core, the bridge), not its top, and the given file.
+  ooc_file=$(realpath --relative-to="$root" "$ooc_file")
+  mapfile -t board_files < <(printf '%s\n' "${board_files[@]}" "$ooc_file" |
+                             grep -vx -e "rtl/board/$top.sv" -e "" | sort -u)
   top=$ooc_top constraints=""
-  board_files=("$(realpath --relative-to="$root" "$ooc_file")")
 elif [[ ! -f rtl/board/$top.sv ]]; then
   echo "fpga: no board top rtl/board/$top.sv for $board (or build the engine alone with" >&2
   echo "  --out-of-context FILE.sv TOP)" >&2
