@@ -57,7 +57,8 @@ def cell_counts(stat_path, family):
 
 def tool_version(cmd):
     try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=60).stdout
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+        out = run.stdout + run.stderr
         return out.strip().splitlines()[-1] if out.strip() else None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -117,6 +118,12 @@ def write_report(a):
                          "target_mhz": round(c["constraint"], 2)}
                   for name, c in pnr.get("fmax", {}).items()}
         report["clocks"] = clocks
+        # The worst path of each clock domain pair: where timing work should look.
+        report["critical_paths"] = [
+            {"from": cp["path"][0]["from"]["cell"], "to": cp["path"][-1]["to"]["cell"],
+             "delay_ns": round(sum(step["delay"] for step in cp["path"]), 2),
+             "logic_levels": sum(1 for step in cp["path"] if step["type"] == "logic")}
+            for cp in pnr.get("critical_paths", []) if cp.get("path")]
         if not clocks:
             failed = "nextpnr reported no clock: is the board clock constrained and used?"
         else:
@@ -128,8 +135,8 @@ def write_report(a):
             report["timing_met"] = not missed
             if missed:
                 failed = "misses timing: " + "; ".join(missed)
-        report["nextpnr"] = tool_version(
-            [str(ROOT / f"build/venv/bin/yowasp-nextpnr-{family}"), "--version"])
+        version = tool_version([str(ROOT / f"build/venv/bin/yowasp-nextpnr-{family}"), "--version"])
+        report["nextpnr"] = version and re.sub(r".*\(Version (.*)\).*", r"\1", version)
         if failed and report["timing_met"] is False:
             report["status"] = "timing-failed"
         elif failed:
