@@ -93,6 +93,8 @@ def write_report(a):
     counts, cells = cell_counts(out / "stat.json", family)
     report.update(counts)
     report["synth_cells"] = {k: v for k, v in sorted(cells.items())}
+    for key, cap in b.get("capacity", {}).items():
+        report[key + "_available"] = cap  # nextpnr's own numbers replace these after P&R
     failed = None
     # What the synthesized design needs against what the device has (a synthesis-only run
     # says here what does not fit; nextpnr says it again, with its own numbers).
