@@ -85,6 +85,12 @@ for p in "${engine[@]}"; do
     echo "  the board top must take every engine parameter and pass it on" >&2
     exit 2
   fi
+  # The defaults are what simulations of the board top (tessera-sim --board) build: keep
+  # them equal to the table, or the simulated board is not the one on the bench.
+  default=$(grep -oE "\b${p%%=*}\s*=\s*[0-9_]+" "$top_file" | head -1 | sed 's/.*=\s*//; s/_//g')
+  if [[ -z $ooc_file && -n $default && $default != "${p#*=}" ]]; then
+    echo "fpga: warning: $top_file defaults to ${p%%=*}=$default, the table builds $p" >&2
+  fi
 done
 
 scripts/setup_fpga.sh --quiet

@@ -75,10 +75,13 @@ std::string hex(std::uint32_t value) {
 // Unit activity bits of dbg_unit_busy_o.
 constexpr unsigned kLoadBusy = 1u << 0;
 constexpr unsigned kDatapathBusy = 0b1110;  // execute, accumulator, store
+constexpr unsigned kComputeBusy = 0b0110;   // execute, accumulator
+constexpr unsigned kStoreBusy = 1u << 3;
 
 // What one clock cycle saw on the AXI4-Lite channels, sampled before the edge.
 struct Handshakes {
   bool aw = false, w = false, b = false, ar = false, r = false;
+  bool input_taken = false, output_taken = false;
   std::uint32_t rdata = 0;
   unsigned bresp = 0, rresp = 0;
 };
@@ -246,6 +249,38 @@ class Engine final : public SimTransport {
   SimStats stats() override { return SimStats{harness_.cycle()}; }
 
   // ---- SimTransport ----------------------------------------------------------------
+  void push_input(std::uint64_t stall_cycles) override {
+    std::uint64_t waiting = 0;  // cycles since the engine last took a beat
+    std::uint64_t quiet = 0;    // ... with nothing computing and no output moving either
+    while (input_.size() >= in_beat_bytes_) {
+      const Handshakes seen = cycle_once();
+      if (seen.input_taken) {
+        waiting = quiet = 0;
+        continue;
+      }
+      ++waiting;
+      // The store unit counts as busy while results wait unread, so only the execute
+      // and accumulator units show that the engine may still get to the LOAD.
+      quiet = seen.output_taken || (last_busy_ & kComputeBusy) ? 0 : quiet + 1;
+      if (waiting < stall_cycles && quiet < options_.stall_cycles) continue;
+      const std::uint64_t left = input_.size() / in_beat_bytes_;
+      std::string why;
+      if (last_busy_ & kLoadBusy) {
+        why = "a LOAD is running but takes no beat";
+      } else if (last_busy_ & kStoreBusy) {
+        why = "results wait unread in the engine's output FIFO: read them before sending more";
+      } else {
+        why = "no LOAD waits for it: data sent before the LOAD that consumes it";
+      }
+      // What a board's bridge does: the rest of the frame is dropped.
+      input_.clear();
+      packet_ends_.clear();
+      packet_open_ = head_begun_ = discard_open_packet_ = false;
+      throw TransportError("engine took no input for " + std::to_string(waiting) + " cycles, " +
+                           std::to_string(left) + " beats not taken (" + why + ")");
+    }
+  }
+
   std::uint64_t cycle() const override { return harness_.cycle(); }
   std::uint64_t output_beats() const override { return host_out_beats_; }
   const std::vector<std::uint64_t>& output_beat_cycles() const override { return beat_cycles_; }
@@ -382,6 +417,8 @@ class Engine final : public SimTransport {
     seen.rresp = top.s_axil_rresp_o;
     const bool input_taken = have_input && top.s_axis_tready_o;
     const bool output_taken = top.m_axis_tvalid_o && top.m_axis_tready_i;
+    seen.input_taken = input_taken;
+    seen.output_taken = output_taken;
     if (output_taken) {
       if (drop_out_.count(engine_out_beats_)) {
         dropped_out_.push_back(engine_out_beats_);

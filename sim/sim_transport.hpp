@@ -76,6 +76,11 @@ class SimTransport : public Transport {
   virtual const std::vector<std::uint64_t>& output_beat_cycles() const = 0;
   // Input beats consumed so far, dropped ones included.
   virtual std::uint64_t input_beats() const = 0;
+  // What a board's bridge does with a STREAM_WRITE (docs/protocol.md, "Bounded
+  // buffers"): clocks until the engine has taken every queued input beat. If it takes
+  // none for `stall_cycles` cycles, or sooner when no unit can move at all, the queued
+  // input is dropped and TransportError names the likely cause.
+  virtual void push_input(std::uint64_t stall_cycles) = 0;
   // With SimOptions::record: every command pushed, in order.
   virtual const std::vector<CommandRecord>& commands() const = 0;
 

@@ -1,5 +1,6 @@
 // tessera-sim: hosts a Verilated engine and serves the wire protocol over TCP.
 //   tessera-sim [--engine NAME] [--listen HOST:PORT] [--config FILE.json] [--trace-dir DIR]
+//               [--bounded]
 // Exit codes: 0 ok or stopped by SIGINT/SIGTERM, 2 bad usage or config, 3 cannot bind
 // or the engine failed.
 #include <CLI/CLI.hpp>
@@ -26,6 +27,7 @@ int main(int argc, char** argv) {
   std::optional<std::string> config_path;
   std::optional<std::string> trace_dir;
   std::optional<std::string> engine_name;
+  bool bounded = false;
   std::string choices;
   for (const auto& build : server::engine_builds()) {
     choices += (choices.empty() ? "" : ", ") + std::string(build.name);
@@ -40,6 +42,9 @@ int main(int argc, char** argv) {
                  "override the file");
   app.add_option("--trace-dir", trace_dir,
                  "directory for the FST traces clients request (default .)");
+  app.add_flag("--bounded", bounded,
+               "serve with a board's buffers: STREAM_WRITE blocks until the engine takes "
+               "it, no results held beyond the engine's FIFO (config key \"bounded\")");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -55,6 +60,7 @@ int main(int argc, char** argv) {
       config.engine = *engine_name;
       config.engine_source = "--engine";
     }
+    if (bounded) config.bounded = true;
     if (trace_dir) {
       if (trace_dir->empty()) throw InputError("--trace-dir needs a directory");
       config.trace_dir = *trace_dir;
@@ -81,10 +87,13 @@ int main(int argc, char** argv) {
 
   try {
     sim::SimOptions options;
-    options.max_buffered_output_beats = config.max_buffered_output_beats;
+    // Bounded: only the engine's own output FIFO holds results nobody has read.
+    options.max_buffered_output_beats = config.bounded ? 0 : config.max_buffered_output_beats;
     auto engine = build->make(options);
     config.engine_name = std::string("tessera-sim ") + build->name;
-    server::SimServer server(config, *engine, std::cerr);
+    server::SimServer server(config, *engine, std::cerr, [&engine](std::uint64_t stall_cycles) {
+      engine->push_input(stall_cycles);
+    });
     server.enable_signals();
     std::cout << "listening on " << server.listen_address() << std::endl;
     server.run();

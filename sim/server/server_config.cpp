@@ -69,8 +69,8 @@ class KeyReader {
 
 constexpr const char* kKnownKeys =
     "listen, trace_dir, idle_timeout_ms, max_payload_bytes, max_bad_frames, busy_policy, "
-    "busy_grace_ms, max_waiting_clients, reset_on_connect, max_buffered_output_beats, log, "
-    "engine";
+    "busy_grace_ms, max_waiting_clients, reset_on_connect, max_buffered_output_beats, "
+    "bounded, log, engine";
 
 }  // namespace
 
@@ -153,6 +153,8 @@ void apply_server_config(const json& config, ServerConfig& settings, const std::
       settings.reset_on_connect = read.boolean();
     } else if (key == "max_buffered_output_beats") {
       settings.max_buffered_output_beats = read.unsigned_in(1, std::uint64_t{1} << 32);
+    } else if (key == "bounded") {
+      settings.bounded = read.boolean();
     } else if (key == "log") {
       const std::string level = read.one_of({"quiet", "info", "debug"});
       settings.log = level == "quiet"   ? LogLevel::kQuiet

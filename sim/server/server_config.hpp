@@ -32,7 +32,11 @@ struct ServerConfig {
   std::uint32_t max_waiting_clients = 4;  // clients held (waiting or in grace) at once
   bool reset_on_connect = true;           // each client starts from a reset engine
   std::uint64_t max_buffered_output_beats = 1u << 20;  // passed to the in-process engine
-  LogLevel log = LogLevel::kInfo;                      // "quiet" | "info" | "debug"
+  // The board's discipline (docs/protocol.md, "Bounded buffers"): STREAM_WRITE blocks
+  // until the engine takes its beats, no output is held beyond the engine's FIFO, and
+  // LIMITS says so (tessera-sim --bounded).
+  bool bounded = false;
+  LogLevel log = LogLevel::kInfo;          // "quiet" | "info" | "debug"
   std::string engine = "16x16";            // engine build to serve (tessera-sim --engine)
   std::string engine_source = "--engine";  // where `engine` was set, for error messages
 

@@ -1,6 +1,8 @@
 // One io_context, one thread. Requests run synchronously on the engine inside the
 // handler that decoded them, one frame per handler (the next is posted), so a signal or
-// an idle timer is handled between frames, never inside one.
+// an idle timer is handled between frames, never inside one. What a request means
+// (decoding, execution, replies, posted failures) is the RequestExecutor's; this file
+// only adds sockets, clients, timers and the policy for misbehaving clients.
 //
 // Bounded memory per connection: the decoder holds at most one maximal frame, replies
 // are flushed once 64 KiB are queued (one reply is at most max_payload_bytes), a busy
@@ -19,7 +21,7 @@
 #include <optional>
 #include <ostream>
 
-#include "tessera/isa.hpp"
+#include "request_executor.hpp"
 #include "tessera/protocol.hpp"
 
 namespace tessera::server {
@@ -35,12 +37,6 @@ namespace {
 constexpr std::size_t kFlushBytes = 64 * 1024;
 constexpr std::size_t kReadBytes = 256 * 1024;
 constexpr std::size_t kMaxClosingSockets = 32;
-
-// A well-formed frame asking for something the server will not do.
-class BadRequest : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 std::string endpoint_text(const tcp::endpoint& endpoint) {
   const auto address = endpoint.address();
@@ -60,15 +56,15 @@ struct WaitingClient {
 
 class ServerCore {
  public:
-  ServerCore(const ServerConfig& config, Transport& engine, std::ostream& log);
+  ServerCore(const ServerConfig& config, Transport& engine, std::ostream& log,
+             std::function<void(std::uint64_t)> push_input);
 
   void log(LogLevel level, const std::string& message);
   void start_accept();
   void enable_signals();
   void begin_stop(const std::string& why);
   void on_session_released(Session* session);
-  void stop_trace(const std::string& why);
-  std::string resolve_trace_path(const std::string& requested) const;
+  void stop_trace(const std::string& why) { executor_.stop_trace(why); }
 
   template <typename F>
   void count(F&& update) {
@@ -79,19 +75,17 @@ class ServerCore {
   ServerConfig config_;
   Transport& engine_;
   std::ostream& log_;
+  RequestExecutor executor_;
   asio::io_context io_;
   tcp::acceptor acceptor_;
   asio::signal_set signals_;
   asio::steady_timer accept_retry_;
   asio::steady_timer grace_timer_;
-  std::uint16_t in_beat_bytes_ = 0;
-  std::uint16_t out_beat_bytes_ = 0;
   tcp::endpoint bound_;  // fixed after construction, so other threads may read it
   std::shared_ptr<Session> active_;
   std::deque<WaitingClient> waiting_;
   std::size_t closing_sockets_ = 0;
   bool stopping_ = false;
-  bool trace_active_ = false;
   std::uint64_t next_client_ = 1;
   mutable std::mutex stats_mutex_;
   ServerStats stats_;
@@ -112,9 +106,7 @@ class Session : public std::enable_shared_from_this<Session> {
       : core_(core),
         socket_(std::move(socket)),
         timer_(core.io_),
-        decoder_(core.config_.max_payload_bytes),
         read_buffer_(kReadBytes),
-        client_max_payload_(core.config_.max_payload_bytes),
         name_(std::move(name)) {}
 
   const std::string& name() const { return name_; }
@@ -122,6 +114,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void serve() {
     auto self = shared_from_this();
     active_ = true;
+    core_.executor_.begin_session();
     core_.log(LogLevel::kInfo, name_ + " connected");
     if (core_.config_.reset_on_connect) {
       try {
@@ -155,12 +148,10 @@ class Session : public std::enable_shared_from_this<Session> {
   ServerCore& core_;
   tcp::socket socket_;
   asio::steady_timer timer_;
-  FrameDecoder decoder_;
   std::vector<std::uint8_t> read_buffer_;
   std::span<const std::uint8_t> pending_;  // received, not yet fed to the decoder
   std::vector<std::uint8_t> out_;          // replies queued
   std::vector<std::uint8_t> writing_;      // replies being sent
-  std::uint32_t client_max_payload_;
   std::string name_;
   State state_ = State::kServing;
   bool active_ = false;
@@ -169,10 +160,6 @@ class Session : public std::enable_shared_from_this<Session> {
   bool write_in_flight_ = false;
   Clock::time_point last_activity_ = Clock::now();
   Clock::time_point close_deadline_;
-  std::uint32_t consecutive_bad_ = 0;
-  // Set when a POSTED request fails: later posted requests are dropped and the next
-  // synchronous one is answered SKIPPED (docs/protocol.md, "Posted requests").
-  std::optional<std::string> posted_failure_;
 
   void queue_error(std::uint32_t seq, ErrorCode code, std::uint8_t type,
                    const std::string& message) {
@@ -198,12 +185,12 @@ class Session : public std::enable_shared_from_this<Session> {
         start_write();
         return;
       }
-      if (auto event = decoder_.poll()) {
-        if (!event->is_frame()) {
-          on_bad_frame(*event);
+      if (auto outcome = core_.executor_.step(out_)) {
+        if (outcome->kind == StepOutcome::Kind::kBadFrame) {
+          on_bad_frame(*outcome);
           continue;
         }
-        handle_frame(event->frame);
+        on_request(*outcome);
         last_activity_ = Clock::now();
         if (state_ == State::kServing) {
           asio::post(core_.io_, [self = shared_from_this()] { self->pump(); });
@@ -211,7 +198,7 @@ class Session : public std::enable_shared_from_this<Session> {
         return;
       }
       if (!pending_.empty()) {
-        pending_ = pending_.subspan(decoder_.feed(pending_));
+        pending_ = pending_.subspan(core_.executor_.feed(pending_));
         continue;
       }
       if (!out_.empty()) {
@@ -243,7 +230,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     if (ec) {
       if (ec == asio::error::eof) {
-        const std::size_t partial = decoder_.buffered();
+        const std::size_t partial = core_.executor_.buffered();
         core_.log(
             LogLevel::kInfo,
             name_ + " disconnected" +
@@ -375,195 +362,60 @@ class Session : public std::enable_shared_from_this<Session> {
     release();
   }
 
-  // ---- requests ----
+  // ---- requests: executed by the RequestExecutor, policed here ----
 
-  void on_bad_frame(const DecodeEvent& event) {
+  void on_bad_frame(const StepOutcome& outcome) {
     core_.count([](ServerStats& s) { ++s.frames_bad; });
-    ++consecutive_bad_;
-    const std::string what = event.describe();
-    core_.log(LogLevel::kDebug, name_ + ": " + what);
-    ErrorCode code = ErrorCode::kBadFrame;
-    if (event.error == FrameError::kBadVersion) code = ErrorCode::kBadVersion;
-    if (event.error == FrameError::kTooLarge) code = ErrorCode::kTooLarge;
-    const std::uint32_t seq = event.header_valid ? event.seq : 0;
-    queue_error(seq, code, event.header_valid ? event.type : 0, what);
-    // A lost POSTED request must still surface at the client's next synchronous call.
-    if (event.header_valid && (event.flags & kFlagPosted) && !posted_failure_) {
-      posted_failure_ = "request #" + std::to_string(seq) + " (" + msg_type_name(event.type) + ")";
-    }
-    if (code == ErrorCode::kTooLarge) {
+    core_.log(LogLevel::kDebug, name_ + ": " + outcome.message);
+    if (outcome.code == ErrorCode::kTooLarge) {
       // The sender is about to stream the oversize payload; resynchronizing through it
       // is wasted work on TCP, so the client is dropped.
-      drop(what);
-    } else if (consecutive_bad_ >= core_.config_.max_bad_frames) {
+      drop(outcome.message);
+    } else if (outcome.consecutive_bad_frames >= core_.config_.max_bad_frames) {
       queue_error(0, ErrorCode::kBadFrame, 0,
-                  std::to_string(consecutive_bad_) +
+                  std::to_string(outcome.consecutive_bad_frames) +
                       " consecutive bad frames (max_bad_frames); connection closed");
-      drop(std::to_string(consecutive_bad_) + " consecutive bad frames");
+      drop(std::to_string(outcome.consecutive_bad_frames) + " consecutive bad frames");
     }
   }
 
-  void handle_frame(const Frame& frame) {
-    consecutive_bad_ = 0;
-    core_.count([](ServerStats& s) { ++s.frames_ok; });
-    const bool posted = (frame.flags & kFlagPosted) != 0;
-    // Built only when needed: the success path of a posted write allocates nothing.
-    auto request = [&] {
-      return describe_request(frame) + " [request #" + std::to_string(frame.seq) +
-             (posted ? ", posted]" : "]");
-    };
-    if (posted_failure_) {
-      if (posted) {
-        if (core_.config_.log >= LogLevel::kDebug) {
-          core_.log(LogLevel::kDebug, name_ + ": skipped " + request());
-        }
-        return;
-      }
-      queue_error(frame.seq, ErrorCode::kSkipped, frame.type,
-                  request() + " not executed: the earlier posted " + *posted_failure_ + " failed");
-      posted_failure_.reset();
-      return;
-    }
-
-    ErrorCode code = ErrorCode::kInternal;
-    std::string what;
-    try {
-      if ((frame.flags & ~kKnownFlags) != 0) {
-        throw BadRequest("unknown flag bits " + std::to_string(frame.flags & ~kKnownFlags));
-      }
-      if ((frame.flags & kFlagMore) != 0 &&
-          frame.type != static_cast<std::uint8_t>(MsgType::kStreamWrite)) {
-        throw BadRequest("flag MORE applies to STREAM_WRITE only");
-      }
-      if (posted && !may_be_posted(frame.type)) {
-        throw BadRequest(msg_type_name(frame.type) + " may not be posted (its reply carries data)");
-      }
-      Bytes reply = execute(frame);
-      if (!posted) append_frame(out_, frame.type | kReplyBit, 0, frame.seq, reply);
-      return;
-    } catch (const BadRequest& e) {
-      code = ErrorCode::kBadRequest;
-      what = e.what();
-    } catch (const ProtocolError& e) {  // before TransportError: it is one
-      code = ErrorCode::kBadRequest;
-      what = e.what();
-    } catch (const EngineError& e) {
-      code = ErrorCode::kEngine;
-      what = e.what();
-    } catch (const InputError& e) {
-      code = ErrorCode::kInput;
-      what = e.what();
-    } catch (const TransportError& e) {
-      code = ErrorCode::kTransport;
-      what = e.what();
-    } catch (const std::exception& e) {
-      code = ErrorCode::kInternal;
-      what = std::string("internal error: ") + e.what();
-    }
-    core_.count([](ServerStats& s) { ++s.requests_failed; });
-    const std::string message = request() + " failed: " + what;
-    core_.log(LogLevel::kDebug, name_ + ": " + message);
-    queue_error(frame.seq, code, frame.type, message);
-    if (posted) {
-      posted_failure_ = "request #" + std::to_string(frame.seq) + " " + describe_request(frame);
-    }
-  }
-
-  Bytes execute(const Frame& frame) {
-    Transport& engine = core_.engine_;
-    const std::span<const std::uint8_t> p = frame.payload;
-    switch (static_cast<MsgType>(frame.type)) {
-      case MsgType::kHello: {
-        const HelloRequest hello = decode_hello_request(p);
-        client_max_payload_ = std::clamp(hello.max_payload, kMinMaxPayload, kMaxMaxPayload);
-        return encode(HelloReply{core_.config_.max_payload_bytes, core_.in_beat_bytes_,
-                                 core_.out_beat_bytes_, core_.config_.engine_name});
-      }
-      case MsgType::kCsrWrite: {
-        const CsrWriteRequest write = decode_csr_write(p);
-        engine.csr_write(write.addr, write.data);
-        return {};
-      }
-      case MsgType::kCsrRead:
-        return encode_u32(engine.csr_read(decode_u32(p, "CSR_READ")));
-      case MsgType::kStreamWrite:
-        engine.stream_write(p, (frame.flags & kFlagMore) == 0);
-        return {};
-      case MsgType::kStreamRead: {
-        const StreamReadRequest read = decode_stream_read(p);
-        const std::uint64_t limit =
-            std::min(core_.config_.max_payload_bytes, client_max_payload_) - 8u;
-        const std::uint64_t bytes = std::uint64_t{read.beats} * core_.out_beat_bytes_;
-        if (bytes > limit) {
-          throw BadRequest("reply of " + std::to_string(bytes) + " bytes exceeds the " +
-                           std::to_string(limit) + "-byte limit; split the read");
-        }
-        const std::uint64_t before = engine.stats().cycles;
-        StreamReadReply reply;
-        reply.data = engine.stream_read(read.beats, read.cycle_budget);
-        reply.cycles = engine.stats().cycles - before;
-        if (reply.data.size() > limit) {
-          throw std::runtime_error("engine returned " + std::to_string(reply.data.size()) +
-                                   " bytes");
-        }
-        return encode(reply);
-      }
-      case MsgType::kWaitIdle:
-        return encode_u64(engine.wait_idle(decode_u64(p, "WAIT_IDLE")));
-      case MsgType::kWaitStatus: {
-        const WaitStatusRequest wait = decode_wait_status(p);
-        return encode_u64(engine.wait_status(wait.mask, wait.max_fifo_level, wait.cycle_budget));
-      }
-      case MsgType::kReset:
-        expect_empty(p, "RESET");
-        engine.reset();
-        return {};
-      case MsgType::kTraceStart: {
-        TraceRequest trace = decode_trace_start(p);
-        trace.path = core_.resolve_trace_path(trace.path);
-        engine.trace_start(trace);
-        core_.trace_active_ = true;
-        core_.log(LogLevel::kInfo, name_ + " started a trace: " + trace.path);
-        return {};
-      }
-      case MsgType::kTraceStop:
-        expect_empty(p, "TRACE_STOP");
-        engine.trace_stop();
-        core_.trace_active_ = false;
-        return {};
-      case MsgType::kStats:
-        expect_empty(p, "STATS");
-        return encode_u64(engine.stats().cycles);
-      case MsgType::kPing:
-        expect_empty(p, "PING");
-        return {};
-      default:
-        throw BadRequest("unknown request type " + msg_type_name(frame.type));
-    }
+  void on_request(const StepOutcome& outcome) {
+    core_.count([&](ServerStats& s) {
+      ++s.frames_ok;
+      if (outcome.kind == StepOutcome::Kind::kFailed) ++s.requests_failed;
+    });
   }
 };
 
 // ---- ServerCore ----------------------------------------------------------------------
 
-ServerCore::ServerCore(const ServerConfig& config, Transport& engine, std::ostream& log)
+namespace {
+ExecutorOptions executor_options(const ServerConfig& config, std::ostream& log,
+                                 std::function<void(std::uint64_t)> push_input) {
+  ExecutorOptions options;
+  options.max_payload_bytes = config.max_payload_bytes;
+  options.server_name = config.engine_name;
+  options.trace_dir = config.trace_dir;
+  options.bounded = config.bounded;
+  options.push_input = std::move(push_input);
+  options.log_level = config.log;
+  options.log = [&log](LogLevel, const std::string& message) {
+    log << "tessera-sim: " << message << std::endl;
+  };
+  return options;
+}
+}  // namespace
+
+ServerCore::ServerCore(const ServerConfig& config, Transport& engine, std::ostream& log,
+                       std::function<void(std::uint64_t)> push_input)
     : config_(config),
       engine_(engine),
       log_(log),
+      executor_(engine, executor_options(config, log, std::move(push_input))),
       acceptor_(io_),
       signals_(io_),
       accept_retry_(io_),
       grace_timer_(io_) {
-  const std::uint32_t stream = engine_.csr_read(isa::csr::kCfgStream);
-  in_beat_bytes_ = static_cast<std::uint16_t>(stream & 0xFFFF);
-  out_beat_bytes_ = static_cast<std::uint16_t>(stream >> 16);
-  if (in_beat_bytes_ == 0 || out_beat_bytes_ == 0) {
-    throw EngineError(
-        "engine reports zero stream beat width (CFG_STREAM = " + std::to_string(stream) + ")");
-  }
-  if (std::uint64_t{out_beat_bytes_} + 8 > config_.max_payload_bytes) {
-    throw InputError("max_payload_bytes " + std::to_string(config_.max_payload_bytes) +
-                     " cannot hold one output beat");
-  }
   const std::string where = listen_text(config_.listen_host, config_.listen_port);
   error_code ec;
   const auto address = asio::ip::make_address(config_.listen_host, ec);
@@ -678,27 +530,6 @@ void ServerCore::on_session_released(Session* session) {
   }
 }
 
-void ServerCore::stop_trace(const std::string& why) {
-  if (!trace_active_) return;
-  trace_active_ = false;
-  try {
-    engine_.trace_stop();
-    log(LogLevel::kInfo, "trace stopped: " + why);
-  } catch (const std::exception& e) {
-    log(LogLevel::kInfo, std::string("trace stop failed: ") + e.what());
-  }
-}
-
-std::string ServerCore::resolve_trace_path(const std::string& requested) const {
-  // Clients name the file; where it goes is the server's choice (--trace-dir), so a
-  // remote client cannot write outside that directory.
-  const std::filesystem::path name = std::filesystem::path(requested).filename();
-  if (name.empty() || name == "." || name == "..") {
-    throw InputError("trace path '" + requested + "' names no file");
-  }
-  return (std::filesystem::path(config_.trace_dir) / name).string();
-}
-
 void ServerCore::enable_signals() {
   signals_.add(SIGINT);
   signals_.add(SIGTERM);
@@ -733,8 +564,9 @@ void ServerCore::begin_stop(const std::string& why) {
 
 // ---- SimServer -----------------------------------------------------------------------
 
-SimServer::SimServer(const ServerConfig& config, Transport& engine, std::ostream& log)
-    : core_(std::make_unique<detail::ServerCore>(config, engine, log)) {}
+SimServer::SimServer(const ServerConfig& config, Transport& engine, std::ostream& log,
+                     std::function<void(std::uint64_t)> push_input)
+    : core_(std::make_unique<detail::ServerCore>(config, engine, log, std::move(push_input))) {}
 
 SimServer::~SimServer() = default;
 

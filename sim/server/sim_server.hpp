@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -30,8 +31,11 @@ class SimServer {
  public:
   // Reads the engine's beat widths (CFG_STREAM) and binds the listening socket. Throws
   // TransportError("cannot listen on ADDR: why") or EngineError; main maps both to 3.
-  // `engine` and `log` must outlive the server.
-  SimServer(const ServerConfig& config, Transport& engine, std::ostream& log);
+  // `engine` and `log` must outlive the server. With config.bounded, `push_input` clocks
+  // the engine until it has taken its queued input (sim::SimTransport::push_input;
+  // ExecutorOptions::push_input); without it a bounded config is an InputError.
+  SimServer(const ServerConfig& config, Transport& engine, std::ostream& log,
+            std::function<void(std::uint64_t stall_cycles)> push_input = {});
   ~SimServer();
   SimServer(const SimServer&) = delete;
   SimServer& operator=(const SimServer&) = delete;

@@ -173,6 +173,9 @@ std::string msg_type_name(std::uint8_t type) {
     case MsgType::kWaitStatus:
       base = "WAIT_STATUS";
       break;
+    case MsgType::kLimits:
+      base = "LIMITS";
+      break;
     default:
       break;
   }
@@ -437,6 +440,13 @@ Bytes encode(const ErrorReply& reply) {
   return out;
 }
 
+Bytes encode(const LimitsReply& reply) {
+  Bytes out;
+  put32(out, reply.input_ahead_bytes);
+  put32(out, reply.output_beats);
+  return out;
+}
+
 Bytes encode_u32(std::uint32_t value) {
   Bytes out;
   put32(out, value);
@@ -512,6 +522,11 @@ ErrorReply decode_error(std::span<const std::uint8_t> payload) {
   reply.request_type = payload[2];
   reply.message.assign(payload.begin() + 4, payload.end());
   return reply;
+}
+
+LimitsReply decode_limits_reply(std::span<const std::uint8_t> payload) {
+  expect_size(payload, 8, "LIMITS_REPLY");
+  return LimitsReply{load32(payload.data()), load32(payload.data() + 4)};
 }
 
 std::uint32_t decode_u32(std::span<const std::uint8_t> payload, const char* what) {

@@ -49,6 +49,7 @@ class TcpTransport final : public Transport {
     in_beat_bytes_ = hello.in_beat_bytes;
     out_beat_bytes_ = hello.out_beat_bytes;
     server_name_ = hello.server;
+    limits_ = ask_limits();
   }
 
   ~TcpTransport() override {
@@ -170,6 +171,8 @@ class TcpTransport final : public Transport {
     return SimStats{checked([&] { return decode_u64(reply.payload, "STATS_REPLY"); })};
   }
 
+  BufferLimits limits() override { return limits_; }
+
  private:
   struct PostedFailure {
     std::uint32_t seq = 0;
@@ -185,6 +188,7 @@ class TcpTransport final : public Transport {
   std::uint16_t in_beat_bytes_ = 0;
   std::uint16_t out_beat_bytes_ = 0;
   std::string server_name_;
+  BufferLimits limits_;
   std::vector<std::uint8_t> out_;  // encoded frames not yet sent
   std::array<std::uint8_t, 256 * 1024> read_buffer_{};
   std::uint32_t next_seq_ = 1;
@@ -391,10 +395,24 @@ class TcpTransport final : public Transport {
     if (!posted_failure_) posted_failure_ = PostedFailure{frame.seq, error};
   }
 
+  // Asked once, at connect: the limits cannot change while the connection lasts. A
+  // server that predates LIMITS answers BAD_REQUEST and buffers without bound.
+  BufferLimits ask_limits() {
+    const Frame reply = call(MsgType::kLimits, {}, true);
+    if (reply.type == static_cast<std::uint8_t>(MsgType::kError)) {
+      const ErrorReply error = checked([&] { return decode_error(reply.payload); });
+      if (error.code == ErrorCode::kBadRequest) return BufferLimits{};
+      throw_server_error(error);
+    }
+    const LimitsReply limits = checked([&] { return decode_limits_reply(reply.payload); });
+    return BufferLimits{limits.input_ahead_bytes, limits.output_beats};
+  }
+
   // One synchronous round trip: sends everything queued plus this request, then reads
   // until its reply. A posted failure that arrives first is what this call throws (the
-  // server has skipped this request).
-  Frame call(MsgType type, std::span<const std::uint8_t> payload) {
+  // server has skipped this request). With `error_reply_ok`, an ERROR answering this
+  // request is returned rather than thrown.
+  Frame call(MsgType type, std::span<const std::uint8_t> payload, bool error_reply_ok = false) {
     check_usable();
     const std::uint32_t seq = take_seq();
     append_frame(out_, static_cast<std::uint8_t>(type), 0, seq, payload);
@@ -406,10 +424,11 @@ class TcpTransport final : public Transport {
         continue;
       }
       if (posted_failure_) throw_posted_failure();
-      if (frame.type == static_cast<std::uint8_t>(MsgType::kError)) {
+      if (frame.type == static_cast<std::uint8_t>(MsgType::kError) && !error_reply_ok) {
         throw_server_error(checked([&] { return decode_error(frame.payload); }));
       }
-      if (frame.type != reply_type(type)) {
+      if (frame.type != reply_type(type) &&
+          frame.type != static_cast<std::uint8_t>(MsgType::kError)) {
         fail("expected " + msg_type_name(reply_type(type)) + " #" + std::to_string(seq) + ", got " +
              msg_type_name(frame.type));
       }

@@ -17,6 +17,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <map>
@@ -181,8 +182,9 @@ ServerConfig test_config() {
 // A server on an ephemeral port, running on its own thread for the test's lifetime.
 class TestServer {
  public:
-  explicit TestServer(const ServerConfig& config = test_config())
-      : server_(std::make_unique<SimServer>(config, engine, std::cerr)),
+  explicit TestServer(const ServerConfig& config = test_config(),
+                      std::function<void(std::uint64_t)> push_input = {})
+      : server_(std::make_unique<SimServer>(config, engine, std::cerr, std::move(push_input))),
         thread_([this] { server_->run(); }) {}
   ~TestServer() { stop_and_join(); }
   std::uint16_t port() const { return server_->port(); }
@@ -863,6 +865,60 @@ TEST_CASE("stop lets the request in progress finish, then tells the client", "[s
   }
 }
 
+TEST_CASE("LIMITS: unbounded by default, a board's when bounded, unbounded from an old server",
+          "[server]") {
+  {
+    TestServer server;
+    CHECK(server.connect()->limits() == BufferLimits{});
+  }
+  {
+    ServerConfig config = test_config();
+    config.bounded = true;
+    TestServer server(config, [](std::uint64_t) {});
+    CHECK(server.connect()->limits() == BufferLimits{0, 8});
+    CHECK_THROWS_AS(SimServer(config, server.engine, std::cerr), InputError);  // no push_input
+  }
+  // A server that predates LIMITS: HELLO, then BAD_REQUEST for anything else.
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(listener, 1) == 0);
+  socklen_t length = sizeof address;
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  std::thread old_server([listener] {
+    const int fd = ::accept(listener, nullptr, nullptr);
+    FrameDecoder decoder;
+    std::vector<std::uint8_t> buffer(4096);
+    for (;;) {
+      const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
+      if (n <= 0) break;
+      decoder.feed(std::span(buffer.data(), static_cast<std::size_t>(n)));
+      while (auto event = decoder.poll()) {
+        ByteVec reply;
+        if (event->frame.type == static_cast<std::uint8_t>(MsgType::kHello)) {
+          append_frame(reply, reply_type(MsgType::kHello), 0, event->frame.seq,
+                       encode(HelloReply{kDefaultMaxPayload, 16, 64, "old server"}));
+        } else {
+          append_frame(reply, static_cast<std::uint8_t>(MsgType::kError), 0, event->frame.seq,
+                       encode(ErrorReply{ErrorCode::kBadRequest, event->frame.type,
+                                         "unknown request type"}));
+        }
+        ::send(fd, reply.data(), reply.size(), MSG_NOSIGNAL);
+      }
+    }
+    ::close(fd);
+  });
+  {
+    auto device = make_tcp_transport("127.0.0.1", ntohs(address.sin_port));
+    CHECK(device->limits() == BufferLimits{});
+  }
+  old_server.join();
+  ::close(listener);
+}
+
 TEST_CASE("unreachable servers and bad device specs are clear errors", "[server]") {
   std::uint16_t port = 0;
   {
@@ -899,7 +955,8 @@ TEST_CASE("server config: every key parses", "[server][config]") {
       "listen": "0.0.0.0:7100", "trace_dir": "/tmp/waves", "idle_timeout_ms": 0,
       "max_payload_bytes": 65536, "max_bad_frames": 3, "busy_policy": "wait",
       "max_waiting_clients": 2, "reset_on_connect": false,
-      "max_buffered_output_beats": 1000, "log": "quiet", "engine": "4x4"})"),
+      "max_buffered_output_beats": 1000, "log": "quiet", "engine": "4x4",
+      "bounded": true})"),
                               config, "test.json");
   CHECK(config.listen_host == "0.0.0.0");
   CHECK(config.listen_port == 7100);
@@ -911,6 +968,7 @@ TEST_CASE("server config: every key parses", "[server][config]") {
   CHECK(config.max_waiting_clients == 2);
   CHECK_FALSE(config.reset_on_connect);
   CHECK(config.max_buffered_output_beats == 1000);
+  CHECK(config.bounded);
   CHECK(config.log == LogLevel::kQuiet);
   CHECK(config.engine == "4x4");
   CHECK(config.engine_source == "test.json: key 'engine'");

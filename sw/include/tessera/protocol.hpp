@@ -56,6 +56,7 @@ enum class MsgType : std::uint8_t {
   kStats = 0x0A,
   kPing = 0x0B,
   kWaitStatus = 0x0C,
+  kLimits = 0x0D,  // the server's buffer limits (docs/protocol.md, "Bounded buffers")
   kError = 0xFF,
 };
 inline constexpr std::uint8_t kReplyBit = 0x80;
@@ -209,6 +210,11 @@ struct StreamReadReply {
   std::uint64_t cycles = 0;  // cycles the read took, so a split read can share a budget
   Bytes data;
 };
+// LIMITS reply: BufferLimits (tessera/transport.hpp), two u32.
+struct LimitsReply {
+  std::uint32_t input_ahead_bytes = BufferLimits::kUnbounded;
+  std::uint32_t output_beats = BufferLimits::kUnbounded;
+};
 struct ErrorReply {
   ErrorCode code = ErrorCode::kInternal;
   std::uint8_t request_type = 0;  // type of the failed request, 0 when unknown
@@ -223,6 +229,7 @@ Bytes encode(const StreamReadReply& reply);
 Bytes encode(const WaitStatusRequest& request);
 Bytes encode(const TraceRequest& request);
 Bytes encode(const ErrorReply& reply);
+Bytes encode(const LimitsReply& reply);
 Bytes encode_u32(std::uint32_t value);  // CSR_READ request (addr) and reply (data)
 Bytes encode_u64(std::uint64_t value);  // WAIT_IDLE request/reply, STATS reply
 
@@ -234,6 +241,7 @@ StreamReadReply decode_stream_read_reply(std::span<const std::uint8_t> payload);
 WaitStatusRequest decode_wait_status(std::span<const std::uint8_t> payload);
 TraceRequest decode_trace_start(std::span<const std::uint8_t> payload);
 ErrorReply decode_error(std::span<const std::uint8_t> payload);
+LimitsReply decode_limits_reply(std::span<const std::uint8_t> payload);
 std::uint32_t decode_u32(std::span<const std::uint8_t> payload, const char* what);
 std::uint64_t decode_u64(std::span<const std::uint8_t> payload, const char* what);
 void expect_empty(std::span<const std::uint8_t> payload, const char* what);

@@ -17,6 +17,21 @@ struct TraceRequest {
   std::uint64_t end_cycle = 0;    // exclusive; 0 = until trace_stop
 };
 
+// What the other end buffers (docs/protocol.md, "Bounded buffers"). A board's bridge
+// blocks on the engine's input and holds only the engine's output FIFO, so the runtime
+// must send a LOAD before its data and read results before they outgrow the FIFO.
+struct BufferLimits {
+  static constexpr std::uint32_t kUnbounded = 0xFFFFFFFF;
+  // Stream bytes accepted ahead of the LOAD that consumes them (0: none, a board).
+  std::uint32_t input_ahead_bytes = kUnbounded;
+  // Result beats held engine-side without a stream_read (a board: the engine's 8-beat
+  // output FIFO).
+  std::uint32_t output_beats = kUnbounded;
+
+  bool bounded() const { return input_ahead_bytes != kUnbounded || output_beats != kUnbounded; }
+  bool operator==(const BufferLimits&) const = default;
+};
+
 struct SimStats {
   std::uint64_t cycles = 0;  // clock cycles since the model was created
 };
@@ -69,6 +84,9 @@ class Transport {
   virtual void trace_start(const TraceRequest& request) = 0;
   virtual void trace_stop() = 0;
   virtual SimStats stats() = 0;
+  // The other end's buffer limits; unbounded unless a transport says otherwise. Cheap:
+  // a transport that asks its server does so once.
+  virtual BufferLimits limits() { return {}; }
 };
 
 }  // namespace tessera
