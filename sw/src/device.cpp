@@ -157,12 +157,14 @@ std::size_t Device::load(isa::Target target, std::uint32_t dst,
   }
   const auto sent =
       words.subspan(differ.first * word_bytes, (differ.last - differ.first) * word_bytes);
-  queue_words(sent, word_bytes);
   isa::LoadCommand cmd;
   cmd.target = target;
   cmd.dst = static_cast<std::uint32_t>(dst + differ.first);
   cmd.count = static_cast<std::uint32_t>(differ.last - differ.first);
+  // The command before its data: a board's bridge holds no input ahead of the LOAD that
+  // takes it (docs/protocol.md, "Bounded buffers").
   push(isa::encode(cmd));
+  queue_words(sent, word_bytes);
   words_held.store(dst, words, stamp);
   return differ.last - differ.first;
 }

@@ -16,6 +16,12 @@
 //   - LOADs sit in the program just before the GEMM that needs them, right behind the
 //     GEMM whose compute they overlap: a GEMM waiting at the FIFO head holds back
 //     everything behind it. The next chunk's activations fill what is left of each gap.
+//   - Results are read while later commands are queued: up to three GEMMs behind on a
+//     transport that buffers without bound; where it does not (a board's UART bridge,
+//     docs/protocol.md "Bounded buffers"), before every LOAD and GEMM the unread results
+//     of the GEMMs already pushed are read down to what the engine's output FIFO holds
+//     (Transport::limits), oldest first. Otherwise a LOAD's data could wait on the
+//     bridge behind a GEMM that waits on its own unread results.
 #include "tessera/runtime.hpp"
 
 #include <algorithm>
@@ -73,10 +79,15 @@ class GemmScheduler {
     plan_steps();
     output_ = Tensor<std::int32_t>(problem_.m(), problem_.n());
 
+    max_unread_beats_ = device_.transport().limits().output_beats;
     const std::uint64_t start_cycles = device_.transport().stats().cycles;
     device_.perf_clear();
     for (const GemmStep& step : steps_) {
-      for (const LoadStep& load : step.loads) send(load);
+      for (const LoadStep& load : step.loads) {
+        make_output_room();
+        send(load);
+      }
+      make_output_room();
       push_gemm(step);
       // Results of older commands are read while later ones are still queued, so the
       // host never waits on the engine while it could be feeding it.
@@ -370,32 +381,44 @@ class GemmScheduler {
     device_.push(isa::encode(cmd));
     ++commands_;
     pending_.push_back({chunk.m0, chunk.rows, step.nt0 * cols_, step.nt_count});
+    unread_beats_ += chunk.rows * step.nt_count;
     for (std::size_t b = 0; b < step.nt_count; ++b) {
       blocks_.push_back({chunk.m0, chunk.rows, (step.nt0 + b) * cols_});
     }
   }
 
+  // Bounded transports: reads the oldest GEMMs' results until no more are unread than
+  // the engine holds, so that the next LOAD or GEMM cannot wait on them.
+  void make_output_room() {
+    while (unread_beats_ > max_unread_beats_) read_oldest(pending_.size() - 1);
+  }
+
   // Reads the results of all but the newest `keep` GEMM commands.
   void drain_outputs(std::size_t keep) {
-    while (pending_.size() > keep) {
-      const PendingOutput out = pending_.front();
-      pending_.pop_front();
-      for (std::size_t b = 0; b < out.blocks; ++b) {
-        const std::uint64_t budget = 2'000'000 + 16 * out.rows * kt_ * nt_ * (keep + 2);
-        std::vector<std::uint8_t> beats;
-        try {
-          beats = device_.transport().stream_read(static_cast<std::uint32_t>(out.rows), budget);
-        } catch (const TransportError&) {
-          device_.check_error();  // an engine error explains the silence better
-          throw;
-        }
-        const std::size_t n0 = out.n0 + b * cols_;
-        for (std::size_t m = 0; m < out.rows; ++m) {
-          for (std::size_t c = 0; c < cols_ && n0 + c < problem_.n(); ++c) {
-            std::int32_t value;
-            std::memcpy(&value, &beats[m * config_.out_beat_bytes + 4 * c], 4);
-            output_.at(out.m0 + m, n0 + c) = value;
-          }
+    while (pending_.size() > keep) read_oldest(keep);
+  }
+
+  // Reads the oldest pending GEMM's results; `keep` (the GEMMs left behind it) sizes
+  // the cycle budget.
+  void read_oldest(std::size_t keep) {
+    const PendingOutput out = pending_.front();
+    pending_.pop_front();
+    unread_beats_ -= out.rows * out.blocks;
+    for (std::size_t b = 0; b < out.blocks; ++b) {
+      const std::uint64_t budget = 2'000'000 + 16 * out.rows * kt_ * nt_ * (keep + 2);
+      std::vector<std::uint8_t> beats;
+      try {
+        beats = device_.transport().stream_read(static_cast<std::uint32_t>(out.rows), budget);
+      } catch (const TransportError&) {
+        device_.check_error();  // an engine error explains the silence better
+        throw;
+      }
+      const std::size_t n0 = out.n0 + b * cols_;
+      for (std::size_t m = 0; m < out.rows; ++m) {
+        for (std::size_t c = 0; c < cols_ && n0 + c < problem_.n(); ++c) {
+          std::int32_t value;
+          std::memcpy(&value, &beats[m * config_.out_beat_bytes + 4 * c], 4);
+          output_.at(out.m0 + m, n0 + c) = value;
         }
       }
     }
@@ -413,6 +436,8 @@ class GemmScheduler {
   std::vector<Chunk> chunks_;
   std::vector<GemmStep> steps_;
   std::deque<PendingOutput> pending_;
+  std::size_t unread_beats_ = 0;  // output beats of pending_
+  std::size_t max_unread_beats_ = BufferLimits::kUnbounded;
   std::vector<OutputBlock> blocks_;
   Tensor<std::int32_t> output_;
   std::size_t commands_ = 0;

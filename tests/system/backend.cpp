@@ -14,14 +14,19 @@ namespace {
 
 // A TcpTransport that owns the server it talks to: the engine, the server thread and the
 // client live and die together, so a test can treat it like any other Transport.
+// Bounded: the server keeps a board's discipline (tessera-sim --bounded).
 class ServedTransport : public Transport {
  public:
-  explicit ServedTransport(const sim::SimOptions& options)
-      : engine_(sim::make_sim_transport(options)) {
+  ServedTransport(sim::SimOptions options, bool bounded) {
+    if (bounded) options.max_buffered_output_beats = 0;  // as tessera-sim --bounded
+    engine_ = sim::make_sim_engine(options);
     server::ServerConfig config;
     config.listen_port = 0;
     config.log = server::LogLevel::kQuiet;
-    server_ = std::make_unique<server::SimServer>(config, *engine_, log_);
+    config.bounded = bounded;
+    server_ = std::make_unique<server::SimServer>(
+        config, *engine_, log_,
+        [this](std::uint64_t stall_cycles) { engine_->push_input(stall_cycles); });
     thread_ = std::thread([this] { server_->run(); });
     client_ = make_tcp_transport("127.0.0.1", server_->port());
   }
@@ -53,9 +58,10 @@ class ServedTransport : public Transport {
   void trace_start(const TraceRequest& request) override { client_->trace_start(request); }
   void trace_stop() override { client_->trace_stop(); }
   SimStats stats() override { return client_->stats(); }
+  BufferLimits limits() override { return client_->limits(); }
 
  private:
-  std::unique_ptr<Transport> engine_;
+  std::unique_ptr<sim::SimTransport> engine_;
   std::ostringstream log_;
   std::unique_ptr<server::SimServer> server_;
   std::thread thread_;
@@ -67,14 +73,22 @@ class ServedTransport : public Transport {
 std::string test_backend() {
   const char* env = std::getenv("TESSERA_TEST_BACKEND");
   const std::string backend = env != nullptr && *env != '\0' ? env : "sim";
-  if (backend != "sim" && backend != "tcp")
-    throw std::invalid_argument("TESSERA_TEST_BACKEND=" + backend + ": expected sim or tcp");
+  if (backend != "sim" && backend != "tcp" && backend != "tcp-bounded") {
+    throw std::invalid_argument("TESSERA_TEST_BACKEND=" + backend +
+                                ": expected sim, tcp or tcp-bounded");
+  }
   return backend;
 }
 
 std::unique_ptr<Transport> make_test_transport(const sim::SimOptions& options) {
-  if (test_backend() == "tcp") return std::make_unique<ServedTransport>(options);
+  const std::string backend = test_backend();
+  if (backend == "tcp") return std::make_unique<ServedTransport>(options, false);
+  if (backend == "tcp-bounded") return std::make_unique<ServedTransport>(options, true);
   return sim::make_sim_transport(options);
+}
+
+std::unique_ptr<Transport> make_bounded_tcp_transport(const sim::SimOptions& options) {
+  return std::make_unique<ServedTransport>(options, true);
 }
 
 }  // namespace tessera::test

@@ -3,6 +3,10 @@
 //   sim (default)  the in-process Verilated engine
 //   tcp            the same engine hosted by a tessera-sim server (SimServer on a free
 //                  loopback port, in a thread of the test), reached through TcpTransport
+//   tcp-bounded    the same, the server keeping a board's buffer discipline
+//                  (tessera-sim --bounded); ctest runs only the cases tagged [runtime]
+//                  and [bounded] this way: the others queue data before its LOAD on
+//                  purpose
 #pragma once
 
 #include <memory>
@@ -16,7 +20,10 @@ namespace tessera::test {
 // `options` configure the in-process engine (behind the server, for tcp).
 std::unique_ptr<Transport> make_test_transport(const sim::SimOptions& options = {});
 
-// "sim" or "tcp", for test names and messages.
+// A tcp-bounded transport whatever TESSERA_TEST_BACKEND says.
+std::unique_ptr<Transport> make_bounded_tcp_transport(const sim::SimOptions& options = {});
+
+// "sim", "tcp" or "tcp-bounded", for test names and messages.
 std::string test_backend();
 
 }  // namespace tessera::test

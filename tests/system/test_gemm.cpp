@@ -45,7 +45,7 @@ void check_gemm(Device& device, const Shape& shape, std::uint64_t seed,
 
 }  // namespace
 
-TEST_CASE("random GEMMs of awkward shapes match the golden reference") {
+TEST_CASE("random GEMMs of awkward shapes match the golden reference", "[runtime]") {
   auto transport = test::make_test_transport();
   Device device(*transport);
   const auto& cfg = device.config();
@@ -70,7 +70,7 @@ TEST_CASE("random GEMMs of awkward shapes match the golden reference") {
   }
 }
 
-TEST_CASE("the largest K one pass reduces, and more rows than the scratchpad holds") {
+TEST_CASE("the largest K one pass reduces, and more rows than the scratchpad holds", "[runtime]") {
   auto transport = test::make_test_transport();
   Device device(*transport);
   const auto& cfg = device.config();
@@ -79,7 +79,7 @@ TEST_CASE("the largest K one pass reduces, and more rows than the scratchpad hol
   check_gemm(device, {m, k, cfg.cols + 1}, 77, {true, false, true});
 }
 
-TEST_CASE("K beyond one pass is split, with the epilogue on the host") {
+TEST_CASE("K beyond one pass is split, with the epilogue on the host", "[runtime]") {
   auto transport = test::make_test_transport();
   Device device(*transport);
   const std::size_t k = 2 * max_k(device.config()) + 5;
@@ -87,7 +87,7 @@ TEST_CASE("K beyond one pass is split, with the epilogue on the host") {
   check_gemm(device, {9, k, 5}, 92, {true, true, true});
 }
 
-TEST_CASE("back-to-back runs on one device stay exact") {
+TEST_CASE("back-to-back runs on one device stay exact", "[runtime]") {
   auto transport = test::make_test_transport();
   Device device(*transport);
   for (std::uint64_t seed = 1; seed <= 6; ++seed) {

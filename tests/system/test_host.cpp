@@ -88,6 +88,7 @@ class CountingTransport final : public Transport {
   void trace_start(const TraceRequest& request) override { inner_.trace_start(request); }
   void trace_stop() override { inner_.trace_stop(); }
   SimStats stats() override { return inner_.stats(); }
+  BufferLimits limits() override { return inner_.limits(); }
 
   unsigned status_reads = 0;
   unsigned status_waits = 0;

@@ -54,6 +54,7 @@ class CountingTransport : public Transport {
   void trace_start(const TraceRequest& request) override { inner_.trace_start(request); }
   void trace_stop() override { inner_.trace_stop(); }
   SimStats stats() override { return inner_.stats(); }
+  BufferLimits limits() override { return inner_.limits(); }
 
  private:
   void count_command() {
@@ -93,7 +94,7 @@ struct Rig {
 
 }  // namespace
 
-TEST_CASE("a second identical run sends no weights and no parameters") {
+TEST_CASE("a second identical run sends no weights and no parameters", "[runtime]") {
   Rig rig;
   const auto& cfg = rig.device.config();
   // Several column blocks and row blocks, more rows than one M chunk.
@@ -113,7 +114,7 @@ TEST_CASE("a second identical run sends no weights and no parameters") {
   CHECK(second.stream_bytes < first.stream_bytes);
 }
 
-TEST_CASE("changing one weight or one bias reloads it, and the result follows") {
+TEST_CASE("changing one weight or one bias reloads it, and the result follows", "[runtime]") {
   Rig rig;
   const auto& cfg = rig.device.config();
   GemmProblem problem =
@@ -133,7 +134,8 @@ TEST_CASE("changing one weight or one bias reloads it, and the result follows") 
   CHECK(bias_changed.loads[kParam] >= 1);
 }
 
-TEST_CASE("two weight matrices in turn both stay exact, and both stay resident when they fit") {
+TEST_CASE("two weight matrices in turn both stay exact, and both stay resident when they fit",
+          "[runtime]") {
   Rig rig;
   const auto& cfg = rig.device.config();
   const std::size_t k = 2 * cfg.rows, n = 2 * cfg.cols;  // 4 blocks of Rows words each
@@ -155,7 +157,7 @@ TEST_CASE("two weight matrices in turn both stay exact, and both stay resident w
   }
 }
 
-TEST_CASE("B larger than WGT still runs exactly, and a repeat still runs exactly") {
+TEST_CASE("B larger than WGT still runs exactly, and a repeat still runs exactly", "[runtime]") {
   Rig rig;
   const auto& cfg = rig.device.config();
   // Each column block needs 2 Rows words; more blocks than the WGT holds.
@@ -165,7 +167,7 @@ TEST_CASE("B larger than WGT still runs exactly, and a repeat still runs exactly
   run_exact(rig.device, rig.counter, problem);
 }
 
-TEST_CASE("residency is dropped after an engine error and CLEAR, and after a reset") {
+TEST_CASE("residency is dropped after an engine error and CLEAR, and after a reset", "[runtime]") {
   Rig rig;
   const auto& cfg = rig.device.config();
   const GemmProblem problem =
@@ -193,7 +195,7 @@ TEST_CASE("residency is dropped after an engine error and CLEAR, and after a res
   CHECK(after_reset.loads[kParam] > 0);
 }
 
-TEST_CASE("a LOAD pushed around the runtime is not mistaken for resident weights") {
+TEST_CASE("a LOAD pushed around the runtime is not mistaken for resident weights", "[runtime]") {
   Rig rig;
   const auto& cfg = rig.device.config();
   const GemmProblem problem =
@@ -201,8 +203,8 @@ TEST_CASE("a LOAD pushed around the runtime is not mistaken for resident weights
   run_exact(rig.device, rig.counter, problem);
   // Overwrite all of WGT with zeros through a raw LOAD: the next run must resend B.
   std::vector<std::uint8_t> zeros(std::size_t{cfg.wgt_depth} * cfg.cols, 0);
-  rig.device.queue_words(zeros, cfg.cols);
   rig.device.push(isa::encode(isa::LoadCommand{isa::Target::kWgt, 0, cfg.wgt_depth}));
+  rig.device.queue_words(zeros, cfg.cols);  // after its LOAD, as a bounded transport needs
   const auto after = run_exact(rig.device, rig.counter, problem);
   CHECK(after.loads[kWgt] > 0);
 }

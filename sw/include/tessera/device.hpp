@@ -54,7 +54,8 @@ class Device {
   void push(const isa::CommandWords& words);
   std::uint64_t command_wait_budget = 20'000'000;
   // Queues `words` scratchpad words of `word_bytes` each as one input packet: the data
-  // of one LOAD.
+  // of one LOAD. Push the LOAD first: a bounded transport (Transport::limits) accepts no
+  // input ahead of the LOAD that consumes it.
   void queue_words(std::span<const std::uint8_t> words, unsigned word_bytes);
   // CTRL.CLEAR: the engine drops its commands and errors; the transport drops input not
   // yet begun and every unread result (docs/isa.md "CTRL.CLEAR").
@@ -68,7 +69,8 @@ class Device {
   // Resident operands. The Device remembers what every LOAD sent through load() wrote,
   // word by word, so that data already in a scratchpad is not sent again: load() sends
   // only the words of [dst, dst + count) that differ from what the engine is known to
-  // hold (from the first differing word to the last), or nothing. It forgets a LOAD's
+  // hold (from the first differing word to the last), or nothing; the LOAD goes before
+  // its data. It forgets a LOAD's
   // range when one is pushed any other way, and everything on CLEAR, on reset(), and
   // when check_error() finds an error (a failed LOAD may have written part of its range,
   // and the commands dropped after it wrote nothing). A transport reset that bypasses
