@@ -9,11 +9,15 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 rtl=${RTL_DIR:-$root/rtl}   # overridable so the script can be tried on a scratch tree
 waivers=$rtl/lint_waivers.vlt
 
-# Packages must be parsed before their users: tsr_pkg first, any other package after it.
-mapfile -t pkgs < <(ls "$rtl/pkg/tsr_pkg.sv" 2>/dev/null; find "$rtl/pkg" -name '*.sv' ! -name tsr_pkg.sv | sort)
-# Board tops instantiate vendor primitives (PLL, IO) that Verilator does not know; the FPGA
-# flow checks them. Everything else is one module per file, named like the file.
-mapfile -t mods < <(find "$rtl" -name '*.sv' ! -path "$rtl/pkg/*" ! -path "$rtl/board/*" | sort)
+# Packages must be parsed before their users: tsr_pkg first, then any other package (the
+# board bridge's among them). Everything else is one module per file, named like the file.
+mapfile -t pkgs < <(ls "$rtl/pkg/tsr_pkg.sv" 2>/dev/null
+                    find "$rtl/pkg" -name '*.sv' ! -name tsr_pkg.sv | sort
+                    find "$rtl" -name '*_pkg.sv' ! -path "$rtl/pkg/*" | sort)
+mapfile -t mods < <(find "$rtl" -name '*.sv' ! -path "$rtl/pkg/*" ! -name '*_pkg.sv' | sort)
+# Board tops instantiate vendor PLL primitives: their simulation models (sim/board/) stand
+# in for them, as in the board simulation. They are parsed, never linted as modules.
+mapfile -t models < <(find "${SIM_BOARD_DIR:-$root/sim/board}" -name '*.sv' 2>/dev/null | sort)
 
 ((${#pkgs[@]})) || { echo "lint: no package found in $rtl/pkg" >&2; exit 1; }
 vlt=()
@@ -22,7 +26,7 @@ vlt=()
 # lint NAME ARGS...: one Verilator run; prints its output and returns 1 on any message.
 lint() {
   local name=$1 out; shift
-  out=$(verilator --lint-only -Wall "${vlt[@]}" "${pkgs[@]}" "${mods[@]}" "$@" 2>&1)
+  out=$(verilator --lint-only -Wall "${vlt[@]}" "${pkgs[@]}" "${mods[@]}" "${models[@]}" "$@" 2>&1)
   # Non-zero exit or any %Warning/%Error counts: -Wall warnings are fatal by default anyway.
   if (($? != 0)) || grep -q '^%\(Warning\|Error\)' <<<"$out"; then
     echo "lint: FAIL $name"

@@ -142,10 +142,18 @@ module tsr_exec_unit #(
   assign cmd_done_o    = finishing;
 
   // ---- preloader -------------------------------------------------------------------
+  // With Cols <= 2 a bank may be rewritten the cycle after its last use: no count to wait
+  // for (and a >= 0 compare that -Wall rightly calls constant).
+  logic drained;
+  if (DrainCycles == 0) begin : gen_no_drain
+    assign drained = 1'b1;
+  end else begin : gen_drain
+    assign drained = since_use_q[pre_bank_q] >= DrainCycles[DrainW-1:0];
+  end
   assign pre_can_start = pre_active_q && !pre_loading_q && !wbank_ready_q[pre_bank_q] &&
                          !wgt_raw &&
                          !(pre_we_q && pre_we_bank_q == pre_bank_q) &&
-                         (since_use_q[pre_bank_q] >= DrainCycles[DrainW-1:0]);
+                         drained;
   assign pre_read      = pre_can_start || pre_loading_q;
   assign pre_fold_done = pre_read && (pre_row_q == RowW'(Rows - 1));
 
