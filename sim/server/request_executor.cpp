@@ -54,6 +54,12 @@ void RequestExecutor::begin_session() {
   client_max_payload_ = options_.max_payload_bytes;
 }
 
+std::size_t RequestExecutor::discard_buffered() {
+  const std::size_t dropped = decoder_.buffered();
+  decoder_.clear();
+  return dropped;
+}
+
 BufferLimits RequestExecutor::limits() const {
   if (!options_.bounded) return BufferLimits{};
   return BufferLimits{0, options_.output_beats};

@@ -97,6 +97,10 @@ class RequestExecutor {
   void stop_trace(const std::string& why);
 
   std::size_t buffered() const { return decoder_.buffered(); }
+  // Drops a partial frame (a serial link that went quiet mid-frame) and returns how
+  // many bytes it held; unlike begin_session(), a posted failure still answers the next
+  // synchronous request SKIPPED.
+  std::size_t discard_buffered();
   std::uint16_t in_beat_bytes() const { return in_beat_bytes_; }
   std::uint16_t out_beat_bytes() const { return out_beat_bytes_; }
   const ExecutorOptions& options() const { return options_; }

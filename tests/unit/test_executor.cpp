@@ -226,3 +226,21 @@ TEST_CASE("executor: outcomes for the caller's policy; no trace without a trace_
   CHECK(frames[1].seq == 9);
   CHECK_THAT(error_of(frames[1]).message, Catch::Contains("cannot trace"));
 }
+
+TEST_CASE("executor: a dropped partial frame keeps the posted failure for SKIPPED", "[executor]") {
+  FakeEngine engine;
+  RequestExecutor executor(engine, ExecutorOptions{});
+  ByteVec out;
+  executor.process(request(MsgType::kCsrWrite, 1, encode(CsrWriteRequest{0x900, 1}), kFlagPosted),
+                   out);
+  const ByteVec ping = request(MsgType::kPing, 2);
+  executor.process(std::span(ping).first(10), out);
+  CHECK(executor.discard_buffered() == 10);
+  CHECK(executor.buffered() == 0);
+  executor.process(request(MsgType::kPing, 3), out);
+  const auto frames = frames_in(out);
+  REQUIRE(frames.size() == 2);
+  CHECK(frames[0].seq == 1);
+  CHECK(frames[1].seq == 3);
+  CHECK(error_of(frames[1]).code == ErrorCode::kSkipped);
+}
