@@ -104,7 +104,9 @@ module tsr_bridge_exec
   } state_e;
 
   state_e             state_q, state_d;
-  logic [127:0]       arg_q, arg_d;          // first 16 payload bytes, byte 0 in bits 7:0
+  // The first min(len, 16) payload bytes, the last of them in bits 127:120: each request's
+  // fields are then at fixed places (any budget in arg_q[127:64]), read where they are.
+  logic [127:0]       arg_q, arg_d;
   logic [4:0]         nargs_q, nargs_d;      // payload bytes read into arg_q
   logic               rd_pending_q, rd_pending_d;
   logic               skip_q, skip_d;        // a posted request failed
@@ -120,10 +122,8 @@ module tsr_bridge_exec
   // AXI4-Lite.
   logic               aw_q, aw_d, w_q, w_d, ar_q, ar_d;
   // Cycle counting (waits, reads) and the bridge's own cycle counter (STATS).
-  logic [CycW-1:0]    cyc_q, cyc_d, budget_q, budget_d;
+  logic [CycW-1:0]    cyc_q, cyc_d;
   logic [47:0]        stats_q;
-  logic [7:0]         level_q, level_d;
-  logic [31:0]        mask_q, mask_d;
   // Stream write.
   logic [LenW-1:0]    rem_q, rem_d;
   logic [BeatW-1:0]   nbeats_q, nbeats_d, beat_q, beat_d;
@@ -139,7 +139,6 @@ module tsr_bridge_exec
   logic [StallW-1:0]  stall_q, stall_d;
   // Stream read.
   logic [OutIdxW-1:0] out_byte_q, out_byte_d;
-  logic [31:0]        rbeats_q, rbeats_d;
   logic [2:0]         rst_cnt_q, rst_cnt_d;
 
   logic posted, more, do_fail;
@@ -148,10 +147,24 @@ module tsr_bridge_exec
   assign posted = ev_flags_i[FlagPosted];
   assign more   = ev_flags_i[FlagMore];
 
-  // Saturating 64-bit budget: 2^40 cycles is longer than anyone waits.
-  function automatic logic [CycW-1:0] sat_budget(logic [63:0] budget);
-    return (budget[63:CycW] != '0) ? '1 : budget[CycW-1:0];
-  endfunction
+  // The u64 budget saturates at 2^40 - 1 cycles, longer than anyone waits.
+  logic            budget_huge;
+  logic [CycW-1:0] budget;
+  assign budget_huge = (arg_q[127:64+CycW] != '0);
+  assign budget      = arg_q[64 +: CycW];
+
+  // WAIT_IDLE waits for STATUS.busy; WAIT_STATUS for its mask and FIFO level (a level
+  // over 255 is no limit).
+  logic        wait_idle;
+  logic [31:0] wait_mask;
+  logic [7:0]  wait_level;
+  assign wait_idle  = (ev_type_i == TypeWaitIdle);
+  assign wait_mask  = wait_idle ? 32'h1 : arg_q[31:0];
+  assign wait_level = (wait_idle || arg_q[63:40] != '0) ? 8'hFF : arg_q[39:32];
+
+  // Payload bytes StArgs reads: min(len, 16).
+  logic [4:0] nargs_want;
+  assign nargs_want = (ev_len_i >= LenW'(16)) ? 5'd16 : 5'(ev_len_i);
 
   function automatic logic [LenW-1:0] payload_bytes(logic [7:0] kind);
     unique case (kind)
@@ -189,9 +202,6 @@ module tsr_bridge_exec
     w_d             = w_q;
     ar_d            = ar_q;
     cyc_d           = cyc_q;
-    budget_d        = budget_q;
-    level_d         = level_q;
-    mask_d          = mask_q;
     rem_d           = rem_q;
     nbeats_d        = nbeats_q;
     beat_d          = beat_q;
@@ -207,7 +217,6 @@ module tsr_bridge_exec
     push_next_d     = push_next_q;
     stall_d         = stall_q;
     out_byte_d      = out_byte_q;
-    rbeats_d        = rbeats_q;
     rst_cnt_d       = rst_cnt_q;
     buf_en_o        = 1'b0;
     buf_we_o        = 1'b0;
@@ -266,14 +275,15 @@ module tsr_bridge_exec
         end
       end
 
-      // Read the first 16 payload bytes (fewer are there for short payloads; the rest is
-      // stale and unused) into arg_q: issue a read, take its byte the next cycle.
+      // Read the first min(len, 16) payload bytes into arg_q: issue a read, take its byte
+      // the next cycle.
       StArgs: begin
-        if (rd_pending_q) begin
+        if (nargs_q == nargs_want) begin
+          state_d = StDispatch;
+        end else if (rd_pending_q) begin
           arg_d   = {buf_rdata_i, arg_q[127:8]};
           nargs_d = nargs_q + 5'd1;
           addr_d  = addr_q + 1'b1;
-          if (nargs_q == 5'd15) state_d = StDispatch;
         end else begin
           buf_en_o     = 1'b1;
           rd_pending_d = 1'b1;
@@ -316,10 +326,6 @@ module tsr_bridge_exec
               state_d = StCsrRead;
             end
             TypeWaitIdle, TypeWaitStatus: begin
-              mask_d   = (ev_type_i == TypeWaitIdle) ? 32'h1 : arg_q[31:0];
-              level_d  = (ev_type_i == TypeWaitIdle || arg_q[63:40] != '0) ? 8'hFF
-                                                                            : arg_q[39:32];
-              budget_d = sat_budget((ev_type_i == TypeWaitIdle) ? arg_q[63:0] : arg_q[127:64]);
               cyc_d    = '0;
               ar_d     = 1'b1;
               state_d  = StWait;
@@ -333,11 +339,9 @@ module tsr_bridge_exec
               state_d     = tvalid_q ? StSwPush : StSwCount;
             end
             TypeStreamRead: begin
-              if (arg_q[31:0] > 32'(MaxReadBeats)) begin
+              if (arg_q[63:32] > 32'(MaxReadBeats)) begin
                 begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgReplyTooLarge; end
               end else begin
-                rbeats_d   = arg_q[31:0];
-                budget_d   = sat_budget(arg_q[95:32]);
                 cyc_d      = '0;
                 beat_d     = '0;
                 out_byte_d = '0;
@@ -369,7 +373,7 @@ module tsr_bridge_exec
         if (m_axil_wready_i) w_d = 1'b0;
         if (m_axil_bvalid_i) begin
           if (m_axil_bresp_i[1]) begin do_fail = 1'b1; fail_code = ErrEngine; fail_msg = MsgSlverr; end
-          else if (arg_q[11:0] == CsrCtrl && arg_q[32]) begin
+          else if (arg_q[75:64] == CsrCtrl && arg_q[96]) begin
             // CTRL.CLEAR, the host's part. An open packet none of whose beats went out
             // is dropped, its later frames too; one already begun still goes out (the
             // engine discards it up to its TLAST).
@@ -408,11 +412,11 @@ module tsr_bridge_exec
         if (m_axil_arready_i) ar_d = 1'b0;
         if (m_axil_rvalid_i) begin
           if (m_axil_rresp_i[1]) begin do_fail = 1'b1; fail_code = ErrEngine; fail_msg = MsgSlverr; end
-          else if ((m_axil_rdata_i & mask_q) == '0 && m_axil_rdata_i[23:16] <= level_q) begin
+          else if ((m_axil_rdata_i & wait_mask) == '0 && m_axil_rdata_i[23:16] <= wait_level) begin
             rep_fixed_d     = {24'h0, cyc_q};
             rep_fixed_len_d = 4'd8;
             state_d         = StReply;
-          end else if (cyc_q > budget_q) begin
+          end else if (!budget_huge && cyc_q > budget) begin
             begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
           end else begin
             ar_d = 1'b1;
@@ -501,12 +505,12 @@ module tsr_bridge_exec
       // STREAM_READ: each result beat goes into the frame buffer a byte a cycle; TREADY
       // takes it with its last byte.
       StSrCollect: begin
-        if (32'(beat_q) == rbeats_q) begin
+        if (beat_q == arg_q[32 +: BeatW]) begin  // at most MaxReadBeats
           rep_fixed_d     = {24'h0, cyc_q};
           rep_fixed_len_d = 4'd8;
           rep_buf_len_d   = LenW'(addr_q);  // beats * OutBytes
           state_d         = StReply;
-        end else if (cyc_q >= budget_q) begin
+        end else if (budget_huge ? (&cyc_q) : (cyc_q >= budget)) begin
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
         end else begin
           cyc_d = cyc_q + 1'b1;
@@ -586,10 +590,7 @@ module tsr_bridge_exec
       w_q             <= 1'b0;
       ar_q            <= 1'b0;
       cyc_q           <= '0;
-      budget_q        <= '0;
       stats_q         <= '0;
-      level_q         <= '0;
-      mask_q          <= '0;
       rem_q           <= '0;
       nbeats_q        <= '0;
       beat_q          <= '0;
@@ -605,7 +606,6 @@ module tsr_bridge_exec
       push_next_q     <= StReply;
       stall_q         <= '0;
       out_byte_q      <= '0;
-      rbeats_q        <= '0;
       rst_cnt_q       <= '0;
     end else begin
       state_q         <= state_d;
@@ -625,10 +625,7 @@ module tsr_bridge_exec
       w_q             <= w_d;
       ar_q            <= ar_d;
       cyc_q           <= cyc_d;
-      budget_q        <= budget_d;
       stats_q         <= stats_q + 1'b1;
-      level_q         <= level_d;
-      mask_q          <= mask_d;
       rem_q           <= rem_d;
       nbeats_q        <= nbeats_d;
       beat_q          <= beat_d;
@@ -644,7 +641,6 @@ module tsr_bridge_exec
       push_next_q     <= push_next_d;
       stall_q         <= stall_d;
       out_byte_q      <= out_byte_d;
-      rbeats_q        <= rbeats_d;
       rst_cnt_q       <= rst_cnt_d;
     end
   end
@@ -659,13 +655,13 @@ module tsr_bridge_exec
   assign tx_msg_o          = rep_msg_q;
   assign tx_tail_buf_len_o = rep_buf_len_q;
 
-  assign m_axil_awaddr_o  = arg_q[11:0];
+  assign m_axil_awaddr_o  = arg_q[75:64];
   assign m_axil_awvalid_o = aw_q;
-  assign m_axil_wdata_o   = arg_q[63:32];
+  assign m_axil_wdata_o   = arg_q[127:96];
   assign m_axil_wstrb_o   = 4'hF;
   assign m_axil_wvalid_o  = w_q;
   assign m_axil_bready_o  = (state_q == StCsrWrite);
-  assign m_axil_araddr_o  = (state_q == StWait) ? CsrStatus : arg_q[11:0];
+  assign m_axil_araddr_o  = (state_q == StWait) ? CsrStatus : arg_q[107:96];
   assign m_axil_arvalid_o = ar_q;
   assign m_axil_rready_o  = (state_q == StCsrRead) || (state_q == StWait);
 

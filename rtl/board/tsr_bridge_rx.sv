@@ -10,6 +10,13 @@
 // not rescanned (see "Missing" in the report): a frame hidden inside a truncated one's
 // claimed payload is lost, and its requester times out and resynchronizes with PING.
 //
+// The window is a plain shift register (cheap on an FPGA: no per-byte insert muxes): a
+// byte enters at byte 19 and everything moves down one, so the cnt_q bytes held are bytes
+// 20-cnt_q..19, oldest first, and dropping the oldest bytes is only a smaller cnt_q. Once
+// full, byte i is header byte i. The header CRC rotates the full window once through
+// byte 0 (20 cycles), which leaves it as it was. Two flag vectors that move with the
+// window say which bytes are the magic's.
+//
 // Between the event and its acknowledgement (ev_ready_i) the receiver reads nothing: the
 // executor owns the frame buffer and the byte FIFO absorbs what arrives meanwhile.
 module tsr_bridge_rx
@@ -56,6 +63,8 @@ module tsr_bridge_rx
   state_e          state_q, state_d;
   post_e           post_q, post_d;
   logic [159:0]    win_q, win_d;      // byte i of the window in bits 8i+7:8i
+  logic [19:0]     m0_q, m0_d, m1_q, m1_d;  // window byte i is Magic0 / Magic1
+  logic            hbad_q, hbad_d;    // the header CRC failed (seen mid-rotation)
   logic [4:0]      cnt_q, cnt_d;      // bytes in the window
   logic            inflight_q, inflight_d;
   logic            garbage_q, garbage_d;
@@ -73,26 +82,34 @@ module tsr_bridge_rx
   // Header fields, valid once the window is full.
   logic [7:0]  hdr_version, hdr_type;
   logic [15:0] hdr_flags, hdr_reserved;
-  logic [31:0] hdr_seq, hdr_len, hdr_crc;
+  logic [31:0] hdr_seq, hdr_len;
   assign hdr_version  = win_q[8*2 +: 8];
   assign hdr_type     = win_q[8*3 +: 8];
   assign hdr_flags    = win_q[8*4 +: 16];
   assign hdr_reserved = win_q[8*6 +: 16];
   assign hdr_seq      = win_q[8*8 +: 32];
   assign hdr_len      = win_q[8*12 +: 32];
-  assign hdr_crc      = win_q[8*16 +: 32];
 
-  // The CRC takes the header from the window, the payload from the FIFO.
-  assign crc_byte = (state_q == StHeaderCrc && k_q < WinBytes) ? win_q[8*k_q +: 8] : fifo_data_i;
+  // The CRC takes the header from the rotating window, the payload from the FIFO.
+  assign crc_byte = (state_q == StHeaderCrc) ? win_q[7:0] : fifo_data_i;
 
-  logic not_magic;
-  assign not_magic = (cnt_q >= 5'd1 && win_q[7:0] != Magic0) ||
-                     (cnt_q >= 5'd2 && win_q[15:8] != Magic1);
+  // The oldest byte held is window byte 20-cnt_q (for cnt_q >= 1).
+  logic [4:0]  head;
+  logic [31:0] m0_ext, m1_ext;
+  logic        not_magic;
+  assign head      = WinBytes - cnt_q;
+  assign m0_ext    = 32'(m0_q);
+  assign m1_ext    = 32'(m1_q);
+  assign not_magic = (cnt_q >= 5'd1 && !m0_ext[head]) ||
+                     (cnt_q >= 5'd2 && !m1_ext[head + 5'd1]);
 
   always_comb begin
     state_d    = state_q;
     post_d     = post_q;
     win_d      = win_q;
+    m0_d       = m0_q;
+    m1_d       = m1_q;
+    hbad_d     = hbad_q;
     cnt_d      = cnt_q;
     inflight_d = inflight_q;
     garbage_d  = garbage_q;
@@ -112,12 +129,13 @@ module tsr_bridge_rx
     unique case (state_q)
       StHeader: begin
         if (not_magic) begin
-          win_d     = win_q >> 8;
-          cnt_d     = cnt_q - 5'd1;
+          cnt_d     = cnt_q - 5'd1;  // drop the oldest byte
           garbage_d = 1'b1;
         end
         if (fifo_valid_i) begin
-          win_d[8*cnt_d +: 8] = fifo_data_i;
+          win_d = {fifo_data_i, win_q[159:8]};
+          m0_d  = {fifo_data_i == Magic0, m0_q[19:1]};
+          m1_d  = {fifo_data_i == Magic1, m1_q[19:1]};
           cnt_d = cnt_d + 5'd1;
         end
         if (!not_magic && garbage_q && cnt_q >= 5'd2 && !inflight_q) begin
@@ -133,6 +151,7 @@ module tsr_bridge_rx
           state_d = StHeaderCrc;
           k_d     = '0;
           crc_d   = '1;
+          hbad_d  = 1'b0;
         end else if (!inflight_d && !fifo_empty_i && cnt_d < WinBytes) begin
           fifo_pop_o = 1'b1;
           inflight_d = 1'b1;
@@ -142,7 +161,10 @@ module tsr_bridge_rx
       StHeaderCrc: begin
         crc_d    = crc_next;
         k_d      = k_q + 5'd1;
-        if (k_q == 5'd16 && ~crc_q != hdr_crc) begin
+        if (k_q != WinBytes) win_d = {win_q[7:0], win_q[159:8]};
+        // After 16 rotations the header's CRC field is in window bytes 0..3.
+        if (k_q == 5'd16 && ~crc_q != win_q[31:0]) hbad_d = 1'b1;
+        if (k_q == WinBytes && hbad_q) begin
           state_d   = StEvent;
           post_d    = PostSkip1;
           ev_ok_d   = 1'b0;
@@ -182,7 +204,7 @@ module tsr_bridge_rx
           buf_we_o = 1'b1;
           crc_d    = crc_next;
           idx_d    = idx_q + 1'b1;
-          if (32'(idx_d) == hdr_len) begin
+          if (idx_d == hdr_len[LenW-1:0]) begin  // hdr_len <= FrameBytes here
             state_d = StTrailer;
             idx_d   = '0;
           end
@@ -222,14 +244,8 @@ module tsr_bridge_rx
           state_d = StHeader;
           unique case (post_q)
             PostClear: cnt_d = '0;
-            PostSkip1: begin
-              win_d = win_q >> 8;
-              cnt_d = cnt_q - 5'd1;
-            end
-            PostSkip2: begin
-              win_d = win_q >> 16;
-              cnt_d = cnt_q - 5'd2;
-            end
+            PostSkip1: cnt_d = cnt_q - 5'd1;
+            PostSkip2: cnt_d = cnt_q - 5'd2;
             default: ;
           endcase
         end
@@ -244,6 +260,9 @@ module tsr_bridge_rx
       state_q    <= StHeader;
       post_q     <= PostKeep;
       win_q      <= '0;
+      m0_q       <= '0;
+      m1_q       <= '0;
+      hbad_q     <= 1'b0;
       cnt_q      <= '0;
       inflight_q <= 1'b0;
       garbage_q  <= 1'b0;
@@ -259,6 +278,9 @@ module tsr_bridge_rx
       state_q    <= state_d;
       post_q     <= post_d;
       win_q      <= win_d;
+      m0_q       <= m0_d;
+      m1_q       <= m1_d;
+      hbad_q     <= hbad_d;
       cnt_q      <= cnt_d;
       inflight_q <= inflight_d;
       garbage_q  <= garbage_d;

@@ -2,7 +2,9 @@
 // descriptor and shifts it out to the UART transmitter, computing the header CRC and the
 // frame CRC on the fly. The payload is up to 8 fixed bytes (fixed_i, byte 0 in bits 7:0)
 // followed by a tail: one of the fixed ASCII messages from the message ROM, or the first
-// tail_buf_len_i bytes of the frame buffer (STREAM_READ's beats).
+// tail_buf_len_i bytes of the frame buffer (STREAM_READ's beats). The descriptor is read
+// where it is, not copied: it must stay unchanged from start_i until busy_o falls (the
+// executor holds it that long).
 module tsr_bridge_tx
   import tsr_bridge_pkg::*;
 #(
@@ -41,11 +43,7 @@ module tsr_bridge_tx
   part_e           part_q, part_d;
   logic [LenW-1:0] pos_q, pos_d;      // byte within the part
   logic [LenW-1:0] len_q, len_d;      // payload length
-  logic [127:0]    header_q, header_d;
-  logic [63:0]     fixed_q, fixed_d;
-  logic [3:0]      fixed_len_q, fixed_len_d;
-  logic            rom_q, rom_d;
-  msg_e            msg_q, msg_d;
+  logic [127:0]    header;
   logic [31:0]     crc_q, crc_d, crc_next, hcrc_q, hcrc_d;
   logic [7:0]      byte_out, rom_byte_q;
   logic            rom_re;
@@ -53,23 +51,24 @@ module tsr_bridge_tx
 
   tsr_crc32 u_crc (.crc_i(crc_q), .byte_i(byte_out), .crc_o(crc_next));
 
-  assign tail_pos = pos_q - LenW'(fixed_len_q);
+  assign header   = {32'(len_q), seq_i, 16'h0000, 16'h0000, type_i, Version, Magic1, Magic0};
+  assign tail_pos = pos_q - LenW'(fixed_len_i);
   logic unused_tail_msb;  // a tail is shorter than the frame buffer
   assign unused_tail_msb = tail_pos[LenW-1];
 
   always_ff @(posedge clk_i) begin
-    if (rom_re) rom_byte_q <= Rom[{msg_q, tail_pos[4:0]}];
+    if (rom_re) rom_byte_q <= Rom[{msg_i, tail_pos[4:0]}];
   end
 
   // The byte at the current position (valid in StSend).
   always_comb begin
     byte_out = 8'h00;
     unique case (part_q)
-      PartHeader:  byte_out = (pos_q < LenW'(16)) ? header_q[8*pos_q[3:0] +: 8]
+      PartHeader:  byte_out = (pos_q < LenW'(16)) ? header[8*pos_q[3:0] +: 8]
                                                    : hcrc_q[8*pos_q[1:0] +: 8];
       PartPayload: begin
-        if (pos_q < LenW'(fixed_len_q)) byte_out = fixed_q[8*pos_q[2:0] +: 8];
-        else if (rom_q)                 byte_out = rom_byte_q;
+        if (pos_q < LenW'(fixed_len_i)) byte_out = fixed_i[8*pos_q[2:0] +: 8];
+        else if (tail_rom_i)            byte_out = rom_byte_q;
         else                            byte_out = buf_rdata_i;
       end
       PartTrailer: byte_out = ~crc_q[8*pos_q[1:0] +: 8];
@@ -82,11 +81,6 @@ module tsr_bridge_tx
     part_d      = part_q;
     pos_d       = pos_q;
     len_d       = len_q;
-    header_d    = header_q;
-    fixed_d     = fixed_q;
-    fixed_len_d = fixed_len_q;
-    rom_d       = rom_q;
-    msg_d       = msg_q;
     crc_d       = crc_q;
     hcrc_d      = hcrc_q;
     rom_re      = 1'b0;
@@ -97,11 +91,6 @@ module tsr_bridge_tx
       StIdle: if (start_i) begin
         len_d = LenW'(fixed_len_i) +
                 (tail_rom_i ? LenW'(Lens[msg_i]) : tail_buf_len_i);
-        header_d    = {32'(len_d), seq_i, 16'h0000, 16'h0000, type_i, Version, Magic1, Magic0};
-        fixed_d     = fixed_i;
-        fixed_len_d = fixed_len_i;
-        rom_d       = tail_rom_i;
-        msg_d       = msg_i;
         crc_d       = '1;
         part_d      = PartHeader;
         pos_d       = '0;
@@ -109,9 +98,9 @@ module tsr_bridge_tx
       end
       StFetch: begin
         // One cycle for the ROM or the frame buffer to present a tail byte.
-        if (part_q == PartPayload && pos_q >= LenW'(fixed_len_q)) begin
-          rom_re   = rom_q;
-          buf_re_o = !rom_q;
+        if (part_q == PartPayload && pos_q >= LenW'(fixed_len_i)) begin
+          rom_re   = tail_rom_i;
+          buf_re_o = !tail_rom_i;
         end
         if (part_q == PartHeader && pos_q == LenW'(16)) hcrc_d = ~crc_q;
         state_d = StSend;
@@ -146,11 +135,6 @@ module tsr_bridge_tx
       part_q      <= PartHeader;
       pos_q       <= '0;
       len_q       <= '0;
-      header_q    <= '0;
-      fixed_q     <= '0;
-      fixed_len_q <= '0;
-      rom_q       <= 1'b0;
-      msg_q       <= MsgName;
       crc_q       <= '1;
       hcrc_q      <= '0;
     end else begin
@@ -158,11 +142,6 @@ module tsr_bridge_tx
       part_q      <= part_d;
       pos_q       <= pos_d;
       len_q       <= len_d;
-      header_q    <= header_d;
-      fixed_q     <= fixed_d;
-      fixed_len_q <= fixed_len_d;
-      rom_q       <= rom_d;
-      msg_q       <= msg_d;
       crc_q       <= crc_d;
       hcrc_q      <= hcrc_d;
     end
