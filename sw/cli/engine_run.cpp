@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tessera/errors.hpp"
+#include "tessera/serial_transport.hpp"
 #include "tessera/tcp_transport.hpp"
 
 namespace tessera::cli {
@@ -79,7 +80,10 @@ std::unique_ptr<Transport> open_transport(const std::string& spec) {
     const DeviceSpec device = parse_device_spec(spec);
     return make_tcp_transport(device.host, device.port);
   }
-  throw InputError("--device: expected 'sim' or 'tcp://HOST:PORT', got '" + spec + "'");
+  if (is_serial_device_spec(spec)) return make_serial_transport(parse_serial_device_spec(spec));
+  throw InputError(
+      "--device: expected 'sim', 'tcp://HOST:PORT' or 'serial://PATH[?baud=N]', got '" + spec +
+      "'");
 }
 
 void validate(const DebugOptions& options) {

@@ -79,7 +79,9 @@ void capture_after_mismatch(const GemmProblem& problem, const DebugOptions& opti
 }
 
 void add_device_option(CLI::App* cmd, DebugOptions& options) {
-  cmd->add_option("--device", options.device, "sim (in-process, default) or tcp://HOST:PORT");
+  cmd->add_option("--device", options.device,
+                  "sim (in-process, default), tcp://HOST:PORT (tessera-sim) or "
+                  "serial://PATH[?baud=N] (a board, or tessera-sim --pty; 1000000 baud default)");
 }
 
 // Tracing, command log, fault injection and mismatch capture: shared by run and gemm.
