@@ -1,6 +1,8 @@
 // tessera-sim: hosts a Verilated engine and serves the wire protocol over TCP.
 //   tessera-sim [--engine NAME] [--listen HOST:PORT] [--config FILE.json] [--trace-dir DIR]
 //               [--bounded]
+//   tessera-sim [--engine NAME] [--bounded] --pty   (serial, over a pseudo-terminal)
+//   tessera-sim --board NAME --pty             (a board's FPGA top, UART at the bit level)
 // Exit codes: 0 ok or stopped by SIGINT/SIGTERM, 2 bad usage or config, 3 cannot bind
 // or the engine failed.
 #include <CLI/CLI.hpp>
@@ -10,7 +12,9 @@
 #include <optional>
 #include <string>
 
+#include "board_sim.hpp"
 #include "engine_builds.hpp"
+#include "pty.hpp"
 #include "server_config.hpp"
 #include "sim_server.hpp"
 #include "sim_transport.hpp"
@@ -28,6 +32,8 @@ int main(int argc, char** argv) {
   std::optional<std::string> trace_dir;
   std::optional<std::string> engine_name;
   bool bounded = false;
+  bool pty = false;
+  std::optional<std::string> board_name;
   std::string choices;
   for (const auto& build : server::engine_builds()) {
     choices += (choices.empty() ? "" : ", ") + std::string(build.name);
@@ -45,6 +51,17 @@ int main(int argc, char** argv) {
   app.add_flag("--bounded", bounded,
                "serve with a board's buffers: STREAM_WRITE blocks until the engine takes "
                "it, no results held beyond the engine's FIFO (config key \"bounded\")");
+  std::string boards;
+  for (const auto& board : board::board_builds()) {
+    boards += (boards.empty() ? "" : ", ") + std::string(board.name);
+  }
+  app.add_flag("--pty", pty,
+               "serve over a new pseudo-terminal instead of TCP, as a board's serial port "
+               "(docs/protocol.md, \"Serial\"); prints 'pty /dev/pts/N' once ready");
+  app.add_option("--board", board_name,
+                 "with --pty: simulate this board's FPGA top, UART bridge included, at the "
+                 "bit level instead of serving the engine: " +
+                     boards);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -75,6 +92,27 @@ int main(int argc, char** argv) {
     std::cerr << "tessera-sim: " << e.what() << "\n";
     return kExitBadInput;
   }
+  if (board_name) {
+    const board::BoardBuild* found = nullptr;
+    for (const auto& candidate : board::board_builds()) {
+      if (*board_name == candidate.name) found = &candidate;
+    }
+    if (!pty || found == nullptr) {
+      std::cerr << "tessera-sim: --board "
+                << (!pty ? "needs --pty"
+                         : "'" + *board_name + "' is not built (built: " + boards + ")")
+                << "\n";
+      return kExitBadInput;
+    }
+    try {
+      board::Pty terminal;
+      board::serve_board(terminal, *found, std::cout, std::cerr);
+    } catch (const std::exception& e) {
+      std::cerr << "tessera-sim: " << e.what() << "\n";
+      return kExitEngine;
+    }
+    return kExitOk;
+  }
   const sim::EngineBuild* build = nullptr;
   for (const auto& candidate : server::engine_builds()) {
     if (config.engine == candidate.name) build = &candidate;
@@ -91,9 +129,12 @@ int main(int argc, char** argv) {
     options.max_buffered_output_beats = config.bounded ? 0 : config.max_buffered_output_beats;
     auto engine = build->make(options);
     config.engine_name = std::string("tessera-sim ") + build->name;
-    server::SimServer server(config, *engine, std::cerr, [&engine](std::uint64_t stall_cycles) {
-      engine->push_input(stall_cycles);
-    });
+    auto push_input = [&engine](std::uint64_t stall_cycles) { engine->push_input(stall_cycles); };
+    if (pty) {
+      board::serve_engine_pty(config, *engine, push_input, std::cout, std::cerr);
+      return kExitOk;
+    }
+    server::SimServer server(config, *engine, std::cerr, push_input);
     server.enable_signals();
     std::cout << "listening on " << server.listen_address() << std::endl;
     server.run();
