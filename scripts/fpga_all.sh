@@ -10,6 +10,9 @@
 #          synthesized (and checked to fit), place and route, bitstream and post-synthesis
 #          simulation only for the boards marked "ci": true in scripts/boards.json
 set -uo pipefail
+# One compound command: bash reads it whole before running it, so editing this file (the
+# working tree is shared) cannot change a build that is already running.
+{
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -69,3 +72,5 @@ if ((${#failed[@]})); then
   exit 1
 fi
 echo "fpga-all: every board built and its netlist simulated"
+exit
+}

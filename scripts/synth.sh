@@ -18,6 +18,9 @@
 #   YoWASP tools see only the working directory (the repository root) and read_slang
 #   cannot open `../` paths.
 set -euo pipefail
+# One compound command: bash reads it whole before running it, so editing this file (the
+# working tree is shared) cannot change a build that is already running.
+{
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -111,8 +114,9 @@ echo "$script" >"$ys"
 echo "synth: $top${board:+ [$board]}${shown:+ with$shown}, log in $log"
 start=$SECONDS
 if ! "$yosys" -q -l "$log" -s "$ys" >/dev/null 2>&1; then
-  echo "synth: FAILED ($top); last lines of $log:" >&2
-  tail -n 30 "$log" >&2
+  echo "synth: FAILED ($top); errors and last lines of $log:" >&2
+  grep -E 'ERROR|error:' "$log" | head -n 10 >&2
+  tail -n 10 "$log" >&2
   exit 1
 fi
 # Warnings do not fail the run, but they are worth a look.
@@ -123,3 +127,5 @@ cells=$(awk '$2 == "cells" { print $1; exit }' "$stat_file")
 ffs=$(awk '$2 ~ /^\$_(S|)DFF/ { n += $1 } END { print n + 0 }' "$stat_file")
 echo "synth: $cells cells, $ffs flip-flops"
 echo "synth: clean in $((SECONDS - start)) s, netlist in $product"
+exit
+}
