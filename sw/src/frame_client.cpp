@@ -294,7 +294,8 @@ void FrameClient::flush_out() {
   out_.clear();
 }
 
-std::optional<Frame> FrameClient::read_frame(std::optional<Clock::time_point> deadline) {
+std::optional<Frame> FrameClient::read_frame(std::optional<Clock::time_point> deadline,
+                                             bool restart_on_progress) {
   for (;;) {
     if (auto event = decoder_.poll()) {
       if (event->is_frame()) return std::move(event->frame);
@@ -308,6 +309,7 @@ std::optional<Frame> FrameClient::read_frame(std::optional<Clock::time_point> de
         ::read(fd_, read_buffer_.data(), std::min(read_buffer_.size(), decoder_.space()));
     if (n > 0) {
       decoder_.feed(std::span(read_buffer_.data(), static_cast<std::size_t>(n)));
+      if (restart_on_progress) deadline = reply_deadline();
     } else if (n == 0) {
       fail("the server closed the connection");
     } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -424,11 +426,11 @@ Frame FrameClient::call(MsgType type, std::span<const std::uint8_t> payload, boo
   append_frame(out_, static_cast<std::uint8_t>(type), 0, seq, payload);
   flush_out();
   for (;;) {
-    std::optional<Frame> frame = read_frame(reply_deadline());
+    std::optional<Frame> frame = read_frame(reply_deadline(), true);
     if (!frame) {
       const std::string what = "no reply to " + msg_type_name(static_cast<std::uint8_t>(type)) +
-                               " #" + std::to_string(seq) + " within " +
-                               std::to_string(policy_.reply_timeout.count()) + " ms";
+                               " #" + std::to_string(seq) + " (nothing received for " +
+                               std::to_string(policy_.reply_timeout.count()) + " ms)";
       if (!policy_.lossy) fail("timed out: " + what);
       const std::string corrupt = corrupt_.empty() ? "" : " (corrupt data seen: " + corrupt_ + ")";
       resync();  // throws, the link broken, when the device stays silent

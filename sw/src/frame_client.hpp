@@ -104,8 +104,11 @@ class FrameClient : public Transport {
   bool read_available();
   [[noreturn]] void fail_with_server_reason(const std::string& fallback);
   void flush_out();
-  // Next frame, or nothing when the deadline passes first.
-  std::optional<protocol::Frame> read_frame(std::optional<Clock::time_point> deadline);
+  // Next frame, or nothing when the deadline passes first. With `restart_on_progress`,
+  // every byte received restarts the reply timeout: a slow link is fine, a silent one
+  // is not.
+  std::optional<protocol::Frame> read_frame(std::optional<Clock::time_point> deadline,
+                                            bool restart_on_progress = false);
   [[noreturn]] void unsolicited_error(const protocol::ErrorReply& error);
   void post(protocol::MsgType type, std::span<const std::uint8_t> payload, std::uint16_t flags = 0);
   void end_batch();

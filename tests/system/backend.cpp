@@ -1,12 +1,16 @@
 #include "backend.hpp"
 
+#include <atomic>
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
+#include "pty.hpp"
+#include "request_executor.hpp"
 #include "sim_server.hpp"
 #include "sim_transport.hpp"
+#include "tessera/serial_transport.hpp"
 #include "tessera/tcp_transport.hpp"
 
 namespace tessera::test {
@@ -14,16 +18,30 @@ namespace {
 
 // A TcpTransport that owns the server it talks to: the engine, the server thread and the
 // client live and die together, so a test can treat it like any other Transport.
-// Bounded: the server keeps a board's discipline (tessera-sim --bounded).
+// Bounded: the server keeps a board's discipline (tessera-sim --bounded). Serial: the
+// server is the request executor behind a pseudo-terminal (tessera-sim --pty), reached
+// through SerialTransport, as a board's UART bridge would be.
 class ServedTransport : public Transport {
  public:
-  ServedTransport(sim::SimOptions options, bool bounded) {
+  ServedTransport(sim::SimOptions options, bool bounded, bool serial = false) {
     if (bounded) options.max_buffered_output_beats = 0;  // as tessera-sim --bounded
     engine_ = sim::make_sim_engine(options);
     server::ServerConfig config;
     config.listen_port = 0;
     config.log = server::LogLevel::kQuiet;
     config.bounded = bounded;
+    if (serial) {
+      server::ExecutorOptions executor;
+      executor.bounded = bounded;
+      executor.push_input = [this](std::uint64_t stall_cycles) {
+        engine_->push_input(stall_cycles);
+      };
+      executor_ = std::make_unique<server::RequestExecutor>(*engine_, std::move(executor));
+      pty_ = std::make_unique<board::Pty>();
+      thread_ = std::thread([this] { board::serve_executor(*pty_, *executor_, log_, &stop_); });
+      client_ = make_serial_transport(SerialDeviceSpec{pty_->path()});
+      return;
+    }
     server_ = std::make_unique<server::SimServer>(
         config, *engine_, log_,
         [this](std::uint64_t stall_cycles) { engine_->push_input(stall_cycles); });
@@ -32,7 +50,8 @@ class ServedTransport : public Transport {
   }
   ~ServedTransport() override {
     client_.reset();  // the server sees the close before it stops
-    server_->stop();
+    if (server_) server_->stop();
+    stop_ = true;
     thread_.join();
   }
   ServedTransport(const ServedTransport&) = delete;
@@ -64,6 +83,9 @@ class ServedTransport : public Transport {
   std::unique_ptr<sim::SimTransport> engine_;
   std::ostringstream log_;
   std::unique_ptr<server::SimServer> server_;
+  std::unique_ptr<server::RequestExecutor> executor_;  // serial
+  std::unique_ptr<board::Pty> pty_;
+  std::atomic<bool> stop_{false};
   std::thread thread_;
   std::unique_ptr<Transport> client_;
 };
@@ -73,9 +95,9 @@ class ServedTransport : public Transport {
 std::string test_backend() {
   const char* env = std::getenv("TESSERA_TEST_BACKEND");
   const std::string backend = env != nullptr && *env != '\0' ? env : "sim";
-  if (backend != "sim" && backend != "tcp" && backend != "tcp-bounded") {
+  if (backend != "sim" && backend != "tcp" && backend != "tcp-bounded" && backend != "serial") {
     throw std::invalid_argument("TESSERA_TEST_BACKEND=" + backend +
-                                ": expected sim, tcp or tcp-bounded");
+                                ": expected sim, tcp, tcp-bounded or serial");
   }
   return backend;
 }
@@ -84,6 +106,7 @@ std::unique_ptr<Transport> make_test_transport(const sim::SimOptions& options) {
   const std::string backend = test_backend();
   if (backend == "tcp") return std::make_unique<ServedTransport>(options, false);
   if (backend == "tcp-bounded") return std::make_unique<ServedTransport>(options, true);
+  if (backend == "serial") return std::make_unique<ServedTransport>(options, true, true);
   return sim::make_sim_transport(options);
 }
 

@@ -7,6 +7,10 @@
 //                  (tessera-sim --bounded); ctest runs only the cases tagged [runtime]
 //                  and [bounded] this way: the others queue data before its LOAD on
 //                  purpose
+//   serial         the same engine behind tessera-sim's request executor on a
+//                  pseudo-terminal (tessera-sim --bounded --pty, in a thread of the
+//                  test), reached through SerialTransport as a board is; bounded, so
+//                  ctest runs the same cases as for tcp-bounded
 #pragma once
 
 #include <memory>
@@ -23,7 +27,7 @@ std::unique_ptr<Transport> make_test_transport(const sim::SimOptions& options = 
 // A tcp-bounded transport whatever TESSERA_TEST_BACKEND says.
 std::unique_ptr<Transport> make_bounded_tcp_transport(const sim::SimOptions& options = {});
 
-// "sim", "tcp" or "tcp-bounded", for test names and messages.
+// "sim", "tcp", "tcp-bounded" or "serial", for test names and messages.
 std::string test_backend();
 
 }  // namespace tessera::test

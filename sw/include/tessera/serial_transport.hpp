@@ -20,8 +20,9 @@ struct SerialOptions {
   // The line rate; a pseudo-terminal ignores it. 1 Mbaud is the boards' default
   // (docs/fpga.md).
   unsigned baud = 1'000'000;
-  // Longest wait for one reply (and for the device to take one write). A request that
-  // legitimately runs longer on the device (a wait_idle on a huge GEMM) needs more.
+  // Longest silence while waiting for a reply (each byte received restarts it), and
+  // longest wait for the device to take a write. A request that legitimately runs
+  // longer on the device before it answers (a wait_idle on a huge GEMM) needs more.
   std::chrono::milliseconds reply_timeout{10'000};
   // Largest payload this client sends or accepts; a board's bridge asks for less
   // (its frame buffer, from HELLO).
