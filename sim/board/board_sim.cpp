@@ -83,7 +83,8 @@ void serve_board(Pty& pty, const BoardBuild& build, std::ostream& out, std::ostr
   std::vector<std::uint8_t> in, to_host;
   std::size_t written = 0;
   std::uint64_t cycles = 0, quiet = 0;
-  std::uint64_t busy_cycles = 0;  // UART traffic or engine busy: throughput's denominator
+  std::uint64_t busy_cycles = 0;
+  unsigned last_leds = 0;  // UART traffic or engine busy: throughput's denominator
   install_stop_signals();
   log << "tessera-sim: board " << build.name << " (" << build.top << ", " << build.engine
       << " engine): " << build.clock_hz << " Hz core clock, " << build.baud << " baud, "
@@ -95,7 +96,14 @@ void serve_board(Pty& pty, const BoardBuild& build, std::ostream& out, std::ostr
       in.clear();
     }
     pty.write_from(to_host, written);
-    const bool busy = !to_board.empty() || line.active() || (model->leds() & kLedBusy) != 0;
+    const unsigned leds = model->leds();
+    if ((leds ^ last_leds) & kLedError) {
+      log << "tessera-sim: board " << build.name << ": error LED "
+          << ((leds & kLedError) != 0 ? "on (the bridge answered with an error)" : "off")
+          << " at cycle " << cycles << std::endl;
+    }
+    last_leds = leds;
+    const bool busy = !to_board.empty() || line.active() || (leds & kLedBusy) != 0;
     quiet = busy ? 0 : quiet + kChunkCycles;
     if (busy) busy_cycles += kChunkCycles;
     if (quiet >= kQuietCycles) {

@@ -31,7 +31,8 @@ class BoardModel {
   virtual unsigned leds() const = 0;
 };
 
-inline constexpr unsigned kLedBusy = 1u << 1;  // tsr_board_core: engine busy
+inline constexpr unsigned kLedBusy = 1u << 1;   // tsr_board_core: engine busy
+inline constexpr unsigned kLedError = 1u << 2;  // an error reply, until RESET
 
 // A board build linked into tessera-sim (sim/board/CMakeLists.txt, from
 // scripts/boards.json).

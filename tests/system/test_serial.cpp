@@ -115,7 +115,7 @@ void report_throughput(Transport& transport, const char* what, std::size_t m, st
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall).count();
   std::cout << what << ": " << runs << " GEMMs " << m << "x" << k << "x" << n << " in " << cycles
             << " cycles = " << runs / (cycles / clock_hz) << " GEMM/s at " << clock_hz / 1e6
-            << " MHz (" << seconds << " s simulated)\n";
+            << " MHz (simulated in " << seconds << " s)\n";
 }
 
 }  // namespace
