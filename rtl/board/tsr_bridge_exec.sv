@@ -91,6 +91,13 @@ module tsr_bridge_exec
 
   localparam int unsigned CycW    = 40;  // cycle counters: over 3 hours at 100 MHz
   localparam int unsigned StallW  = $clog2(StallCycles + 1);
+  // InBytes a power of two: a frame's beats are its length shifted, no counting loop.
+  localparam int unsigned InShift = $clog2(InBytes);
+  localparam bit          InPow2  = (1 << InShift) == InBytes;
+
+  if (StallW > CycW) begin : gen_bad_stall
+    $error("tsr_bridge_exec: StallCycles must be below 2^40 (it shares the cycle counter)");
+  end
   localparam int unsigned BeatW   = LenW;  // beats of a frame, either direction
   localparam int unsigned InIdxW  = $clog2(InBytes + 1);
   localparam int unsigned OutIdxW = $clog2(OutBytes + 1);
@@ -136,10 +143,13 @@ module tsr_bridge_exec
   logic               begun_q, begun_d;      // a beat of the open packet went out
   logic               drop_q, drop_d;        // dropping the rest of a packet CLEAR caught
   state_e             push_next_q, push_next_d;  // where StSwPush goes once its beat is taken
-  logic [StallW-1:0]  stall_q, stall_d;
   // Stream read.
   logic [OutIdxW-1:0] out_byte_q, out_byte_d;
   logic [2:0]         rst_cnt_q, rst_cnt_d;
+
+  // Beats of the STREAM_WRITE frame: counted by StSwCount unless InBytes is a power of two.
+  logic [BeatW-1:0] nbeats;
+  assign nbeats = InPow2 ? BeatW'(ev_len_i >> InShift) : nbeats_q;
 
   logic posted, more, do_fail;
   err_e fail_code;
@@ -215,8 +225,7 @@ module tsr_bridge_exec
     begun_d         = begun_q;
     drop_d          = drop_q;
     push_next_d     = push_next_q;
-    stall_d         = stall_q;
-    out_byte_d      = out_byte_q;
+        out_byte_d      = out_byte_q;
     rst_cnt_d       = rst_cnt_q;
     buf_en_o        = 1'b0;
     buf_we_o        = 1'b0;
@@ -333,7 +342,7 @@ module tsr_bridge_exec
             TypeStreamWrite: begin
               rem_d       = ev_len_i;
               nbeats_d    = '0;
-              stall_d     = '0;
+              cyc_d       = '0;
               push_next_d = StSwCount;
               // A beat a stalled write left presented goes first.
               state_d     = tvalid_q ? StSwPush : StSwCount;
@@ -426,7 +435,11 @@ module tsr_bridge_exec
 
       // STREAM_WRITE: count whole beats first, so a partial one fails before any goes out.
       StSwCount: begin
-        if (rem_q >= LenW'(InBytes)) begin
+        if (InPow2) begin
+          if ((ev_len_i & LenW'(InBytes - 1)) != '0) begin
+            do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgPartialBeat;
+          end else state_d = StSwBegin;
+        end else if (rem_q >= LenW'(InBytes)) begin
           rem_d    = rem_q - LenW'(InBytes);
           nbeats_d = nbeats_q + 1'b1;
         end else if (rem_q != '0) begin
@@ -441,7 +454,7 @@ module tsr_bridge_exec
         state_d   = StReply;
         if (drop_q) begin
           drop_d = more;  // the packet CLEAR dropped: this frame is part of it
-        end else if (nbeats_q == '0) begin
+        end else if (nbeats == '0) begin
           if (!more && open_q) begin
             if (pend_q) begin
               // An empty frame ends the packet: TLAST on its held-back last beat.
@@ -449,7 +462,7 @@ module tsr_bridge_exec
               tlast_d     = 1'b1;
               pend_d      = 1'b0;
               push_next_d = StReply;
-              stall_d     = '0;
+              cyc_d       = '0;
               state_d     = StSwPush;
             end else begin do_fail = 1'b1; fail_code = ErrInput; fail_msg = MsgEmptyEnd; end
           end
@@ -458,7 +471,7 @@ module tsr_bridge_exec
           tlast_d     = 1'b0;
           pend_d      = 1'b0;
           push_next_d = StSwFill;
-          stall_d     = '0;
+          cyc_d       = '0;
           state_d     = StSwPush;
         end else state_d = StSwFill;
       end
@@ -473,14 +486,14 @@ module tsr_bridge_exec
             in_byte_d = '0;
             beat_d    = beat_q + 1'b1;
             open_d    = 1'b1;
-            if (beat_q == nbeats_q - 1'b1 && more) begin
+            if (beat_q == nbeats - 1'b1 && more) begin
               pend_d  = 1'b1;  // held back: the packet goes on in the next frame
               state_d = StReply;
             end else begin
               tvalid_d    = 1'b1;
-              tlast_d     = (beat_q == nbeats_q - 1'b1);
-              push_next_d = (beat_q == nbeats_q - 1'b1) ? StReply : StSwFill;
-              stall_d     = '0;
+              tlast_d     = (beat_q == nbeats - 1'b1);
+              push_next_d = (beat_q == nbeats - 1'b1) ? StReply : StSwFill;
+              cyc_d       = '0;
               state_d     = StSwPush;
             end
           end
@@ -493,12 +506,12 @@ module tsr_bridge_exec
       StSwPush: begin
         if (m_axis_tready_i) begin
           state_d = push_next_q;  // the handshake rule above updates the packet state
-        end else if (stall_q == StallW'(StallCycles)) begin
+        end else if (cyc_q == CycW'(StallCycles)) begin
           // The engine took nothing: the rest of the frame is dropped; the beat stays
           // presented (it may not be withdrawn) and goes first in the next STREAM_WRITE.
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgStall; end
         end else begin
-          stall_d = stall_q + 1'b1;
+          cyc_d = cyc_q + 1'b1;
         end
       end
 
@@ -604,7 +617,6 @@ module tsr_bridge_exec
       begun_q         <= 1'b0;
       drop_q          <= 1'b0;
       push_next_q     <= StReply;
-      stall_q         <= '0;
       out_byte_q      <= '0;
       rst_cnt_q       <= '0;
     end else begin
@@ -639,7 +651,6 @@ module tsr_bridge_exec
       begun_q         <= begun_d;
       drop_q          <= drop_d;
       push_next_q     <= push_next_d;
-      stall_q         <= stall_d;
       out_byte_q      <= out_byte_d;
       rst_cnt_q       <= rst_cnt_d;
     end
