@@ -163,6 +163,13 @@ module tsr_bridge_exec
   assign budget_huge = (arg_q[127:64+CycW] != '0);
   assign budget      = arg_q[64 +: CycW];
 
+  // One comparator for both budgets: STREAM_READ fails once cyc_q >= budget, a wait once
+  // cyc_q > budget, which is the comparison of the cycle before (cyc_q counts up by one a
+  // cycle in StWait; over_q is clear in its first).
+  logic budget_ge, over_q, over_d;
+  assign budget_ge = (cyc_q >= budget);
+  assign over_d    = (state_q == StWait) && !budget_huge && budget_ge;
+
   // WAIT_IDLE waits for STATUS.busy; WAIT_STATUS for its mask and FIFO level (a level
   // over 255 is no limit).
   logic        wait_idle;
@@ -425,7 +432,7 @@ module tsr_bridge_exec
             rep_fixed_d     = {24'h0, cyc_q};
             rep_fixed_len_d = 4'd8;
             state_d         = StReply;
-          end else if (!budget_huge && cyc_q > budget) begin
+          end else if (over_q) begin
             begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
           end else begin
             ar_d = 1'b1;
@@ -523,7 +530,7 @@ module tsr_bridge_exec
           rep_fixed_len_d = 4'd8;
           rep_buf_len_d   = LenW'(addr_q);  // beats * OutBytes
           state_d         = StReply;
-        end else if (budget_huge ? (&cyc_q) : (cyc_q >= budget)) begin
+        end else if (budget_huge ? (&cyc_q) : budget_ge) begin
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
         end else begin
           cyc_d = cyc_q + 1'b1;
@@ -603,6 +610,7 @@ module tsr_bridge_exec
       w_q             <= 1'b0;
       ar_q            <= 1'b0;
       cyc_q           <= '0;
+      over_q          <= 1'b0;
       stats_q         <= '0;
       rem_q           <= '0;
       nbeats_q        <= '0;
@@ -637,6 +645,7 @@ module tsr_bridge_exec
       w_q             <= w_d;
       ar_q            <= ar_d;
       cyc_q           <= cyc_d;
+      over_q          <= over_d;
       stats_q         <= stats_q + 1'b1;
       rem_q           <= rem_d;
       nbeats_q        <= nbeats_d;

@@ -9,6 +9,9 @@ package tsr_bridge_pkg;
   localparam logic [7:0] ReplyBit = 8'h80;
   localparam int unsigned FlagPosted = 0;
   localparam int unsigned FlagMore   = 1;
+  // The CRC-32 register after a message followed by its CRC (little-endian): checking a
+  // CRC is running it over the CRC field too and comparing with this constant.
+  localparam logic [31:0] CrcResidue = 32'hDEBB_20E3;
 
   // ---- request types ---------------------------------------------------------------------
   localparam logic [7:0] TypeHello       = 8'h01;

@@ -64,7 +64,7 @@ module tsr_bridge_rx
   post_e           post_q, post_d;
   logic [159:0]    win_q, win_d;      // byte i of the window in bits 8i+7:8i
   logic [19:0]     m0_q, m0_d, m1_q, m1_d;  // window byte i is Magic0 / Magic1
-  logic            hbad_q, hbad_d;    // the header CRC failed (seen mid-rotation)
+  logic            hbad_q, hbad_d;    // the header CRC failed
   logic [4:0]      cnt_q, cnt_d;      // bytes in the window
   logic            inflight_q, inflight_d;
   logic            garbage_q, garbage_d;
@@ -72,12 +72,16 @@ module tsr_bridge_rx
   logic [31:0]     crc_q, crc_d, crc_next;
   logic [7:0]      crc_byte;
   logic [LenW-1:0] idx_q, idx_d;      // payload byte (and trailer byte) count
-  logic [31:0]     trailer_q, trailer_d;
   logic            ev_ok_q, ev_ok_d, ev_hv_q, ev_hv_d;
   err_e            ev_code_q, ev_code_d;
   msg_e            ev_msg_q, ev_msg_d;
 
   tsr_crc32 u_crc (.crc_i(crc_q), .byte_i(crc_byte), .crc_o(crc_next));
+
+  // The CRC runs over the CRC fields too: a match leaves the residue (one comparator for
+  // the header's and the frame's CRC, and no copy of either field).
+  logic crc_ok;
+  assign crc_ok = (crc_next == CrcResidue);
 
   // Header fields, valid once the window is full.
   logic [7:0]  hdr_version, hdr_type;
@@ -116,7 +120,6 @@ module tsr_bridge_rx
     k_d        = k_q;
     crc_d      = crc_q;
     idx_d      = idx_q;
-    trailer_d  = trailer_q;
     ev_ok_d    = ev_ok_q;
     ev_hv_d    = ev_hv_q;
     ev_code_d  = ev_code_q;
@@ -162,8 +165,7 @@ module tsr_bridge_rx
         crc_d    = crc_next;
         k_d      = k_q + 5'd1;
         if (k_q != WinBytes) win_d = {win_q[7:0], win_q[159:8]};
-        // After 16 rotations the header's CRC field is in window bytes 0..3.
-        if (k_q == 5'd16 && ~crc_q != win_q[31:0]) hbad_d = 1'b1;
+        if (k_q == 5'd19 && !crc_ok) hbad_d = 1'b1;  // byte 19 ends the CRC field
         if (k_q == WinBytes && hbad_q) begin
           state_d   = StEvent;
           post_d    = PostSkip1;
@@ -217,12 +219,12 @@ module tsr_bridge_rx
 
       StTrailer: begin
         if (fifo_valid_i) begin
-          trailer_d = {fifo_data_i, trailer_q[31:8]};
-          idx_d     = idx_q + 1'b1;
+          crc_d = crc_next;
+          idx_d = idx_q + 1'b1;
           if (idx_q == LenW'(3)) begin
             state_d = StEvent;
             ev_hv_d = 1'b1;
-            if (~crc_q == trailer_d) begin
+            if (crc_ok) begin
               post_d  = PostClear;
               ev_ok_d = 1'b1;
             end else begin
@@ -269,7 +271,6 @@ module tsr_bridge_rx
       k_q        <= '0;
       crc_q      <= '1;
       idx_q      <= '0;
-      trailer_q  <= '0;
       ev_ok_q    <= 1'b0;
       ev_hv_q    <= 1'b0;
       ev_code_q  <= ErrNone;
@@ -287,7 +288,6 @@ module tsr_bridge_rx
       k_q        <= k_d;
       crc_q      <= crc_d;
       idx_q      <= idx_d;
-      trailer_q  <= trailer_d;
       ev_ok_q    <= ev_ok_d;
       ev_hv_q    <= ev_hv_d;
       ev_code_q  <= ev_code_d;

@@ -44,7 +44,7 @@ module tsr_bridge_tx
   logic [LenW-1:0] pos_q, pos_d;      // byte within the part
   logic [LenW-1:0] len_q, len_d;      // payload length
   logic [127:0]    header;
-  logic [31:0]     crc_q, crc_d, crc_next, hcrc_q, hcrc_d;
+  logic [31:0]     crc_q, crc_d, crc_next;
   logic [7:0]      byte_out, rom_byte_q;
   logic            rom_re;
   logic [LenW-1:0] tail_pos;
@@ -64,8 +64,10 @@ module tsr_bridge_tx
   always_comb begin
     byte_out = 8'h00;
     unique case (part_q)
+      // The header's CRC field and the trailer are both ~crc_q, little-endian (the
+      // register is not advanced over them).
       PartHeader:  byte_out = (pos_q < LenW'(16)) ? header[8*pos_q[3:0] +: 8]
-                                                   : hcrc_q[8*pos_q[1:0] +: 8];
+                                                   : ~crc_q[8*pos_q[1:0] +: 8];
       PartPayload: begin
         if (pos_q < LenW'(fixed_len_i)) byte_out = fixed_i[8*pos_q[2:0] +: 8];
         else if (tail_rom_i)            byte_out = rom_byte_q;
@@ -82,7 +84,6 @@ module tsr_bridge_tx
     pos_d       = pos_q;
     len_d       = len_q;
     crc_d       = crc_q;
-    hcrc_d      = hcrc_q;
     rom_re      = 1'b0;
     buf_re_o    = 1'b0;
     tx_valid_o  = 1'b0;
@@ -102,13 +103,18 @@ module tsr_bridge_tx
           rom_re   = tail_rom_i;
           buf_re_o = !tail_rom_i;
         end
-        if (part_q == PartHeader && pos_q == LenW'(16)) hcrc_d = ~crc_q;
         state_d = StSend;
       end
       StSend: begin
         tx_valid_o = 1'b1;
         if (tx_ready_i) begin
-          if (part_q != PartTrailer) crc_d = crc_next;
+          // Over the header's CRC field the register stands still; after it, it holds
+          // what running over it gives, the residue.
+          if (part_q == PartPayload || (part_q == PartHeader && pos_q < LenW'(16))) begin
+            crc_d = crc_next;
+          end else if (part_q == PartHeader && pos_q == LenW'(19)) begin
+            crc_d = CrcResidue;
+          end
           pos_d   = pos_q + 1'b1;
           state_d = StFetch;
           unique case (part_q)
@@ -136,14 +142,12 @@ module tsr_bridge_tx
       pos_q       <= '0;
       len_q       <= '0;
       crc_q       <= '1;
-      hcrc_q      <= '0;
     end else begin
       state_q     <= state_d;
       part_q      <= part_d;
       pos_q       <= pos_d;
       len_q       <= len_d;
       crc_q       <= crc_d;
-      hcrc_q      <= hcrc_d;
     end
   end
 

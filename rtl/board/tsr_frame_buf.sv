@@ -1,7 +1,12 @@
 // The bridge's frame buffer: one single-port byte memory of Bytes (the request payload
 // while a frame comes in and executes, then the reply payload), in the form Yosys maps
-// to block RAM (iCE40 EBR, ECP5 DP16KD) or, being single-port, to iCE40 SPRAM. A read
-// (en_i && !we_i) returns its byte in rdata_o the next cycle.
+// to block RAM (iCE40 EBR, ECP5 DP16KD). A read (en_i && !we_i) returns its byte in
+// rdata_o the next cycle, and rdata_o holds it until the next read.
+//
+// On the iCE40UP5K, define TSR_FRAME_BUF_SPRAM (read_slang -D TSR_FRAME_BUF_SPRAM) to put
+// it in one SB_SPRAM256KA (16K x 16, up to 32 KiB) instead of Bytes/512 EBRs: synth_ice40
+// -spram does not map an 8-bit-wide memory there by itself. The byte lanes are the
+// SPRAM's nibble write masks; a registered address bit picks the read byte.
 module tsr_frame_buf #(
   parameter int unsigned Bytes = 4096,
   localparam int unsigned AddrW = $clog2(Bytes)
@@ -14,6 +19,33 @@ module tsr_frame_buf #(
   output logic [7:0]       rdata_o
 );
 
+`ifdef TSR_FRAME_BUF_SPRAM
+  if (Bytes < 2 || Bytes > 32768) begin : gen_bad_bytes
+    $error("tsr_frame_buf: one SPRAM holds 2 to 32768 bytes");
+  end
+
+  logic [15:0] dout;
+  logic        hi_q;  // the last read was of the word's upper byte
+
+  SB_SPRAM256KA u_spram (
+    .ADDRESS   (14'(addr_i >> 1)),
+    .DATAIN    ({wdata_i, wdata_i}),
+    .MASKWREN  (addr_i[0] ? 4'b1100 : 4'b0011),
+    .WREN      (we_i),
+    .CHIPSELECT(en_i),  // deselected, DATAOUT keeps the last read
+    .CLOCK     (clk_i),
+    .STANDBY   (1'b0),
+    .SLEEP     (1'b0),
+    .POWEROFF  (1'b1),
+    .DATAOUT   (dout)
+  );
+
+  always_ff @(posedge clk_i) begin
+    if (en_i && !we_i) hi_q <= addr_i[0];
+  end
+
+  assign rdata_o = hi_q ? dout[15:8] : dout[7:0];
+`else
   logic [7:0] mem_q [Bytes];
   logic [7:0] rdata_q;
 
@@ -25,5 +57,6 @@ module tsr_frame_buf #(
   end
 
   assign rdata_o = rdata_q;
+`endif
 
 endmodule
