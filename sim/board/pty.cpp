@@ -125,10 +125,9 @@ void serve_executor(Pty& pty, server::RequestExecutor& executor, std::ostream& l
       executor.process(in, out);
       in.clear();
     } else if (executor.buffered() > 0 && Clock::now() - last_input > partial_frame_timeout) {
-      log << "tessera-sim: dropped " << executor.buffered()
+      log << "tessera-sim: dropped " << executor.discard_buffered()
           << " bytes of an incomplete frame (no byte for " << partial_frame_timeout.count()
           << " ms)\n";
-      executor.begin_session();
     }
     pty.write_from(out, written);
   }
