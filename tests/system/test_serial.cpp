@@ -7,11 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pty.hpp"
@@ -164,6 +166,59 @@ TEST_CASE("a device that never answers times out instead of hanging", "[serial]"
     CHECK(std::string(e.what()).find(silent.path()) != std::string::npos);
   }
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+}
+
+TEST_CASE("a lost reply is a TransportError after a PING resync, and the link goes on",
+          "[serial]") {
+  // A device that answers everything but the first CSR_READ, as if its reply were lost.
+  board::Pty pty;
+  std::atomic<bool> stop{false};
+  std::thread device([&] {
+    protocol::FrameDecoder decoder;
+    std::vector<std::uint8_t> in, out;
+    std::size_t written = 0;
+    bool dropped = false;
+    while (!stop) {
+      pty.wait(std::chrono::milliseconds(20), !out.empty());
+      if (pty.read_into(in)) decoder.feed(in);
+      in.clear();
+      while (auto event = decoder.poll()) {
+        if (!event->is_frame()) continue;
+        const protocol::Frame& f = event->frame;
+        const auto type = static_cast<protocol::MsgType>(f.type);
+        protocol::Bytes reply;
+        if (type == protocol::MsgType::kHello) {
+          reply = protocol::encode(protocol::HelloReply{4096, 16, 16, "fake"});
+        } else if (type == protocol::MsgType::kLimits) {
+          reply = protocol::encode(protocol::LimitsReply{0, 8});
+        } else if (type == protocol::MsgType::kCsrRead) {
+          if (!dropped) {
+            dropped = true;
+            continue;
+          }
+          reply = protocol::encode_u32(0x1234);
+        }
+        protocol::append_frame(out, protocol::reply_type(type), 0, f.seq, reply);
+      }
+      pty.write_from(out, written);
+    }
+  });
+  {
+    SerialOptions options;
+    options.reply_timeout = std::chrono::milliseconds(200);
+    auto transport =
+        make_serial_transport(parse_serial_device_spec("serial://" + pty.path()), options);
+    try {
+      transport->csr_read(0x10);
+      FAIL("no TransportError");
+    } catch (const TransportError& e) {
+      CHECK(std::string(e.what()).find("no reply to CSR_READ") != std::string::npos);
+      CHECK(std::string(e.what()).find("resynchronized with PING") != std::string::npos);
+    }
+    CHECK(transport->csr_read(0x10) == 0x1234);
+  }
+  stop = true;
+  device.join();
 }
 
 TEST_CASE("GEMMs pass through tessera-sim --pty with a board's buffers", "[serial]") {
