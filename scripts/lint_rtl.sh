@@ -64,6 +64,8 @@ act-not-pow2 -GActDepth=100
 param-below-cols -GParamDepth=2
 array-too-small -GRows=1
 wgt-below-rows -GWgtDepth=2
+rq-lanes-not-divisor -GRqLanes=3
+rq-lanes-zero -GRqLanes=0
 CONFIGS
   echo "lint: tsr_top rejects $rejected illegal configurations at elaboration"
 fi

@@ -1,6 +1,7 @@
-// Dispatcher: decodes the command at the FIFO head, validates every field against the
-// configuration, and hands it to its unit when its unit is free and tsr_hazard finds no
-// overlap with the work in flight (docs/isa.md, "Ordering"):
+// Dispatcher: takes the command at the FIFO head into its own register, validates every
+// field against the configuration (a few pipelined cycles, see "head register"), and
+// hands it to its unit when its unit is free and tsr_hazard finds no overlap with the
+// work in flight (docs/isa.md, "Ordering"):
 //   GEMM: the execute unit is free and the LOAD in progress writes nothing it reads;
 //   LOAD: the load unit is free and no GEMM that still reads its target overlaps it.
 // A bad command is dropped and latches a sticky error; until CLEAR, every later command
@@ -44,6 +45,7 @@ module tsr_dispatch #(
   output logic [AccAW:0]     gemm_m_rows_o,
   output logic [7:0]         gemm_kt_count_o,
   output logic [7:0]         gemm_nt_count_o,
+  output logic [15:0]        gemm_folds_o,    // kt_count * nt_count
   output logic [tsr_pkg::StoreCfgW-1:0] gemm_store_cfg_o,
   // Releases for the hazard checks.
   input  logic               gemm_cmd_done_i, // the execute unit issued a GEMM's last row
@@ -60,9 +62,48 @@ module tsr_dispatch #(
   output logic               busy_o
 );
 
-  // ---- decode ------------------------------------------------------------------------
+  // ---- head register -------------------------------------------------------------------
+  // The FIFO head is copied into head_q before anything looks at it, so the FIFO's read
+  // path ends at a register. Validation then takes ValidLatency cycles, one short step a
+  // cycle (shift-and-add partial products, no multipliers): stage k computes in phase
+  // k-1 and then holds, so the verdict and the region ends stay with the head while it
+  // waits, and the checks below look only at registers. A new head is taken
+  // in the cycle the old one leaves (handed off or dropped), so commands still leave one a
+  // cycle while the error is set; a valid one leaves at best every ValidLatency+1 cycles.
+  localparam int unsigned ValidLatency = 4;
+  localparam int unsigned PhaseW       = 3;
+
+  logic         head_valid_q, head_take, head_leave;
+  logic [127:0] head_q;
+  logic [PhaseW-1:0] phase_q;    // cycles head_q has been held, saturating at ValidLatency
+  logic         checked;         // the validation registers describe head_q
+
+  assign head_take = cmd_valid_i && (!head_valid_q || head_leave);
+  assign checked   = head_valid_q && (phase_q == PhaseW'(ValidLatency));
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      head_valid_q <= 1'b0;
+      head_q       <= '0;
+      phase_q      <= '0;
+    end else if (clear_i) begin
+      head_valid_q <= 1'b0;
+      phase_q      <= '0;
+    end else begin
+      if (head_take) begin
+        head_valid_q <= 1'b1;
+        head_q       <= cmd_i;
+        phase_q      <= '0;
+      end else begin
+        if (head_leave) head_valid_q <= 1'b0;
+        if (phase_q != PhaseW'(ValidLatency)) phase_q <= phase_q + 1'b1;
+      end
+    end
+  end
+
+  // ---- decode (all from head_q) --------------------------------------------------------
   logic [31:0] w0, w1, w2, w3;
-  assign {w3, w2, w1, w0} = cmd_i;
+  assign {w3, w2, w1, w0} = head_q;
 
   logic [7:0]  opcode;
   logic        is_load, is_gemm;
@@ -72,49 +113,121 @@ module tsr_dispatch #(
 
   // LOAD fields.
   logic [1:0]  ld_target;
-  logic [32:0] ld_end, ld_depth;
   assign ld_target = w0[9:8];
-  assign ld_end    = {1'b0, w1} + {1'b0, w2};
-  always_comb begin
-    case (ld_target)
-      tsr_pkg::TgtAct:   ld_depth = 33'(ActDepth);
-      tsr_pkg::TgtWgt:   ld_depth = 33'(WgtDepth);
-      default:           ld_depth = 33'(ParamDepth);
-    endcase
-  end
 
   // GEMM fields.
   logic [15:0] g_act_base, g_wgt_base, g_param_base, g_m_rows;
   logic [7:0]  g_kt, g_nt, g_zp, g_lo, g_hi;
   logic        g_requant, g_per_channel;
-  logic [31:0] g_act_end, g_wgt_end, g_param_end;
   assign g_requant     = w0[8];
   assign g_per_channel = w0[9];
   assign g_zp          = w0[23:16];
   assign {g_wgt_base, g_act_base}   = w1;
   assign {g_m_rows, g_param_base}   = w2;
   assign {g_hi, g_lo, g_nt, g_kt}   = w3;
-  assign g_act_end   = 32'(g_act_base) + 32'(g_kt) * 32'(g_m_rows);
-  assign g_wgt_end   = 32'(g_wgt_base) + 32'(g_kt) * 32'(g_nt) * 32'(Rows);
-  assign g_param_end = 32'(g_param_base) + 32'(g_nt) * 32'(Cols);
 
-  // ---- validation --------------------------------------------------------------------
-  logic [7:0] check;
-  always_comb begin
-    check = tsr_pkg::ErrNone;
-    if (is_load) begin
-      if (ld_target == 2'd3)                 check = tsr_pkg::ErrBadField;
-      else if (w2 == 32'd0)                  check = tsr_pkg::ErrShape;
-      else if (ld_end > ld_depth)            check = tsr_pkg::ErrAddrRange;
-    end else if (is_gemm) begin
-      if (g_requant && $signed(g_lo) > $signed(g_hi))           check = tsr_pkg::ErrBadField;
-      else if (g_m_rows == 16'd0 || g_kt == 8'd0 || g_nt == 8'd0) check = tsr_pkg::ErrShape;
-      else if (32'(g_m_rows) > 32'(AccDepth))                    check = tsr_pkg::ErrShape;
-      else if (g_act_end > 32'(ActDepth) || g_wgt_end > 32'(WgtDepth) ||
-               g_param_end > 32'(ParamDepth))                    check = tsr_pkg::ErrAddrRange;
-    end else begin
-      check = tsr_pkg::ErrIllegalOp;
+  // ---- validation pipeline -------------------------------------------------------------
+  // Region ends, with wide enough widths that nothing wraps: ACT kt*M (M is 16 bits:
+  // an M above AccDepth is a SHAPE error, which outranks ADDR_RANGE, but the end is exact
+  // anyway), WGT kt*nt*Rows, PARAM nt*Cols.
+  localparam int unsigned RowsW = $clog2(Rows + 1);
+  localparam int unsigned ColsW = $clog2(Cols + 1);
+  localparam int unsigned ActPW = 24;                 // kt * M < 2^24
+  localparam int unsigned KnW   = 16;                 // kt * nt < 2^16
+  localparam int unsigned WgtPW = KnW + RowsW;        // kt * nt * Rows
+  localparam int unsigned ParPW = 8 + ColsW;          // nt * Cols
+  localparam int unsigned EndW  = 26;                 // > every end: 16-bit base + product
+
+  // x * C for a constant C, as a sum of shifted copies of x (no multiplier cell).
+  function automatic logic [EndW-1:0] times_const(input logic [EndW-1:0] x,
+                                                  input int unsigned c);
+    times_const = '0;
+    for (int i = 0; i < 7; i++) begin
+      if (c[i]) times_const = times_const + (x << i);
     end
+  endfunction
+
+  // Partial products of a * b over four bits of a each: b << i where a[i] is set.
+  function automatic logic [ActPW-1:0] partial4(input logic [3:0] a, input logic [15:0] b,
+                                                 input int unsigned base);
+    partial4 = '0;
+    for (int i = 0; i < 4; i++) begin
+      if (a[i]) partial4 = partial4 + (ActPW'(b) << (base + i));
+    end
+  endfunction
+
+  // Stage 1: partial products, the LOAD end, the checks that need no arithmetic.
+  logic [ActPW-1:0] s1_act_lo_q, s1_act_hi_q;      // kt[3:0]*M, kt[7:4]*M
+  logic [ActPW-1:0] s1_kn_lo_q, s1_kn_hi_q;        // kt[3:0]*nt, kt[7:4]*nt
+  logic [ParPW-1:0] s1_par_q;                      // nt * Cols
+  logic [32:0]      s1_ld_end_q;
+  logic [32:0]      s1_ld_depth_q;
+  logic             s1_bad_field_q, s1_bad_shape_q;
+  logic             s1_base_range_q;  // a GEMM base already past its scratchpad
+  // Stage 2: region ends.
+  logic [EndW-1:0]  s2_act_end_q, s2_par_end_q;
+  logic [KnW-1:0]   s2_kn_q;
+  logic             s2_ld_range_q;
+  // Stage 3: the WGT end, the range checks.
+  logic [EndW-1:0]  s3_wgt_end_q;
+  logic             s3_act_range_q, s3_par_range_q;
+  // Stage 4: the verdict.
+  logic [7:0]       check_q;
+  logic [7:0]       check_d;
+  logic [7:0]       check;  // the verdict, under the name the wave views show
+  assign check = check_q;
+
+  always_ff @(posedge clk_i) begin
+    // Stage 1.
+    if (phase_q == PhaseW'(0)) begin
+      s1_act_lo_q   <= partial4(g_kt[3:0], g_m_rows, 0);
+      s1_act_hi_q   <= partial4(g_kt[7:4], g_m_rows, 4);
+      s1_kn_lo_q    <= partial4(g_kt[3:0], {8'd0, g_nt}, 0);
+      s1_kn_hi_q    <= partial4(g_kt[7:4], {8'd0, g_nt}, 4);
+      s1_par_q      <= ParPW'(times_const(EndW'(g_nt), Cols));
+      s1_ld_end_q   <= {1'b0, w1} + {1'b0, w2};
+      case (ld_target)
+        tsr_pkg::TgtAct: s1_ld_depth_q <= 33'(ActDepth);
+        tsr_pkg::TgtWgt: s1_ld_depth_q <= 33'(WgtDepth);
+        default:         s1_ld_depth_q <= 33'(ParamDepth);
+      endcase
+      s1_bad_field_q <= is_load ? (ld_target == 2'd3)
+                                : (g_requant && $signed(g_lo) > $signed(g_hi));
+      s1_bad_shape_q <= is_load ? (w2 == 32'd0)
+                                : (g_m_rows == 16'd0 || g_kt == 8'd0 || g_nt == 8'd0 ||
+                                   32'(g_m_rows) > 32'(AccDepth));
+      // Implied by the ends below (every product is >= 1 once the shape is legal), but
+      // judged on its own: it keeps the dispatcher's proof free of the products.
+      s1_base_range_q <= 32'(g_act_base) >= 32'(ActDepth) ||
+                         32'(g_wgt_base) >= 32'(WgtDepth) ||
+                         32'(g_param_base) >= 32'(ParamDepth);
+    end
+    // Stage 2.
+    if (phase_q == PhaseW'(1)) begin
+      s2_act_end_q  <= EndW'(g_act_base) + EndW'(s1_act_lo_q) + EndW'(s1_act_hi_q);
+      s2_kn_q       <= KnW'(s1_kn_lo_q + s1_kn_hi_q);
+      s2_par_end_q  <= EndW'(g_param_base) + EndW'(s1_par_q);
+      s2_ld_range_q <= s1_ld_end_q > s1_ld_depth_q;
+    end
+    // Stage 3.
+    if (phase_q == PhaseW'(2)) begin
+      s3_wgt_end_q   <= EndW'(g_wgt_base) + EndW'(WgtPW'(times_const(EndW'(s2_kn_q), Rows)));
+      s3_act_range_q <= s2_act_end_q > EndW'(ActDepth);
+      s3_par_range_q <= s2_par_end_q > EndW'(ParamDepth);
+    end
+    // Stage 4.
+    if (phase_q == PhaseW'(3)) check_q <= check_d;
+  end
+
+  always_comb begin
+    check_d = tsr_pkg::ErrNone;
+    if (!is_load && !is_gemm)          check_d = tsr_pkg::ErrIllegalOp;
+    else if (s1_bad_field_q)           check_d = tsr_pkg::ErrBadField;
+    else if (s1_bad_shape_q)           check_d = tsr_pkg::ErrShape;
+    else if (is_load ? s2_ld_range_q
+                     : (s1_base_range_q || s3_act_range_q || s3_par_range_q ||
+                        s3_wgt_end_q > EndW'(WgtDepth)))
+                                       check_d = tsr_pkg::ErrAddrRange;
   end
 
   // ---- hazard checks -----------------------------------------------------------------
@@ -125,17 +238,17 @@ module tsr_dispatch #(
     .ActAW(ActAW), .WgtAW(WgtAW), .ParamAW(ParamAW), .LoadAW(LoadAW)
   ) u_hazard (
     .clk_i, .rst_ni, .clear_i,
-    .ld_head_i     (cmd_valid_i && is_load && !error_q && !invalid),
-    .gemm_head_i   (cmd_valid_i && is_gemm && !error_q && !invalid),
+    .ld_head_i     (checked && is_load && !error_q && !invalid),
+    .gemm_head_i   (checked && is_gemm && !error_q && !invalid),
     .ld_target_i   (ld_target),
     .ld_lo_i       (w1[LoadAW:0]),
-    .ld_hi_i       (ld_end[LoadAW:0]),
+    .ld_hi_i       (s1_ld_end_q[LoadAW:0]),
     .act_lo_i      ({1'b0, g_act_base[ActAW-1:0]}),
-    .act_hi_i      (g_act_end[ActAW:0]),
+    .act_hi_i      (s2_act_end_q[ActAW:0]),
     .wgt_lo_i      ({1'b0, g_wgt_base[WgtAW-1:0]}),
-    .wgt_hi_i      (g_wgt_end[WgtAW:0]),
+    .wgt_hi_i      (s3_wgt_end_q[WgtAW:0]),
     .param_lo_i    ({1'b0, g_param_base[ParamAW-1:0]}),
-    .param_hi_i    (g_param_end[ParamAW:0]),
+    .param_hi_i    (s2_par_end_q[ParamAW:0]),
     .ld_hazard_o   (ld_hazard),
     .gemm_hazard_o (gemm_hazard),
     .readers_full_o(readers_full),
@@ -152,14 +265,15 @@ module tsr_dispatch #(
 
   // A command that fails validation is judged once the load unit is idle: the LOAD in
   // progress comes first in program order, and its packet error must win.
-  assign invalid = cmd_valid_i && (check != tsr_pkg::ErrNone);
+  assign invalid = checked && (check_q != tsr_pkg::ErrNone);
   assign bad     = invalid && load_ready_i;
-  assign drop    = cmd_valid_i && (error_q || bad);
-  assign load_go = cmd_valid_i && !error_q && !invalid && is_load && load_ready_i && !ld_hazard;
-  assign gemm_go = cmd_valid_i && !error_q && !invalid && is_gemm && gemm_ready_i &&
+  assign drop    = head_valid_q && (error_q || bad);
+  assign load_go = checked && !error_q && !invalid && is_load && load_ready_i && !ld_hazard;
+  assign gemm_go = checked && !error_q && !invalid && is_gemm && gemm_ready_i &&
                    !gemm_hazard && !readers_full;
 
-  assign cmd_pop_o    = drop || load_go || gemm_go;
+  assign head_leave   = drop || load_go || gemm_go;
+  assign cmd_pop_o    = head_take;
   assign load_valid_o = load_go;
   assign gemm_valid_o = gemm_go;
 
@@ -172,6 +286,7 @@ module tsr_dispatch #(
   assign gemm_m_rows_o     = g_m_rows[AccAW:0];
   assign gemm_kt_count_o   = g_kt;
   assign gemm_nt_count_o   = g_nt;
+  assign gemm_folds_o      = s2_kn_q;
   always_comb begin
     gemm_store_cfg_o                            = '0;
     gemm_store_cfg_o[tsr_pkg::CfgRequant]       = g_requant;
@@ -185,7 +300,7 @@ module tsr_dispatch #(
   assign err_code_o = err_code_q;
   assign err_cmd_o  = err_cmd_q;
   assign dropped_o  = drop;
-  assign busy_o     = cmd_valid_i;
+  assign busy_o     = head_valid_q;
 
   // The index of the command a unit reports an error for: the last one handed to the
   // load unit (a LOAD's packet or PARAM word). A command lost to a full FIFO is the one
@@ -209,7 +324,7 @@ module tsr_dispatch #(
         // counting every command written (no push can coincide with a CLEAR write).
         cmd_index_q <= pushed_index_q;
       end else begin
-        if (cmd_pop_o) cmd_index_q <= cmd_index_q + 32'd1;
+        if (head_leave) cmd_index_q <= cmd_index_q + 32'd1;
         if (load_go) load_index_q <= cmd_index_q;
         if (!error_q) begin
           if (overflow_i) begin
@@ -222,7 +337,7 @@ module tsr_dispatch #(
             err_cmd_q  <= load_index_q;
           end else if (bad) begin
             error_q    <= 1'b1;
-            err_code_q <= check;
+            err_code_q <= check_q;
             err_cmd_q  <= cmd_index_q;
           end
         end
@@ -236,6 +351,8 @@ module tsr_dispatch #(
                                  $onehot0({drop, load_go, gemm_go}));
   PopOnlyValid_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
                                    cmd_pop_o |-> cmd_valid_i);
+  LeaveOnlyValid_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                     head_leave |-> head_valid_q);
   CmdLoad_C: cover property (@(posedge clk_i) disable iff (!rst_ni) load_go);
   CmdLoadAct_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
                                 load_go && ld_target == tsr_pkg::TgtAct);
@@ -247,13 +364,13 @@ module tsr_dispatch #(
   CmdGemmMultiBlock_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
                                        gemm_go && g_kt >= 8'd2 && g_nt >= 8'd2);
   ErrIllegalOp_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
-                                  bad && !error_q && check == tsr_pkg::ErrIllegalOp);
+                                  bad && !error_q && check_q == tsr_pkg::ErrIllegalOp);
   ErrAddrRange_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
-                                  bad && !error_q && check == tsr_pkg::ErrAddrRange);
+                                  bad && !error_q && check_q == tsr_pkg::ErrAddrRange);
   ErrShape_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
-                              bad && !error_q && check == tsr_pkg::ErrShape);
+                              bad && !error_q && check_q == tsr_pkg::ErrShape);
   ErrBadField_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
-                                 bad && !error_q && check == tsr_pkg::ErrBadField);
+                                 bad && !error_q && check_q == tsr_pkg::ErrBadField);
   ErrStream_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
                                err_req_i && !error_q && err_req_code_i == tsr_pkg::ErrStream);
   ErrBadParam_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
@@ -264,8 +381,6 @@ module tsr_dispatch #(
 `endif
 
   logic unused_fields;
-  assign unused_fields = ^{w0[31:24], w0[15:10], w1[31:LoadAW], w2[31:LoadAW+1],
-                           g_act_base[15:ActAW], g_wgt_base[15:WgtAW], g_param_base[15:ParamAW],
-                           g_m_rows[15:AccAW+1]};
+  assign unused_fields = ^{w0[31:24], w0[15:10], check};
 
 endmodule

@@ -33,6 +33,7 @@ module tsr_exec_unit #(
   input  logic [AccAW:0]     m_rows_i,
   input  logic [7:0]         kt_count_i,
   input  logic [7:0]         nt_count_i,
+  input  logic [15:0]        folds_i,      // kt_count * nt_count (the dispatcher's product)
   input  logic [tsr_pkg::StoreCfgW-1:0] store_cfg_i,  // fields at tsr_pkg::Cfg*
   // Words the LOAD in progress has yet to write (tsr_load_unit wr_*): a fold waits while
   // its activation rows or its weight tile are among them.
@@ -255,7 +256,7 @@ module tsr_exec_unit #(
         pre_active_q     <= 1'b1;
         pre_addr_q       <= wgt_base_i;
         pre_row_q        <= '0;
-        pre_folds_left_q <= 16'(kt_count_i) * 16'(nt_count_i);
+        pre_folds_left_q <= folds_i;
       end
 
       // Preloader: one weight word a cycle; the write lands a cycle later.

@@ -1,8 +1,15 @@
 // One output lane of the store unit: acc + bias, then TFLite MultiplyByQuantizedMultiplier
 // (left shift, gemmlowp SaturatingRoundingDoublingHighMul, RoundingDivideByPOT), the
-// output zero point and the clamp. Fixed latency of 4 cycles, no stall: the store unit
-// only issues what its output FIFO can take. Job-level settings (requant, zero point,
-// clamp) are sampled in the last stage, from the store unit's sideband pipeline.
+// output zero point and the clamp. Fixed latency of tsr_pkg::RqLatency (9) cycles, no
+// stall: the store unit only issues what its output FIFO can take. Job-level settings are
+// read where they are used, from the store unit's sideband pipeline: the zero point
+// tsr_pkg::RqZpAt (7) cycles after the stage-1 inputs, requant and the clamp
+// tsr_pkg::RqClampAt (8) cycles after them.
+//
+// Pipelined for an FPGA clock of 100 MHz and more, one short step a stage: the 32x32
+// multiply is four unsigned 16x16 products (one DSP block each: MULT18X18D, SB_MAC16),
+// registered on both sides, then summed over two stages; the rounding needs no
+// 64-bit adder chain (see stage 5).
 module tsr_requant (
   input  logic        clk_i,
   // Stage 1 inputs.
@@ -10,90 +17,145 @@ module tsr_requant (
   input  logic [31:0] bias_i,
   input  logic [31:0] mult_i,
   input  logic [7:0]  shift_i,      // signed, -31..30; > 0 shifts left
-  // Stage 4 inputs.
-  input  logic        requant_i,
+  // Read RqZpAt cycles after the stage-1 inputs (by stage 8).
   input  logic [7:0]  zero_point_i,
+  // Read RqClampAt cycles after the stage-1 inputs (by stage 9).
+  input  logic        requant_i,
   input  logic [7:0]  clamp_lo_i,
   input  logic [7:0]  clamp_hi_i,
   output logic [31:0] data_o        // raw int32, or the int8 result sign-extended
 );
 
-  // Stage 1: bias and left shift (both wrap, as the golden reference does).
-  logic [31:0] biased;
+  // Stage 1: bias (wraps, as the golden reference does).
+  logic [31:0] s1_raw_q, s1_mult_q;
+  logic [7:0]  s1_shift_q;
+  always_ff @(posedge clk_i) begin
+    s1_raw_q   <= acc_i + bias_i;
+    s1_mult_q  <= mult_i;
+    s1_shift_q <= shift_i;
+  end
+
+  // Stage 2: left shift (wraps); the right shift waits for stage 7.
   logic        shift_left;
   logic [4:0]  left_amount, right_amount;
-  logic [31:0] s1_raw_q, s1_shifted_q, s1_mult_q;
-  logic [4:0]  s1_right_q;
-
-  assign biased       = acc_i + bias_i;
-  assign shift_left   = !shift_i[7] && (shift_i != 8'd0);
-  assign left_amount  = shift_left ? shift_i[4:0] : 5'd0;
-  assign right_amount = shift_left ? 5'd0 : 5'((~shift_i) + 8'd1);
-
-  always_ff @(posedge clk_i) begin
-    s1_raw_q     <= biased;
-    s1_shifted_q <= biased << left_amount;
-    s1_mult_q    <= mult_i;
-    s1_right_q   <= right_amount;
-  end
-
-  // Stage 2: the 32x32 product, registered on both sides.
-  logic signed [63:0] product;  // both operands signed, so sign-extended to 64 bits
-  logic [63:0] s2_product_q;
-  logic        s2_overflow_q;
-  logic [31:0] s2_raw_q;
+  logic [31:0] s2_a_q, s2_b_q, s2_raw_q;
   logic [4:0]  s2_right_q;
-
-  assign product = $signed(s1_shifted_q) * $signed(s1_mult_q);
-
+  assign shift_left   = !s1_shift_q[7] && (s1_shift_q != 8'd0);
+  assign left_amount  = shift_left ? s1_shift_q[4:0] : 5'd0;
+  assign right_amount = shift_left ? 5'd0 : 5'((~s1_shift_q) + 8'd1);
   always_ff @(posedge clk_i) begin
-    s2_product_q  <= product;
-    s2_overflow_q <= (s1_shifted_q == 32'h8000_0000) && (s1_mult_q == 32'h8000_0000);
-    s2_raw_q      <= s1_raw_q;
-    s2_right_q    <= s1_right_q;
+    s2_a_q     <= s1_raw_q << left_amount;
+    s2_b_q     <= s1_mult_q;
+    s2_raw_q   <= s1_raw_q;
+    s2_right_q <= right_amount;
   end
 
-  // Stage 3: doubling high half with round-half-away-from-zero nudge; the division by
-  // 2^31 truncates toward zero, so negative values are biased up before the shift.
-  logic [63:0] nudged, toward_zero;
-  logic [31:0] s3_high_q, s3_raw_q;
+  // Stage 3: four unsigned 16x16 partial products of the operands' bit patterns, and the
+  // correction that makes their sum the signed product: with A, B the unsigned readings
+  // of a, b, a*b = A*B - 2^32 * (a<0 ? B : 0) - 2^32 * (b<0 ? A : 0)  (mod 2^64).
+  logic [31:0] s3_ll_q, s3_lh_q, s3_hl_q, s3_hh_q, s3_corr_q, s3_raw_q;
+  logic        s3_overflow_q;
   logic [4:0]  s3_right_q;
-
-  assign nudged      = s2_product_q + (s2_product_q[63] ? 64'hFFFF_FFFF_C000_0001
-                                                        : 64'h0000_0000_4000_0000);
-  assign toward_zero = nudged[63] ? nudged + 64'h0000_0000_7FFF_FFFF : nudged;
-
   always_ff @(posedge clk_i) begin
-    s3_high_q  <= s2_overflow_q ? 32'h7FFF_FFFF : toward_zero[62:31];
-    s3_raw_q   <= s2_raw_q;
-    s3_right_q <= s2_right_q;
+    s3_ll_q       <= s2_a_q[15:0]  * s2_b_q[15:0];
+    s3_lh_q       <= s2_a_q[15:0]  * s2_b_q[31:16];
+    s3_hl_q       <= s2_a_q[31:16] * s2_b_q[15:0];
+    s3_hh_q       <= s2_a_q[31:16] * s2_b_q[31:16];
+    s3_corr_q     <= (s2_a_q[31] ? s2_b_q : 32'd0) + (s2_b_q[31] ? s2_a_q : 32'd0);
+    s3_overflow_q <= (s2_a_q == 32'h8000_0000) && (s2_b_q == 32'h8000_0000);
+    s3_raw_q      <= s2_raw_q;
+    s3_right_q    <= s2_right_q;
   end
 
-  // Stage 4: rounding right shift, zero point, clamp.
-  logic [31:0] mask, remainder, threshold, shifted, rounded, with_zp;
+  // Stage 4: the middle terms, the low term with the rounding constant 2^30 (below), the
+  // high term corrected for the signs.
+  logic [32:0] s4_mid_q, s4_lo_q;
+  logic [31:0] s4_hi_q, s4_raw_q;
+  logic        s4_overflow_q;
+  logic [4:0]  s4_right_q;
+  always_ff @(posedge clk_i) begin
+    s4_mid_q      <= {1'b0, s3_lh_q} + {1'b0, s3_hl_q};
+    s4_lo_q       <= {1'b0, s3_ll_q} + 33'h0_4000_0000;
+    s4_hi_q       <= s3_hh_q - s3_corr_q;
+    s4_overflow_q <= s3_overflow_q;
+    s4_raw_q      <= s3_raw_q;
+    s4_right_q    <= s3_right_q;
+  end
+
+  // Stage 5: p + 2^30 = hi*2^32 + mid*2^16 + lo, in two 32-bit halves: the low half with
+  // its carry, the high half without it yet.
+  logic [32:0] s5_low_q;
+  logic [31:0] s5_high_q, s5_raw_q;
+  logic        s5_overflow_q;
+  logic [4:0]  s5_right_q;
+  always_ff @(posedge clk_i) begin
+    s5_low_q      <= {1'b0, s4_lo_q[31:0]} + {1'b0, s4_mid_q[15:0], 16'd0};
+    s5_high_q     <= s4_hi_q + 32'(s4_mid_q[32:16]) + 32'(s4_lo_q[32]);
+    s5_overflow_q <= s4_overflow_q;
+    s5_raw_q      <= s4_raw_q;
+    s5_right_q    <= s4_right_q;
+  end
+
+  // Stage 6: gemmlowp's doubling high half. Its nudge (2^30, or 1 - 2^30 for a negative
+  // product p) and the division by 2^31 that truncates toward zero come to
+  // floor((p + 2^30) / 2^31) for either sign: for p < 0 the nudged value is negative, and
+  // truncating it toward zero adds 2^31 - 1 before the floor. So the result is bits
+  // [62:31] of p + 2^30, saturated for the one overflowing product (-2^31 * -2^31).
+  logic [31:0] high_sum;
+  logic [31:0] s6_high_q, s6_raw_q;
+  logic [4:0]  s6_right_q;
+  assign high_sum = s5_high_q + 32'(s5_low_q[32]);
+  always_ff @(posedge clk_i) begin
+    s6_high_q  <= s5_overflow_q ? 32'h7FFF_FFFF : {high_sum[30:0], s5_low_q[31]};
+    s6_raw_q   <= s5_raw_q;
+    s6_right_q <= s5_right_q;
+  end
+
+  // Stage 7: RoundingDivideByPOT by r = s6_right_q: x >> r (arithmetic), plus one when the
+  // remainder exceeds (2^r - 1) / 2 rounded down, plus one more for a negative x. For
+  // r >= 1 that is: bit r-1 set, and for a negative x some bit below it set too (ties
+  // round away from zero); for r = 0 never. No adder or comparator on the path.
+  logic [31:0] below_half;   // bits below r-1
+  logic        half_bit, any_below, round_up;
+  logic [31:0] s7_shifted_q, s7_raw_q;
+  logic        s7_round_q;
+  always_comb begin
+    below_half = '0;
+    for (int i = 0; i < 31; i++) below_half[i] = (5'(i + 1) < s6_right_q);
+  end
+  assign half_bit  = (s6_right_q != 5'd0) && s6_high_q[s6_right_q - 5'd1];
+  assign any_below = |(s6_high_q & below_half);
+  assign round_up  = half_bit && (!s6_high_q[31] || any_below);
+  always_ff @(posedge clk_i) begin
+    s7_shifted_q <= $signed(s6_high_q) >>> s6_right_q;
+    s7_round_q   <= round_up;
+    s7_raw_q     <= s6_raw_q;
+  end
+
+  // Stage 8: rounding and the zero point (wrapping 32-bit add).
+  logic [31:0] s8_with_zp_q, s8_raw_q;
+  always_ff @(posedge clk_i) begin
+    s8_with_zp_q <= s7_shifted_q + {{24{zero_point_i[7]}}, zero_point_i} + 32'(s7_round_q);
+    s8_raw_q     <= s7_raw_q;
+  end
+
+  // Stage 9: the clamp, or the raw int32 (acc + bias) without requantization.
   logic [31:0] lo, hi;
-  logic [31:0] s4_data_q;
-
-  assign mask      = (32'd1 << s3_right_q) - 32'd1;
-  assign remainder = s3_high_q & mask;
-  assign threshold = (mask >> 1) + {31'd0, s3_high_q[31]};
-  assign shifted   = $signed(s3_high_q) >>> s3_right_q;
-  assign rounded   = shifted + {31'd0, (remainder > threshold)};
-  assign with_zp   = rounded + {{24{zero_point_i[7]}}, zero_point_i};
-  assign lo        = {{24{clamp_lo_i[7]}}, clamp_lo_i};
-  assign hi        = {{24{clamp_hi_i[7]}}, clamp_hi_i};
-
+  logic [31:0] s9_data_q;
+  assign lo = {{24{clamp_lo_i[7]}}, clamp_lo_i};
+  assign hi = {{24{clamp_hi_i[7]}}, clamp_hi_i};
   always_ff @(posedge clk_i) begin
-    if (!requant_i)                              s4_data_q <= s3_raw_q;
-    else if ($signed(with_zp) < $signed(lo))     s4_data_q <= lo;
-    else if ($signed(with_zp) > $signed(hi))     s4_data_q <= hi;
-    else                                         s4_data_q <= with_zp;
+    if (!requant_i)                                s9_data_q <= s8_raw_q;
+    else if ($signed(s8_with_zp_q) < $signed(lo))  s9_data_q <= lo;
+    else if ($signed(s8_with_zp_q) > $signed(hi))  s9_data_q <= hi;
+    else                                           s9_data_q <= s8_with_zp_q;
   end
 
-  assign data_o = s4_data_q;
+  assign data_o = s9_data_q;
 
-  // Only bits [62:31] of the rounded product form the result (it fits in 32 bits).
-  logic unused_product_bits;
-  assign unused_product_bits = ^{toward_zero[63], toward_zero[30:0]};
+  // Only bit 31 of the high half's sum is past the result; of the low half only its top
+  // two bits (bit 31 and the carry) reach it.
+  logic unused_bits;
+  assign unused_bits = ^{high_sum[31], s5_low_q[30:0]};
 
 endmodule

@@ -3,13 +3,23 @@
 // PARAM into lane registers — while the execute unit is still filling the bank, so the
 // copy costs nothing after the last row lands — then streams the rows through the requantization lanes
 // into a small output FIFO that feeds the AXI4-Stream master. Rows are issued only
-// against free FIFO space, so the lanes never stall. CTRL.CLEAR empties everything but a
+// against free FIFO space, so the lanes never stall.
+//
+// RqLanes requantization lanes serve the Cols columns in Groups = Cols / RqLanes
+// consecutive cycles a row (time sharing, for FPGAs short of multipliers: each lane takes
+// four): group g, columns g*RqLanes .. g*RqLanes+RqLanes-1, enters the lanes g cycles
+// after group 0; the row is read from the accumulator once and held for the later groups,
+// and the output beat is assembled from the groups as they leave. A row is issued every
+// Groups cycles; with RqLanes = Cols (the default) every cycle, as before. CTRL.CLEAR empties everything but a
 // beat the master already presents: AXI4-Stream does not let TVALID drop before the
 // handshake, so that (now stale) beat stays until taken and retires nothing.
 module tsr_store_unit #(
   parameter int unsigned Cols       = 4,
   parameter int unsigned AccDepth   = 16,
   parameter int unsigned ParamDepth = 16,
+  parameter int unsigned RqLanes    = Cols,  // requantization lanes, a divisor of Cols
+  parameter int unsigned OutDepth   = 16,    // output FIFO entries (power of two >= 2)
+  parameter int unsigned OutFifoRegRead = 0,  // 1: output FIFO on a registered-read memory
   localparam int unsigned AccAW   = $clog2(AccDepth),
   localparam int unsigned ParamAW = $clog2(ParamDepth),
   localparam int unsigned JobW    = tsr_pkg::JobFixedW + (AccAW + 1) + ParamAW
@@ -43,12 +53,20 @@ module tsr_store_unit #(
   output logic               stall_o
 );
 
-  localparam int unsigned LaneLatency = 4;
+  localparam int unsigned LaneLatency = tsr_pkg::RqLatency;
   localparam int unsigned PipeLatency = 1 + LaneLatency;  // acc read + lanes
-  localparam int unsigned OutDepth    = 8;
   localparam int unsigned LaneW       = $clog2(Cols) + 1;
+  localparam int unsigned Groups      = (RqLanes == 0) ? 1 : Cols / RqLanes;
+  localparam int unsigned GrpW        = (Groups > 1) ? $clog2(Groups) : 1;
+  localparam int unsigned CreditW     = $clog2(OutDepth) + 1;
 
-  typedef enum logic [1:0] {StIdle, StParams, StWait, StRows} state_e;
+  if (RqLanes < 1 || RqLanes > Cols || Groups * RqLanes != Cols) begin : gen_bad_lanes
+    $error("RqLanes must divide Cols");
+  end
+
+  // StDrain: the last row is read, its later column groups still enter the lanes (the
+  // lane parameters must not change under them).
+  typedef enum logic [2:0] {StIdle, StParams, StWait, StRows, StDrain} state_e;
   state_e state_q, state_d;
 
   // Job FIFO: at most two jobs wait, one per accumulator bank.
@@ -91,14 +109,18 @@ module tsr_store_unit #(
   logic [7:0]         tensor_shift_q;   //   and shift
 
   // Output FIFO credit: reads in flight plus entries held must fit in the FIFO.
-  logic [$clog2(OutDepth):0] out_level;
-  logic [3:0]                inflight_q;
-  logic                      out_push, out_pop, out_full, out_empty;
-  logic                      can_issue, issue, last_row;
+  logic [CreditW-1:0] out_level;
+  logic [CreditW-1:0] inflight_q;
+  logic               out_push, out_pop, out_full, out_empty;
+  logic               can_issue, issue, last_row;
+  // Column group the lanes take next cycle: 0 with a row read this cycle, then 1.. on.
+  logic [GrpW-1:0]    grp_q;
+  logic               grp_busy;
 
+  assign grp_busy  = (grp_q != '0);
   assign last_row  = (row_q == m_rows_q - 1'b1);
-  assign can_issue = (4'(out_level) + inflight_q) < 4'(OutDepth);
-  assign issue     = (state_q == StRows) && can_issue;
+  assign can_issue = (CreditW'(out_level) + inflight_q) < CreditW'(OutDepth);
+  assign issue     = (state_q == StRows) && !grp_busy && can_issue;
 
   assign job_pop       = (state_q == StIdle) && job_valid;
   // The last parameter word lands the cycle after its read; rows start then, or as soon
@@ -122,7 +144,8 @@ module tsr_store_unit #(
       StIdle:   if (job_pop) state_d = StParams;
       StParams: if (params_done) state_d = acc_start_o ? StRows : StWait;
       StWait:   if (acc_start_o) state_d = StRows;
-      StRows:   if (issue && last_row) state_d = StIdle;
+      StRows:   if (issue && last_row) state_d = (Groups > 1) ? StDrain : StIdle;
+      StDrain:  if (grp_q == GrpW'(Groups - 1)) state_d = StIdle;
       default:  state_d = StIdle;
     endcase
   end
@@ -142,11 +165,13 @@ module tsr_store_unit #(
       inflight_q      <= '0;
       next_first_q    <= 1'b1;
       first_q         <= 1'b0;
+      grp_q           <= '0;
     end else if (clear_i) begin
       state_q      <= StIdle;
       param_we_q   <= 1'b0;
       inflight_q   <= '0;
       next_first_q <= 1'b1;
+      grp_q        <= '0;
     end else begin
       state_q    <= state_d;
       param_we_q <= param_re_o;
@@ -167,7 +192,10 @@ module tsr_store_unit #(
         param_idx_q  <= param_idx_q + 1'b1;
       end
       if (issue) row_q <= row_q + 1'b1;
-      inflight_q <= inflight_q + {3'd0, issue} - {3'd0, out_push};
+      inflight_q <= inflight_q + CreditW'(issue) - CreditW'(out_push);
+      if (Groups > 1) begin
+        if (issue || grp_busy) grp_q <= (grp_q == GrpW'(Groups - 1)) ? '0 : grp_q + 1'b1;
+      end
     end
   end
 
@@ -187,48 +215,123 @@ module tsr_store_unit #(
     end
   end
 
-  // Sideband that travels with each issued row: the store settings (tsr_pkg::Cfg*) and
-  // above them gemm last, tlast and valid. The lanes sample the settings one stage
-  // before the output.
-  localparam int unsigned SideW     = tsr_pkg::StoreCfgW + 3;
+  // Sideband that travels with each column group into the lanes, from the cycle before
+  // it enters them (the row's read for group 0): the store settings (tsr_pkg::Cfg*), and
+  // above them gemm last, tlast, last group of the row, valid, and the group number.
+  // The lanes read the zero point and the clamp from it where they use them.
   localparam int unsigned SideGemm  = tsr_pkg::StoreCfgW;
   localparam int unsigned SideLast  = tsr_pkg::StoreCfgW + 1;
-  localparam int unsigned SideValid = tsr_pkg::StoreCfgW + 2;
+  localparam int unsigned SideEnd   = tsr_pkg::StoreCfgW + 2;  // last group of a row
+  localparam int unsigned SideValid = tsr_pkg::StoreCfgW + 3;
+  localparam int unsigned SideGrp   = tsr_pkg::StoreCfgW + 4;
+  localparam int unsigned SideW     = SideGrp + GrpW;
   logic [PipeLatency*SideW-1:0] side_q;
-  logic [SideW-1:0] side_in, side_cfg, side_out;
-  assign side_in = {issue, last_row, cmd_last_q && last_row, cfg_q};
+  logic [SideW-1:0] side_in, side_lane, side_zp, side_clamp, side_out;
+  logic             slot, slot_end, slot_gemm_last, slot_tlast;
+  logic             row_last_q, row_gemm_last_q;  // of the row whose groups are under way
+  assign slot           = issue || grp_busy;
+  assign slot_end       = (Groups == 1) ? issue : (grp_q == GrpW'(Groups - 1));
+  assign slot_tlast     = issue ? last_row : row_last_q;
+  assign slot_gemm_last = issue ? (cmd_last_q && last_row) : row_gemm_last_q;
+  assign side_in = {grp_q, slot, slot_end && slot, slot_tlast, slot_gemm_last, cfg_q};
   always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) side_q <= '0;
-    else if (clear_i) side_q <= '0;
-    else side_q <= {side_q[(PipeLatency-1)*SideW-1:0], side_in};
+    if (!rst_ni) begin
+      side_q          <= '0;
+      row_last_q      <= 1'b0;
+      row_gemm_last_q <= 1'b0;
+    end else if (clear_i) begin
+      side_q <= '0;
+    end else begin
+      side_q <= {side_q[(PipeLatency-1)*SideW-1:0], side_in};
+      if (issue) begin
+        row_last_q      <= last_row;
+        row_gemm_last_q <= cmd_last_q && last_row;
+      end
+    end
   end
-  assign side_cfg = side_q[(PipeLatency-1)*SideW-1 -: SideW];
-  assign side_out = side_q[PipeLatency*SideW-1 -: SideW];
+  // side_q stage k (1-based) describes the group in its k-th cycle after side_in; a group
+  // enters the lanes in its first, so the lanes read their settings RqZpAt and RqClampAt
+  // cycles later, and the result comes out at stage PipeLatency.
+  assign side_lane  = side_q[0 +: SideW];
+  assign side_zp    = side_q[tsr_pkg::RqZpAt*SideW +: SideW];
+  assign side_clamp = side_q[tsr_pkg::RqClampAt*SideW +: SideW];
+  assign side_out   = side_q[(PipeLatency-1)*SideW +: SideW];
 
-  logic [Cols*32-1:0] lane_data;
-  for (genvar c = 0; c < Cols; c++) begin : gen_lane
-    // Per-tensor mode: every lane takes the command's first multiplier and shift.
+  // The row read from the accumulator shows the cycle after its read, for group 0; the
+  // later groups take it from a register (the bank's read port may move on).
+  logic [Cols*32-1:0] row_data;
+  if (Groups > 1) begin : gen_row_hold
+    logic [(Cols-RqLanes)*32-1:0] row_hold_q;
+    always_ff @(posedge clk_i) begin
+      if (side_lane[SideValid] && side_lane[SideGrp +: GrpW] == '0)
+        row_hold_q <= acc_rdata_i[Cols*32-1:RqLanes*32];
+    end
+    assign row_data = {row_hold_q, acc_rdata_i[RqLanes*32-1:0]};
+  end else begin : gen_row_direct
+    assign row_data = acc_rdata_i;
+  end
+
+  logic [RqLanes*32-1:0] lane_data;
+  logic [GrpW-1:0]       lane_grp;
+  assign lane_grp = side_lane[SideGrp +: GrpW];
+  for (genvar l = 0; l < RqLanes; l++) begin : gen_lane
+    // The lane's column in the group entering now; per-tensor mode: every lane takes the
+    // command's first multiplier and shift.
+    logic [31:0] acc_sel, bias_sel, mult_sel;
+    logic [7:0]  shift_sel;
+    always_comb begin
+      acc_sel   = row_data[l*32 +: 32];
+      bias_sel  = bias_q[l*32 +: 32];
+      mult_sel  = mult_q[l*32 +: 32];
+      shift_sel = shift_q[l*8 +: 8];
+      for (int g = 1; g < Groups; g++) begin
+        if (lane_grp == GrpW'(g)) begin
+          acc_sel   = row_data[(g*RqLanes+l)*32 +: 32];
+          bias_sel  = bias_q[(g*RqLanes+l)*32 +: 32];
+          mult_sel  = mult_q[(g*RqLanes+l)*32 +: 32];
+          shift_sel = shift_q[(g*RqLanes+l)*8 +: 8];
+        end
+      end
+    end
     tsr_requant u_requant (
       .clk_i,
-      .acc_i       (acc_rdata_i[c*32 +: 32]),
-      .bias_i      (bias_q[c*32 +: 32]),
-      .mult_i      (cfg_q[tsr_pkg::CfgPerChan] ? mult_q[c*32 +: 32] : tensor_mult_q),
-      .shift_i     (cfg_q[tsr_pkg::CfgPerChan] ? shift_q[c*8 +: 8] : tensor_shift_q),
-      .requant_i   (side_cfg[tsr_pkg::CfgRequant]),
-      .zero_point_i(side_cfg[tsr_pkg::CfgZp +: 8]),
-      .clamp_lo_i  (side_cfg[tsr_pkg::CfgLo +: 8]),
-      .clamp_hi_i  (side_cfg[tsr_pkg::CfgHi +: 8]),
-      .data_o      (lane_data[c*32 +: 32])
+      .acc_i       (acc_sel),
+      .bias_i      (bias_sel),
+      .mult_i      (side_lane[tsr_pkg::CfgPerChan] ? mult_sel : tensor_mult_q),
+      .shift_i     (side_lane[tsr_pkg::CfgPerChan] ? shift_sel : tensor_shift_q),
+      .zero_point_i(side_zp[tsr_pkg::CfgZp +: 8]),
+      .requant_i   (side_clamp[tsr_pkg::CfgRequant]),
+      .clamp_lo_i  (side_clamp[tsr_pkg::CfgLo +: 8]),
+      .clamp_hi_i  (side_clamp[tsr_pkg::CfgHi +: 8]),
+      .data_o      (lane_data[l*32 +: 32])
     );
   end
 
+  // The beat: the earlier groups, shifted in as they leave the lanes, then the last one.
+  logic [Cols*32-1:0] beat;
+  if (Groups > 1) begin : gen_assemble
+    logic [(Cols-RqLanes)*32-1:0] asm_q;
+    logic [(Cols-RqLanes)*32-1:0] asm_d;
+    if (Groups > 2) begin : gen_shift
+      assign asm_d = {lane_data, asm_q[(Cols-RqLanes)*32-1:RqLanes*32]};
+    end else begin : gen_one
+      assign asm_d = lane_data;
+    end
+    always_ff @(posedge clk_i) begin
+      if (side_out[SideValid] && !side_out[SideEnd]) asm_q <= asm_d;
+    end
+    assign beat = {lane_data, asm_q};
+  end else begin : gen_beat_direct
+    assign beat = lane_data;
+  end
+
   logic [Cols*32+1:0] out_head;
-  assign out_push = side_out[SideValid];
+  assign out_push = side_out[SideValid] && side_out[SideEnd];
   logic out_keep_head, stale_q;
   assign out_keep_head = m_tvalid_o && !m_tready_i;
-  tsr_fifo #(.Width(Cols*32 + 2), .Depth(OutDepth)) u_out (
+  tsr_fifo #(.Width(Cols*32 + 2), .Depth(OutDepth), .RegRead(OutFifoRegRead)) u_out (
     .clk_i, .rst_ni, .clear_i, .keep_head_i(out_keep_head),
-    .push_i (out_push), .data_i({side_out[SideLast], side_out[SideGemm], lane_data}),
+    .push_i (out_push), .data_i({side_out[SideLast], side_out[SideGemm], beat}),
     .full_o(out_full),
     .pop_i  (out_pop), .data_o(out_head), .empty_o(out_empty), .level_o(out_level)
   );
@@ -245,8 +348,10 @@ module tsr_store_unit #(
     else if (out_pop) stale_q <= 1'b0;
   end
 
-  assign busy_o  = (state_q != StIdle) || job_valid || (inflight_q != '0) || !out_empty;
-  assign stall_o = (state_q == StRows) && !can_issue;
+  // The output FIFO's level, not its empty flag: a registered-read FIFO counts a pushed
+  // beat a cycle before it shows it.
+  assign busy_o  = (state_q != StIdle) || job_valid || (inflight_q != '0) || (out_level != '0);
+  assign stall_o = (state_q == StRows) && !grp_busy && !can_issue;
 
 `ifndef SYNTHESIS
   // ---- assertions and cover points -------------------------------------------------------
@@ -262,10 +367,10 @@ module tsr_store_unit #(
                                     job_push_i |-> !job_full)
     else $error("store job FIFO overflow");
   InflightBound_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
-                                    (4'(out_level) + inflight_q) <= 4'(OutDepth))
+                                    (CreditW'(out_level) + inflight_q) <= CreditW'(OutDepth))
     else $error("output credit exceeded");
   LegalState_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
-                                 state_q inside {StIdle, StParams, StWait, StRows});
+                                 state_q inside {StIdle, StParams, StWait, StRows, StDrain});
   // Back-pressure: the result stream held for 100 cycles or more.
   logic [7:0] held_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -286,7 +391,7 @@ module tsr_store_unit #(
 `endif
 
   logic unused_status;
-  assign unused_status = ^{job_full, job_level, out_full, side_cfg[SideW-1:tsr_pkg::CfgRequant+1],
-                           side_cfg[tsr_pkg::CfgPerChan]};
+  assign unused_status = ^{job_full, job_level, out_full, side_lane, side_zp, side_clamp,
+                           side_out};
 
 endmodule

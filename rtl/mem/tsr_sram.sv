@@ -1,5 +1,12 @@
 // Single-clock 1R1W memory in the form Yosys infers as block RAM: one write port, one
 // read port with a registered output (data appears the cycle after re_i).
+//
+// A read of the word written in the same cycle returns undefined data (no_rw_check:
+// Yosys adds no bypass registers around the block RAM). No user relies on it: ACT, WGT
+// and PARAM are never read and written at one address in one cycle (the hazard checks
+// order every read after the write it needs and every write after the reads of the old
+// word), and the accumulator, whose read-modify-write does read the row being written,
+// takes that row from its own forwarding register instead (tsr_accumulator.sv).
 module tsr_sram #(
   parameter int unsigned Width = 32,
   parameter int unsigned Depth = 64,
@@ -14,6 +21,7 @@ module tsr_sram #(
   output logic [Width-1:0] rdata_o
 );
 
+  (* no_rw_check *)
   logic [Width-1:0] mem_q [0:Depth-1];
   logic [Width-1:0] rdata_q;
 

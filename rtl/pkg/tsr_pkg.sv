@@ -46,6 +46,12 @@ package tsr_pkg;
   // Its width is JobFixedW + ParamAW + AccAW + 1 (the two widths are configuration).
   localparam int unsigned JobFixedW = StoreCfgW + 2;
   localparam int unsigned ParamBits = 72;  // bias[31:0], mult[63:32], shift[71:64]
+  // Requantization lane (tsr_requant) timing, in cycles after the one its stage-1 inputs
+  // are presented in: the result appears RqLatency cycles later; the zero point is read
+  // RqZpAt cycles later, requant and the clamp RqClampAt cycles later.
+  localparam int unsigned RqLatency = 9;
+  localparam int unsigned RqZpAt    = 7;
+  localparam int unsigned RqClampAt = 8;
 
   // CSR byte addresses.
   localparam logic [11:0] CsrId            = 12'h000;

@@ -9,6 +9,14 @@ module tsr_top #(
   parameter int unsigned AccDepth     = 1024,   // rows per accumulator bank (max M)
   parameter int unsigned ParamDepth   = 4096,   // output channels
   parameter int unsigned CmdFifoDepth = 16,
+  // FPGA fitting (docs/architecture.md, "Configurations for FPGAs"); the defaults keep the
+  // simulation engine as it was:
+  parameter int unsigned RqLanes        = Cols,  // requantization lanes (4 multipliers
+                                                 // each), time-shared over Cols/RqLanes
+                                                 // cycles a result beat; divides Cols
+  parameter int unsigned CmdFifoRegRead = 0,      // command FIFO in block RAM
+                                                 // (registered read) instead of LUT RAM
+  parameter int unsigned OutFifoRegRead = 0,      // output FIFO likewise
   localparam int unsigned InBytes  = (Rows > Cols ? (Rows > 16 ? Rows : 16)
                                                   : (Cols > 16 ? Cols : 16)),
   localparam int unsigned OutBytes = 4 * Cols
@@ -83,18 +91,27 @@ module tsr_top #(
   if (AccDepth < 2 || ActDepth < 2 || WgtDepth < Rows || ParamDepth < 2) begin : gen_bad_small
     $error("scratchpads too small: AccDepth, ActDepth, ParamDepth >= 2, WgtDepth >= Rows");
   end
+  if (RqLanes < 1 || RqLanes > Cols || (Cols / RqLanes) * RqLanes != Cols) begin : gen_bad_lanes
+    $error("RqLanes must divide Cols (1..Cols requantization lanes)");
+  end
 
   logic clear, cmd_overflow;
 
   // ---- command FIFO and dispatcher ---------------------------------------------------
-  logic              cmd_push, cmd_full, cmd_empty, cmd_pop;
+  // The dispatcher holds the head command in a register of its own while it validates
+  // it; that register counts as one of the CmdFifoDepth entries the host sees (STATUS
+  // level, FIFO_FULL), so the queue's capacity is CmdFifoDepth as before.
+  logic              cmd_push, cmd_full, cmd_empty, cmd_pop, cmd_fifo_full, dispatch_busy;
   logic [127:0]      cmd_in, cmd_head;
-  logic [LevelW-1:0] cmd_level;
-  tsr_fifo #(.Width(tsr_pkg::CmdWidth), .Depth(CmdFifoDepth)) u_cmd_fifo (
+  logic [LevelW-1:0] cmd_level, cmd_fifo_level;
+  tsr_fifo #(.Width(tsr_pkg::CmdWidth), .Depth(CmdFifoDepth), .RegRead(CmdFifoRegRead))
+  u_cmd_fifo (
     .clk_i, .rst_ni, .clear_i(clear), .keep_head_i(1'b0),
-    .push_i(cmd_push), .data_i(cmd_in), .full_o(cmd_full),
-    .pop_i(cmd_pop), .data_o(cmd_head), .empty_o(cmd_empty), .level_o(cmd_level)
+    .push_i(cmd_push), .data_i(cmd_in), .full_o(cmd_fifo_full),
+    .pop_i(cmd_pop), .data_o(cmd_head), .empty_o(cmd_empty), .level_o(cmd_fifo_level)
   );
+  assign cmd_level = cmd_fifo_level + LevelW'(dispatch_busy);
+  assign cmd_full  = (cmd_level == LevelW'(CmdFifoDepth));
 
   logic               load_valid, load_ready, load_done;
   logic [1:0]         load_target;
@@ -108,8 +125,9 @@ module tsr_top #(
   logic [ParamAW-1:0] gemm_param_base;
   logic [AccAW:0]     gemm_m_rows;
   logic [7:0]         gemm_kt, gemm_nt;
+  logic [15:0]        gemm_folds;
   logic [tsr_pkg::StoreCfgW-1:0] gemm_store_cfg;
-  logic               error, dropped, dispatch_busy;
+  logic               error, dropped;
   logic [7:0]         err_code;
   logic [31:0]        err_cmd;
 
@@ -124,7 +142,7 @@ module tsr_top #(
     .gemm_valid_o(gemm_valid), .gemm_ready_i(gemm_ready),
     .gemm_act_base_o(gemm_act_base), .gemm_wgt_base_o(gemm_wgt_base),
     .gemm_param_base_o(gemm_param_base), .gemm_m_rows_o(gemm_m_rows),
-    .gemm_kt_count_o(gemm_kt), .gemm_nt_count_o(gemm_nt),
+    .gemm_kt_count_o(gemm_kt), .gemm_nt_count_o(gemm_nt), .gemm_folds_o(gemm_folds),
     .gemm_store_cfg_o(gemm_store_cfg), .param_release_i(param_release),
     .gemm_cmd_done_i(exec_cmd_done),
     .err_req_i(load_err), .err_req_code_i(load_err_code), .overflow_i(cmd_overflow),
@@ -193,7 +211,7 @@ module tsr_top #(
     .clk_i, .rst_ni, .clear_i(clear),
     .cmd_valid_i(gemm_valid), .cmd_ready_o(gemm_ready),
     .act_base_i(gemm_act_base), .wgt_base_i(gemm_wgt_base), .param_base_i(gemm_param_base),
-    .m_rows_i(gemm_m_rows), .kt_count_i(gemm_kt), .nt_count_i(gemm_nt),
+    .m_rows_i(gemm_m_rows), .kt_count_i(gemm_kt), .nt_count_i(gemm_nt), .folds_i(gemm_folds),
     .store_cfg_i(gemm_store_cfg),
     .ld_active_i(load_wr_active), .ld_target_i(load_wr_target), .ld_lo_i(load_wr_lo),
     .ld_hi_i(load_wr_hi),
@@ -261,7 +279,10 @@ module tsr_top #(
 
   // ---- store unit --------------------------------------------------------------------
   logic store_busy, store_stall;
-  tsr_store_unit #(.Cols(Cols), .AccDepth(AccDepth), .ParamDepth(ParamDepth)) u_store (
+  tsr_store_unit #(
+    .Cols(Cols), .AccDepth(AccDepth), .ParamDepth(ParamDepth), .RqLanes(RqLanes),
+    .OutFifoRegRead(OutFifoRegRead)
+  ) u_store (
     .clk_i, .rst_ni, .clear_i(clear),
     .job_push_i(job_push), .job_i(job),
     .acc_written_i(acc_written), .acc_start_o(store_start), .acc_done_o(store_done),
@@ -275,7 +296,7 @@ module tsr_top #(
 
   // ---- CSRs --------------------------------------------------------------------------
   logic busy;
-  assign busy = !cmd_empty || dispatch_busy || load_busy || exec_busy || acc_busy ||
+  assign busy = (cmd_fifo_level != '0) || dispatch_busy || load_busy || exec_busy || acc_busy ||
                 store_busy;
 
   tsr_csr #(
@@ -311,7 +332,7 @@ module tsr_top #(
   assign dbg_unit_busy_o = {store_busy, acc_busy, exec_busy, load_busy};
 
   logic unused_top;
-  assign unused_top = ^{load_waddr, load_wdata};
+  assign unused_top = ^{load_waddr, load_wdata, cmd_fifo_full};
 
 `ifndef SYNTHESIS
   // ---- weight banks: never overwritten while an activation still needs them -------------

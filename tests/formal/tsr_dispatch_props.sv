@@ -23,9 +23,13 @@
 //     the GEMMs granted and not released, at most Readers (4), and a GEMM is not granted
 //     while it is full;
 //   - one hand-off a cycle (drop, LOAD or GEMM), and a pop only of a valid head;
-//   - validation: a granted LOAD or GEMM reaches its unit with every field intact and
-//     every range inside its scratchpad (M in 1..AccDepth, kt and nt >= 1, count >= 1);
-//     a bad command, and every command while the error is set, is dropped the same cycle.
+//   - validation: the dispatcher copies the FIFO head into a register and validates it
+//     over a few cycles without multipliers; its verdict equals a reference check of the
+//     command taken from the FIFO (computed here with plain multiplies: the error code
+//     and its priority); a granted LOAD or GEMM reaches its unit with every field intact
+//     and every range inside its scratchpad (M in 1..AccDepth, kt and nt >= 1,
+//     count >= 1); a bad command is dropped once judged, and every command while the
+//     error is set the cycle it is at the head.
 module tsr_dispatch_props #(
   parameter int unsigned Rows       = 4,
   parameter int unsigned Cols       = 4,
@@ -67,6 +71,7 @@ module tsr_dispatch_props #(
   logic [ParamAW-1:0] param_base;
   logic [AccAW:0]     m_rows;
   logic [7:0]         kt, nt;
+  logic [15:0]        folds;  // kt * nt: checked by simulation (the fold count of every GEMM)
   logic [25:0]        store_cfg;
   logic               error, dropped, busy;
   logic [7:0]         err_code;
@@ -81,7 +86,7 @@ module tsr_dispatch_props #(
     .load_dst_o(load_dst), .load_count_o(load_count),
     .gemm_valid_o(gemm_valid), .gemm_ready_i(gemm_ready),
     .gemm_act_base_o(act_base), .gemm_wgt_base_o(wgt_base), .gemm_param_base_o(param_base),
-    .gemm_m_rows_o(m_rows), .gemm_kt_count_o(kt), .gemm_nt_count_o(nt),
+    .gemm_m_rows_o(m_rows), .gemm_kt_count_o(kt), .gemm_nt_count_o(nt), .gemm_folds_o(folds),
     .gemm_store_cfg_o(store_cfg), .param_release_i, .gemm_cmd_done_i(exec_finish_i),
     .err_req_i, .err_req_code_i, .overflow_i,
     .error_o(error), .err_code_o(err_code), .err_cmd_o(err_cmd), .dropped_o(dropped),
@@ -96,21 +101,68 @@ module tsr_dispatch_props #(
     else        assume (rst_ni);
   end
 
-  // ---- ranges of what was handed off, from the dispatcher's outputs -------------------
+  // ---- ranges of what was handed off ---------------------------------------------------
   typedef logic [31:0] addr_t;  // wide enough that no end below wraps
   function automatic logic overlap(addr_t a_lo, addr_t a_hi, addr_t b_lo, addr_t b_hi);
     return a_lo < b_hi && b_lo < a_hi;
   endfunction
 
+  // ---- the command the dispatcher took from the FIFO, and its verdict -----------------
+  logic [127:0] head_q;
+  always_ff @(posedge clk_i) if (cmd_pop) head_q <= cmd_i;
+
+  // The verdict is checked against the command's fields, except the region ends of a
+  // GEMM: those are the dispatcher's own (shift-and-add products, computed once and
+  // held). An SMT solver relates neither a multiplier to a shift-and-add form nor one
+  // held product to a recomputation of it in any useful time; the command-stream
+  // testbench checks the ends against the ISA model's plain products, this proof that
+  // they are what is judged, handed to the scoreboard and never exceeded by a grant.
+  logic [31:0] h0, h1, h2, h3;
+  assign {h3, h2, h1, h0} = u_dut.head_q;
+  addr_t r_ld_depth, r_act_end, r_wgt_end, r_par_end;
+  logic  r_bad_field, r_bad_shape, r_base_range;
+  logic [7:0] ref_check;
+  assign r_ld_depth = (h0[9:8] == tsr_pkg::TgtAct) ? addr_t'(ActDepth)
+                    : (h0[9:8] == tsr_pkg::TgtWgt) ? addr_t'(WgtDepth) : addr_t'(ParamDepth);
+  assign r_act_end  = addr_t'(u_dut.s2_act_end_q);
+  assign r_wgt_end  = addr_t'(u_dut.s3_wgt_end_q);
+  assign r_par_end  = addr_t'(u_dut.s2_par_end_q);
+  assign r_bad_field = (h0[7:0] == tsr_pkg::OpLoad) ? (h0[9:8] == 2'd3)
+                     : (h0[8] && $signed(h3[23:16]) > $signed(h3[31:24]));
+  assign r_bad_shape = (h0[7:0] == tsr_pkg::OpLoad) ? (h2 == 32'd0)
+                     : (h2[31:16] == '0 || h3[7:0] == '0 || h3[15:8] == '0 ||
+                        32'(h2[31:16]) > AccDepth);
+  assign r_base_range = 32'(h1[15:0]) >= ActDepth || 32'(h1[31:16]) >= WgtDepth ||
+                        32'(h2[15:0]) >= ParamDepth;
+  always_comb begin
+    ref_check = tsr_pkg::ErrNone;
+    if (h0[7:0] != tsr_pkg::OpLoad && h0[7:0] != tsr_pkg::OpGemm) begin
+      ref_check = tsr_pkg::ErrIllegalOp;
+    end else if (r_bad_field) begin
+      ref_check = tsr_pkg::ErrBadField;
+    end else if (r_bad_shape) begin
+      ref_check = tsr_pkg::ErrShape;
+    end else if (h0[7:0] == tsr_pkg::OpLoad) begin
+      if ({1'b0, h1} + {1'b0, h2} > {1'b0, r_ld_depth}) ref_check = tsr_pkg::ErrAddrRange;
+    end else if (r_base_range ||
+                 r_act_end > addr_t'(ActDepth) || r_wgt_end > addr_t'(WgtDepth) ||
+                 r_par_end > addr_t'(ParamDepth)) begin
+      ref_check = tsr_pkg::ErrAddrRange;
+    end
+  end
+
+  // A LOAD's range from the dispatcher's outputs; a GEMM's base from the command it took
+  // (the properties below check that every field reaches the unit intact), its end as
+  // the dispatcher computed it.
   addr_t ld_lo, ld_hi, g_act_lo, g_act_hi, g_wgt_lo, g_wgt_hi, g_par_lo, g_par_hi;
   assign ld_lo    = addr_t'(load_dst);
   assign ld_hi    = addr_t'(load_dst) + addr_t'(load_count);
-  assign g_act_lo = addr_t'(act_base);
-  assign g_act_hi = addr_t'(act_base) + addr_t'(kt) * addr_t'(m_rows);
-  assign g_wgt_lo = addr_t'(wgt_base);
-  assign g_wgt_hi = addr_t'(wgt_base) + addr_t'(kt) * addr_t'(nt) * addr_t'(Rows);
-  assign g_par_lo = addr_t'(param_base);
-  assign g_par_hi = addr_t'(param_base) + addr_t'(nt) * addr_t'(Cols);
+  assign g_act_lo = addr_t'(h1[15:0]);
+  assign g_act_hi = r_act_end;
+  assign g_wgt_lo = addr_t'(h1[31:16]);
+  assign g_wgt_hi = r_wgt_end;
+  assign g_par_lo = addr_t'(h2[15:0]);
+  assign g_par_hi = r_par_end;
 
   // ---- abstract units --------------------------------------------------------------------
   // Load unit: busy with the LOAD it was handed until it finishes.
@@ -191,16 +243,19 @@ module tsr_dispatch_props #(
   localparam int unsigned PtrW = $clog2(Readers);
   always_comb begin
     if (rst_ni) begin
-      // One hand-off a cycle; a pop only of a valid head, and every hand-off pops it.
+      // One hand-off a cycle, only of a held head; the FIFO is read only when there is a
+      // head to read and the head register is empty or being vacated.
       assert ($countones({dropped, load_valid, gemm_valid}) <= 1);
-      assert (cmd_pop == (dropped || load_valid || gemm_valid));
+      if (dropped || load_valid || gemm_valid) assert (u_dut.head_valid_q);
       if (cmd_pop) assert (cmd_valid_i);
+      if (cmd_valid_i && (!u_dut.head_valid_q || dropped || load_valid || gemm_valid))
+        assert (cmd_pop);
 
       // Validation: a granted command is exactly the command at the head (no field cut
       // short on the way to the unit) and every range it touches lies in its scratchpad.
       if (load_valid) begin
-        assert (load_target != 2'd3 && load_target == cmd_i[9:8]);
-        assert (32'(load_dst) == cmd_i[63:32] && 32'(load_count) == cmd_i[95:64]);
+        assert (load_target != 2'd3 && load_target == head_q[9:8]);
+        assert (32'(load_dst) == head_q[63:32] && 32'(load_count) == head_q[95:64]);
         assert (load_count != '0);
         case (load_target)
           tsr_pkg::TgtAct: assert (ld_hi <= addr_t'(ActDepth));
@@ -209,21 +264,51 @@ module tsr_dispatch_props #(
         endcase
       end
       if (gemm_valid) begin
-        assert (16'(act_base) == cmd_i[47:32] && 16'(wgt_base) == cmd_i[63:48] &&
-                16'(param_base) == cmd_i[79:64] && 16'(m_rows) == cmd_i[95:80] &&
-                kt == cmd_i[103:96] && nt == cmd_i[111:104]);
+        assert (16'(act_base) == head_q[47:32] && 16'(wgt_base) == head_q[63:48] &&
+                16'(param_base) == head_q[79:64] && 16'(m_rows) == head_q[95:80] &&
+                kt == head_q[103:96] && nt == head_q[111:104]);
+        assert (store_cfg[tsr_pkg::CfgRequant] == head_q[8] &&
+                store_cfg[tsr_pkg::CfgPerChan] == head_q[9] &&
+                store_cfg[tsr_pkg::CfgZp +: 8] == head_q[23:16] &&
+                store_cfg[tsr_pkg::CfgLo +: 8] == head_q[119:112] &&
+                store_cfg[tsr_pkg::CfgHi +: 8] == head_q[127:120]);
         assert (m_rows != '0 && 32'(m_rows) <= AccDepth && kt != '0 && nt != '0);
         assert (g_act_hi <= addr_t'(ActDepth) && g_wgt_hi <= addr_t'(WgtDepth) &&
                 g_par_hi <= addr_t'(ParamDepth));
       end
-      // Any command while the error is set is dropped at once, and a bad command as soon
-      // as the load unit is idle (a packet error of the LOAD in progress comes first in
-      // program order): the FIFO always drains, nothing bad is granted, nothing until CLEAR.
-      if (cmd_valid_i && u_dut.error_q) assert (dropped && cmd_pop);
-      if (cmd_valid_i && u_dut.check != tsr_pkg::ErrNone && !ld_busy_q)
-        assert (dropped && cmd_pop);
-      if (cmd_valid_i && u_dut.check != tsr_pkg::ErrNone) assert (!load_valid && !gemm_valid);
+      // Any command at the head while the error is set is dropped at once, and a bad
+      // command as soon as it is judged and the load unit is idle (a packet error of the
+      // LOAD in progress comes first in program order): the FIFO always drains, nothing
+      // bad is granted, nothing until CLEAR. The verdict is the reference one.
+      if (u_dut.head_valid_q) assert (head_q == u_dut.head_q);
+      if (u_dut.head_valid_q && u_dut.error_q) assert (dropped);
+      if (u_dut.checked) assert (u_dut.check_q == ref_check);
+      if (u_dut.checked && ref_check != tsr_pkg::ErrNone && !ld_busy_q) assert (dropped);
+      if (dropped && !u_dut.error_q)
+        assert (u_dut.checked && ref_check != tsr_pkg::ErrNone);
+      if (ref_check != tsr_pkg::ErrNone) assert (!load_valid && !gemm_valid);
       if (u_dut.error_q) assert (!load_valid && !gemm_valid);
+      if (cmd_pop) assert (!u_dut.head_valid_q || dropped || load_valid || gemm_valid);
+
+      // Inductive strengthening: each validation stage computed once, from this head.
+      if (u_dut.head_valid_q && u_dut.phase_q >= 3'd1) begin
+        assert (u_dut.s1_ld_end_q == {1'b0, h1} + {1'b0, h2});
+        assert (u_dut.s1_ld_depth_q == {1'b0, r_ld_depth});
+        assert (u_dut.s1_bad_field_q == r_bad_field && u_dut.s1_bad_shape_q == r_bad_shape);
+        assert (u_dut.s1_base_range_q == r_base_range);
+      end
+      // A region's end lies at or past its base (so an end inside the scratchpad puts
+      // the base there too).
+      if (u_dut.head_valid_q && u_dut.phase_q >= 3'd2) begin
+        assert (u_dut.s2_ld_range_q == (u_dut.s1_ld_end_q > u_dut.s1_ld_depth_q));
+        assert (r_act_end >= addr_t'(h1[15:0]) && r_par_end >= addr_t'(h2[15:0]));
+      end
+      if (u_dut.head_valid_q && u_dut.phase_q >= 3'd3) begin
+        assert (u_dut.s3_act_range_q == (r_act_end > addr_t'(ActDepth)) &&
+                u_dut.s3_par_range_q == (r_par_end > addr_t'(ParamDepth)));
+        assert (r_wgt_end >= addr_t'(h1[31:16]));
+      end
+      assert (u_dut.phase_q <= 3'd4);
 
       // LOAD grants: write after read.
       if (load_valid) begin
@@ -280,12 +365,14 @@ module tsr_dispatch_props #(
   always_comb begin
     if (rst_ni && !clear_i) begin
       cover (readers_q == 3'(Readers));
-      cover (cmd_valid_i && !dropped && u_dut.is_load && !load_valid && load_ready &&
-             cmd_i[9:8] == tsr_pkg::TgtParam);              // LOAD PARAM waits on a reader
-      cover (cmd_valid_i && !dropped && u_dut.is_load && !load_valid && load_ready &&
-             cmd_i[9:8] == tsr_pkg::TgtWgt);                // LOAD WGT waits on the GEMM
-      cover (cmd_valid_i && !dropped && u_dut.is_gemm && !gemm_valid && gemm_ready &&
+      cover (u_dut.checked && !dropped && u_dut.is_load && !load_valid && load_ready &&
+             head_q[9:8] == tsr_pkg::TgtParam);             // LOAD PARAM waits on a reader
+      cover (u_dut.checked && !dropped && u_dut.is_load && !load_valid && load_ready &&
+             head_q[9:8] == tsr_pkg::TgtWgt);               // LOAD WGT waits on the GEMM
+      cover (u_dut.checked && !dropped && u_dut.is_gemm && !gemm_valid && gemm_ready &&
              readers_q < 3'(Readers));                      // GEMM waits on the LOAD
+      cover (dropped && !u_dut.error_q && ref_check == tsr_pkg::ErrAddrRange &&
+             head_q[7:0] == tsr_pkg::OpGemm);               // a GEMM past WGT/ACT/PARAM
       cover (load_valid && ex_cnt_q == 2'd2 && load_target == tsr_pkg::TgtWgt);  // overlap-free
       cover (gemm_valid && ld_busy_q);                                   // runs alongside
     end

@@ -1,9 +1,10 @@
 // tsr_requant: one store lane, bit-exact against TFLite's integer requantization.
-// Stage-1 inputs (acc, bias, multiplier, shift) are presented in cycle t, the job settings
-// (requant, zero point, clamp) three cycles later in t+3 (the store unit's sideband taps
-// them there), and the result shows after the fourth edge. The test keeps that pipeline
-// full with a new vector every cycle, so a wrong latency or a leak between neighbouring
-// vectors shows as a mismatch.
+// Stage-1 inputs (acc, bias, multiplier, shift) are presented in cycle t, the zero point in
+// t+7 and requant and the clamp in t+8 (tsr_pkg::RqZpAt, RqClampAt: the store unit's
+// sideband taps them there), and the result shows after the ninth edge
+// (tsr_pkg::RqLatency). The test keeps that pipeline full with a new vector every cycle,
+// and holds each setting only in its own cycle, so a wrong latency, a setting read in the
+// wrong stage or a leak between neighbouring vectors shows as a mismatch.
 //
 // Only results inside the int8 clamp window show the multiplier path's low bits, so most
 // vectors are built to land near the window (the "targeted" and "tie" generators); the rest
@@ -27,7 +28,9 @@ namespace {
 
 using tessera::rtl_test::BlockBench;
 
-constexpr int kLatency = 4;
+constexpr int kLatency = 9;   // tsr_pkg::RqLatency
+constexpr int kZpAt = 7;      // tsr_pkg::RqZpAt
+constexpr int kClampAt = 8;   // tsr_pkg::RqClampAt
 constexpr std::int32_t kMin = std::numeric_limits<std::int32_t>::min();
 constexpr std::int32_t kMax = std::numeric_limits<std::int32_t>::max();
 
@@ -83,10 +86,13 @@ class RequantBench : public BlockBench<Vtsr_requant> {
         d.acc_i = d.bias_i = d.mult_i = 0;
         d.shift_i = 0;
       }
-      if (t >= kLatency - 1 && t - (kLatency - 1) < n) {
-        const Vector& v = vectors[t - (kLatency - 1)];
+      // Each vector's settings in their own cycle only; a neighbour's everywhere else.
+      if (t >= kZpAt && t - kZpAt < n) {
+        d.zero_point_i = static_cast<std::uint8_t>(vectors[t - kZpAt].zero_point);
+      }
+      if (t >= kClampAt && t - kClampAt < n) {
+        const Vector& v = vectors[t - kClampAt];
         d.requant_i = v.requant;
-        d.zero_point_i = static_cast<std::uint8_t>(v.zero_point);
         d.clamp_lo_i = static_cast<std::uint8_t>(v.clamp_lo);
         d.clamp_hi_i = static_cast<std::uint8_t>(v.clamp_hi);
       }
@@ -269,7 +275,7 @@ TEST_CASE("requant: reference self-check against hand-worked TFLite values", "[r
   CHECK(multiply_by_quantized_multiplier(3, kMax, 30) == -(1 << 30) + 1);
 }
 
-TEST_CASE("requant: latency is exactly 4 cycles", "[requant]") {
+TEST_CASE("requant: latency is exactly 9 cycles", "[requant]") {
   RequantBench lane;
   auto& d = lane.dut();
   d.requant_i = 0;
@@ -280,7 +286,7 @@ TEST_CASE("requant: latency is exactly 4 cycles", "[requant]") {
   lane.tick();
   d.acc_i = 0;
   d.bias_i = 0;
-  for (int edge = 2; edge <= 6; ++edge) {
+  for (int edge = 2; edge <= kLatency + 2; ++edge) {
     lane.tick();
     INFO("after edge " << edge);
     CHECK(d.data_o == (edge == kLatency ? 1235u : 0u));

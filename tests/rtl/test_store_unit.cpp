@@ -19,8 +19,9 @@
 // job leaves the job FIFO in the first idle cycle; Cols PARAM reads from param_base follow
 // on consecutive cycles (while its bank may still be filling), then one cycle for the last
 // word to land, in which the bank is taken (acc_start_o) if it is written, else in the first
-// cycle after that it is; then one row read per cycle while the 8-entry output FIFO, counting the rows still in the 5-stage
-// read + requant pipeline, has room; a row's beat is offered 6 cycles after its read. So
+// cycle after that it is; then one row read per cycle while the 16-entry output FIFO,
+// counting the rows still in the 10-stage read + requant pipeline, has room; a row's beat is
+// offered 11 cycles after its read. So
 // stall_o means exactly "rows left to read, no room for them" (the output is backed up), and
 // busy_o "a job queued or running, or a beat not yet taken".
 #include <algorithm>
@@ -49,8 +50,8 @@ constexpr unsigned kParamDepth = 16;
 constexpr unsigned kAccAW = 3;       // $clog2(AccDepth)
 constexpr unsigned kParamAW = 4;     // $clog2(ParamDepth)
 constexpr unsigned kJobW = 36;       // 1 + 1 + (AccAW + 1) + ParamAW + 26
-constexpr unsigned kOutDepth = 8;    // output FIFO entries, the unit's issue credit
-constexpr unsigned kReadToBeat = 6;  // bank read, 4 lane stages, FIFO write
+constexpr unsigned kOutDepth = 16;    // output FIFO entries, the unit's issue credit
+constexpr unsigned kReadToBeat = 11;  // bank read, 9 lane stages (tsr_pkg::RqLatency), FIFO write
 constexpr std::int32_t kMin = std::numeric_limits<std::int32_t>::min();
 constexpr std::int32_t kMax = std::numeric_limits<std::int32_t>::max();
 
@@ -456,7 +457,7 @@ void StoreBench::step(bool clear) {
     expect_eq("acc_bank_o", d.acc_bank_o, current_.bank);
   }
   expect_eq("stall_o", d.stall_o, rows_left && !issue);
-  // At least OutDepth - 5 beats wait in the FIFO then, so the stall is the sink's.
+  // At least OutDepth - 10 beats wait in the FIFO then, so the stall is the sink's.
   if (d.stall_o) expect_eq("m_tvalid_o while stalled", d.m_tvalid_o, 1);
   expect_eq("m_tvalid_o", d.m_tvalid_o, landed_ > popped_);
   expect_eq("busy_o", d.busy_o, phase_ != Phase::kIdle || !queued_.empty() || in_flight > 0);
