@@ -18,6 +18,9 @@ module tsr_board_core #(
   parameter int unsigned AccDepth     = 256,
   parameter int unsigned ParamDepth   = 256,
   parameter int unsigned CmdFifoDepth = 16,
+  parameter int unsigned RqLanes        = Cols,   // requantization lanes, time-shared (tsr_top)
+  parameter int unsigned CmdFifoRegRead = 0,     // command FIFO in block RAM
+  parameter int unsigned OutFifoRegRead = 0,     // output FIFO in block RAM
   // Board.
   parameter int unsigned ClkHz        = 100_000_000,
   parameter int unsigned Baud         = 1_000_000,
@@ -82,7 +85,8 @@ module tsr_board_core #(
 
   tsr_top #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
-    .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth)
+    .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth),
+    .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead)
   ) u_engine (
     .clk_i, .rst_ni(engine_rst_n),
     .s_axil_awaddr_i(awaddr), .s_axil_awvalid_i(awvalid), .s_axil_awready_o(awready),

@@ -13,6 +13,9 @@ module tsr_icebreaker #(
   parameter int unsigned AccDepth     = 256,
   parameter int unsigned ParamDepth   = 256,
   parameter int unsigned CmdFifoDepth = 16,
+  parameter int unsigned RqLanes        = 1,   // requantization lanes, time-shared (tsr_top)
+  parameter int unsigned CmdFifoRegRead = 1,     // command FIFO in block RAM
+  parameter int unsigned OutFifoRegRead = 1,     // output FIFO in block RAM
   parameter int unsigned ClkHz        = 24_000_000,
   parameter int unsigned Baud         = 1_000_000,
   parameter int unsigned FrameBytes   = 4096,
@@ -65,6 +68,7 @@ module tsr_icebreaker #(
   tsr_board_core #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth),
+    .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
     .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes)
   ) u_core (
     .clk_i(clk), .rst_ni(pll_lock && btn_ni), .uart_rx_i, .uart_tx_o, .led_o(led)
