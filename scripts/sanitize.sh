@@ -14,7 +14,7 @@ jobs="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
 # Debug (-O0 -g): compiles 3-4x faster than -O2 here and the reports keep line numbers.
 cmake -S "$root" -B "$build" -DTESSERA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 # test_server depends on tessera-sim when that target exists, so this builds it too.
-cmake --build "$build" --parallel "$jobs" --target test_protocol test_server
+cmake --build "$build" --parallel "$jobs" --target test_protocol test_executor test_server
 
 # Any report fails the run: -fno-sanitize-recover=all makes UBSan fatal; ASan halts on
 # the first error and LeakSanitizer checks at exit.

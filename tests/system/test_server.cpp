@@ -722,7 +722,9 @@ std::size_t resident_kib() {
 TEST_CASE("a client that never reads its replies cannot grow server memory",
           "[server][robustness]") {
   ServerConfig config = test_config();
-  config.idle_timeout_ms = 500;
+  // Long enough that a loaded machine (a sanitizer build beside other jobs) reaches the
+  // back-pressure before the idle timeout drains the stalled session.
+  config.idle_timeout_ms = 2000;
   TestServer server(config);
   const std::size_t before = resident_kib();
   {
@@ -738,7 +740,7 @@ TEST_CASE("a client that never reads its replies cannot grow server memory",
     INFO("sent " << sent << " bytes of requests");
     CHECK(sent < 40 * pings.size());  // back-pressure reached us
     // The stalled session makes no progress, so the idle timeout reclaims it.
-    std::this_thread::sleep_for(1500ms);
+    std::this_thread::sleep_for(3000ms);
   }
   const std::size_t after = resident_kib();
   INFO("RSS " << before << " KiB -> " << after << " KiB");
