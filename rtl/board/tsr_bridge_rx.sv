@@ -28,7 +28,8 @@ module tsr_bridge_rx
 ) (
   input  logic             clk_i,
   input  logic             rst_ni,
-  // Received bytes: a pop returns its byte with fifo_valid_i one cycle later.
+  // Received bytes: a pop returns its byte with fifo_valid_i a few cycles later (one pop
+  // in flight at a time).
   input  logic             fifo_empty_i,
   output logic             fifo_pop_o,
   input  logic [7:0]       fifo_data_i,

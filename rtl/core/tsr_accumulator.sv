@@ -1,6 +1,6 @@
 // Accumulator: two banks of AccDepth rows of Cols int32 sums, ping-ponged between the
 // execute unit (filling one column block) and the store unit (draining the other).
-// Each issued row's control travels alongside the array (Rows + Cols cycles) so that
+// Each issued row's control travels alongside the array (Rows + Cols + 2 cycles) so that
 // it meets its column sums at the bottom: the bank row is read one cycle ahead and
 // written back as sum (first row block) or sum + old (later row blocks). When two row
 // blocks of the same row follow each other on consecutive cycles (M = 1, back-to-back
@@ -21,7 +21,7 @@ module tsr_accumulator #(
   input  logic [AccAW-1:0]   issue_row_i,
   input  logic               issue_first_i,
   input  logic               issue_last_i,
-  // Deskewed column sums, Rows + Cols cycles after the issue.
+  // Deskewed column sums, Rows + Cols + 2 cycles after the issue.
   input  logic [Cols*32-1:0] psum_i,
   // Bank hand-off.
   input  logic               claim_i,        // execute unit takes bank issue_bank_i
@@ -37,7 +37,9 @@ module tsr_accumulator #(
   output logic               busy_o
 );
 
-  localparam int unsigned Latency = Rows + Cols;  // issue to deskewed sums
+  // Issue to deskewed sums: ACT read 1, edge register 1 (tsr_top), skew and deskew
+  // Rows - 1 + Cols - 1 together, one cycle a PE down a column Rows, product register 1.
+  localparam int unsigned Latency = Rows + Cols + 2;
   localparam int unsigned CtrlW   = 4 + AccAW;    // {valid, bank, first, last, row}
 
   // Control delay line: tap Latency-1 reads the bank, tap Latency writes it.

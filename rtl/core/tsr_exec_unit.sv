@@ -67,15 +67,15 @@ module tsr_exec_unit #(
 );
 
   // When may the preloader overwrite bank b after the last row issued with b at cycle t?
-  // That row's ACT data leaves the scratchpad at t+1, reaches PE row r at t+1+r (skew)
-  // and PE (r, c) at t+1+r+c; the PE reads its weight combinationally in that cycle. A
-  // preload starting at cycle p reads weight row r at p+r and writes it at p+r+1, where
-  // the register takes the new value at the end of the cycle. So row r is safe when
-  // p+r+1 >= t+1+r+(Cols-1), i.e. p >= t+Cols-1 for every row alike: the skew and the
-  // preload both advance a row a cycle. since_use_q[b] reads k-1 at cycle t+k, hence the
-  // threshold Cols-2. tsr_top checks the bound against the array's real timing
-  // (WeightBankSafe_A) in every simulation.
-  localparam int unsigned DrainCycles = (Cols > 2) ? Cols - 2 : 0;
+  // That row's ACT data leaves the scratchpad at t+1 into the edge register, enters PE
+  // row r at t+2+r (skew) and reaches PE (r, c) at t+2+r+c; the PE reads its weight
+  // combinationally in that cycle. A preload starting at cycle p reads weight row r at
+  // p+r and writes it at p+r+1, where the register takes the new value at the end of the
+  // cycle. So row r is safe when p+r+1 >= t+2+r+(Cols-1), i.e. p >= t+Cols for every row
+  // alike: the skew and the preload both advance a row a cycle. since_use_q[b] reads k-1
+  // at cycle t+k, hence the threshold Cols-1. tsr_top checks the bound against the
+  // array's real timing (WeightBankSafe_A) in every simulation.
+  localparam int unsigned DrainCycles = (Cols > 1) ? Cols - 1 : 0;
   localparam int unsigned DrainW = $clog2(DrainCycles + 2);
   localparam int unsigned RowW = (Rows > 1) ? $clog2(Rows) : 1;
 
@@ -143,7 +143,7 @@ module tsr_exec_unit #(
   assign cmd_done_o    = finishing;
 
   // ---- preloader -------------------------------------------------------------------
-  // With Cols <= 2 a bank may be rewritten the cycle after its last use: no count to wait
+  // With Cols = 1 a bank may be rewritten the cycle after its last use: no count to wait
   // for (and a >= 0 compare that -Wall rightly calls constant).
   logic drained;
   if (DrainCycles == 0) begin : gen_no_drain

@@ -1,7 +1,11 @@
 // Weight-stationary processing element. Two weight registers: the one an activation
 // names in its bank bit computes, the other is loaded for the next fold meanwhile (the
 // shadow register). Activations move right, partial sums move down, one cycle a hop.
-// Idle slots carry activation 0, so the PE needs no valid bit.
+// The product is registered before it meets the partial sum (the multiplier's output
+// register; both halves of the MAC then fit a 100 MHz cycle on ECP5), so psum_i belongs
+// to the activation presented a cycle earlier: PE (r, c) sees its activation at
+// t0 + r + c and the sum from above at t0 + r + c + 1, which is exactly when PE (r-1, c)
+// delivers it. Idle slots carry activation 0, so the PE needs no valid bit.
 module tsr_pe (
   input  logic        clk_i,
   input  logic [7:0]  act_i,        // signed int8 from the left neighbour
@@ -21,7 +25,7 @@ module tsr_pe (
   logic        act_bank_q;
   logic [31:0] psum_q;
   logic [7:0]  wgt_sel;
-  logic [15:0] act_wide, wgt_wide, full_product, product;
+  logic [15:0] act_wide, wgt_wide, full_product, product, product_q;
 
   // Sign-extended operands, then a plain 16-bit multiply: its low 16 bits are the signed
   // product. Spelled out rather than $signed(a) * $signed(b) because signedness leaks
@@ -38,8 +42,9 @@ module tsr_pe (
     if (wgt_we_i &&  wgt_bank_i) wgt1_q <= wgt_i;
     act_q      <= act_i;
     act_bank_q <= act_bank_i;
+    product_q  <= product;
     // Wrapping two's-complement accumulation, as the golden reference does.
-    psum_q     <= psum_i + {{16{product[15]}}, product};
+    psum_q     <= psum_i + {{16{product_q[15]}}, product_q};
   end
 
   assign act_o      = act_q;

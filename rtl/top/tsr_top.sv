@@ -224,28 +224,33 @@ module tsr_top #(
     .cmd_done_o(exec_cmd_done), .busy_o(exec_busy), .stall_o(exec_stall)
   );
 
-  // ACT data arrives a cycle after the issue; idle slots feed zeros into the array.
-  logic             issued_q, issued_bank_q;
-  logic [Rows*9-1:0] edge_in, edge_out;
+  // ACT data arrives a cycle after the issue and is registered before the skew (the
+  // block RAM's clock-to-out and the multiplier do not share a cycle); idle slots feed
+  // zeros into the array.
+  logic              issued_q, issued_bank_q;
+  logic [Rows*9-1:0] edge_q, edge_out;
   logic [Rows*8-1:0] array_act;
   logic [Rows-1:0]   array_bank;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       issued_q      <= 1'b0;
       issued_bank_q <= 1'b0;
+      edge_q        <= '0;
     end else begin
       issued_q      <= issue_valid;
       issued_bank_q <= issue_bank;
+      for (int r = 0; r < Rows; r++) begin
+        edge_q[r*9 +: 9] <= {issued_bank_q, issued_q ? act_rdata[r*8 +: 8] : 8'd0};
+      end
     end
   end
   for (genvar r = 0; r < Rows; r++) begin : gen_edge
-    assign edge_in[r*9 +: 9] = {issued_bank_q, issued_q ? act_rdata[r*8 +: 8] : 8'd0};
     assign array_act[r*8 +: 8] = edge_out[r*9 +: 8];
     assign array_bank[r]       = edge_out[r*9 + 8];
   end
 
   tsr_delay_lanes #(.Lanes(Rows), .Width(9), .Reverse(1'b0)) u_skew (
-    .clk_i, .data_i(edge_in), .data_o(edge_out)
+    .clk_i, .data_i(edge_q), .data_o(edge_out)
   );
 
   logic [Cols*32-1:0] array_psum, deskewed_psum;
@@ -336,10 +341,11 @@ module tsr_top #(
 
 `ifndef SYNTHESIS
   // ---- weight banks: never overwritten while an activation still needs them -------------
-  // A shadow of the array's timing, from the issue (cycle 0): ACT data at 1, PE row r at
-  // 1+r, PE (r, c) at 1+r+c, where it reads its weight in that cycle. A preload write to
-  // row r of bank b is safe only when every earlier activation of bank b has reached the
-  // row's last PE: none issued with b sits at ages 0 .. r+Cols-1.
+  // A shadow of the array's timing, from the issue (cycle 0): ACT data at 1, the edge
+  // register at 2, PE row r at 2+r, PE (r, c) at 2+r+c, where it reads its weight in
+  // that cycle. A preload write to row r of bank b is safe only when every earlier
+  // activation of bank b has reached the row's last PE: none issued with b sits at ages
+  // 0 .. r+Cols.
   localparam int unsigned Ages = Rows + Cols;
   logic [Ages:1] age_valid_q, age_bank_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -357,7 +363,7 @@ module tsr_top #(
     logic pending;
     always_comb begin
       pending = issue_valid && (issue_bank == wgt_bank);
-      for (int a = 1; a < r + Cols; a++) begin
+      for (int a = 1; a <= r + Cols; a++) begin
         if (age_valid_q[a] && age_bank_q[a] == wgt_bank) pending = 1'b1;
       end
     end

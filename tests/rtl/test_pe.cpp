@@ -1,6 +1,7 @@
-// tsr_pe: one weight-stationary MAC cell. What the array relies on: the signed int8 product
-// added to the partial sum from above (wrapping int32), two weight registers selected per
-// activation, activation and bank forwarded one cycle later, and the stuck-at-0 fault hook.
+// tsr_pe: one weight-stationary MAC cell. What the array relies on: the signed int8 product,
+// registered, added to the partial sum from above a cycle later (wrapping int32), two weight
+// registers selected per activation, activation and bank forwarded one cycle later, and the
+// stuck-at-0 fault hook.
 #include <cstdint>
 #include <random>
 
@@ -34,11 +35,13 @@ struct PeBench : BlockBench<Vtsr_pe> {
     d.wgt_we_i = 0;
   }
 
-  // psum_o one edge after presenting (a, bank, psum).
+  // Presents (a, bank) for an edge (the product is registered), then the partial sum from
+  // above for the next edge, as the PE above delivers it; returns psum_o after that edge.
   std::int32_t mac(std::int8_t a, int bank, std::int32_t psum) {
     auto& d = dut();
     d.act_i = static_cast<std::uint8_t>(a);
     d.act_bank_i = bank;
+    tick();
     d.psum_i = static_cast<std::uint32_t>(psum);
     tick();
     return static_cast<std::int32_t>(d.psum_o);
@@ -117,6 +120,35 @@ TEST_CASE("pe: partial sums pass through and accumulate with int32 wrap-around",
                   << ", got " << got);
       }
     }
+  }
+}
+
+TEST_CASE("pe: pipelined, a new activation every cycle meets the next cycle's partial sum",
+          "[pe]") {
+  PeBench pe;
+  auto& d = pe.dut();
+  const std::uint64_t seed = tessera::rtl_test::test_seed(
+      "rtl_pe_tests", "pe: pipelined, a new activation every cycle meets the next cycle's partial sum");
+  INFO("seed " << seed);
+  std::mt19937_64 rng(seed);
+  pe.load_weight(0, -77);
+  pe.load_weight(1, 113);
+  const std::int8_t weight[2] = {-77, 113};
+  std::int32_t prev_product = 0;  // of the activation presented last cycle (0 before any)
+  for (int i = 0; i < 2000; ++i) {
+    const auto a = static_cast<std::int8_t>(rng());
+    const int bank = static_cast<int>(rng() & 1);
+    const auto p = static_cast<std::int32_t>(rng());
+    d.act_i = static_cast<std::uint8_t>(a);
+    d.act_bank_i = bank;
+    d.psum_i = static_cast<std::uint32_t>(p);
+    pe.tick();
+    const std::int32_t expected = wrap_add(p, prev_product);
+    if (static_cast<std::int32_t>(d.psum_o) != expected) {
+      FAIL("cycle " << i << ": expected " << expected << ", got "
+                    << static_cast<std::int32_t>(d.psum_o));
+    }
+    prev_product = a * weight[bank];
   }
 }
 

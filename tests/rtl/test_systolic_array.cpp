@@ -1,7 +1,8 @@
 // tsr_systolic_array at Rows=4, Cols=3 (non-square, so a transposed index shows). The
 // contract the execute unit builds on (docs/isa.md, tsr_top): weights are written a row at
 // a time into one of two banks; activation row r enters r cycles after row 0 (skewed); the
-// sum of column c leaves the bottom edge Rows + c cycles after row 0's activation entered.
+// sum of column c leaves the bottom edge Rows + 1 + c cycles after row 0's activation entered
+// (each PE registers its product, so the column's chain is one cycle longer than its rows).
 // Each activation carries its bank, so folds can follow each other without a bubble.
 #include <array>
 #include <cstdint>
@@ -18,6 +19,7 @@ using tessera::rtl_test::BlockBench;
 
 constexpr int kRows = 4;
 constexpr int kCols = 3;
+constexpr int kLatency = kRows + 1;  // row 0's activation in to column 0's sum out
 
 using Weights = std::array<std::array<std::int8_t, kCols>, kRows>;  // [r][c]
 using ActRow = std::array<std::int8_t, kRows>;                      // one row of A (K = Rows)
@@ -122,14 +124,14 @@ ActRow random_act(std::mt19937_64& rng) {
   return a;
 }
 
-// Checks every cycle's bottom edge: issue i's column c at cycle i + Rows + c, zero otherwise
+// Checks every cycle's bottom edge: issue i's column c at cycle i + Rows + 1 + c, zero otherwise
 // (idle slots carry activation 0, so nothing else may leave the array).
 void check_edge(const std::vector<std::array<std::int32_t, kCols>>& out,
                 const std::vector<Issue>& issues, const std::vector<Weights>& weights_of_issue) {
   int mismatches = 0;
   for (int t = 0; t < static_cast<int>(out.size()); ++t) {
     for (int c = 0; c < kCols; ++c) {
-      const int i = t - kRows - c;
+      const int i = t - kLatency - c;
       std::int32_t expected = 0;
       if (i >= 0 && i < static_cast<int>(issues.size()))
         expected = dot_column(issues[i].act, weights_of_issue[i], c);
@@ -144,11 +146,11 @@ void check_edge(const std::vector<std::array<std::int32_t, kCols>>& out,
 
 }  // namespace
 
-TEST_CASE("systolic_array: column sums equal A*B, column c after Rows + c cycles",
+TEST_CASE("systolic_array: column sums equal A*B, column c after Rows + 1 + c cycles",
           "[systolic_array]") {
   const std::uint64_t seed = tessera::rtl_test::test_seed(
       "rtl_systolic_array_tests",
-      "systolic_array: column sums equal A*B, column c after Rows + c cycles");
+      "systolic_array: column sums equal A*B, column c after Rows + 1 + c cycles");
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
   ArrayBench array;
@@ -158,15 +160,15 @@ TEST_CASE("systolic_array: column sums equal A*B, column c after Rows + c cycles
     const Weights b = {{{1, 2, 3}, {-1, 0, 1}, {-128, 127, 5}, {2, -2, -128}}};
     array.load_bank(0, b);
     const std::vector<Issue> issues = {{{1, 2, 3, 4}, 0}, {{-128, -128, -128, -128}, 0}};
-    const auto out = array.run(issues, {}, 2 + kRows + kCols + 2);
+    const auto out = array.run(issues, {}, 2 + kLatency + kCols + 2);
     // Row 0: [1 - 2 - 384 + 8, 2 + 0 + 381 - 8, 3 + 2 + 15 - 512] = [-377, 375, -492]
-    CHECK(out[kRows + 0][0] == -377);
-    CHECK(out[kRows + 1][1] == 375);
-    CHECK(out[kRows + 2][2] == -492);
+    CHECK(out[kLatency + 0][0] == -377);
+    CHECK(out[kLatency + 1][1] == 375);
+    CHECK(out[kLatency + 2][2] == -492);
     // Row 1: -128 * column sums [-126, 127, -119]
-    CHECK(out[1 + kRows + 0][0] == 16128);
-    CHECK(out[1 + kRows + 1][1] == -16256);
-    CHECK(out[1 + kRows + 2][2] == 15232);
+    CHECK(out[1 + kLatency + 0][0] == 16128);
+    CHECK(out[1 + kLatency + 1][1] == -16256);
+    CHECK(out[1 + kLatency + 2][2] == 15232);
     check_edge(out, issues, {b, b});
   }
 
@@ -178,7 +180,7 @@ TEST_CASE("systolic_array: column sums equal A*B, column c after Rows + c cycles
       const int m = 1 + static_cast<int>(rng() % 12);
       std::vector<Issue> issues;
       for (int i = 0; i < m; ++i) issues.push_back({random_act(rng), bank});
-      const auto out = array.run(issues, {}, m + kRows + kCols + 2);
+      const auto out = array.run(issues, {}, m + kLatency + kCols + 2);
       INFO("trial " << trial << ", M = " << m << ", bank " << bank);
       check_edge(out, issues, std::vector<Weights>(issues.size(), b));
     }
@@ -218,7 +220,7 @@ TEST_CASE("systolic_array: back-to-back folds switch banks with no bubble", "[sy
       // write in the last of those cycles lands at its edge, after the use.
       writes.push_back({(m - 1) + r + (kCols - 1), r, 0, b2[r]});
     }
-    const auto out = array.run(issues, writes, 3 * m + kRows + kCols + 2);
+    const auto out = array.run(issues, writes, 3 * m + kLatency + kCols + 2);
     check_edge(out, issues, weights_of_issue);
   }
 }
@@ -233,10 +235,10 @@ TEST_CASE("systolic_array: fault_stuck0_i bit r*Cols+c silences PE (r, c) only",
   for (int r = 0; r < kRows; ++r) {
     for (int c = 0; c < kCols; ++c) {
       array.dut().fault_stuck0_i = 1u << (r * kCols + c);
-      const auto out = array.run({{a, 0}}, {}, kRows + kCols + 1);
+      const auto out = array.run({{a, 0}}, {}, kLatency + kCols + 1);
       INFO("fault at PE (" << r << ", " << c << ")");
       for (int cc = 0; cc < kCols; ++cc) {
-        CHECK(out[kRows + cc][cc] == (cc == c ? -17 - a[r] : -17));
+        CHECK(out[kLatency + cc][cc] == (cc == c ? -17 - a[r] : -17));
       }
     }
   }
