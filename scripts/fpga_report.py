@@ -55,6 +55,23 @@ def cell_counts(stat_path, family):
     return counts, cells
 
 
+# Hard blocks whose data inputs must all be driven after synthesis: a mapping pass that
+# loses a connection leaves 'x' bits there (Yosys 0.70's ice40_dsp did, see fpga.sh).
+HARD_INPUTS = {"SB_MAC16": ("A", "B", "C", "D"), "MULT18X18D": ("A", "B"),
+               "ALU54B": ("A", "B", "C")}
+
+
+def undriven_hard_inputs(netlist_path):
+    """'CELL.PORT' for each hard-block data input with an undriven ('x') bit."""
+    found = []
+    for module in json.loads(Path(netlist_path).read_text())["modules"].values():
+        for name, c in module.get("cells", {}).items():
+            for port in HARD_INPUTS.get(c["type"], ()):
+                if "x" in c["connections"].get(port, []):
+                    found.append(f"{name}.{port}")
+    return found
+
+
 def tool_version(cmd):
     try:
         run = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
@@ -103,8 +120,14 @@ def write_report(a):
     if over:
         failed = (f"does not fit: {', '.join(over)} (Yosys cell counts; engine "
                   + " ".join(f"{k}={v}" for k, v in engine.items()) + ")")
+    netlist = out / f"{a.top}.json"
+    lost = undriven_hard_inputs(netlist) if netlist.exists() else []
+    if lost:
+        report["undriven_hard_inputs"] = lost
+        failed = (f"synthesis lost connections: {len(lost)} hard-block inputs undriven, "
+                  f"e.g. {', '.join(lost[:3])} (a mapping bug: see the netlist)")
     if a.stage == "synth":
-        report["status"] = "does-not-fit" if over else "synthesized"
+        report["status"] = "bad-netlist" if lost else "does-not-fit" if over else "synthesized"
     elif a.stage == "pnr-failed":
         report["status"] = "does-not-fit" if over else "pnr-failed"
         failed = failed or "place and route failed (see nextpnr.log)"

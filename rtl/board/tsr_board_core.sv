@@ -26,6 +26,7 @@ module tsr_board_core #(
   parameter int unsigned Baud         = 1_000_000,
   parameter int unsigned FrameBytes   = 4096,     // bridge frame buffer = max payload (HELLO)
   parameter int unsigned RxFifoBytes  = 512,
+  parameter bit          FrameBufSpram = 1'b0,    // frame buffer in an iCE40 SPRAM
   parameter int unsigned StallCycles  = 1 << 26,
   localparam int unsigned InBytes  = (Rows > Cols ? (Rows > 16 ? Rows : 16)
                                                   : (Cols > 16 ? Cols : 16)),
@@ -66,7 +67,8 @@ module tsr_board_core #(
 
   tsr_bridge #(
     .InBytes(InBytes), .OutBytes(OutBytes), .ClkHz(ClkHz), .Baud(Baud),
-    .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes), .StallCycles(StallCycles)
+    .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes), .FrameBufSpram(FrameBufSpram),
+    .StallCycles(StallCycles)
   ) u_bridge (
     .clk_i, .rst_ni(rst_n), .uart_rx_i, .uart_tx_o,
     .m_axil_awaddr_o(awaddr), .m_axil_awvalid_o(awvalid), .m_axil_awready_i(awready),

@@ -18,6 +18,7 @@ module tsr_bridge #(
   parameter int unsigned Baud         = 1_000_000,
   parameter int unsigned FrameBytes   = 4096,
   parameter int unsigned RxFifoBytes  = 512,
+  parameter bit          FrameBufSpram = 1'b0,  // frame buffer in an iCE40 SPRAM (tsr_frame_buf)
   parameter int unsigned StallCycles  = 1 << 26,
   parameter int unsigned OutFifoBeats = 8
 ) (
@@ -156,7 +157,7 @@ module tsr_bridge #(
   );
 
   // ---- frame buffer: one port, the three take turns -----------------------------------
-  tsr_frame_buf #(.Bytes(FrameBytes)) u_buf (
+  tsr_frame_buf #(.Bytes(FrameBytes), .Spram(FrameBufSpram)) u_buf (
     .clk_i,
     .en_i(rx_we || ex_en || tx_re),
     .we_i(rx_we || ex_we),

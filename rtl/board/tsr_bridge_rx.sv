@@ -156,7 +156,11 @@ module tsr_bridge_rx
           k_d     = '0;
           crc_d   = '1;
           hbad_d  = 1'b0;
-        end else if (!inflight_d && !fifo_empty_i && cnt_d < WinBytes) begin
+        end else if (!inflight_d && !fifo_empty_i &&
+                     (cnt_q < WinBytes - 5'd1 || (cnt_q == WinBytes - 5'd1 && !fifo_valid_i))) begin
+          // Room for one more byte, judged without this cycle's drop (cnt_d): the magic
+          // search (a variable bit select) stays off the FIFO's read-enable path. A byte
+          // dropped now is made up for by a pop a cycle later.
           fifo_pop_o = 1'b1;
           inflight_d = 1'b1;
         end

@@ -29,7 +29,8 @@ module tsr_byte_fifo #(
   logic          rvalid_q, valid_q;
   logic          full, do_push, do_pop;
 
-  assign full    = (wptr_q - rptr_q) == (PtrW + 1)'(Depth);
+  // Full: same slot, other lap (an equality, no subtraction on the write-enable path).
+  assign full    = (wptr_q[PtrW] != rptr_q[PtrW]) && (wptr_q[PtrW-1:0] == rptr_q[PtrW-1:0]);
   assign empty_o = (wptr_q == rptr_q);
   assign do_push = push_i && !full;
   assign do_pop  = pop_i && !empty_o;

@@ -8,7 +8,7 @@
 module tsr_icebreaker #(
   parameter int unsigned Rows         = 2,
   parameter int unsigned Cols         = 2,
-  parameter int unsigned ActDepth     = 4096,
+  parameter int unsigned ActDepth     = 1024,
   parameter int unsigned WgtDepth     = 1024,
   parameter int unsigned AccDepth     = 256,
   parameter int unsigned ParamDepth   = 256,
@@ -19,7 +19,8 @@ module tsr_icebreaker #(
   parameter int unsigned ClkHz        = 24_000_000,
   parameter int unsigned Baud         = 1_000_000,
   parameter int unsigned FrameBytes   = 4096,
-  parameter int unsigned RxFifoBytes  = 512
+  parameter int unsigned RxFifoBytes  = 512,
+  parameter bit          FrameBufSpram = 1'b1   // the frame buffer in one SPRAM, not 8 EBRs
 ) (
   input  logic clk_12mhz_i,  // pin 35
   input  logic btn_ni,       // BTN_N, pin 10, active low
@@ -69,7 +70,8 @@ module tsr_icebreaker #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth),
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
-    .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes)
+    .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes),
+    .FrameBufSpram(FrameBufSpram)
   ) u_core (
     .clk_i(clk), .rst_ni(pll_lock && btn_ni), .uart_rx_i, .uart_tx_o, .led_o(led)
   );
