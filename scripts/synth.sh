@@ -44,6 +44,9 @@ default_params=""
 if [[ -n $board ]]; then
   # The board's engine parameters replace the defaults (NAME=VALUE still overrides them).
   default_params=$(python3 scripts/boards.py params "$board") || exit 2
+  # Vendor RAM blocks (iCE40 SPRAM) are the board flow's (scripts/fpga.sh); the generic
+  # netlist keeps its scratchpads as arrays, the same memories behind two ports.
+  default_params=$(sed -E 's/(^| )ScratchSpram=[0-9]+//' <<<"$default_params")
   out=${SYNTH_OUT:-build/synth/$board}
 fi
 read -ra params <<<"${SYNTH_PARAMS-$default_params}"

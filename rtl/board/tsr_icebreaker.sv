@@ -16,6 +16,7 @@ module tsr_icebreaker #(
   parameter int unsigned RqLanes        = 1,   // requantization lanes, time-shared (tsr_top)
   parameter int unsigned CmdFifoRegRead = 1,     // command FIFO in block RAM
   parameter int unsigned OutFifoRegRead = 1,     // output FIFO in block RAM
+  parameter int unsigned ScratchSpram   = 1,     // ACT and WGT in SPRAM, not 8 EBRs
   parameter int unsigned ClkHz        = 24_000_000,
   parameter int unsigned Baud         = 1_000_000,
   parameter int unsigned FrameBytes   = 4096,
@@ -42,6 +43,12 @@ module tsr_icebreaker #(
   if (PeMults > Dsps) begin : gen_too_many_mults
     $error("tsr_icebreaker: Rows*Cols = %0d PE multipliers exceed the iCE40UP5K's %0d SB_MAC16",
            PeMults, Dsps);
+  end
+  localparam int unsigned Sprams = (FrameBufSpram ? 1 : 0) +
+      (ScratchSpram != 0 ? (Rows * 8 + 15) / 16 + (Cols * 8 + 15) / 16 : 0);
+  if (Sprams > 4) begin : gen_too_many_sprams
+    $error("tsr_icebreaker: ScratchSpram/FrameBufSpram need %0d SB_SPRAM256KA, the iCE40UP5K has 4: lower Rows/Cols or set ScratchSpram=0",
+           Sprams);
   end
   if (BufBits > RamBits) begin : gen_too_much_ram
     $error("tsr_icebreaker: scratchpads + bridge buffers need %0d bits, the iCE40UP5K has %0d (EBR + SPRAM): lower ActDepth/WgtDepth/AccDepth/ParamDepth",
@@ -70,6 +77,7 @@ module tsr_icebreaker #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth),
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
+    .ScratchSpram(ScratchSpram),
     .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes),
     .FrameBufSpram(FrameBufSpram)
   ) u_core (

@@ -1,11 +1,12 @@
 // Accumulator: two banks of AccDepth rows of Cols int32 sums, ping-ponged between the
 // execute unit (filling one column block) and the store unit (draining the other).
 // Each issued row's control travels alongside the array (Rows + Cols + 2 cycles) so that
-// it meets its column sums at the bottom: the bank row is read one cycle ahead and
-// written back as sum (first row block) or sum + old (later row blocks). When two row
-// blocks of the same row follow each other on consecutive cycles (M = 1, back-to-back
-// folds), the read sees the memory before the earlier write lands, so that write is
-// forwarded to the next cycle's add.
+// it meets its column sums at the bottom: the bank row is read two cycles ahead (the
+// block RAM's output is registered before the add, so its clock-to-out and the 32-bit
+// adder do not share a cycle) and written back as sum (first row block) or sum + old
+// (later row blocks). When the same row comes round again within two cycles (M <= 2,
+// back-to-back folds), the read saw the memory before the earlier write landed, so
+// that write's sum is forwarded to the add instead.
 module tsr_accumulator #(
   parameter int unsigned Rows     = 4,
   parameter int unsigned Cols     = 4,
@@ -42,24 +43,28 @@ module tsr_accumulator #(
   localparam int unsigned Latency = Rows + Cols + 2;
   localparam int unsigned CtrlW   = 4 + AccAW;    // {valid, bank, first, last, row}
 
-  // Control delay line: tap Latency-1 reads the bank, tap Latency writes it.
+  // Control delay line: tap Latency-2 reads the bank, tap Latency-1 registers the read
+  // data, tap Latency adds and writes it.
   logic [Latency*CtrlW-1:0] ctrl_q;
-  logic [CtrlW-1:0] ctrl_rd, ctrl_wr;
+  logic [CtrlW-1:0] ctrl_rd, ctrl_mid, ctrl_wr;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) ctrl_q <= '0;
     else if (clear_i) ctrl_q <= '0;
     else ctrl_q <= {ctrl_q[(Latency-1)*CtrlW-1:0],
                     issue_valid_i, issue_bank_i, issue_first_i, issue_last_i, issue_row_i};
   end
-  assign ctrl_rd = ctrl_q[(Latency-1)*CtrlW-1 -: CtrlW];
-  assign ctrl_wr = ctrl_q[Latency*CtrlW-1 -: CtrlW];
+  assign ctrl_rd  = ctrl_q[(Latency-2)*CtrlW-1 -: CtrlW];
+  assign ctrl_mid = ctrl_q[(Latency-1)*CtrlW-1 -: CtrlW];
+  assign ctrl_wr  = ctrl_q[Latency*CtrlW-1 -: CtrlW];
 
-  logic             rd_valid, rd_bank, wr_valid, wr_bank, wr_first, wr_last;
-  logic [AccAW-1:0] rd_row, wr_row;
-  logic             unused_rd_flags;
+  logic             rd_valid, rd_bank, mid_valid, mid_bank, wr_valid, wr_bank, wr_first, wr_last;
+  logic [AccAW-1:0] rd_row, mid_row, wr_row;
+  logic             unused_flags;
   assign {rd_valid, rd_bank} = ctrl_rd[CtrlW-1 -: 2];
   assign rd_row = ctrl_rd[AccAW-1:0];
-  assign unused_rd_flags = ^ctrl_rd[AccAW +: 2];
+  assign {mid_valid, mid_bank} = ctrl_mid[CtrlW-1 -: 2];
+  assign mid_row = ctrl_mid[AccAW-1:0];
+  assign unused_flags = ^{ctrl_rd[AccAW +: 2], ctrl_mid[AccAW +: 2]};
   assign {wr_valid, wr_bank, wr_first, wr_last} = ctrl_wr[CtrlW-1 -: 4];
   assign wr_row = ctrl_wr[AccAW-1:0];
 
@@ -89,18 +94,28 @@ module tsr_accumulator #(
     );
   end
 
-  // Read-after-write forwarding: the row read this cycle is the row written this cycle.
-  logic               fwd_q;
-  logic [Cols*32-1:0] fwd_sum_q, mem_rdata;
+  // The read data, registered (tap Latency-1), and the two sums the read could not see:
+  // the one written in the cycle after the read (fwd1, newest) and the one written in the
+  // cycle of the read (fwd2; a read of the row written at once returns undefined data).
+  logic               fwd1_q, fwd2_p_q, fwd2_q;
+  logic [Cols*32-1:0] rdata_q, sum1_q, sum2_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) fwd_q <= 1'b0;
-    else         fwd_q <= rd_valid && wr_valid && (rd_bank == wr_bank) && (rd_row == wr_row);
+    if (!rst_ni) begin
+      fwd1_q   <= 1'b0;
+      fwd2_p_q <= 1'b0;
+      fwd2_q   <= 1'b0;
+    end else begin
+      fwd1_q   <= mid_valid && wr_valid && (mid_bank == wr_bank) && (mid_row == wr_row);
+      fwd2_p_q <= rd_valid && wr_valid && (rd_bank == wr_bank) && (rd_row == wr_row);
+      fwd2_q   <= fwd2_p_q;
+    end
   end
   always_ff @(posedge clk_i) begin
-    fwd_sum_q <= sum;
+    rdata_q <= mid_bank ? bank_rdata[Cols*32 +: Cols*32] : bank_rdata[0 +: Cols*32];
+    sum1_q  <= sum;
+    sum2_q  <= sum1_q;
   end
-  assign mem_rdata = wr_bank ? bank_rdata[Cols*32 +: Cols*32] : bank_rdata[0 +: Cols*32];
-  assign rmw_rdata = fwd_q ? fwd_sum_q : mem_rdata;
+  assign rmw_rdata = fwd1_q ? sum1_q : (fwd2_q ? sum2_q : rdata_q);
 
   for (genvar c = 0; c < Cols; c++) begin : gen_add
     logic [31:0] old_sum;
@@ -157,7 +172,9 @@ module tsr_accumulator #(
   end
   BothBanksBusy_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                                    free_q == 2'b00);
-  Forward_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i) fwd_q && wr_valid);
+  Forward1_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i) fwd1_q && wr_valid);
+  Forward2_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                              fwd2_q && !fwd1_q && wr_valid);
   ClearDuringAccumulate_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
                                            clear_i && busy_o);
 `endif

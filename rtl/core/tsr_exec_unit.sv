@@ -41,6 +41,10 @@ module tsr_exec_unit #(
   input  logic [1:0]         ld_target_i,
   input  logic [LoadAW:0]    ld_lo_i,
   input  logic [LoadAW:0]    ld_hi_i,
+  // Single-port scratchpads (tsr_top's ScratchSpram): ACT / WGT is written this cycle, so
+  // the issuer / the preloader may not read it. Tied low for two-port memories.
+  input  logic               act_port_busy_i,
+  input  logic               wgt_port_busy_i,
   // Scratchpad reads.
   output logic               act_re_o,
   output logic [ActAW-1:0]   act_raddr_o,
@@ -155,7 +159,7 @@ module tsr_exec_unit #(
                          !wgt_raw &&
                          !(pre_we_q && pre_we_bank_q == pre_bank_q) &&
                          drained;
-  assign pre_read      = pre_can_start || pre_loading_q;
+  assign pre_read      = (pre_can_start || pre_loading_q) && !wgt_port_busy_i;
   assign pre_fold_done = pre_read && (pre_row_q == RowW'(Rows - 1));
 
   assign wgt_re_o    = pre_read;
@@ -169,7 +173,7 @@ module tsr_exec_unit #(
   assign iss_fold_ready = active_q && wbank_ready_q[iss_bank_q] &&
                           (acc_claimed_q || acc_free_i[acc_bank_q]) &&
                           !(iss_row_q == '0 && act_raw);
-  assign iss_fire      = iss_fold_ready;
+  assign iss_fire      = iss_fold_ready && !act_port_busy_i;
   assign iss_last_row  = (iss_row_q == m_rows_q - 1'b1);
   assign iss_last_kt   = (iss_kt_q == kt_count_q - 8'd1);
   assign iss_last_nt   = (iss_nt_q == nt_count_q - 8'd1);

@@ -186,9 +186,11 @@ module tsr_hazard #(
   PrNoUnderflow_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                                     param_release_i |-> pr_level_q != '0)
     else $error("PARAM reader release with nothing tracked");
-  // One GEMM executing and two holding accumulator banks: never more than three.
+  // A GEMM pending in the execute unit, one executing (waiting for an accumulator bank)
+  // and two holding the banks until the store unit has read their PARAM words: never
+  // more than four, the tracker's size (readers_full_o holds the fifth back).
   PrLevelBound_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
-                                   pr_level_q <= LevelW'(3));
+                                   pr_level_q <= LevelW'(Readers));
   NoLoadOverLoad_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                                      ld_go_i |-> load_free_i && ld_head_i);
   NoGemmOverGemm_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
@@ -205,6 +207,8 @@ module tsr_hazard #(
                                     gemm_go_i |-> !gemm_hazard_o && !readers_full_o);
   ReadersThree_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                                   pr_level_q == LevelW'(3));
+  ReadersFull_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                 pr_level_q == LevelW'(Readers));
   LoadWaitsOnGemm_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                                      ld_head_i && ld_hazard_o && ld_target_i != tsr_pkg::TgtParam);
   LoadWaitsOnParam_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)

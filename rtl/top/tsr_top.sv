@@ -17,6 +17,9 @@ module tsr_top #(
   parameter int unsigned CmdFifoRegRead = 0,      // command FIFO in block RAM
                                                  // (registered read) instead of LUT RAM
   parameter int unsigned OutFifoRegRead = 0,      // output FIFO likewise
+  parameter int unsigned ScratchSpram   = 0,      // ACT and WGT in iCE40 SPRAM (single
+                                                 // port: a LOAD's write takes the cycle,
+                                                 // the execute unit's read waits for it)
   localparam int unsigned InBytes  = (Rows > Cols ? (Rows > 16 ? Rows : 16)
                                                   : (Cols > 16 ? Cols : 16)),
   localparam int unsigned OutBytes = 4 * Cols
@@ -180,11 +183,11 @@ module tsr_top #(
   logic [Cols*8-1:0]  wgt_rdata;
   logic [71:0]        param_rdata;
 
-  tsr_sram #(.Width(Rows*8), .Depth(ActDepth)) u_act_mem (
+  tsr_sram #(.Width(Rows*8), .Depth(ActDepth), .Spram(ScratchSpram != 0)) u_act_mem (
     .clk_i, .we_i(load_we[0]), .waddr_i(load_waddr[ActAW-1:0]),
     .wdata_i(load_wdata[Rows*8-1:0]), .re_i(act_re), .raddr_i(act_raddr), .rdata_o(act_rdata)
   );
-  tsr_sram #(.Width(Cols*8), .Depth(WgtDepth)) u_wgt_mem (
+  tsr_sram #(.Width(Cols*8), .Depth(WgtDepth), .Spram(ScratchSpram != 0)) u_wgt_mem (
     .clk_i, .we_i(load_we[1]), .waddr_i(load_waddr[WgtAW-1:0]),
     .wdata_i(load_wdata[Cols*8-1:0]), .re_i(wgt_re), .raddr_i(wgt_raddr), .rdata_o(wgt_rdata)
   );
@@ -213,6 +216,8 @@ module tsr_top #(
     .act_base_i(gemm_act_base), .wgt_base_i(gemm_wgt_base), .param_base_i(gemm_param_base),
     .m_rows_i(gemm_m_rows), .kt_count_i(gemm_kt), .nt_count_i(gemm_nt), .folds_i(gemm_folds),
     .store_cfg_i(gemm_store_cfg),
+    .act_port_busy_i(ScratchSpram != 0 && load_we[0]),
+    .wgt_port_busy_i(ScratchSpram != 0 && load_we[1]),
     .ld_active_i(load_wr_active), .ld_target_i(load_wr_target), .ld_lo_i(load_wr_lo),
     .ld_hi_i(load_wr_hi),
     .act_re_o(act_re), .act_raddr_o(act_raddr), .wgt_re_o(wgt_re), .wgt_raddr_o(wgt_raddr),
