@@ -1,6 +1,6 @@
 // Accumulator: two banks of AccDepth rows of Cols int32 sums, ping-ponged between the
 // execute unit (filling one column block) and the store unit (draining the other).
-// Each issued row's control travels alongside the array (Rows + Cols + 2 cycles) so that
+// Each issued row's control travels alongside the array (Rows + Cols + 3 cycles) so that
 // it meets its column sums at the bottom: the bank row is read two cycles ahead (the
 // block RAM's output is registered before the add, so its clock-to-out and the 32-bit
 // adder do not share a cycle) and written back as sum (first row block) or sum + old
@@ -22,7 +22,7 @@ module tsr_accumulator #(
   input  logic [AccAW-1:0]   issue_row_i,
   input  logic               issue_first_i,
   input  logic               issue_last_i,
-  // Deskewed column sums, Rows + Cols + 2 cycles after the issue.
+  // Deskewed column sums, Rows + Cols + 3 cycles after the issue.
   input  logic [Cols*32-1:0] psum_i,
   // Bank hand-off.
   input  logic               claim_i,        // execute unit takes bank issue_bank_i
@@ -39,8 +39,9 @@ module tsr_accumulator #(
 );
 
   // Issue to deskewed sums: ACT read 1, edge register 1 (tsr_top), skew and deskew
-  // Rows - 1 + Cols - 1 together, one cycle a PE down a column Rows, product register 1.
-  localparam int unsigned Latency = Rows + Cols + 2;
+  // Rows - 1 + Cols - 1 together, one cycle a PE down a column Rows, the PE's multiplier
+  // input and product registers 2.
+  localparam int unsigned Latency = Rows + Cols + 3;
   localparam int unsigned CtrlW   = 4 + AccAW;    // {valid, bank, first, last, row}
 
   // Control delay line: tap Latency-2 reads the bank, tap Latency-1 registers the read

@@ -1,7 +1,7 @@
 // Rows x Cols weight-stationary systolic array. Row r holds K index kt*Rows+r, column c
 // output channel nt*Cols+c. Inputs arrive already skewed (row r one cycle after row
-// r-1); column sums leave unskewed from the bottom edge, column c Rows + 1 + c cycles
-// after row 0's activation entered (tsr_pe registers its product).
+// r-1); column sums leave unskewed from the bottom edge, column c Rows + 2 + c cycles
+// after row 0's activation entered (tsr_pe registers its multiplier's inputs and product).
 module tsr_systolic_array #(
   parameter int unsigned Rows = 4,
   parameter int unsigned Cols = 4

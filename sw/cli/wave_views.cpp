@@ -190,7 +190,7 @@ std::vector<WaveView> subsystem_views(unsigned rows, unsigned cols) {
          {bin("u_acc.issue_valid_i", "issue"), bin("u_acc.issue_bank_i", "bank"),
           dec("u_acc.issue_row_i", "row"), bin("u_acc.issue_first_i", "first row block"),
           bin("u_acc.issue_last_i", "last row of block")}},
-        {"read-modify-write (Rows+Cols cycles later)",
+        {"read-modify-write (read Rows+Cols+1, write Rows+Cols+3 cycles later)",
          {bin("u_acc.rd_valid", "read"), dec("u_acc.rd_row", "read row"),
           bin("u_acc.wr_valid", "write"), bin("u_acc.wr_bank", "write bank"),
           dec("u_acc.wr_row", "write row"), bin("u_acc.wr_first", "overwrite (first block)"),

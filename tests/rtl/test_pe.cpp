@@ -1,5 +1,5 @@
 // tsr_pe: one weight-stationary MAC cell. What the array relies on: the signed int8 product,
-// registered, added to the partial sum from above a cycle later (wrapping int32), two weight
+// pipelined, added to the partial sum from above two cycles later (wrapping int32), two weight
 // registers selected per activation, activation and bank forwarded one cycle later, and the
 // stuck-at-0 fault hook.
 #include <cstdint>
@@ -35,12 +35,14 @@ struct PeBench : BlockBench<Vtsr_pe> {
     d.wgt_we_i = 0;
   }
 
-  // Presents (a, bank) for an edge (the product is registered), then the partial sum from
-  // above for the next edge, as the PE above delivers it; returns psum_o after that edge.
+  // Presents (a, bank) for an edge, waits an edge (multiplier inputs, then product
+  // registered), then presents the partial sum from above for the next edge, as the PE
+  // above delivers it; returns psum_o after that edge.
   std::int32_t mac(std::int8_t a, int bank, std::int32_t psum) {
     auto& d = dut();
     d.act_i = static_cast<std::uint8_t>(a);
     d.act_bank_i = bank;
+    tick();
     tick();
     d.psum_i = static_cast<std::uint32_t>(psum);
     tick();
@@ -123,18 +125,18 @@ TEST_CASE("pe: partial sums pass through and accumulate with int32 wrap-around",
   }
 }
 
-TEST_CASE("pe: pipelined, a new activation every cycle meets the next cycle's partial sum",
+TEST_CASE("pe: pipelined, a new activation every cycle meets the partial sum two cycles later",
           "[pe]") {
   PeBench pe;
   auto& d = pe.dut();
   const std::uint64_t seed = tessera::rtl_test::test_seed(
-      "rtl_pe_tests", "pe: pipelined, a new activation every cycle meets the next cycle's partial sum");
+      "rtl_pe_tests", "pe: pipelined, a new activation every cycle meets the partial sum two cycles later");
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
   pe.load_weight(0, -77);
   pe.load_weight(1, 113);
   const std::int8_t weight[2] = {-77, 113};
-  std::int32_t prev_product = 0;  // of the activation presented last cycle (0 before any)
+  std::int32_t product[2] = {0, 0};  // of the activations presented 1 and 2 cycles ago
   for (int i = 0; i < 2000; ++i) {
     const auto a = static_cast<std::int8_t>(rng());
     const int bank = static_cast<int>(rng() & 1);
@@ -143,12 +145,13 @@ TEST_CASE("pe: pipelined, a new activation every cycle meets the next cycle's pa
     d.act_bank_i = bank;
     d.psum_i = static_cast<std::uint32_t>(p);
     pe.tick();
-    const std::int32_t expected = wrap_add(p, prev_product);
+    const std::int32_t expected = wrap_add(p, product[1]);
     if (static_cast<std::int32_t>(d.psum_o) != expected) {
       FAIL("cycle " << i << ": expected " << expected << ", got "
                     << static_cast<std::int32_t>(d.psum_o));
     }
-    prev_product = a * weight[bank];
+    product[1] = product[0];
+    product[0] = a * weight[bank];
   }
 }
 

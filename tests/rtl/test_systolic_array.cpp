@@ -1,8 +1,8 @@
 // tsr_systolic_array at Rows=4, Cols=3 (non-square, so a transposed index shows). The
 // contract the execute unit builds on (docs/isa.md, tsr_top): weights are written a row at
 // a time into one of two banks; activation row r enters r cycles after row 0 (skewed); the
-// sum of column c leaves the bottom edge Rows + 1 + c cycles after row 0's activation entered
-// (each PE registers its product, so the column's chain is one cycle longer than its rows).
+// sum of column c leaves the bottom edge Rows + 2 + c cycles after row 0's activation entered
+// (each PE registers its multiplier's inputs and its product: the chain is two cycles longer).
 // Each activation carries its bank, so folds can follow each other without a bubble.
 #include <array>
 #include <cstdint>
@@ -19,7 +19,7 @@ using tessera::rtl_test::BlockBench;
 
 constexpr int kRows = 4;
 constexpr int kCols = 3;
-constexpr int kLatency = kRows + 1;  // row 0's activation in to column 0's sum out
+constexpr int kLatency = kRows + 2;  // row 0's activation in to column 0's sum out
 
 using Weights = std::array<std::array<std::int8_t, kCols>, kRows>;  // [r][c]
 using ActRow = std::array<std::int8_t, kRows>;                      // one row of A (K = Rows)
@@ -124,7 +124,7 @@ ActRow random_act(std::mt19937_64& rng) {
   return a;
 }
 
-// Checks every cycle's bottom edge: issue i's column c at cycle i + Rows + 1 + c, zero otherwise
+// Checks every cycle's bottom edge: issue i's column c at cycle i + Rows + 2 + c, zero otherwise
 // (idle slots carry activation 0, so nothing else may leave the array).
 void check_edge(const std::vector<std::array<std::int32_t, kCols>>& out,
                 const std::vector<Issue>& issues, const std::vector<Weights>& weights_of_issue) {
@@ -146,11 +146,11 @@ void check_edge(const std::vector<std::array<std::int32_t, kCols>>& out,
 
 }  // namespace
 
-TEST_CASE("systolic_array: column sums equal A*B, column c after Rows + 1 + c cycles",
+TEST_CASE("systolic_array: column sums equal A*B, column c after Rows + 2 + c cycles",
           "[systolic_array]") {
   const std::uint64_t seed = tessera::rtl_test::test_seed(
       "rtl_systolic_array_tests",
-      "systolic_array: column sums equal A*B, column c after Rows + 1 + c cycles");
+      "systolic_array: column sums equal A*B, column c after Rows + 2 + c cycles");
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
   ArrayBench array;
