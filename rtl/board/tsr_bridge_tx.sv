@@ -33,7 +33,7 @@ module tsr_bridge_tx
   input  logic             tx_ready_i
 );
 
-  typedef enum logic [1:0] {StIdle, StFetch, StSend} state_e;
+  typedef enum logic [1:0] {StIdle, StFetch, StLatch, StSend} state_e;
   typedef enum logic [1:0] {PartHeader, PartPayload, PartTrailer} part_e;
 
   localparam msg_rom_t  Rom  = msg_rom();
@@ -45,11 +45,13 @@ module tsr_bridge_tx
   logic [LenW-1:0] len_q, len_d;      // payload length
   logic [127:0]    header;
   logic [31:0]     crc_q, crc_d, crc_next;
-  logic [7:0]      byte_out, rom_byte_q;
+  logic [7:0]      byte_out, byte_q, rom_byte_q;  // byte_q: byte_out latched for StSend
   logic            rom_re;
   logic [LenW-1:0] tail_pos;
 
-  tsr_crc32 u_crc (.crc_i(crc_q), .byte_i(byte_out), .crc_o(crc_next));
+  // The byte is latched a cycle before it is sent: the frame buffer's block-RAM output and
+  // the CRC's XOR tree then do not share a cycle.
+  tsr_crc32 u_crc (.crc_i(crc_q), .byte_i(byte_q), .crc_o(crc_next));
 
   assign header   = {32'(len_q), seq_i, 16'h0000, 16'h0000, type_i, Version, Magic1, Magic0};
   assign tail_pos = pos_q - LenW'(fixed_len_i);
@@ -57,10 +59,11 @@ module tsr_bridge_tx
   assign unused_tail_msb = tail_pos[LenW-1];
 
   always_ff @(posedge clk_i) begin
+    if (state_q == StLatch) byte_q <= byte_out;
     if (rom_re) rom_byte_q <= Rom[{msg_i, tail_pos[4:0]}];
   end
 
-  // The byte at the current position (valid in StSend).
+  // The byte at the current position (valid in StLatch, sent from byte_q in StSend).
   always_comb begin
     byte_out = 8'h00;
     unique case (part_q)
@@ -103,8 +106,9 @@ module tsr_bridge_tx
           rom_re   = tail_rom_i;
           buf_re_o = !tail_rom_i;
         end
-        state_d = StSend;
+        state_d = StLatch;
       end
+      StLatch: state_d = StSend;
       StSend: begin
         tx_valid_o = 1'b1;
         if (tx_ready_i) begin
@@ -153,6 +157,6 @@ module tsr_bridge_tx
 
   assign busy_o     = (state_q != StIdle);
   assign buf_addr_o = tail_pos[AddrW-1:0];
-  assign tx_data_o  = byte_out;
+  assign tx_data_o  = byte_q;
 
 endmodule
