@@ -49,7 +49,7 @@ module tsr_hazard #(
 );
 
   if (Readers < 3 || (1 << $clog2(Readers)) != Readers) begin : gen_bad_readers
-    $error("Readers must be a power of two >= 3: up to 3 GEMMs read PARAM at once");
+    $error("Readers must be a power of two >= 3: up to 4 GEMMs read PARAM at once");
   end
 
   function automatic logic overlaps(input logic [LoadAW+1:0] a_lo, input logic [LoadAW+1:0] a_hi,
