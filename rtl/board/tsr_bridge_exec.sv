@@ -179,6 +179,21 @@ module tsr_bridge_exec
   assign wait_mask  = wait_idle ? 32'h1 : arg_q[31:0];
   assign wait_level = (wait_idle || arg_q[63:40] != '0) ? 8'hFF : arg_q[39:32];
 
+  // The verdict on each STATUS read, registered: the AXI read data and these comparators
+  // do not share a cycle with the state machine (StWait acts on it a cycle after RVALID).
+  logic r_seen_q, r_err_q, r_ok_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      r_seen_q <= 1'b0;
+      r_err_q  <= 1'b0;
+      r_ok_q   <= 1'b0;
+    end else begin
+      r_seen_q <= (state_q == StWait) && m_axil_rvalid_i;
+      r_err_q  <= m_axil_rresp_i[1];
+      r_ok_q   <= (m_axil_rdata_i & wait_mask) == '0 && m_axil_rdata_i[23:16] <= wait_level;
+    end
+  end
+
   // Payload bytes StArgs reads: min(len, 16).
   logic [4:0] nargs_want;
   assign nargs_want = (ev_len_i >= LenW'(16)) ? 5'd16 : 5'(ev_len_i);
@@ -426,9 +441,9 @@ module tsr_bridge_exec
       StWait: begin
         cyc_d = cyc_q + 1'b1;
         if (m_axil_arready_i) ar_d = 1'b0;
-        if (m_axil_rvalid_i) begin
-          if (m_axil_rresp_i[1]) begin do_fail = 1'b1; fail_code = ErrEngine; fail_msg = MsgSlverr; end
-          else if ((m_axil_rdata_i & wait_mask) == '0 && m_axil_rdata_i[23:16] <= wait_level) begin
+        if (r_seen_q) begin
+          if (r_err_q) begin do_fail = 1'b1; fail_code = ErrEngine; fail_msg = MsgSlverr; end
+          else if (r_ok_q) begin
             rep_fixed_d     = {24'h0, cyc_q};
             rep_fixed_len_d = 4'd8;
             state_d         = StReply;
