@@ -66,6 +66,7 @@ array-too-small -GRows=1
 wgt-below-rows -GWgtDepth=2
 rq-lanes-not-divisor -GRqLanes=3
 rq-lanes-zero -GRqLanes=0
+lut-mul-cols-over -GLutMulCols=5
 CONFIGS
   echo "lint: tsr_top rejects $rejected illegal configurations at elaboration"
 fi

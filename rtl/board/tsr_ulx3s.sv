@@ -16,6 +16,7 @@ module tsr_ulx3s #(
   parameter int unsigned RqLanes        = 2,   // requantization lanes, time-shared (tsr_top)
   parameter int unsigned CmdFifoRegRead = 0,     // command FIFO in block RAM
   parameter int unsigned OutFifoRegRead = 0,     // output FIFO in block RAM
+  parameter int unsigned LutMulCols     = 12,    // array columns with logic multipliers
   parameter int unsigned ClkHz        = 100_000_000,
   parameter int unsigned Baud         = 1_000_000,
   parameter int unsigned FrameBytes   = 4096,
@@ -35,7 +36,7 @@ module tsr_ulx3s #(
   localparam int unsigned Brams = (Device == "12F") ? 32 : (Device == "25F") ? 56 :
                                   (Device == "45F") ? 108 : 208;
   localparam int unsigned RamBits = Brams * 18432;
-  localparam int unsigned PeMults = Rows * Cols;
+  localparam int unsigned PeMults = Rows * (Cols - LutMulCols);
   localparam int unsigned BufBits = ActDepth * Rows * 8 + WgtDepth * Cols * 8 +
                                     2 * AccDepth * Cols * 32 + ParamDepth * 72 +
                                     (FrameBytes + RxFifoBytes) * 8;
@@ -44,7 +45,7 @@ module tsr_ulx3s #(
     $error("tsr_ulx3s: Device must be 12F, 25F, 45F or 85F");
   end
   if (PeMults > Dsps) begin : gen_too_many_mults
-    $error("tsr_ulx3s: Rows*Cols = %0d PE multipliers exceed the LFE5U-%s's %0d MULT18X18D",
+    $error("tsr_ulx3s: Rows*(Cols-LutMulCols) = %0d PE multipliers exceed the LFE5U-%s's %0d MULT18X18D: raise LutMulCols",
            PeMults, Device, Dsps);
   end
   if (BufBits > RamBits) begin : gen_too_much_ram
@@ -71,7 +72,7 @@ module tsr_ulx3s #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth),
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
-    .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes)
+    .LutMulCols(LutMulCols), .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes)
   ) u_core (
     .clk_i(clk), .rst_ni(pll_lock && !btn[1]), .uart_rx_i(ftdi_txd), .uart_tx_o(ftdi_rxd),
     .led_o(core_led)

@@ -8,7 +8,14 @@
 // activation at t0 + r + c and the sum from above at t0 + r + c + 2, exactly when
 // PE (r-1, c) delivers it. The weight is selected in the activation's own cycle, as
 // before. Idle slots carry activation 0, so the PE needs no valid bit.
-module tsr_pe (
+//
+// LutMul = 1 builds the multiplier from logic instead of a DSP block, for arrays with more
+// PEs than the FPGA has multipliers or whose DSP sites lie too far apart to route (see
+// docs/architecture.md). Same latency: the multiplier-input register holds the four
+// radix-4 Booth partial products, and the product register their sum.
+module tsr_pe #(
+  parameter bit LutMul = 1'b0
+) (
   input  logic        clk_i,
   input  logic [7:0]  act_i,        // signed int8 from the left neighbour
   input  logic        act_bank_i,   // weight register this activation uses
@@ -27,25 +34,77 @@ module tsr_pe (
   logic        act_bank_q;
   logic [31:0] psum_q;
   logic [7:0]  wgt_sel;
-  logic [7:0]  wgt_q;         // the weight selected for act_q
-  logic [15:0] act_wide, wgt_wide, full_product, product, product_q;
+  logic [15:0] full_product, product, product_q;
 
-  // Sign-extended operands, then a plain 16-bit multiply: its low 16 bits are the signed
-  // product. Spelled out rather than $signed(a) * $signed(b) because signedness leaks
-  // through any expression it sits in (an unsigned ?: operand silently makes it unsigned),
-  // and because Verilator calls a helper for narrow signed multiplies but inlines this.
-  assign wgt_sel      = act_bank_i ? wgt1_q : wgt0_q;
-  assign act_wide     = {{8{act_q[7]}}, act_q};
-  assign wgt_wide     = {{8{wgt_q[7]}}, wgt_q};
-  assign full_product = act_wide * wgt_wide;
-  assign product      = fault_stuck0_i ? 16'd0 : full_product;
+  assign wgt_sel = act_bank_i ? wgt1_q : wgt0_q;
+  assign product = fault_stuck0_i ? 16'd0 : full_product;
+
+  if (!LutMul) begin : gen_dsp_mul
+    // Sign-extended operands, then a plain 16-bit multiply: its low 16 bits are the signed
+    // product. Spelled out rather than $signed(a) * $signed(b) because signedness leaks
+    // through any expression it sits in (an unsigned ?: operand silently makes it
+    // unsigned), and because Verilator calls a helper for narrow signed multiplies but
+    // inlines this.
+    logic [7:0]  wgt_q;  // the weight selected for act_q
+    logic [15:0] act_wide, wgt_wide;
+    always_ff @(posedge clk_i) wgt_q <= wgt_sel;
+    assign act_wide     = {{8{act_q[7]}}, act_q};
+    assign wgt_wide     = {{8{wgt_q[7]}}, wgt_q};
+    assign full_product = act_wide * wgt_wide;
+  end else begin : gen_lut_mul
+    // Radix-4 Booth: w = sum_j d_j 4^j with digits d_j = -2 w[2j+1] + w[2j] + w[2j-1] in
+    // {-2..2}, so a*w is four partial products d_j*a. Digits 0..2 are kept as
+    // (|d_j| a) XOR neg_j with the missing +neg_j placed in a zero bit below the next
+    // partial product; digit 3 has no such bit and is negated exactly (a 10-bit adder in
+    // this cycle). The next cycle adds the four as a two-level tree.
+    logic [9:0] pp_d [4];   // partial products j = 0..3 (digit 3 exact)
+    logic [2:0] neg_d;      // the +1 each of digits 0..2 still owes
+    logic [9:0] pp_q [4];
+    logic [2:0] neg_q;
+    logic [9:0] act_x1, act_x2;
+    logic [8:0] booth;      // wgt_sel with w[-1] = 0 below it
+    assign act_x1 = {{2{act_i[7]}}, act_i};
+    assign act_x2 = {act_i[7], act_i, 1'b0};
+    assign booth  = {wgt_sel, 1'b0};
+    always_comb begin
+      for (int j = 0; j < 4; j++) begin
+        logic lsb, mid, neg, one, two;
+        logic [9:0] mag;
+        lsb = booth[2*j];
+        mid = booth[2*j+1];
+        neg = booth[2*j+2];
+        one = mid ^ lsb;
+        two = (mid & lsb & !neg) | (!mid & !lsb & neg);
+        mag = one ? act_x1 : (two ? act_x2 : 10'd0);
+        if (j < 3) begin
+          pp_d[j]  = mag ^ {10{neg}};
+          neg_d[j] = neg;
+        end else begin
+          pp_d[j]  = neg ? 10'(~mag + 10'd1) : mag;
+        end
+      end
+    end
+    always_ff @(posedge clk_i) begin
+      pp_q  <= pp_d;
+      neg_q <= neg_d;
+    end
+    // Each term at its weight 4^j, with the previous digit's +1 in its free bit.
+    logic [15:0] t0, t1, t2, t3;
+    (* keep *) logic [15:0] sum01, sum23;  // two adders side by side, then one
+    assign t0    = {{6{pp_q[0][9]}}, pp_q[0]};
+    assign t1    = {{4{pp_q[1][9]}}, pp_q[1], 1'b0, neg_q[0]};
+    assign t2    = {{2{pp_q[2][9]}}, pp_q[2], 1'b0, neg_q[1], 2'b00};
+    assign t3    = {pp_q[3], 1'b0, neg_q[2], 4'b0000};
+    assign sum01 = t0 + t1;
+    assign sum23 = t2 + t3;
+    assign full_product = sum01 + sum23;
+  end
 
   always_ff @(posedge clk_i) begin
     if (wgt_we_i && !wgt_bank_i) wgt0_q <= wgt_i;
     if (wgt_we_i &&  wgt_bank_i) wgt1_q <= wgt_i;
     act_q      <= act_i;
     act_bank_q <= act_bank_i;
-    wgt_q      <= wgt_sel;
     product_q  <= product;
     // Wrapping two's-complement accumulation, as the golden reference does.
     psum_q     <= psum_i + {{16{product_q[15]}}, product_q};

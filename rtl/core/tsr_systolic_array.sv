@@ -2,9 +2,12 @@
 // output channel nt*Cols+c. Inputs arrive already skewed (row r one cycle after row
 // r-1); column sums leave unskewed from the bottom edge, column c Rows + 2 + c cycles
 // after row 0's activation entered (tsr_pe registers its multiplier's inputs and product).
+// The last LutMulCols columns build their multipliers from logic (tsr_pe LutMul), the
+// others use DSP blocks; the timing is the same.
 module tsr_systolic_array #(
-  parameter int unsigned Rows = 4,
-  parameter int unsigned Cols = 4
+  parameter int unsigned Rows       = 4,
+  parameter int unsigned Cols       = 4,
+  parameter int unsigned LutMulCols = 0
 ) (
   input  logic                 clk_i,
   input  logic [Rows*8-1:0]    act_i,        // row r: bits [8r +: 8]
@@ -39,7 +42,7 @@ module tsr_systolic_array #(
 
   for (genvar r = 0; r < Rows; r++) begin : gen_row
     for (genvar c = 0; c < Cols; c++) begin : gen_col
-      tsr_pe u_pe (
+      tsr_pe #(.LutMul(c >= Cols - LutMulCols)) u_pe (
         .clk_i,
         .act_i         (act_h[r*(Cols+1)+c]),
         .act_bank_i    (bank_h[r*(Cols+1)+c]),

@@ -20,6 +20,8 @@ module tsr_top #(
   parameter int unsigned ScratchSpram   = 0,      // ACT and WGT in iCE40 SPRAM (single
                                                  // port: a LOAD's write takes the cycle,
                                                  // the execute unit's read waits for it)
+  parameter int unsigned LutMulCols     = 0,      // array columns whose multipliers are
+                                                 // logic, not DSP blocks (tsr_pe LutMul)
   localparam int unsigned InBytes  = (Rows > Cols ? (Rows > 16 ? Rows : 16)
                                                   : (Cols > 16 ? Cols : 16)),
   localparam int unsigned OutBytes = 4 * Cols
@@ -96,6 +98,9 @@ module tsr_top #(
   end
   if (RqLanes < 1 || RqLanes > Cols || (Cols / RqLanes) * RqLanes != Cols) begin : gen_bad_lanes
     $error("RqLanes must divide Cols (1..Cols requantization lanes)");
+  end
+  if (LutMulCols > Cols) begin : gen_bad_lut_mul
+    $error("LutMulCols must lie in 0..Cols");
   end
 
   logic clear, cmd_overflow;
@@ -259,7 +264,7 @@ module tsr_top #(
   );
 
   logic [Cols*32-1:0] array_psum, deskewed_psum;
-  tsr_systolic_array #(.Rows(Rows), .Cols(Cols)) u_array (
+  tsr_systolic_array #(.Rows(Rows), .Cols(Cols), .LutMulCols(LutMulCols)) u_array (
     .clk_i,
     .act_i(array_act), .act_bank_i(array_bank),
     .wgt_we_i(wgt_we), .wgt_bank_i(wgt_bank), .wgt_row_i(wgt_rdata),

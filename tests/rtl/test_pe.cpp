@@ -6,15 +6,18 @@
 #include <random>
 
 #include "Vtsr_pe.h"
+#include "Vtsr_pe_lut.h"
 #include "block_bench.hpp"
 
 namespace {
 
 using tessera::rtl_test::BlockBench;
 
-struct PeBench : BlockBench<Vtsr_pe> {
+// Vtsr_pe multiplies in a DSP block, Vtsr_pe_lut in logic (LutMul): every test runs on both.
+template <typename Model>
+struct PeBench : BlockBench<Model> {
   PeBench() {
-    auto& d = dut();
+    auto& d = this->dut();
     d.act_i = 0;
     d.act_bank_i = 0;
     d.psum_i = 0;
@@ -22,16 +25,16 @@ struct PeBench : BlockBench<Vtsr_pe> {
     d.wgt_bank_i = 0;
     d.wgt_i = 0;
     d.fault_stuck0_i = 0;
-    settle();
+    this->settle();
   }
 
   void load_weight(int bank, std::int8_t w) {
-    auto& d = dut();
+    auto& d = this->dut();
     d.act_i = 0;
     d.wgt_we_i = 1;
     d.wgt_bank_i = bank;
     d.wgt_i = static_cast<std::uint8_t>(w);
-    tick();
+    this->tick();
     d.wgt_we_i = 0;
   }
 
@@ -39,13 +42,13 @@ struct PeBench : BlockBench<Vtsr_pe> {
   // registered), then presents the partial sum from above for the next edge, as the PE
   // above delivers it; returns psum_o after that edge.
   std::int32_t mac(std::int8_t a, int bank, std::int32_t psum) {
-    auto& d = dut();
+    auto& d = this->dut();
     d.act_i = static_cast<std::uint8_t>(a);
     d.act_bank_i = bank;
-    tick();
-    tick();
+    this->tick();
+    this->tick();
     d.psum_i = static_cast<std::uint32_t>(psum);
-    tick();
+    this->tick();
     return static_cast<std::int32_t>(d.psum_o);
   }
 };
@@ -56,8 +59,8 @@ std::int32_t wrap_add(std::int32_t a, std::int32_t b) {
 
 }  // namespace
 
-TEST_CASE("pe: product of every signed int8 pair", "[pe]") {
-  PeBench pe;
+TEMPLATE_TEST_CASE("pe: product of every signed int8 pair", "[pe]", Vtsr_pe, Vtsr_pe_lut) {
+  PeBench<TestType> pe;
   SECTION("the extremes the int8 range is known for") {
     pe.load_weight(0, -128);
     CHECK(pe.mac(-128, 0, 0) == 16384);
@@ -85,8 +88,9 @@ TEST_CASE("pe: product of every signed int8 pair", "[pe]") {
   }
 }
 
-TEST_CASE("pe: partial sums pass through and accumulate with int32 wrap-around", "[pe]") {
-  PeBench pe;
+TEMPLATE_TEST_CASE("pe: partial sums pass through and accumulate with int32 wrap-around", "[pe]",
+                   Vtsr_pe, Vtsr_pe_lut) {
+  PeBench<TestType> pe;
   SECTION("activation 0 passes the partial sum unchanged") {
     pe.load_weight(0, 77);
     for (std::int32_t p : {0, 1, -1, 123456789, INT32_MIN, INT32_MAX}) CHECK(pe.mac(0, 0, p) == p);
@@ -125,12 +129,14 @@ TEST_CASE("pe: partial sums pass through and accumulate with int32 wrap-around",
   }
 }
 
-TEST_CASE("pe: pipelined, a new activation every cycle meets the partial sum two cycles later",
-          "[pe]") {
-  PeBench pe;
+TEMPLATE_TEST_CASE(
+    "pe: pipelined, a new activation every cycle meets the partial sum two cycles later", "[pe]",
+    Vtsr_pe, Vtsr_pe_lut) {
+  PeBench<TestType> pe;
   auto& d = pe.dut();
   const std::uint64_t seed = tessera::rtl_test::test_seed(
-      "rtl_pe_tests", "pe: pipelined, a new activation every cycle meets the partial sum two cycles later");
+      "rtl_pe_tests",
+      "pe: pipelined, a new activation every cycle meets the partial sum two cycles later");
   INFO("seed " << seed);
   std::mt19937_64 rng(seed);
   pe.load_weight(0, -77);
@@ -155,8 +161,9 @@ TEST_CASE("pe: pipelined, a new activation every cycle meets the partial sum two
   }
 }
 
-TEST_CASE("pe: two weight banks, the idle one loads while the other computes", "[pe]") {
-  PeBench pe;
+TEMPLATE_TEST_CASE("pe: two weight banks, the idle one loads while the other computes", "[pe]",
+                   Vtsr_pe, Vtsr_pe_lut) {
+  PeBench<TestType> pe;
   auto& d = pe.dut();
   pe.load_weight(0, 7);
   pe.load_weight(1, -9);
@@ -189,10 +196,11 @@ TEST_CASE("pe: two weight banks, the idle one loads while the other computes", "
   CHECK(pe.mac(2, 0, 0) == -256);
 }
 
-TEST_CASE("pe: a weight written this cycle is used from the next cycle on", "[pe]") {
+TEMPLATE_TEST_CASE("pe: a weight written this cycle is used from the next cycle on", "[pe]",
+                   Vtsr_pe, Vtsr_pe_lut) {
   // The execute unit's preloader counts on this: the write lands at the clock edge, so the
   // activation presented with it still sees the old weight of that bank.
-  PeBench pe;
+  PeBench<TestType> pe;
   auto& d = pe.dut();
   pe.load_weight(0, 5);
   d.wgt_we_i = 1;
@@ -203,8 +211,9 @@ TEST_CASE("pe: a weight written this cycle is used from the next cycle on", "[pe
   CHECK(pe.mac(10, 0, 0) == 60);
 }
 
-TEST_CASE("pe: activation and bank are forwarded one cycle later", "[pe]") {
-  PeBench pe;
+TEMPLATE_TEST_CASE("pe: activation and bank are forwarded one cycle later", "[pe]", Vtsr_pe,
+                   Vtsr_pe_lut) {
+  PeBench<TestType> pe;
   auto& d = pe.dut();
   const std::uint64_t seed = tessera::rtl_test::test_seed(
       "rtl_pe_tests", "pe: activation and bank are forwarded one cycle later");
@@ -231,8 +240,8 @@ TEST_CASE("pe: activation and bank are forwarded one cycle later", "[pe]") {
   }
 }
 
-TEST_CASE("pe: fault_stuck0_i forces the product to 0", "[pe]") {
-  PeBench pe;
+TEMPLATE_TEST_CASE("pe: fault_stuck0_i forces the product to 0", "[pe]", Vtsr_pe, Vtsr_pe_lut) {
+  PeBench<TestType> pe;
   auto& d = pe.dut();
   pe.load_weight(0, -128);
   pe.load_weight(1, 100);
