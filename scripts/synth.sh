@@ -38,9 +38,10 @@ while (($#)); do
 done
 
 # Small default config: generic synth flattens everything, memories included (as flip-flops),
-# and the netlist is Verilated; the 4x4 config with small buffers exercises every path.
+# and the netlist is Verilated; the 4x4 config with small buffers exercises every path,
+# its last two columns with logic multipliers (LutMulCols), the others with $mul.
 default_params=""
-[[ $top == tsr_top ]] && default_params="Rows=4 Cols=4 ActDepth=64 WgtDepth=64 AccDepth=16 ParamDepth=16"
+[[ $top == tsr_top ]] && default_params="Rows=4 Cols=4 ActDepth=64 WgtDepth=64 AccDepth=16 ParamDepth=16 LutMulCols=2"
 if [[ -n $board ]]; then
   # The board's engine parameters replace the defaults (NAME=VALUE still overrides them).
   default_params=$(python3 scripts/boards.py params "$board") || exit 2
