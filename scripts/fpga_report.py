@@ -72,6 +72,14 @@ def undriven_hard_inputs(netlist_path):
     return found
 
 
+def packed_logic_cells(log_path):
+    """ICESTORM_LC used, from a `nextpnr-ice40 --pack-only` log; None when there is none."""
+    if not log_path.exists():
+        return None
+    m = re.search(r"ICESTORM_LC:\s*(\d+)/", log_path.read_text())
+    return int(m.group(1)) if m else None
+
+
 def tool_version(cmd):
     try:
         run = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
@@ -109,6 +117,14 @@ def write_report(a):
     }
     counts, cells = cell_counts(out / "stat.json", family)
     report.update(counts)
+    # iCE40: a logic cell holds one LUT4 and one flip-flop, and a flip-flop whose input is
+    # not its own LUT's output takes a cell of its own, so the LUT4 count understates the
+    # need (the 2x2 iCEBreaker: 5,405 LUT4, 8,156 cells). fpga.sh has nextpnr pack the
+    # netlist (seconds) and the packer's cell count is what must fit.
+    packed = packed_logic_cells(out / "pack.log") if family == "ice40" else None
+    if packed is not None:
+        report["luts_yosys"] = report["luts"]
+        report["luts"] = packed
     report["synth_cells"] = {k: v for k, v in sorted(cells.items())}
     for key, cap in b.get("capacity", {}).items():
         report[key + "_available"] = cap  # nextpnr's own numbers replace these after P&R
@@ -118,7 +134,9 @@ def write_report(a):
     over = [f"{key} {report[key]:,} > {cap:,}" for key, cap in b.get("capacity", {}).items()
             if report.get(key, 0) > cap]
     if over:
-        failed = (f"does not fit: {', '.join(over)} (Yosys cell counts; engine "
+        failed = (f"does not fit: {', '.join(over)} ("
+                  + ("logic cells after nextpnr's packing, other " if packed is not None else "")
+                  + "Yosys cell counts; engine "
                   + " ".join(f"{k}={v}" for k, v in engine.items()) + ")")
     netlist = out / f"{a.top}.json"
     lost = undriven_hard_inputs(netlist) if netlist.exists() else []
