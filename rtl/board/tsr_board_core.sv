@@ -23,6 +23,7 @@ module tsr_board_core #(
   parameter int unsigned OutFifoRegRead = 0,     // output FIFO in block RAM
   parameter int unsigned ScratchSpram   = 0,     // ACT and WGT in iCE40 SPRAM
   parameter int unsigned LutMulCols     = 0,     // array columns with logic multipliers
+  parameter int unsigned LoadWriteReg   = 0,     // scratchpad writes registered (tsr_top)
   // Board.
   parameter int unsigned ClkHz        = 100_000_000,
   parameter int unsigned Baud         = 1_000_000,
@@ -91,7 +92,7 @@ module tsr_board_core #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth),
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
-    .ScratchSpram(ScratchSpram), .LutMulCols(LutMulCols)
+    .ScratchSpram(ScratchSpram), .LutMulCols(LutMulCols), .LoadWriteReg(LoadWriteReg)
   ) u_engine (
     .clk_i, .rst_ni(engine_rst_n),
     .s_axil_awaddr_i(awaddr), .s_axil_awvalid_i(awvalid), .s_axil_awready_o(awready),

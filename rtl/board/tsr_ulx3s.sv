@@ -17,6 +17,7 @@ module tsr_ulx3s #(
   parameter int unsigned CmdFifoRegRead = 0,     // command FIFO in block RAM
   parameter int unsigned OutFifoRegRead = 0,     // output FIFO in block RAM
   parameter int unsigned LutMulCols     = 12,    // array columns with logic multipliers
+  parameter int unsigned LoadWriteReg   = 1,     // scratchpad writes registered (tsr_top)
   parameter int unsigned ClkHz        = 100_000_000,
   parameter int unsigned Baud         = 1_000_000,
   parameter int unsigned FrameBytes   = 4096,
@@ -72,7 +73,7 @@ module tsr_ulx3s #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth),
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
-    .LutMulCols(LutMulCols), .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes)
+    .LutMulCols(LutMulCols), .LoadWriteReg(LoadWriteReg), .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes)
   ) u_core (
     .clk_i(clk), .rst_ni(pll_lock && !btn[1]), .uart_rx_i(ftdi_txd), .uart_tx_o(ftdi_rxd),
     .led_o(core_led)

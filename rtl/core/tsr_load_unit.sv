@@ -6,9 +6,16 @@
 // its TLAST, so the stream stays aligned with the commands.
 // CTRL.CLEAR stops a LOAD at once; a packet in progress at that moment (beats of it
 // accepted, or a beat presented) is then discarded up to its TLAST as well.
+//
+// WriteReg = 1 registers the scratchpad write (enable, address, data) here: the checks on
+// the beat end at a register instead of at every block RAM of a wide scratchpad spread
+// over the die. The write then lands a cycle after its beat, and everything that says
+// what is written follows it: done_o, the window of words still to be written (it keeps
+// the registered word), and cmd_ready_o (no new LOAD while a write is pending).
 module tsr_load_unit #(
-  parameter int unsigned InBytes = 16,
-  parameter int unsigned AddrW   = 8
+  parameter int unsigned InBytes  = 16,
+  parameter int unsigned AddrW    = 8,
+  parameter bit          WriteReg = 1'b0
 ) (
   input  logic                 clk_i,
   input  logic                 rst_ni,
@@ -60,29 +67,62 @@ module tsr_load_unit #(
   assign bad_shift  = (target_q == tsr_pkg::TgtParam) && (shift < -8'sd31 || shift > 8'sd30);
   assign bad        = (state_q == StLoad) && beat && (bad_last || bad_shift);
 
-  assign cmd_ready_o = (state_q == StIdle);
-  assign waddr_o     = addr_q;
-  assign wdata_o     = s_tdata_i;
-  assign done_o      = (state_q == StLoad) && beat && !bad && last_beat && !clear_i;
+  logic [2:0]           we;
+  logic                 done;
+  assign done        = (state_q == StLoad) && beat && !bad && last_beat && !clear_i;
   assign err_o       = bad && !clear_i;
   assign err_code_o  = bad_last ? tsr_pkg::ErrStream : tsr_pkg::ErrBadParam;
-  assign busy_o      = (state_q != StIdle);
-  assign wr_active_o = (state_q == StLoad);
   assign wr_target_o = target_q;
-  assign wr_lo_o     = {1'b0, addr_q};
-  assign wr_hi_o     = {1'b0, addr_q} + left_q;
+  assign wr_hi_o     = {1'b0, addr_q} + left_q;  // constant through a LOAD
   assign stall_o     = (state_q == StLoad) && !s_tvalid_i;
 
   always_comb begin
-    we_o = 3'b000;
+    we = 3'b000;
     if ((state_q == StLoad) && beat && !bad && !clear_i) begin
       case (target_q)
-        tsr_pkg::TgtAct:   we_o = 3'b001;
-        tsr_pkg::TgtWgt:   we_o = 3'b010;
-        tsr_pkg::TgtParam: we_o = 3'b100;
-        default:           we_o = 3'b000;
+        tsr_pkg::TgtAct:   we = 3'b001;
+        tsr_pkg::TgtWgt:   we = 3'b010;
+        tsr_pkg::TgtParam: we = 3'b100;
+        default:           we = 3'b000;
       endcase
     end
+  end
+
+  if (WriteReg) begin : gen_write_reg
+    logic [2:0]           we_q;
+    logic [AddrW-1:0]     waddr_q;
+    logic [InBytes*8-1:0] wdata_q;
+    logic                 done_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        we_q   <= '0;
+        done_q <= 1'b0;
+      end else begin
+        we_q   <= we;
+        done_q <= done;
+      end
+    end
+    always_ff @(posedge clk_i) begin
+      waddr_q <= addr_q;
+      wdata_q <= s_tdata_i;
+    end
+    assign we_o        = we_q;
+    assign waddr_o     = waddr_q;
+    assign wdata_o     = wdata_q;
+    assign done_o      = done_q;
+    assign cmd_ready_o = (state_q == StIdle) && (we_q == '0);
+    assign busy_o      = (state_q != StIdle) || (we_q != '0);
+    assign wr_active_o = (state_q == StLoad) || (we_q != '0);
+    assign wr_lo_o     = {1'b0, (we_q != '0) ? waddr_q : addr_q};
+  end else begin : gen_write_now
+    assign we_o        = we;
+    assign waddr_o     = addr_q;
+    assign wdata_o     = s_tdata_i;
+    assign done_o      = done;
+    assign cmd_ready_o = (state_q == StIdle);
+    assign busy_o      = (state_q != StIdle);
+    assign wr_active_o = (state_q == StLoad);
+    assign wr_lo_o     = {1'b0, addr_q};
   end
 
   // A packet is in progress after this cycle if a beat without TLAST went in, or none
@@ -129,7 +169,7 @@ module tsr_load_unit #(
 `ifndef SYNTHESIS
   // ---- assertions and cover points -------------------------------------------------------
   CmdOnlyWhenIdle_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
-                                      cmd_valid_i |-> state_q == StIdle)
+                                      cmd_valid_i |-> cmd_ready_o)
     else $error("LOAD handed to a busy load unit");
   NoCountZero_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
                                   cmd_valid_i |-> count_i != '0);

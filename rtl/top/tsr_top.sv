@@ -22,6 +22,8 @@ module tsr_top #(
                                                  // the execute unit's read waits for it)
   parameter int unsigned LutMulCols     = 0,      // array columns whose multipliers are
                                                  // logic, not DSP blocks (tsr_pe LutMul)
+  parameter int unsigned LoadWriteReg   = 0,      // 1: scratchpad writes registered in the
+                                                 // load unit (a cycle later; tsr_load_unit)
   localparam int unsigned InBytes  = (Rows > Cols ? (Rows > 16 ? Rows : 16)
                                                   : (Cols > 16 ? Cols : 16)),
   localparam int unsigned OutBytes = 4 * Cols
@@ -167,7 +169,7 @@ module tsr_top #(
   logic [1:0]           load_wr_target;
   logic [LoadAW:0]      load_wr_lo, load_wr_hi;
 
-  tsr_load_unit #(.InBytes(InBytes), .AddrW(LoadAW)) u_load (
+  tsr_load_unit #(.InBytes(InBytes), .AddrW(LoadAW), .WriteReg(LoadWriteReg != 0)) u_load (
     .clk_i, .rst_ni, .clear_i(clear),
     .cmd_valid_i(load_valid), .cmd_ready_o(load_ready), .target_i(load_target),
     .dst_i(load_dst), .count_i(load_count),
