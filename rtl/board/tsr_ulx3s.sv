@@ -17,7 +17,7 @@ module tsr_ulx3s #(
   parameter int unsigned CmdFifoRegRead = 0,     // command FIFO in block RAM
   parameter int unsigned OutFifoRegRead = 0,     // output FIFO in block RAM
   parameter int unsigned LutMulCols     = 12,    // array columns with logic multipliers
-  parameter int unsigned LoadWriteReg   = 1,     // scratchpad writes registered (tsr_top)
+  parameter int unsigned LoadWriteReg   = 0,     // scratchpad writes registered (tsr_top)
   parameter int unsigned ClkHz        = 100_000_000,
   parameter int unsigned Baud         = 1_000_000,
   parameter int unsigned FrameBytes   = 4096,

@@ -117,14 +117,22 @@ module tsr_exec_unit #(
 
   // Read after write, fold by fold: the GEMM may start while a LOAD before it still
   // streams in, and each fold waits only for its own rows and tile.
+  // The ends of the ranges read (iss_addr_q + M, pre_addr_q + Rows) are kept in registers
+  // of their own, updated with the addresses, so the checks are compares only: this path
+  // ends at the address registers' enables (100 MHz on ECP5).
   localparam int unsigned CmpW = 18;  // holds any address + M or + Rows
-  logic act_raw, wgt_raw;
+  //
+  // The preloader's check is registered as well (wgt_raw_q, for the range of the cycle
+  // before), which is safe because a range's hazard only ever clears: the LOAD before the
+  // GEMM moves on, and the dispatcher starts no LOAD over a range a GEMM it handed on
+  // still reads. The cycle after the range moves (a new command, or the fold's reads
+  // advancing it) has no verdict yet, so the preloader starts no fold then (pre_fresh_q).
+  logic [CmpW-1:0] iss_end_q, pre_end_q;
+  logic act_raw, wgt_raw, wgt_raw_q, pre_fresh_q;
   assign act_raw = ld_active_i && (ld_target_i == tsr_pkg::TgtAct) &&
-                   (CmpW'(iss_addr_q) < CmpW'(ld_hi_i)) &&
-                   (CmpW'(ld_lo_i) < CmpW'(iss_addr_q) + CmpW'(m_rows_q));
+                   (CmpW'(iss_addr_q) < CmpW'(ld_hi_i)) && (CmpW'(ld_lo_i) < iss_end_q);
   assign wgt_raw = ld_active_i && (ld_target_i == tsr_pkg::TgtWgt) &&
-                   (CmpW'(pre_addr_q) < CmpW'(ld_hi_i)) &&
-                   (CmpW'(ld_lo_i) < CmpW'(pre_addr_q) + CmpW'(Rows));
+                   (CmpW'(pre_addr_q) < CmpW'(ld_hi_i)) && (CmpW'(ld_lo_i) < pre_end_q);
 
   // A second command, taken while the issuer still works on the one before it (once the
   // preloader is done with that one): its first weights preload behind the current
@@ -156,7 +164,7 @@ module tsr_exec_unit #(
     assign drained = since_use_q[pre_bank_q] >= DrainCycles[DrainW-1:0];
   end
   assign pre_can_start = pre_active_q && !pre_loading_q && !wbank_ready_q[pre_bank_q] &&
-                         !wgt_raw &&
+                         pre_fresh_q && !wgt_raw_q &&
                          !(pre_we_q && pre_we_bank_q == pre_bank_q) &&
                          drained;
   assign pre_read      = (pre_can_start || pre_loading_q) && !wgt_port_busy_i;
@@ -214,6 +222,9 @@ module tsr_exec_unit #(
       pre_active_q     <= 1'b0;
       pre_bank_q       <= 1'b0;
       pre_addr_q       <= '0;
+      pre_end_q        <= CmpW'(Rows);
+      wgt_raw_q        <= 1'b0;
+      pre_fresh_q      <= 1'b0;
       pre_row_q        <= '0;
       pre_folds_left_q <= '0;
       pre_loading_q    <= 1'b0;
@@ -224,6 +235,7 @@ module tsr_exec_unit #(
       iss_bank_q       <= 1'b0;
       acc_bank_q       <= 1'b0;
       iss_addr_q       <= '0;
+      iss_end_q        <= '0;
       iss_row_q        <= '0;
       iss_kt_q         <= '0;
       iss_nt_q         <= '0;
@@ -255,10 +267,15 @@ module tsr_exec_unit #(
         else if (since_use_q[b] != '1) since_use_q[b] <= since_use_q[b] + 1'b1;
       end
 
-      // Accept a command: the preloader starts on its fold 0 at once.
+      wgt_raw_q   <= wgt_raw;
+      pre_fresh_q <= !(accept || pre_read);
+
+      // Accept a command: the preloader starts on its fold 0 (after a cycle for its
+      // read-after-write verdict).
       if (accept) begin
         pre_active_q     <= 1'b1;
         pre_addr_q       <= wgt_base_i;
+        pre_end_q        <= CmpW'(wgt_base_i) + CmpW'(Rows);
         pre_row_q        <= '0;
         pre_folds_left_q <= folds_i;
       end
@@ -270,6 +287,7 @@ module tsr_exec_unit #(
       pre_we_last_q <= pre_fold_done;
       if (pre_read) begin
         pre_addr_q <= pre_addr_q + 1'b1;
+        pre_end_q  <= CmpW'(WgtAW'(pre_addr_q + 1'b1)) + CmpW'(Rows);
         if (pre_fold_done) begin
           pre_row_q        <= '0;
           pre_loading_q    <= 1'b0;
@@ -286,6 +304,7 @@ module tsr_exec_unit #(
       if (iss_fire) begin
         if (!acc_claimed_q) acc_claimed_q <= 1'b1;
         iss_addr_q <= iss_addr_q + 1'b1;
+        iss_end_q  <= CmpW'(ActAW'(iss_addr_q + 1'b1)) + CmpW'(m_rows_q);
         iss_row_q  <= iss_row_q + 1'b1;
         if (iss_last_row) begin
           iss_row_q  <= '0;
@@ -294,6 +313,7 @@ module tsr_exec_unit #(
           if (iss_last_kt) begin
             iss_kt_q      <= '0;
             iss_addr_q    <= act_base_q;
+            iss_end_q     <= CmpW'(act_base_q) + CmpW'(m_rows_q);
             acc_claimed_q <= 1'b0;
             acc_bank_q    <= !acc_bank_q;
             iss_nt_q      <= iss_nt_q + 8'd1;
@@ -322,6 +342,8 @@ module tsr_exec_unit #(
         nt_count_q  <= accept ? nt_count_i : pend_nt_q;
         store_cfg_q <= accept ? store_cfg_i : pend_cfg_q;
         iss_addr_q  <= accept ? act_base_i : pend_act_base_q;
+        iss_end_q   <= accept ? CmpW'(act_base_i) + CmpW'(m_rows_i)
+                              : CmpW'(pend_act_base_q) + CmpW'(pend_m_rows_q);
         iss_param_q <= accept ? param_base_i : pend_param_q;
         iss_row_q   <= '0;
         iss_kt_q    <= '0;
@@ -332,6 +354,10 @@ module tsr_exec_unit #(
 
 `ifndef SYNTHESIS
   // ---- assertions and cover points -------------------------------------------------------
+  RangeEnds_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                iss_end_q == CmpW'(iss_addr_q) + CmpW'(m_rows_q) &&
+                                pre_end_q == CmpW'(pre_addr_q) + CmpW'(Rows))
+    else $error("a read range's end register lost step with its address");
   NoCmdWhileBusy_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                                      cmd_valid_i |-> !pre_active_q && !pend_q)
     else $error("GEMM handed to an execute unit that holds two");
