@@ -120,13 +120,12 @@ module tsr_exec_unit #(
   // The ends of the ranges read (iss_addr_q + M, pre_addr_q + Rows) are kept in registers
   // of their own, updated with the addresses, so the checks are compares only: this path
   // ends at the address registers' enables (100 MHz on ECP5).
-  localparam int unsigned CmpW = 18;  // holds any address + M or + Rows
-  //
   // The preloader's check is registered as well (wgt_raw_q, for the range of the cycle
   // before), which is safe because a range's hazard only ever clears: the LOAD before the
   // GEMM moves on, and the dispatcher starts no LOAD over a range a GEMM it handed on
   // still reads. The cycle after the range moves (a new command, or the fold's reads
   // advancing it) has no verdict yet, so the preloader starts no fold then (pre_fresh_q).
+  localparam int unsigned CmpW = 18;  // holds any address + M or + Rows
   logic [CmpW-1:0] iss_end_q, pre_end_q;
   logic act_raw, wgt_raw, wgt_raw_q, pre_fresh_q;
   assign act_raw = ld_active_i && (ld_target_i == tsr_pkg::TgtAct) &&
@@ -358,6 +357,11 @@ module tsr_exec_unit #(
                                 iss_end_q == CmpW'(iss_addr_q) + CmpW'(m_rows_q) &&
                                 pre_end_q == CmpW'(pre_addr_q) + CmpW'(Rows))
     else $error("a read range's end register lost step with its address");
+  // What makes the registered verdict safe: a fold never starts on a range that the live
+  // check would hold back.
+  RawVerdictFresh_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                      pre_can_start |-> !wgt_raw)
+    else $error("preload started on a range a running LOAD still writes");
   NoCmdWhileBusy_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                                      cmd_valid_i |-> !pre_active_q && !pend_q)
     else $error("GEMM handed to an execute unit that holds two");
