@@ -42,6 +42,11 @@ for f in "${mods[@]}"; do
 done
 if [[ -f $rtl/top/tsr_top.sv ]]; then
   lint "tsr_top (Rows=4 Cols=4)" --top-module tsr_top -GRows=4 -GCols=4 || ((failed++))
+  # The sparse path's scratchpads deeper than ACT and WGT widen the load unit's addresses.
+  lint "tsr_top (4x4, META/GBUF deepest)" --top-module tsr_top -GRows=4 -GCols=4 \
+       -GActDepth=256 -GWgtDepth=128 -GMetaDepth=4096 || ((failed++))
+  lint "tsr_top (4x4, no sparse path)" --top-module tsr_top -GRows=4 -GCols=4 -GSparse=0 ||
+    ((failed++))
 
   # Illegal configurations must stop at elaboration, with the check's message.
   rejected=0
@@ -67,6 +72,10 @@ wgt-below-rows -GWgtDepth=2
 rq-lanes-not-divisor -GRqLanes=3
 rq-lanes-zero -GRqLanes=0
 lut-mul-cols-over -GLutMulCols=5
+sparse-not-bit -GSparse=2
+gbuf-not-pow2 -GGbufDepth=100
+meta-too-small -GMetaDepth=1
+sparse-acc-below-rows -GAccDepth=2
 CONFIGS
   echo "lint: tsr_top rejects $rejected illegal configurations at elaboration"
 fi

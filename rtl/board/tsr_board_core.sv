@@ -92,7 +92,8 @@ module tsr_board_core #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth),
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
-    .ScratchSpram(ScratchSpram), .LutMulCols(LutMulCols), .LoadWriteReg(LoadWriteReg)
+    .ScratchSpram(ScratchSpram), .LutMulCols(LutMulCols), .LoadWriteReg(LoadWriteReg),
+    .Sparse(0)  // the sparse-gather path is left out of every board (its multipliers)
   ) u_engine (
     .clk_i, .rst_ni(engine_rst_n),
     .s_axil_awaddr_i(awaddr), .s_axil_awvalid_i(awvalid), .s_axil_awready_o(awready),

@@ -14,6 +14,9 @@ module tsr_csr #(
   parameter int unsigned ParamDepth   = 16,
   parameter int unsigned InBytes      = 16,
   parameter int unsigned CmdFifoDepth = 16,
+  parameter bit          Sparse       = 1'b0,  // FEATURES bit 5; GBUF and META depths
+  parameter int unsigned GbufDepth    = 0,
+  parameter int unsigned MetaDepth    = 0,
   localparam int unsigned LevelW = $clog2(CmdFifoDepth) + 1
 ) (
   input  logic              clk_i,
@@ -169,13 +172,17 @@ module tsr_csr #(
       tsr_pkg::CsrCfgAccDepth:   rdata_d = 32'(AccDepth);
       tsr_pkg::CsrCfgParamDepth: rdata_d = 32'(ParamDepth);
       tsr_pkg::CsrCfgStream:     rdata_d = {16'(4 * Cols), 16'(InBytes)};
-      tsr_pkg::CsrFeatures:      rdata_d = {16'd0, 8'(CmdFifoDepth), tsr_pkg::FeatureBits};
+      tsr_pkg::CsrFeatures:      rdata_d = {16'd0, 8'(CmdFifoDepth),
+                                            tsr_pkg::FeatureBits |
+                                            (8'(Sparse) << tsr_pkg::FeatureSparse)};
       tsr_pkg::CsrCtrl:          rdata_d = '0;
       tsr_pkg::CsrStatus:        rdata_d = {8'd0, 8'(cmd_level_i), 10'd0, unit_busy_i[2],
                                             unit_busy_i[1], unit_busy_i[0], cmd_full_i,
                                             error_i, busy_i};
       tsr_pkg::CsrErrCode:       rdata_d = {24'd0, err_code_i};
       tsr_pkg::CsrErrCmd:        rdata_d = err_cmd_i;
+      tsr_pkg::CsrCfgGbufDepth:  rdata_d = Sparse ? 32'(GbufDepth) : 32'd0;
+      tsr_pkg::CsrCfgMetaDepth:  rdata_d = Sparse ? 32'(MetaDepth) : 32'd0;
       tsr_pkg::CsrPerfCycles:    rdata_d = cycles_q;
       tsr_pkg::CsrPerfBusy:      rdata_d = busy_cycles_q;
       tsr_pkg::CsrPerfStall:     rdata_d = stall_cycles_q;

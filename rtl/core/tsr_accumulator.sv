@@ -7,6 +7,9 @@
 // (later row blocks). When the same row comes round again within two cycles (M <= 2,
 // back-to-back folds), the read saw the memory before the earlier write landed, so
 // that write's sum is forwarded to the add instead.
+// The sparse unit (tsr_sparse_unit) claims banks the same way and writes whole rows
+// directly (a sparse block covers all of K, so nothing is read back); the dispatcher lets
+// the two fill banks one after the other, and a claimed bank has one writer.
 module tsr_accumulator #(
   parameter int unsigned Rows     = 4,
   parameter int unsigned Cols     = 4,
@@ -24,6 +27,14 @@ module tsr_accumulator #(
   input  logic               issue_last_i,
   // Deskewed column sums, Rows + Cols + 3 cycles after the issue.
   input  logic [Cols*32-1:0] psum_i,
+  // Direct row writes and bank claims of the sparse unit.
+  input  logic               sp_claim_i,     // sparse unit takes bank sp_claim_bank_i
+  input  logic               sp_claim_bank_i,
+  input  logic               sp_we_i,
+  input  logic               sp_bank_i,
+  input  logic [AccAW-1:0]   sp_row_i,
+  input  logic               sp_last_i,      // the column block's last row
+  input  logic [Cols*32-1:0] sp_wdata_i,
   // Bank hand-off.
   input  logic               claim_i,        // execute unit takes bank issue_bank_i
   input  logic               store_start_i,  // store unit starts draining store_bank_i
@@ -77,18 +88,19 @@ module tsr_accumulator #(
   logic               store_bank_q;
 
   for (genvar b = 0; b < 2; b++) begin : gen_bank
-    logic             store_owns;
+    logic             store_owns, sp_owns;
     logic             re, we;
     logic [AccAW-1:0] raddr;
     assign store_owns = store_re_i && (store_bank_i == b[0]);
+    assign sp_owns    = sp_we_i && (sp_bank_i == b[0]);
     assign re    = store_owns || (rd_valid && rd_bank == b[0]);
     assign raddr = store_owns ? store_raddr_i : rd_row;
-    assign we    = wr_valid && (wr_bank == b[0]);
+    assign we    = (wr_valid && (wr_bank == b[0])) || sp_owns;
     tsr_sram #(.Width(Cols*32), .Depth(AccDepth)) u_bank (
       .clk_i,
       .we_i   (we),
-      .waddr_i(wr_row),
-      .wdata_i(sum),
+      .waddr_i(sp_owns ? sp_row_i : wr_row),
+      .wdata_i(sp_owns ? sp_wdata_i : sum),
       .re_i   (re),
       .raddr_i(raddr),
       .rdata_o(bank_rdata[b*Cols*32 +: Cols*32])
@@ -142,8 +154,10 @@ module tsr_accumulator #(
     end else begin
       for (int b = 0; b < 2; b++) begin
         if (claim_i && issue_bank_i == b[0]) free_q[b] <= 1'b0;
+        if (sp_claim_i && sp_claim_bank_i == b[0]) free_q[b] <= 1'b0;
         if (store_done_i && store_bank_i == b[0]) free_q[b] <= 1'b1;
         if (wr_valid && wr_last && wr_bank == b[0]) written_q[b] <= 1'b1;
+        if (sp_we_i && sp_last_i && sp_bank_i == b[0]) written_q[b] <= 1'b1;
         if (store_start_i && store_bank_i == b[0]) written_q[b] <= 1'b0;
       end
     end
@@ -167,6 +181,16 @@ module tsr_accumulator #(
     ClaimOnlyFree_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
         claim_i && issue_bank_i == b[0] |-> free_q[b])
       else $error("accumulator bank %0d claimed while not free", b);
+    SpClaimOnlyFree_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+        sp_claim_i && sp_claim_bank_i == b[0] |-> free_q[b] &&
+                                                  !(claim_i && issue_bank_i == b[0]))
+      else $error("accumulator bank %0d claimed by the sparse unit while not free", b);
+    OneWriter_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+        !(wr_valid && wr_bank == b[0] && sp_we_i && sp_bank_i == b[0]))
+      else $error("accumulator bank %0d written by both datapaths at once", b);
+    SpNoWriteWhileStored_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+        !(sp_we_i && sp_bank_i == b[0] && store_re_i && store_bank_i == b[0]))
+      else $error("accumulator bank %0d written by the sparse unit while stored", b);
     StoreOnlyWritten_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
         store_start_i && store_bank_i == b[0] |-> written_q[b])
       else $error("store unit started on accumulator bank %0d before it was written", b);

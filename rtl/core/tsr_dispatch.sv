@@ -3,11 +3,13 @@
 // hands it to its unit when its unit is free and tsr_hazard finds no overlap with the
 // work in flight (docs/isa.md, "Ordering"):
 //   GEMM: the execute unit is free and the LOAD in progress writes nothing it reads;
-//   LOAD: the load unit is free and no GEMM that still reads its target overlaps it.
+//   LOAD: the load unit is free and no GEMM that still reads its target overlaps it;
+//   SPGEMM (Sparse = 1): the sparse unit is free, the execute unit holds no GEMM, and the
+//   LOAD in progress writes nothing it reads.
 // A bad command is dropped and latches a sticky error; until CLEAR, every later command
 // is dropped too, one a cycle, so the FIFO always drains. Errors the units find while
 // running (input packet, PARAM shift) and a command lost to a full FIFO latch the same
-// way through err_req_i.
+// way through err_req_i and sp_err_i.
 module tsr_dispatch #(
   parameter int unsigned Rows       = 4,
   parameter int unsigned Cols       = 4,
@@ -15,12 +17,16 @@ module tsr_dispatch #(
   parameter int unsigned WgtDepth   = 64,
   parameter int unsigned AccDepth   = 16,
   parameter int unsigned ParamDepth = 16,
+  parameter bit          Sparse     = 1'b0,  // SPGEMM, LOAD META and GBUF
+  parameter int unsigned GbufDepth  = 2,     // without Sparse: 2 (the widths stay small)
+  parameter int unsigned MetaDepth  = 2,
   localparam int unsigned ActAW   = $clog2(ActDepth),
   localparam int unsigned WgtAW   = $clog2(WgtDepth),
   localparam int unsigned AccAW   = $clog2(AccDepth),
   localparam int unsigned ParamAW = $clog2(ParamDepth),
-  localparam int unsigned LoadAW  = (ActAW > WgtAW) ? ((ActAW > ParamAW) ? ActAW : ParamAW)
-                                                    : ((WgtAW > ParamAW) ? WgtAW : ParamAW)
+  localparam int unsigned GbufAW  = $clog2(GbufDepth),
+  localparam int unsigned MetaAW  = $clog2(MetaDepth),
+  localparam int unsigned LoadAW  = tsr_pkg::load_aw(ActAW, WgtAW, ParamAW, GbufAW, MetaAW)
 ) (
   input  logic               clk_i,
   input  logic               rst_ni,
@@ -33,7 +39,7 @@ module tsr_dispatch #(
   // LOAD to the load unit.
   output logic               load_valid_o,
   input  logic               load_ready_i,
-  output logic [1:0]         load_target_o,
+  output logic [2:0]         load_target_o,
   output logic [LoadAW-1:0]  load_dst_o,
   output logic [LoadAW:0]    load_count_o,
   // GEMM to the execute unit.
@@ -47,12 +53,23 @@ module tsr_dispatch #(
   output logic [7:0]         gemm_nt_count_o,
   output logic [15:0]        gemm_folds_o,    // kt_count * nt_count
   output logic [tsr_pkg::StoreCfgW-1:0] gemm_store_cfg_o,
+  // SPGEMM to the sparse unit.
+  output logic               sp_valid_o,
+  input  logic               sp_ready_i,
+  output logic [GbufAW-1:0]  sp_gbuf_base_o,
+  output logic [WgtAW-1:0]   sp_wgt_base_o,
+  output logic [MetaAW-1:0]  sp_meta_base_o,
+  output logic [6:0]         sp_m_rows_o,
+  output logic [7:0]         sp_k_last_o,
+  output logic [7:0]         sp_len_last_o,
   // Releases for the hazard checks.
   input  logic               gemm_cmd_done_i, // the execute unit issued a GEMM's last row
+  input  logic               sp_reads_done_i, // the sparse unit read an SPGEMM's last word
   input  logic               param_release_i, // the store unit read a GEMM's last PARAM word
   // Errors found outside the dispatcher: the first one wins, like a bad command.
   input  logic               err_req_i,
   input  logic [7:0]         err_req_code_i,
+  input  logic               sp_err_i,        // BAD_META from the running SPGEMM
   input  logic               overflow_i,      // a command was lost to a full FIFO
   // Status.
   output logic               error_o,
@@ -106,14 +123,17 @@ module tsr_dispatch #(
   assign {w3, w2, w1, w0} = head_q;
 
   logic [7:0]  opcode;
-  logic        is_load, is_gemm;
+  logic        is_load, is_gemm, is_sp;
   assign opcode  = w0[7:0];
   assign is_load = (opcode == tsr_pkg::OpLoad);
   assign is_gemm = (opcode == tsr_pkg::OpGemm);
+  assign is_sp   = Sparse && (opcode == tsr_pkg::OpSpgemm);
 
   // LOAD fields.
-  logic [1:0]  ld_target;
-  assign ld_target = w0[9:8];
+  logic [2:0]  ld_target;
+  logic        ld_bad_target;
+  assign ld_target     = w0[10:8];
+  assign ld_bad_target = (ld_target > (Sparse ? tsr_pkg::TgtGbuf : tsr_pkg::TgtParam));
 
   // GEMM fields.
   logic [15:0] g_act_base, g_wgt_base, g_param_base, g_m_rows;
@@ -125,6 +145,19 @@ module tsr_dispatch #(
   assign {g_wgt_base, g_act_base}   = w1;
   assign {g_m_rows, g_param_base}   = w2;
   assign {g_hi, g_lo, g_nt, g_kt}   = w3;
+
+  // SPGEMM fields (requant, per_channel, zero point, clamp and nt where GEMM has them).
+  logic [15:0] s_gbuf_base, s_wgt_base, s_meta_base;
+  logic [6:0]  s_m_rows;
+  logic [7:0]  s_k_last, s_len_last;
+  logic [8:0]  s_k_count, s_len;
+  assign s_m_rows   = {1'b0, w0[15:10]} + 7'd1;
+  assign s_k_last   = w0[31:24];
+  assign s_len_last = w3[15:8];
+  assign s_k_count  = {1'b0, s_k_last} + 9'd1;
+  assign s_len      = {1'b0, s_len_last} + 9'd1;
+  assign {s_wgt_base, s_gbuf_base}  = w1;
+  assign s_meta_base = w2[31:16];  // param_base: the GEMM's field
 
   // ---- validation pipeline -------------------------------------------------------------
   // Region ends, with wide enough widths that nothing wraps: ACT kt*M (M is 16 bits:
@@ -164,6 +197,11 @@ module tsr_dispatch #(
   logic [32:0]      s1_ld_depth_q;
   logic             s1_bad_field_q, s1_bad_shape_q;
   logic             s1_base_range_q;  // a GEMM base already past its scratchpad
+  logic [ActPW-1:0] s1_sp_lo_q, s1_sp_hi_q;        // SPGEMM nt[3:0]*len, nt[7:4]*len
+  logic [EndW-1:0]  s1_gbuf_end_q;                 // SPGEMM GBUF end
+  logic [EndW-1:0]  s2_sp_kn_q;                    // SPGEMM nt * len
+  logic             s2_gbuf_range_q;
+  logic [EndW-1:0]  s3_sp_wgt_end_q, s3_meta_end_q;
   // Stage 2: region ends.
   logic [EndW-1:0]  s2_act_end_q, s2_par_end_q;
   logic [KnW-1:0]   s2_kn_q;
@@ -187,13 +225,19 @@ module tsr_dispatch #(
       s1_par_q      <= ParPW'(times_const(EndW'(g_nt), Cols));
       s1_ld_end_q   <= {1'b0, w1} + {1'b0, w2};
       case (ld_target)
-        tsr_pkg::TgtAct: s1_ld_depth_q <= 33'(ActDepth);
-        tsr_pkg::TgtWgt: s1_ld_depth_q <= 33'(WgtDepth);
-        default:         s1_ld_depth_q <= 33'(ParamDepth);
+        tsr_pkg::TgtAct:  s1_ld_depth_q <= 33'(ActDepth);
+        tsr_pkg::TgtWgt:  s1_ld_depth_q <= 33'(WgtDepth);
+        tsr_pkg::TgtMeta: s1_ld_depth_q <= 33'(MetaDepth);
+        tsr_pkg::TgtGbuf: s1_ld_depth_q <= 33'(GbufDepth);
+        default:          s1_ld_depth_q <= 33'(ParamDepth);
       endcase
-      s1_bad_field_q <= is_load ? (ld_target == 2'd3)
+      s1_sp_lo_q    <= partial4(g_nt[3:0], {7'd0, s_len}, 0);
+      s1_sp_hi_q    <= partial4(g_nt[7:4], {7'd0, s_len}, 4);
+      s1_gbuf_end_q <= EndW'(s_gbuf_base) + EndW'(s_k_count);
+      s1_bad_field_q <= is_load ? ld_bad_target
                                 : (g_requant && $signed(g_lo) > $signed(g_hi));
       s1_bad_shape_q <= is_load ? (w2 == 32'd0)
+                      : is_sp   ? (g_nt == 8'd0 || 32'(s_m_rows) > 32'(Rows))
                                 : (g_m_rows == 16'd0 || g_kt == 8'd0 || g_nt == 8'd0 ||
                                    32'(g_m_rows) > 32'(AccDepth));
       // Implied by the ends below (every product is >= 1 once the shape is legal), but
@@ -208,12 +252,16 @@ module tsr_dispatch #(
       s2_kn_q       <= KnW'(s1_kn_lo_q + s1_kn_hi_q);
       s2_par_end_q  <= EndW'(g_param_base) + EndW'(s1_par_q);
       s2_ld_range_q <= s1_ld_end_q > s1_ld_depth_q;
+      s2_sp_kn_q      <= EndW'(s1_sp_lo_q) + EndW'(s1_sp_hi_q);
+      s2_gbuf_range_q <= s1_gbuf_end_q > EndW'(GbufDepth);
     end
     // Stage 3.
     if (phase_q == PhaseW'(2)) begin
       s3_wgt_end_q   <= EndW'(g_wgt_base) + EndW'(WgtPW'(times_const(EndW'(s2_kn_q), Rows)));
       s3_act_range_q <= s2_act_end_q > EndW'(ActDepth);
       s3_par_range_q <= s2_par_end_q > EndW'(ParamDepth);
+      s3_sp_wgt_end_q <= EndW'(s_wgt_base) + s2_sp_kn_q;
+      s3_meta_end_q   <= EndW'(s_meta_base) + s2_sp_kn_q;
     end
     // Stage 4.
     if (phase_q == PhaseW'(3)) check_q <= check_d;
@@ -221,25 +269,30 @@ module tsr_dispatch #(
 
   always_comb begin
     check_d = tsr_pkg::ErrNone;
-    if (!is_load && !is_gemm)          check_d = tsr_pkg::ErrIllegalOp;
+    if (!is_load && !is_gemm && !is_sp) check_d = tsr_pkg::ErrIllegalOp;
     else if (s1_bad_field_q)           check_d = tsr_pkg::ErrBadField;
     else if (s1_bad_shape_q)           check_d = tsr_pkg::ErrShape;
     else if (is_load ? s2_ld_range_q
+           : is_sp   ? (s2_gbuf_range_q || s3_par_range_q ||
+                        s3_sp_wgt_end_q > EndW'(WgtDepth) ||
+                        s3_meta_end_q > EndW'(MetaDepth))
                      : (s1_base_range_q || s3_act_range_q || s3_par_range_q ||
                         s3_wgt_end_q > EndW'(WgtDepth)))
                                        check_d = tsr_pkg::ErrAddrRange;
   end
 
   // ---- hazard checks -----------------------------------------------------------------
-  logic invalid, bad, load_go, gemm_go, drop;
+  logic invalid, bad, load_go, gemm_go, sp_go, drop;
   logic error_q;
-  logic ld_hazard, gemm_hazard, readers_full;
+  logic ld_hazard, gemm_hazard, sp_hazard, readers_full;
   tsr_hazard #(
-    .ActAW(ActAW), .WgtAW(WgtAW), .ParamAW(ParamAW), .LoadAW(LoadAW)
+    .ActAW(ActAW), .WgtAW(WgtAW), .ParamAW(ParamAW), .LoadAW(LoadAW),
+    .GbufAW(GbufAW), .MetaAW(MetaAW)
   ) u_hazard (
     .clk_i, .rst_ni, .clear_i,
     .ld_head_i     (checked && is_load && !error_q && !invalid),
     .gemm_head_i   (checked && is_gemm && !error_q && !invalid),
+    .sp_head_i     (checked && is_sp && !error_q && !invalid),
     .ld_target_i   (ld_target),
     .ld_lo_i       (w1[LoadAW:0]),
     .ld_hi_i       (s1_ld_end_q[LoadAW:0]),
@@ -249,13 +302,22 @@ module tsr_dispatch #(
     .wgt_hi_i      (s3_wgt_end_q[WgtAW:0]),
     .param_lo_i    ({1'b0, g_param_base[ParamAW-1:0]}),
     .param_hi_i    (s2_par_end_q[ParamAW:0]),
+    .gbuf_lo_i     ({1'b0, s_gbuf_base[GbufAW-1:0]}),
+    .gbuf_hi_i     (s1_gbuf_end_q[GbufAW:0]),
+    .sp_wgt_lo_i   ({1'b0, s_wgt_base[WgtAW-1:0]}),
+    .sp_wgt_hi_i   (s3_sp_wgt_end_q[WgtAW:0]),
+    .meta_lo_i     ({1'b0, s_meta_base[MetaAW-1:0]}),
+    .meta_hi_i     (s3_meta_end_q[MetaAW:0]),
     .ld_hazard_o   (ld_hazard),
     .gemm_hazard_o (gemm_hazard),
+    .sp_hazard_o   (sp_hazard),
     .readers_full_o(readers_full),
     .ld_go_i       (load_go),
     .gemm_go_i     (gemm_go),
+    .sp_go_i       (sp_go),
     .load_free_i   (load_ready_i),
     .exec_done_i   (gemm_cmd_done_i),
+    .sp_done_i     (sp_reads_done_i),
     .param_release_i
   );
 
@@ -271,11 +333,14 @@ module tsr_dispatch #(
   assign load_go = checked && !error_q && !invalid && is_load && load_ready_i && !ld_hazard;
   assign gemm_go = checked && !error_q && !invalid && is_gemm && gemm_ready_i &&
                    !gemm_hazard && !readers_full;
+  assign sp_go   = checked && !error_q && !invalid && is_sp && sp_ready_i &&
+                   !sp_hazard && !readers_full;
 
-  assign head_leave   = drop || load_go || gemm_go;
+  assign head_leave   = drop || load_go || gemm_go || sp_go;
   assign cmd_pop_o    = head_take;
   assign load_valid_o = load_go;
   assign gemm_valid_o = gemm_go;
+  assign sp_valid_o   = sp_go;
 
   assign load_target_o     = ld_target;
   assign load_dst_o        = w1[LoadAW-1:0];
@@ -287,6 +352,12 @@ module tsr_dispatch #(
   assign gemm_kt_count_o   = g_kt;
   assign gemm_nt_count_o   = g_nt;
   assign gemm_folds_o      = s2_kn_q;
+  assign sp_gbuf_base_o    = s_gbuf_base[GbufAW-1:0];
+  assign sp_wgt_base_o     = s_wgt_base[WgtAW-1:0];
+  assign sp_meta_base_o    = s_meta_base[MetaAW-1:0];
+  assign sp_m_rows_o       = s_m_rows;
+  assign sp_k_last_o       = s_k_last;
+  assign sp_len_last_o     = s_len_last;
   always_comb begin
     gemm_store_cfg_o                            = '0;
     gemm_store_cfg_o[tsr_pkg::CfgRequant]       = g_requant;
@@ -303,9 +374,12 @@ module tsr_dispatch #(
   assign busy_o     = head_valid_q;
 
   // The index of the command a unit reports an error for: the last one handed to the
-  // load unit (a LOAD's packet or PARAM word). A command lost to a full FIFO is the one
-  // after every command pushed so far.
-  logic [31:0] load_index_q, pushed_index_q;
+  // load unit (a LOAD's packet or PARAM word) or to the sparse unit (BAD_META); when both
+  // report in one cycle, the earlier command's error wins. A command lost to a full FIFO
+  // is the one after every command pushed so far.
+  logic [31:0] load_index_q, sp_index_q, pushed_index_q;
+  logic        load_err_first;
+  assign load_err_first = err_req_i && (!sp_err_i || load_index_q < sp_index_q);
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -314,6 +388,7 @@ module tsr_dispatch #(
       err_cmd_q      <= '0;
       cmd_index_q    <= '0;
       load_index_q   <= '0;
+      sp_index_q     <= '0;
       pushed_index_q <= '0;
     end else begin
       if (cmd_push_i || overflow_i) pushed_index_q <= pushed_index_q + 32'd1;
@@ -326,15 +401,20 @@ module tsr_dispatch #(
       end else begin
         if (head_leave) cmd_index_q <= cmd_index_q + 32'd1;
         if (load_go) load_index_q <= cmd_index_q;
+        if (sp_go)   sp_index_q   <= cmd_index_q;
         if (!error_q) begin
           if (overflow_i) begin
             error_q    <= 1'b1;
             err_code_q <= tsr_pkg::ErrOverflow;
             err_cmd_q  <= pushed_index_q;
-          end else if (err_req_i) begin
+          end else if (load_err_first) begin
             error_q    <= 1'b1;
             err_code_q <= err_req_code_i;
             err_cmd_q  <= load_index_q;
+          end else if (sp_err_i) begin
+            error_q    <= 1'b1;
+            err_code_q <= tsr_pkg::ErrBadMeta;
+            err_cmd_q  <= sp_index_q;
           end else if (bad) begin
             error_q    <= 1'b1;
             err_code_q <= check_q;
@@ -348,7 +428,7 @@ module tsr_dispatch #(
 `ifndef SYNTHESIS
   // ---- assertions and cover points -------------------------------------------------------
   OneHandOff_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
-                                 $onehot0({drop, load_go, gemm_go}));
+                                 $onehot0({drop, load_go, gemm_go, sp_go}));
   PopOnlyValid_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
                                    cmd_pop_o |-> cmd_valid_i);
   LeaveOnlyValid_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
@@ -361,6 +441,10 @@ module tsr_dispatch #(
   CmdLoadParam_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
                                   load_go && ld_target == tsr_pkg::TgtParam);
   CmdGemm_C: cover property (@(posedge clk_i) disable iff (!rst_ni) gemm_go);
+  CmdSpgemm_C: cover property (@(posedge clk_i) disable iff (!rst_ni) sp_go);
+  CmdLoadSparse_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                   load_go && ld_target >= tsr_pkg::TgtMeta);
+  ErrBadMeta_C: cover property (@(posedge clk_i) disable iff (!rst_ni) sp_err_i && !error_q);
   CmdGemmMultiBlock_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
                                        gemm_go && g_kt >= 8'd2 && g_nt >= 8'd2);
   ErrIllegalOp_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
@@ -381,6 +465,6 @@ module tsr_dispatch #(
 `endif
 
   logic unused_fields;
-  assign unused_fields = ^{w0[31:24], w0[15:10], check};
+  assign unused_fields = ^{w0[31:24], w0[15:10], check, s_wgt_base, s_gbuf_base, s_meta_base};
 
 endmodule

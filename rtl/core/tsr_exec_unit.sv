@@ -38,7 +38,7 @@ module tsr_exec_unit #(
   // Words the LOAD in progress has yet to write (tsr_load_unit wr_*): a fold waits while
   // its activation rows or its weight tile are among them.
   input  logic               ld_active_i,
-  input  logic [1:0]         ld_target_i,
+  input  logic [2:0]         ld_target_i,
   input  logic [LoadAW:0]    ld_lo_i,
   input  logic [LoadAW:0]    ld_hi_i,
   // Single-port scratchpads (tsr_top's ScratchSpram): ACT / WGT is written this cycle, so

@@ -22,21 +22,22 @@ module tsr_load_unit #(
   input  logic                 clear_i,
   input  logic                 cmd_valid_i,
   output logic                 cmd_ready_o,
-  input  logic [1:0]           target_i,
+  input  logic [2:0]           target_i,
   input  logic [AddrW-1:0]     dst_i,
   input  logic [AddrW:0]       count_i,
   input  logic [InBytes*8-1:0] s_tdata_i,
   input  logic                 s_tvalid_i,
   output logic                 s_tready_o,
   input  logic                 s_tlast_i,
-  output logic [2:0]           we_o,     // one-hot: ACT, WGT, PARAM (tsr_pkg::Tgt*)
+  output logic [4:0]           we_o,     // one-hot, bit tsr_pkg::Tgt*: ACT, WGT, PARAM,
+                                         // META, GBUF
   output logic [AddrW-1:0]     waddr_o,
   output logic [InBytes*8-1:0] wdata_o,
   output logic                 done_o,   // the last beat of a LOAD was written
   // The words this LOAD has yet to write, [wr_lo_o, wr_hi_o) of target wr_target_o: the
   // execute unit starts no fold that reads them (read after write at fold granularity).
   output logic                 wr_active_o,
-  output logic [1:0]           wr_target_o,
+  output logic [2:0]           wr_target_o,
   output logic [AddrW:0]       wr_lo_o,
   output logic [AddrW:0]       wr_hi_o,
   output logic                 err_o,    // a beat broke the packet or PARAM rules
@@ -52,7 +53,7 @@ module tsr_load_unit #(
   typedef enum logic [1:0] {StIdle, StLoad, StDiscard} state_e;
   state_e state_q, state_d;
 
-  logic [1:0]       target_q;
+  logic [2:0]       target_q;
   logic [AddrW-1:0] addr_q;
   logic [AddrW:0]   left_q;
   logic             in_packet_q;  // beats of a packet accepted, its TLAST not yet
@@ -67,7 +68,7 @@ module tsr_load_unit #(
   assign bad_shift  = (target_q == tsr_pkg::TgtParam) && (shift < -8'sd31 || shift > 8'sd30);
   assign bad        = (state_q == StLoad) && beat && (bad_last || bad_shift);
 
-  logic [2:0]           we;
+  logic [4:0]           we;
   logic                 done;
   assign done        = (state_q == StLoad) && beat && !bad && last_beat && !clear_i;
   assign err_o       = bad && !clear_i;
@@ -77,19 +78,13 @@ module tsr_load_unit #(
   assign stall_o     = (state_q == StLoad) && !s_tvalid_i;
 
   always_comb begin
-    we = 3'b000;
-    if ((state_q == StLoad) && beat && !bad && !clear_i) begin
-      case (target_q)
-        tsr_pkg::TgtAct:   we = 3'b001;
-        tsr_pkg::TgtWgt:   we = 3'b010;
-        tsr_pkg::TgtParam: we = 3'b100;
-        default:           we = 3'b000;
-      endcase
-    end
+    we = '0;
+    // The dispatcher hands over targets 0..4 only (others are BAD_FIELD).
+    if ((state_q == StLoad) && beat && !bad && !clear_i) we[target_q] = 1'b1;
   end
 
   if (WriteReg) begin : gen_write_reg
-    logic [2:0]           we_q;
+    logic [4:0]           we_q;
     logic [AddrW-1:0]     waddr_q;
     logic [InBytes*8-1:0] wdata_q;
     logic                 done_q;
@@ -171,6 +166,8 @@ module tsr_load_unit #(
   CmdOnlyWhenIdle_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
                                       cmd_valid_i |-> cmd_ready_o)
     else $error("LOAD handed to a busy load unit");
+  LegalTarget_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                  cmd_valid_i |-> target_i <= tsr_pkg::TgtGbuf);
   NoCountZero_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
                                   cmd_valid_i |-> count_i != '0);
   LeftNonZero_A: assert property (@(posedge clk_i) disable iff (!rst_ni)

@@ -4,16 +4,19 @@
 package tsr_pkg;
 
   localparam logic [31:0] IdValue      = 32'h5453_5241;  // "TSRA"
-  localparam logic [31:0] VersionValue = 32'h0001_0001;  // 1.1
+  localparam logic [31:0] VersionValue = 32'h0001_0002;  // 1.2
 
   // Opcodes (w0[7:0]).
   localparam logic [7:0] OpLoad = 8'h01;
   localparam logic [7:0] OpGemm = 8'h02;
+  localparam logic [7:0] OpSpgemm = 8'h03;  // sparse-gather GEMM (FEATURES bit 5)
 
-  // LOAD targets (w0[9:8]).
-  localparam logic [1:0] TgtAct   = 2'd0;
-  localparam logic [1:0] TgtWgt   = 2'd1;
-  localparam logic [1:0] TgtParam = 2'd2;
+  // LOAD targets (w0[10:8]).
+  localparam logic [2:0] TgtAct   = 3'd0;
+  localparam logic [2:0] TgtWgt   = 3'd1;
+  localparam logic [2:0] TgtParam = 3'd2;
+  localparam logic [2:0] TgtMeta  = 3'd3;  // sparse feature only
+  localparam logic [2:0] TgtGbuf  = 3'd4;  // sparse feature only
 
   // Sticky error codes.
   localparam logic [7:0] ErrNone      = 8'd0;
@@ -24,14 +27,29 @@ package tsr_pkg;
   localparam logic [7:0] ErrStream    = 8'd5;  // input TLAST disagrees with a LOAD's count
   localparam logic [7:0] ErrOverflow  = 8'd6;  // CMD3 written while the command FIFO was full
   localparam logic [7:0] ErrBadParam  = 8'd7;  // PARAM shift outside [-31, 30]
+  localparam logic [7:0] ErrBadMeta   = 8'd8;  // an SPGEMM entry's K index >= its K
 
   // FEATURES bits [7:0].
   localparam logic [7:0] FeatureBits = 8'b0001_1111;  // dense, requant, per-channel,
                                                        // hazard checks, TLAST checks
+  localparam int unsigned FeatureSparse = 5;  // FEATURES bit: SPGEMM, META, GBUF
   // Outstanding GEMMs whose PARAM words the store unit has yet to read (at most 3).
   localparam int unsigned ParamReaders = 4;
 
   localparam int unsigned CmdWidth = 128;
+
+  // Address width of the load unit: the widest scratchpad it writes (0 for one that is
+  // not there).
+  function automatic int unsigned load_aw(input int unsigned act_aw, input int unsigned wgt_aw,
+                                          input int unsigned param_aw,
+                                          input int unsigned gbuf_aw,
+                                          input int unsigned meta_aw);
+    load_aw = act_aw;
+    if (wgt_aw > load_aw)   load_aw = wgt_aw;
+    if (param_aw > load_aw) load_aw = param_aw;
+    if (gbuf_aw > load_aw)  load_aw = gbuf_aw;
+    if (meta_aw > load_aw)  load_aw = meta_aw;
+  endfunction
 
   // Store settings of a GEMM, carried from the dispatcher through the execute unit's job
   // word into the store unit and down its lane pipeline. Bit offsets of the fields:
@@ -67,6 +85,8 @@ package tsr_pkg;
   localparam logic [11:0] CsrStatus        = 12'h028;
   localparam logic [11:0] CsrErrCode       = 12'h02C;
   localparam logic [11:0] CsrErrCmd        = 12'h030;
+  localparam logic [11:0] CsrCfgGbufDepth  = 12'h034;
+  localparam logic [11:0] CsrCfgMetaDepth  = 12'h038;
   localparam logic [11:0] CsrCmd0          = 12'h040;
   localparam logic [11:0] CsrCmd1          = 12'h044;
   localparam logic [11:0] CsrCmd2          = 12'h048;

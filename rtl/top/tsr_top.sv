@@ -24,6 +24,11 @@ module tsr_top #(
                                                  // logic, not DSP blocks (tsr_pe LutMul)
   parameter int unsigned LoadWriteReg   = 0,      // 1: scratchpad writes registered in the
                                                  // load unit (a cycle later; tsr_load_unit)
+  // Sparse-gather path (SPGEMM, docs/isa.md): Rows x Cols MAC lanes of its own, the META
+  // scratchpad and GBUF (Cols copies). The simulation engine has it; boards leave it out.
+  parameter int unsigned Sparse         = 1,
+  parameter int unsigned GbufDepth      = 512,    // words of Rows int8, each of Cols copies
+  parameter int unsigned MetaDepth      = 4096,   // words of Cols uint8
   localparam int unsigned InBytes  = (Rows > Cols ? (Rows > 16 ? Rows : 16)
                                                   : (Cols > 16 ? Cols : 16)),
   localparam int unsigned OutBytes = 4 * Cols
@@ -75,8 +80,13 @@ module tsr_top #(
   localparam int unsigned WgtAW   = $clog2(WgtDepth);
   localparam int unsigned AccAW   = $clog2(AccDepth);
   localparam int unsigned ParamAW = $clog2(ParamDepth);
-  localparam int unsigned LoadAW  = (ActAW > WgtAW) ? ((ActAW > ParamAW) ? ActAW : ParamAW)
-                                                    : ((WgtAW > ParamAW) ? WgtAW : ParamAW);
+  // Without the sparse path, GBUF and META shrink to nothing that widens an address.
+  localparam int unsigned GbufWords = (Sparse != 0) ? GbufDepth : 2;
+  localparam int unsigned MetaWords = (Sparse != 0) ? MetaDepth : 2;
+  localparam int unsigned GbufAW  = $clog2(GbufWords);
+  localparam int unsigned MetaAW  = $clog2(MetaWords);
+  localparam int unsigned LoadAW  = tsr_pkg::load_aw(ActAW, WgtAW, ParamAW, GbufAW, MetaAW);
+  localparam int unsigned ExecLoadAW = tsr_pkg::load_aw(ActAW, WgtAW, ParamAW, 0, 0);
   localparam int unsigned JobW    = tsr_pkg::JobFixedW + (AccAW + 1) + ParamAW;
   localparam int unsigned LevelW  = $clog2(CmdFifoDepth) + 1;
 
@@ -104,6 +114,12 @@ module tsr_top #(
   if (LutMulCols > Cols) begin : gen_bad_lut_mul
     $error("LutMulCols must lie in 0..Cols");
   end
+  if (Sparse > 1 || (Sparse != 0 &&
+      (GbufDepth < 2 || GbufDepth > 32768 || (1 << GbufAW) != GbufDepth ||
+       MetaDepth < 2 || MetaDepth > 32768 || (1 << MetaAW) != MetaDepth ||
+       AccDepth < Rows))) begin : gen_bad_sparse
+    $error("Sparse must be 0 or 1, GbufDepth and MetaDepth powers of two in 2..32768, AccDepth >= Rows");
+  end
 
   logic clear, cmd_overflow;
 
@@ -124,7 +140,7 @@ module tsr_top #(
   assign cmd_full  = (cmd_level == LevelW'(CmdFifoDepth));
 
   logic               load_valid, load_ready, load_done;
-  logic [1:0]         load_target;
+  logic [2:0]         load_target;
   logic [LoadAW-1:0]  load_dst;
   logic [LoadAW:0]    load_count;
   logic               gemm_valid, gemm_ready, gemm_done, param_release, exec_cmd_done;
@@ -141,9 +157,17 @@ module tsr_top #(
   logic [7:0]         err_code;
   logic [31:0]        err_cmd;
 
+  logic               sp_valid, sp_ready, sp_reads_done, sp_err;
+  logic [GbufAW-1:0]  sp_gbuf_base;
+  logic [WgtAW-1:0]   sp_wgt_base;
+  logic [MetaAW-1:0]  sp_meta_base;
+  logic [6:0]         sp_m_rows;
+  logic [7:0]         sp_k_last, sp_len_last;
+
   tsr_dispatch #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
-    .AccDepth(AccDepth), .ParamDepth(ParamDepth)
+    .AccDepth(AccDepth), .ParamDepth(ParamDepth), .Sparse(Sparse != 0),
+    .GbufDepth(GbufWords), .MetaDepth(MetaWords)
   ) u_dispatch (
     .clk_i, .rst_ni, .clear_i(clear),
     .cmd_push_i(cmd_push), .cmd_valid_i(!cmd_empty), .cmd_i(cmd_head), .cmd_pop_o(cmd_pop),
@@ -153,20 +177,25 @@ module tsr_top #(
     .gemm_act_base_o(gemm_act_base), .gemm_wgt_base_o(gemm_wgt_base),
     .gemm_param_base_o(gemm_param_base), .gemm_m_rows_o(gemm_m_rows),
     .gemm_kt_count_o(gemm_kt), .gemm_nt_count_o(gemm_nt), .gemm_folds_o(gemm_folds),
-    .gemm_store_cfg_o(gemm_store_cfg), .param_release_i(param_release),
-    .gemm_cmd_done_i(exec_cmd_done),
-    .err_req_i(load_err), .err_req_code_i(load_err_code), .overflow_i(cmd_overflow),
+    .gemm_store_cfg_o(gemm_store_cfg),
+    .sp_valid_o(sp_valid), .sp_ready_i(sp_ready), .sp_gbuf_base_o(sp_gbuf_base),
+    .sp_wgt_base_o(sp_wgt_base), .sp_meta_base_o(sp_meta_base), .sp_m_rows_o(sp_m_rows),
+    .sp_k_last_o(sp_k_last), .sp_len_last_o(sp_len_last),
+    .param_release_i(param_release),
+    .gemm_cmd_done_i(exec_cmd_done), .sp_reads_done_i(sp_reads_done),
+    .err_req_i(load_err), .err_req_code_i(load_err_code), .sp_err_i(sp_err),
+    .overflow_i(cmd_overflow),
     .error_o(error), .err_code_o(err_code), .err_cmd_o(err_cmd),
     .dropped_o(dropped), .busy_o(dispatch_busy)
   );
 
   // ---- load unit and scratchpads -----------------------------------------------------
-  logic [2:0]           load_we;
+  logic [4:0]           load_we;
   logic [LoadAW-1:0]    load_waddr;
   logic [InBytes*8-1:0] load_wdata;
   logic                 load_busy, load_stall;
   logic                 load_wr_active;
-  logic [1:0]           load_wr_target;
+  logic [2:0]           load_wr_target;
   logic [LoadAW:0]      load_wr_lo, load_wr_hi;
 
   tsr_load_unit #(.InBytes(InBytes), .AddrW(LoadAW), .WriteReg(LoadWriteReg != 0)) u_load (
@@ -182,9 +211,9 @@ module tsr_top #(
     .busy_o(load_busy), .stall_o(load_stall)
   );
 
-  logic               act_re, wgt_re, param_re;
+  logic               act_re, wgt_re, param_re, exec_wgt_re;
   logic [ActAW-1:0]   act_raddr;
-  logic [WgtAW-1:0]   wgt_raddr;
+  logic [WgtAW-1:0]   wgt_raddr, exec_wgt_raddr;
   logic [ParamAW-1:0] param_raddr;
   logic [Rows*8-1:0]  act_rdata;
   logic [Cols*8-1:0]  wgt_rdata;
@@ -225,9 +254,12 @@ module tsr_top #(
     .store_cfg_i(gemm_store_cfg),
     .act_port_busy_i(ScratchSpram != 0 && load_we[0]),
     .wgt_port_busy_i(ScratchSpram != 0 && load_we[1]),
-    .ld_active_i(load_wr_active), .ld_target_i(load_wr_target), .ld_lo_i(load_wr_lo),
-    .ld_hi_i(load_wr_hi),
-    .act_re_o(act_re), .act_raddr_o(act_raddr), .wgt_re_o(wgt_re), .wgt_raddr_o(wgt_raddr),
+    // The execute unit reads ACT and WGT only: their addresses fit its narrower window
+    // (a LOAD into a deeper META or GBUF differs in its target).
+    .ld_active_i(load_wr_active), .ld_target_i(load_wr_target),
+    .ld_lo_i(load_wr_lo[ExecLoadAW:0]), .ld_hi_i(load_wr_hi[ExecLoadAW:0]),
+    .act_re_o(act_re), .act_raddr_o(act_raddr), .wgt_re_o(exec_wgt_re),
+    .wgt_raddr_o(exec_wgt_raddr),
     .wgt_we_o(wgt_we), .wgt_bank_o(wgt_bank),
     .issue_valid_o(issue_valid), .issue_bank_o(issue_bank),
     .issue_acc_bank_o(issue_acc_bank), .issue_row_o(issue_row),
@@ -283,11 +315,75 @@ module tsr_top #(
   logic [Cols*32-1:0] store_rdata;
   logic               acc_busy;
 
+  // ---- sparse-gather unit (SPGEMM) ---------------------------------------------------------
+  logic               sp_wgt_re, sp_claim, sp_claim_bank, sp_we, sp_bank, sp_last;
+  logic               sp_job_push, sp_entry, sp_busy, sp_stall;
+  logic [WgtAW-1:0]   sp_wgt_raddr;
+  logic [AccAW-1:0]   sp_row;
+  logic [Cols*32-1:0] sp_wdata;
+  logic [JobW-1:0]    sp_job;
+  if (Sparse != 0) begin : gen_sparse
+    logic              meta_re;
+    logic [MetaAW-1:0] meta_raddr;
+    logic [Cols*8-1:0] meta_rdata;
+    tsr_sram #(.Width(Cols*8), .Depth(MetaDepth)) u_meta_mem (
+      .clk_i, .we_i(load_we[tsr_pkg::TgtMeta]), .waddr_i(load_waddr[MetaAW-1:0]),
+      .wdata_i(load_wdata[Cols*8-1:0]), .re_i(meta_re), .raddr_i(meta_raddr),
+      .rdata_o(meta_rdata)
+    );
+    tsr_sparse_unit #(
+      .Rows(Rows), .Cols(Cols), .WgtDepth(WgtDepth), .MetaDepth(MetaDepth),
+      .GbufDepth(GbufDepth), .AccDepth(AccDepth), .ParamDepth(ParamDepth)
+    ) u_sparse (
+      .clk_i, .rst_ni, .clear_i(clear),
+      .cmd_valid_i(sp_valid), .cmd_ready_o(sp_ready), .gbuf_base_i(sp_gbuf_base),
+      .wgt_base_i(sp_wgt_base), .meta_base_i(sp_meta_base), .param_base_i(gemm_param_base),
+      .m_rows_i(sp_m_rows), .k_last_i(sp_k_last), .len_last_i(sp_len_last),
+      .nt_count_i(gemm_nt), .store_cfg_i(gemm_store_cfg),
+      .gbuf_we_i(load_we[tsr_pkg::TgtGbuf]), .gbuf_waddr_i(load_waddr[GbufAW-1:0]),
+      .gbuf_wdata_i(load_wdata[Rows*8-1:0]),
+      .wgt_re_o(sp_wgt_re), .wgt_raddr_o(sp_wgt_raddr), .wgt_rdata_i(wgt_rdata),
+      .meta_re_o(meta_re), .meta_raddr_o(meta_raddr), .meta_rdata_i(meta_rdata),
+      .acc_free_i(acc_free), .acc_claim_o(sp_claim), .acc_claim_bank_o(sp_claim_bank),
+      .acc_we_o(sp_we), .acc_bank_o(sp_bank), .acc_row_o(sp_row), .acc_last_o(sp_last),
+      .acc_wdata_o(sp_wdata),
+      .job_push_o(sp_job_push), .job_o(sp_job), .reads_done_o(sp_reads_done),
+      .entry_o(sp_entry), .err_o(sp_err), .busy_o(sp_busy), .stall_o(sp_stall)
+    );
+  end else begin : gen_no_sparse
+    assign sp_ready      = 1'b0;
+    assign sp_wgt_re     = 1'b0;
+    assign sp_wgt_raddr  = '0;
+    assign sp_claim      = 1'b0;
+    assign sp_claim_bank = 1'b0;
+    assign sp_we         = 1'b0;
+    assign sp_bank       = 1'b0;
+    assign sp_row        = '0;
+    assign sp_last       = 1'b0;
+    assign sp_wdata      = '0;
+    assign sp_job_push   = 1'b0;
+    assign sp_job        = '0;
+    assign sp_reads_done = 1'b0;
+    assign sp_entry      = 1'b0;
+    assign sp_err        = 1'b0;
+    assign sp_busy       = 1'b0;
+    assign sp_stall      = 1'b0;
+    logic unused_sparse;
+    assign unused_sparse = ^{sp_valid, sp_gbuf_base, sp_wgt_base, sp_meta_base, sp_m_rows,
+                             sp_k_last, sp_len_last, load_we[4:3]};
+  end
+  // The two datapaths take turns (tsr_hazard): WGT's read port and the store's job queue
+  // belong to whichever runs.
+  assign wgt_re    = exec_wgt_re || sp_wgt_re;
+  assign wgt_raddr = sp_wgt_re ? sp_wgt_raddr : exec_wgt_raddr;
+
   tsr_accumulator #(.Rows(Rows), .Cols(Cols), .AccDepth(AccDepth)) u_acc (
     .clk_i, .rst_ni, .clear_i(clear),
     .issue_valid_i(issue_valid), .issue_bank_i(issue_acc_bank), .issue_row_i(issue_row),
     .issue_first_i(issue_first), .issue_last_i(issue_last),
     .psum_i(deskewed_psum),
+    .sp_claim_i(sp_claim), .sp_claim_bank_i(sp_claim_bank), .sp_we_i(sp_we),
+    .sp_bank_i(sp_bank), .sp_row_i(sp_row), .sp_last_i(sp_last), .sp_wdata_i(sp_wdata),
     .claim_i(acc_claim), .store_start_i(store_start), .store_done_i(store_done),
     .store_bank_i(store_bank), .free_o(acc_free), .written_o(acc_written),
     .store_re_i(store_re), .store_raddr_i(store_raddr), .store_rdata_o(store_rdata),
@@ -301,7 +397,7 @@ module tsr_top #(
     .OutFifoRegRead(OutFifoRegRead)
   ) u_store (
     .clk_i, .rst_ni, .clear_i(clear),
-    .job_push_i(job_push), .job_i(job),
+    .job_push_i(job_push || sp_job_push), .job_i(sp_job_push ? sp_job : job),
     .acc_written_i(acc_written), .acc_start_o(store_start), .acc_done_o(store_done),
     .acc_bank_o(store_bank), .acc_re_o(store_re), .acc_raddr_o(store_raddr),
     .acc_rdata_i(store_rdata),
@@ -314,12 +410,13 @@ module tsr_top #(
   // ---- CSRs --------------------------------------------------------------------------
   logic busy;
   assign busy = (cmd_fifo_level != '0) || dispatch_busy || load_busy || exec_busy || acc_busy ||
-                store_busy;
+                sp_busy || store_busy;
 
   tsr_csr #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .InBytes(InBytes),
-    .CmdFifoDepth(CmdFifoDepth)
+    .CmdFifoDepth(CmdFifoDepth), .Sparse(Sparse != 0), .GbufDepth(GbufDepth),
+    .MetaDepth(MetaDepth)
   ) u_csr (
     .clk_i, .rst_ni,
     .s_awaddr_i(s_axil_awaddr_i), .s_awvalid_i(s_axil_awvalid_i),
@@ -333,23 +430,23 @@ module tsr_top #(
     .cmd_overflow_o(cmd_overflow),
     .clear_o(clear),
     .error_i(error), .err_code_i(err_code), .err_cmd_i(err_cmd), .busy_i(busy),
-    .unit_busy_i({store_busy, exec_busy, load_busy}),
-    .stall_i(exec_stall || load_stall || store_stall),
-    .mac_row_i(issue_valid), .out_beat_i(m_axis_tvalid_o && m_axis_tready_i),
+    .unit_busy_i({store_busy, exec_busy || sp_busy, load_busy}),
+    .stall_i(exec_stall || sp_stall || load_stall || store_stall),
+    .mac_row_i(issue_valid || sp_entry), .out_beat_i(m_axis_tvalid_o && m_axis_tready_i),
     .retired_i({1'b0, load_done} + {1'b0, gemm_done}), .dropped_i(dropped)
   );
 
   // ---- debug observation -------------------------------------------------------------
   assign dbg_cmd_push_o  = cmd_push;
-  assign dbg_cmd_issue_o = load_valid || gemm_valid;
+  assign dbg_cmd_issue_o = load_valid || gemm_valid || sp_valid;
   assign dbg_cmd_drop_o  = dropped;
   assign dbg_load_done_o = load_done;
   assign dbg_gemm_done_o = gemm_done;
   assign dbg_clear_o     = clear;
-  assign dbg_unit_busy_o = {store_busy, acc_busy, exec_busy, load_busy};
+  assign dbg_unit_busy_o = {store_busy, acc_busy || sp_busy, exec_busy || sp_busy, load_busy};
 
   logic unused_top;
-  assign unused_top = ^{load_waddr, load_wdata, cmd_fifo_full};
+  assign unused_top = ^{load_waddr, load_wdata, cmd_fifo_full, load_wr_lo, load_wr_hi};
 
 `ifndef SYNTHESIS
   // ---- weight banks: never overwritten while an activation still needs them -------------
@@ -384,6 +481,12 @@ module tsr_top #(
       else $error("weight bank %0d of PE row %0d overwritten while an activation needs it",
                   wgt_bank, r);
   end
+  OneWgtReader_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                   !(exec_wgt_re && sp_wgt_re))
+    else $error("the execute unit and the sparse unit read WGT in one cycle");
+  OneJobPusher_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                   !(job_push && sp_job_push))
+    else $error("the execute unit and the sparse unit pushed a store job in one cycle");
   ClearDuringLoadUnit_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
                                          clear && load_busy);
   ClearDuringStoreUnit_C: cover property (@(posedge clk_i) disable iff (!rst_ni)

@@ -22,6 +22,7 @@ const char* error_name(ErrorCode code) {
     case ErrorCode::kStream: return "STREAM";
     case ErrorCode::kOverflow: return "OVERFLOW";
     case ErrorCode::kBadParam: return "BAD_PARAM";
+    case ErrorCode::kBadMeta: return "BAD_META";
   }
   // ERR_CODE is read from hardware, so codes this build does not know can appear.
   return "UNKNOWN";
@@ -30,7 +31,7 @@ const char* error_name(ErrorCode code) {
 CommandWords encode(const LoadCommand& cmd) {
   return {
       static_cast<std::uint32_t>(Opcode::kLoad) |
-          (static_cast<std::uint32_t>(cmd.target) & 0x3u) << 8,
+          (static_cast<std::uint32_t>(cmd.target) & 0x7u) << 8,
       cmd.dst,
       cmd.count,
       0,
@@ -44,6 +45,23 @@ CommandWords encode(const GemmCommand& cmd) {
       std::uint32_t{cmd.act_base} | std::uint32_t{cmd.wgt_base} << 16,
       std::uint32_t{cmd.param_base} | std::uint32_t{cmd.m_rows} << 16,
       std::uint32_t{cmd.kt_count} | std::uint32_t{cmd.nt_count} << 8 |
+          byte_field(cmd.clamp_lo) << 16 | byte_field(cmd.clamp_hi) << 24,
+  };
+}
+
+CommandWords encode(const SpgemmCommand& cmd) {
+  // The count fields hold the count minus one: an out-of-range count wraps into a
+  // different legal value here, so callers check the ranges (the runtime does).
+  const auto minus_one = [](unsigned count, unsigned bits) {
+    return (count - 1u) & ((1u << bits) - 1u);
+  };
+  return {
+      static_cast<std::uint32_t>(Opcode::kSpgemm) | std::uint32_t{cmd.requant} << 8 |
+          std::uint32_t{cmd.per_channel} << 9 | minus_one(cmd.m_rows, 6) << 10 |
+          byte_field(cmd.zero_point) << 16 | minus_one(cmd.k_count, 8) << 24,
+      std::uint32_t{cmd.gbuf_base} | std::uint32_t{cmd.wgt_base} << 16,
+      std::uint32_t{cmd.param_base} | std::uint32_t{cmd.meta_base} << 16,
+      std::uint32_t{cmd.nt_count} | minus_one(cmd.len, 8) << 8 |
           byte_field(cmd.clamp_lo) << 16 | byte_field(cmd.clamp_hi) << 24,
   };
 }

@@ -74,6 +74,10 @@ TEST_CASE("identity and opcodes match tsr_pkg", "[isa]") {
   CHECK(pkg("VersionValue") == kVersionValue);
   CHECK(pkg("OpLoad") == static_cast<unsigned>(Opcode::kLoad));
   CHECK(pkg("OpGemm") == static_cast<unsigned>(Opcode::kGemm));
+  CHECK(pkg("OpSpgemm") == static_cast<unsigned>(Opcode::kSpgemm));
+  CHECK(pkg("TgtMeta") == static_cast<unsigned>(Target::kMeta));
+  CHECK(pkg("TgtGbuf") == static_cast<unsigned>(Target::kGbuf));
+  CHECK(pkg("FeatureSparse") == kFeatureSparse);
   CHECK(pkg("TgtAct") == static_cast<unsigned>(Target::kAct));
   CHECK(pkg("TgtWgt") == static_cast<unsigned>(Target::kWgt));
   CHECK(pkg("TgtParam") == static_cast<unsigned>(Target::kParam));
@@ -90,6 +94,7 @@ TEST_CASE("error codes match tsr_pkg", "[isa]") {
   CHECK(pkg("ErrStream") == static_cast<unsigned>(ErrorCode::kStream));
   CHECK(pkg("ErrOverflow") == static_cast<unsigned>(ErrorCode::kOverflow));
   CHECK(pkg("ErrBadParam") == static_cast<unsigned>(ErrorCode::kBadParam));
+  CHECK(pkg("ErrBadMeta") == static_cast<unsigned>(ErrorCode::kBadMeta));
 }
 
 TEST_CASE("CSR addresses and CTRL bits match tsr_pkg", "[isa]") {
@@ -107,6 +112,8 @@ TEST_CASE("CSR addresses and CTRL bits match tsr_pkg", "[isa]") {
       {"CsrStatus", csr::kStatus},
       {"CsrErrCode", csr::kErrCode},
       {"CsrErrCmd", csr::kErrCmd},
+      {"CsrCfgGbufDepth", csr::kCfgGbufDepth},
+      {"CsrCfgMetaDepth", csr::kCfgMetaDepth},
       {"CsrCmd0", csr::kCmd0},
       {"CsrCmd1", csr::kCmd1},
       {"CsrCmd2", csr::kCmd2},
@@ -143,6 +150,7 @@ TEST_CASE("error_name", "[isa]") {
   CHECK(std::string(error_name(ErrorCode::kStream)) == "STREAM");
   CHECK(std::string(error_name(ErrorCode::kOverflow)) == "OVERFLOW");
   CHECK(std::string(error_name(ErrorCode::kBadParam)) == "BAD_PARAM");
+  CHECK(std::string(error_name(ErrorCode::kBadMeta)) == "BAD_META");
   CHECK(std::string(error_name(static_cast<ErrorCode>(9))) == "UNKNOWN");
 }
 
@@ -185,4 +193,27 @@ TEST_CASE("encode places GEMM fields per docs/isa.md", "[isa]") {
 
   // Defaults: raw int32 output, full int8 clamp.
   CHECK(encode(GemmCommand{}) == CommandWords{0x00000002, 0, 0, 0x7F800000});
+}
+
+TEST_CASE("encode places SPGEMM fields per docs/isa.md", "[isa]") {
+  SpgemmCommand cmd;
+  cmd.requant = true;
+  cmd.per_channel = false;
+  cmd.zero_point = -3;  // 0xFD
+  cmd.gbuf_base = 0x0102;
+  cmd.wgt_base = 0x0304;
+  cmd.param_base = 0x0506;
+  cmd.meta_base = 0x0708;
+  cmd.m_rows = 16;    // 15 in w0[15:10]
+  cmd.k_count = 256;  // 255 in w0[31:24]
+  cmd.len = 1;        // 0 in w3[15:8]
+  cmd.nt_count = 3;
+  cmd.clamp_lo = -128;
+  cmd.clamp_hi = 127;
+  // w0 = 0x03 | requant << 8 | 15 << 10 | 0xFD << 16 | 0xFF << 24
+  CHECK(encode(cmd) == CommandWords{0xFFFD3D03, 0x03040102, 0x07080506, 0x7F800003});
+  cmd.m_rows = 64;  // 63: the whole 6-bit field
+  cmd.len = 256;
+  cmd.k_count = 1;
+  CHECK(encode(cmd) == CommandWords{0x00FDFD03, 0x03040102, 0x07080506, 0x7F80FF03});
 }

@@ -8,10 +8,11 @@
 namespace tessera::isa {
 
 inline constexpr std::uint32_t kIdValue = 0x54535241;  // "TSRA"
-inline constexpr std::uint32_t kVersionValue = 0x00010001;
+inline constexpr std::uint32_t kVersionValue = 0x00010002;
 
-enum class Opcode : std::uint8_t { kLoad = 0x01, kGemm = 0x02 };
-enum class Target : std::uint8_t { kAct = 0, kWgt = 1, kParam = 2 };
+enum class Opcode : std::uint8_t { kLoad = 0x01, kGemm = 0x02, kSpgemm = 0x03 };
+// kMeta and kGbuf exist on engines with the sparse feature (FEATURES bit 5).
+enum class Target : std::uint8_t { kAct = 0, kWgt = 1, kParam = 2, kMeta = 3, kGbuf = 4 };
 
 enum class ErrorCode : std::uint8_t {
   kNone = 0,
@@ -22,6 +23,7 @@ enum class ErrorCode : std::uint8_t {
   kStream = 5,
   kOverflow = 6,
   kBadParam = 7,
+  kBadMeta = 8,
 };
 const char* error_name(ErrorCode code);
 
@@ -41,6 +43,8 @@ inline constexpr std::uint32_t kCtrl = 0x024;
 inline constexpr std::uint32_t kStatus = 0x028;
 inline constexpr std::uint32_t kErrCode = 0x02C;
 inline constexpr std::uint32_t kErrCmd = 0x030;
+inline constexpr std::uint32_t kCfgGbufDepth = 0x034;
+inline constexpr std::uint32_t kCfgMetaDepth = 0x038;
 inline constexpr std::uint32_t kCmd0 = 0x040;
 inline constexpr std::uint32_t kCmd1 = 0x044;
 inline constexpr std::uint32_t kCmd2 = 0x048;
@@ -88,7 +92,28 @@ struct GemmCommand {
   std::int8_t clamp_hi = 127;
 };
 
+// Sparse-gather GEMM (docs/isa.md, SPGEMM). Counts are plain (1-based); encode() stores
+// m_rows, k_count and len minus one, as the command words do.
+struct SpgemmCommand {
+  bool requant = false;
+  bool per_channel = false;
+  std::int8_t zero_point = 0;
+  std::uint16_t gbuf_base = 0;
+  std::uint16_t wgt_base = 0;
+  std::uint16_t param_base = 0;
+  std::uint16_t meta_base = 0;
+  unsigned m_rows = 1;    // 1..64, <= Rows
+  unsigned k_count = 1;   // 1..256
+  unsigned len = 1;       // entries per column and column block, 1..256
+  std::uint8_t nt_count = 0;
+  std::int8_t clamp_lo = -128;
+  std::int8_t clamp_hi = 127;
+};
+
+inline constexpr unsigned kFeatureSparse = 5;  // FEATURES bit
+
 CommandWords encode(const LoadCommand& cmd);
 CommandWords encode(const GemmCommand& cmd);
+CommandWords encode(const SpgemmCommand& cmd);
 
 }  // namespace tessera::isa
