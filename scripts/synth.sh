@@ -39,9 +39,10 @@ done
 
 # Small default config: generic synth flattens everything, memories included (as flip-flops),
 # and the netlist is Verilated; the 4x4 config with small buffers exercises every path,
-# its last two columns with logic multipliers (LutMulCols), the others with $mul.
+# its last two columns with logic multipliers (LutMulCols), the others with $mul, and the
+# sparse-gather path with small GBUF and META.
 default_params=""
-[[ $top == tsr_top ]] && default_params="Rows=4 Cols=4 ActDepth=64 WgtDepth=64 AccDepth=16 ParamDepth=16 LutMulCols=2"
+[[ $top == tsr_top ]] && default_params="Rows=4 Cols=4 ActDepth=64 WgtDepth=64 AccDepth=16 ParamDepth=16 LutMulCols=2 GbufDepth=32 MetaDepth=32"
 if [[ -n $board ]]; then
   # The board's engine parameters replace the defaults (NAME=VALUE still overrides them).
   default_params=$(python3 scripts/boards.py params "$board") || exit 2

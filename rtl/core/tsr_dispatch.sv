@@ -62,6 +62,7 @@ module tsr_dispatch #(
   output logic [6:0]         sp_m_rows_o,
   output logic [7:0]         sp_k_last_o,
   output logic [7:0]         sp_len_last_o,
+  output logic [7:0]         sp_nt_count_o,
   // Releases for the hazard checks.
   input  logic               gemm_cmd_done_i, // the execute unit issued a GEMM's last row
   input  logic               sp_reads_done_i, // the sparse unit read an SPGEMM's last word
@@ -146,14 +147,19 @@ module tsr_dispatch #(
   assign {g_m_rows, g_param_base}   = w2;
   assign {g_hi, g_lo, g_nt, g_kt}   = w3;
 
-  // SPGEMM fields (requant, per_channel, zero point, clamp and nt where GEMM has them).
+  // SPGEMM fields (requant, per_channel, zero point and clamp where GEMM has them; nt_count
+  // where GEMM has kt_count).
   logic [15:0] s_gbuf_base, s_wgt_base, s_meta_base;
   logic [6:0]  s_m_rows;
-  logic [7:0]  s_k_last, s_len_last;
+  logic [7:0]  s_k_last, s_len_last, s_nt;
   logic [8:0]  s_k_count, s_len;
   assign s_m_rows   = {1'b0, w0[15:10]} + 7'd1;
   assign s_k_last   = w0[31:24];
   assign s_len_last = w3[15:8];
+  assign s_nt       = w3[7:0];
+
+  logic [7:0] nt_count;  // column blocks, GEMM or SPGEMM
+  assign nt_count = is_sp ? s_nt : g_nt;
   assign s_k_count  = {1'b0, s_k_last} + 9'd1;
   assign s_len      = {1'b0, s_len_last} + 9'd1;
   assign {s_wgt_base, s_gbuf_base}  = w1;
@@ -222,7 +228,7 @@ module tsr_dispatch #(
       s1_act_hi_q   <= partial4(g_kt[7:4], g_m_rows, 4);
       s1_kn_lo_q    <= partial4(g_kt[3:0], {8'd0, g_nt}, 0);
       s1_kn_hi_q    <= partial4(g_kt[7:4], {8'd0, g_nt}, 4);
-      s1_par_q      <= ParPW'(times_const(EndW'(g_nt), Cols));
+      s1_par_q      <= ParPW'(times_const(EndW'(nt_count), Cols));
       s1_ld_end_q   <= {1'b0, w1} + {1'b0, w2};
       case (ld_target)
         tsr_pkg::TgtAct:  s1_ld_depth_q <= 33'(ActDepth);
@@ -231,13 +237,13 @@ module tsr_dispatch #(
         tsr_pkg::TgtGbuf: s1_ld_depth_q <= 33'(GbufDepth);
         default:          s1_ld_depth_q <= 33'(ParamDepth);
       endcase
-      s1_sp_lo_q    <= partial4(g_nt[3:0], {7'd0, s_len}, 0);
-      s1_sp_hi_q    <= partial4(g_nt[7:4], {7'd0, s_len}, 4);
+      s1_sp_lo_q    <= partial4(s_nt[3:0], {7'd0, s_len}, 0);
+      s1_sp_hi_q    <= partial4(s_nt[7:4], {7'd0, s_len}, 4);
       s1_gbuf_end_q <= EndW'(s_gbuf_base) + EndW'(s_k_count);
       s1_bad_field_q <= is_load ? ld_bad_target
                                 : (g_requant && $signed(g_lo) > $signed(g_hi));
       s1_bad_shape_q <= is_load ? (w2 == 32'd0)
-                      : is_sp   ? (g_nt == 8'd0 || 32'(s_m_rows) > 32'(Rows))
+                      : is_sp   ? (s_nt == 8'd0 || 32'(s_m_rows) > 32'(Rows))
                                 : (g_m_rows == 16'd0 || g_kt == 8'd0 || g_nt == 8'd0 ||
                                    32'(g_m_rows) > 32'(AccDepth));
       // Implied by the ends below (every product is >= 1 once the shape is legal), but
@@ -358,6 +364,7 @@ module tsr_dispatch #(
   assign sp_m_rows_o       = s_m_rows;
   assign sp_k_last_o       = s_k_last;
   assign sp_len_last_o     = s_len_last;
+  assign sp_nt_count_o     = s_nt;
   always_comb begin
     gemm_store_cfg_o                            = '0;
     gemm_store_cfg_o[tsr_pkg::CfgRequant]       = g_requant;

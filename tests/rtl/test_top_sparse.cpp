@@ -1,4 +1,4 @@
-// Directed SPGEMM tests of tsr_top at 4x4 (GbufDepth = MetaDepth = 64), through its ports
+// Directed SPGEMM tests of tsr_top at 4x4 (GbufDepth = MetaDepth = 32, as scripts/synth.sh builds it), through its ports
 // only (top_host.hpp). Each test packs a dense B into the SPGEMM layout (docs/isa.md) and
 // checks every result beat against A·B + bias computed here, densely: the sparse path
 // must equal the dense product bit for bit. The random command-stream testbench
@@ -227,8 +227,8 @@ std::uint64_t seed_of(const char* name) { return test_seed("rtl_top_sparse_tests
 TEST_CASE("top sparse: unstructured B at several densities equals A·B + bias", "[top_sparse]") {
   Rig rig(seed_of("top sparse: unstructured"));
   REQUIRE((rig.read(isa::csr::kFeatures) >> isa::kFeatureSparse & 1u) == 1u);
-  REQUIRE(rig.read(isa::csr::kCfgGbufDepth) == 64);
-  REQUIRE(rig.read(isa::csr::kCfgMetaDepth) == 64);
+  REQUIRE(rig.read(isa::csr::kCfgGbufDepth) == 32);
+  REQUIRE(rig.read(isa::csr::kCfgMetaDepth) == 32);
   const double densities[] = {0.0, 0.1, 0.25, 0.5, 1.0};
   std::uint16_t param = 0;
   for (const double d : densities) {
@@ -343,14 +343,14 @@ TEST_CASE("top sparse: SHAPE, ADDR_RANGE and BAD_FIELD for SPGEMM and sparse LOA
   std::vector<Case> cases = {
       {"M > Rows", with([](auto& c) { c.m_rows = 5; }), isa::ErrorCode::kShape},
       {"nt 0", with([](auto& c) { c.nt_count = 0; }), isa::ErrorCode::kShape},
-      {"GBUF end past 64", with([](auto& c) { c.gbuf_base = 60; }), isa::ErrorCode::kAddrRange},
-      {"META end past 64", with([](auto& c) { c.meta_base = 63; }), isa::ErrorCode::kAddrRange},
+      {"GBUF end past 32", with([](auto& c) { c.gbuf_base = 28; }), isa::ErrorCode::kAddrRange},
+      {"META end past 32", with([](auto& c) { c.meta_base = 31; }), isa::ErrorCode::kAddrRange},
       {"WGT end past 64", with([](auto& c) { c.wgt_base = 63; }), isa::ErrorCode::kAddrRange},
       {"PARAM end past 16", with([](auto& c) { c.param_base = 13; }), isa::ErrorCode::kAddrRange},
       {"clamp reversed", with([](auto& c) { c.requant = true; c.clamp_lo = 5; c.clamp_hi = 4; }),
        isa::ErrorCode::kBadField},
       {"LOAD target 5", {0x0501, 0, 1, 0}, isa::ErrorCode::kBadField},
-      {"LOAD GBUF past 64", isa::encode(isa::LoadCommand{isa::Target::kGbuf, 63, 2}),
+      {"LOAD GBUF past 32", isa::encode(isa::LoadCommand{isa::Target::kGbuf, 31, 2}),
        isa::ErrorCode::kAddrRange},
   };
   for (const Case& c : cases) {
