@@ -4,8 +4,9 @@
 // and a small bit-exact C++ reference of a GEMM whose requantization, CSR map and command
 // encoding come from libtessera (tessera/golden.hpp, tessera/isa.hpp). Written for the configuration
 // scripts/synth.sh synthesizes: Rows=4 Cols=4 ActDepth=64 WgtDepth=64 AccDepth=16
-// ParamDepth=16 (check_config reads it back). A board's configuration (scripts/boards.json)
-// compiles it with -DTSR_ROWS=... etc. (tests/rtl/netlist_check.sh --board).
+// ParamDepth=16, and the sparse-gather path with GbufDepth = MetaDepth = 32 (check_config
+// reads it back). A board's configuration (scripts/boards.json) compiles it with
+// -DTSR_ROWS=... and -DTSR_SPARSE=0 (tests/rtl/netlist_check.sh --board).
 #pragma once
 
 #include <verilated.h>
@@ -36,6 +37,11 @@ namespace tessera::rtl_test {
 #define TSR_ACC_DEPTH 16
 #define TSR_PARAM_DEPTH 16
 #endif
+#ifndef TSR_SPARSE
+#define TSR_SPARSE 1
+#endif
+constexpr bool kSparse = TSR_SPARSE != 0;
+constexpr int kSparseDepth = kSparse ? 32 : 0;  // GBUF and META words
 constexpr int kRows = TSR_ROWS, kCols = TSR_COLS, kActDepth = TSR_ACT_DEPTH,
               kWgtDepth = TSR_WGT_DEPTH, kAccDepth = TSR_ACC_DEPTH, kParamDepth = TSR_PARAM_DEPTH;
 constexpr int kInBytes = std::max({kRows, kCols, 16});
@@ -59,9 +65,6 @@ inline std::uint32_t port_word(const T& port, int i) {
     return port[i];
   }
 }
-
-constexpr isa::Target kTgtAct = isa::Target::kAct, kTgtWgt = isa::Target::kWgt,
-                      kTgtParam = isa::Target::kParam;
 
 using Beat = std::array<std::uint8_t, kInBytes>;
 
@@ -93,6 +96,21 @@ struct Gemm {
   bool requant = false, per_channel = true;
   std::int8_t zero_point = 0, clamp_lo = -128, clamp_hi = 127;
   int act_base = 0, wgt_base = 0, param_base = 0;
+  // As an SPGEMM (the sparse-gather path): B packed per column (values in WGT, K indices
+  // in META), A transposed in GBUF; M <= Rows, K <= GBUF depth.
+  bool sparse = false;
+  int gbuf_base = 0, meta_base = 0;
+
+  // SPGEMM entries per column and column block: the longest column's nonzero count.
+  int len() const {
+    int longest = 1;
+    for (int col = 0; col < nt() * kCols; ++col) {
+      int count = 0;
+      for (int row = 0; row < k; ++row) count += b_at(row, col) != 0;
+      longest = std::max(longest, count);
+    }
+    return longest;
+  }
 
   int kt() const { return (k + kRows - 1) / kRows; }
   int nt() const { return (n + kCols - 1) / kCols; }
@@ -247,6 +265,24 @@ class Engine {
     command(isa::encode(c));
   }
 
+  void spgemm(const Gemm& g) {
+    isa::SpgemmCommand c;
+    c.requant = g.requant;
+    c.per_channel = g.per_channel;
+    c.zero_point = g.zero_point;
+    c.gbuf_base = static_cast<std::uint16_t>(g.gbuf_base);
+    c.wgt_base = static_cast<std::uint16_t>(g.wgt_base);
+    c.meta_base = static_cast<std::uint16_t>(g.meta_base);
+    c.param_base = static_cast<std::uint16_t>(g.param_base);
+    c.m_rows = static_cast<unsigned>(g.m);
+    c.k_count = static_cast<unsigned>(g.k);
+    c.len = static_cast<unsigned>(g.len());
+    c.nt_count = static_cast<std::uint8_t>(g.nt());
+    c.clamp_lo = g.clamp_lo;
+    c.clamp_hi = g.clamp_hi;
+    command(isa::encode(c));
+  }
+
   void stream(const std::vector<Beat>& beats) {
     auto& t = *top_;
     for (std::size_t i = 0; i < beats.size(); ++i) {
@@ -328,6 +364,42 @@ inline std::vector<Beat> wgt_beats(const Gemm& g, std::mt19937_64& rng) {
   return beats;
 }
 
+// SPGEMM images: GBUF word k holds A[0..M-1, k]; WGT and META word nt*len + j hold entry j
+// of each column of block nt (its j-th nonzero: value, K index; zero padding).
+inline std::vector<Beat> gbuf_beats(const Gemm& g, std::mt19937_64& rng) {
+  std::vector<Beat> beats;
+  for (int col = 0; col < g.k; ++col) {
+    Beat beat = junk_beat(rng);
+    for (int row = 0; row < g.m; ++row) beat[row] = static_cast<std::uint8_t>(g.a_at(row, col));
+    beats.push_back(beat);
+  }
+  return beats;
+}
+
+inline void sparse_beats(const Gemm& g, std::mt19937_64& rng, std::vector<Beat>& values,
+                         std::vector<Beat>& indices) {
+  const int len = g.len();
+  for (int nt = 0; nt < g.nt(); ++nt) {
+    std::vector<Beat> v(len, Beat{}), i(len, Beat{});
+    for (int c = 0; c < kCols; ++c) {
+      int j = 0;
+      for (int row = 0; row < g.k; ++row) {
+        const std::int8_t b = g.b_at(row, nt * kCols + c);
+        if (b == 0) continue;
+        v[j][c] = static_cast<std::uint8_t>(b);
+        i[j++][c] = static_cast<std::uint8_t>(row);
+      }
+    }
+    for (int j = 0; j < len; ++j) {  // bytes past Cols: junk, ignored
+      const Beat junk = junk_beat(rng);
+      std::copy(junk.begin() + kCols, junk.end(), v[j].begin() + kCols);
+      std::copy(junk.begin() + kCols, junk.end(), i[j].begin() + kCols);
+    }
+    values.insert(values.end(), v.begin(), v.end());
+    indices.insert(indices.end(), i.begin(), i.end());
+  }
+}
+
 inline std::vector<Beat> param_beats(const Gemm& g, std::mt19937_64& rng) {
   std::vector<Beat> beats;
   for (const Param& p : g.params) {
@@ -389,6 +461,8 @@ inline void check_config(Engine& e) {
       {isa::csr::kCfgAccDepth, kAccDepth, "CFG_ACC_DEPTH"},
       {isa::csr::kCfgParamDepth, kParamDepth, "CFG_PARAM_DEPTH"},
       {isa::csr::kCfgStream, kOutBytes << 16 | kInBytes, "CFG_STREAM"},
+      {isa::csr::kCfgGbufDepth, kSparseDepth, "CFG_GBUF_DEPTH"},
+      {isa::csr::kCfgMetaDepth, kSparseDepth, "CFG_META_DEPTH"},
   };
   for (const auto& x : expects) {
     const std::uint32_t got = e.csr_read(x.addr);
@@ -413,14 +487,29 @@ struct StepResult {
 // Runs one step (LOADs, GEMMs, collecting the outputs) and compares bit-exactly.
 inline StepResult run_step(Engine& e, const Step& step, std::mt19937_64& rng,
                            bool verbose = false) {
-  struct Images {
-    std::vector<Beat> act, wgt, param;
+  // Each GEMM's LOADs: {target, base, beats}; ACT, WGT, PARAM, or for an SPGEMM GBUF, WGT,
+  // META, PARAM.
+  struct Image {
+    isa::Target target;
+    int base;
+    std::vector<Beat> beats;
   };
-  std::vector<Images> images;
+  std::vector<std::vector<Image>> images;
   std::vector<std::int32_t> expected;
   std::vector<bool> expected_last;
   for (const Gemm& g : step.gemms) {
-    images.push_back({act_beats(g, rng), wgt_beats(g, rng), param_beats(g, rng)});
+    if (g.sparse) {
+      std::vector<Beat> values, indices;
+      sparse_beats(g, rng, values, indices);
+      images.push_back({{isa::Target::kGbuf, g.gbuf_base, gbuf_beats(g, rng)},
+                        {isa::Target::kWgt, g.wgt_base, values},
+                        {isa::Target::kMeta, g.meta_base, indices},
+                        {isa::Target::kParam, g.param_base, param_beats(g, rng)}});
+    } else {
+      images.push_back({{isa::Target::kAct, g.act_base, act_beats(g, rng)},
+                        {isa::Target::kWgt, g.wgt_base, wgt_beats(g, rng)},
+                        {isa::Target::kParam, g.param_base, param_beats(g, rng)}});
+    }
     const auto lanes = g.expected();
     expected.insert(expected.end(), lanes.begin(), lanes.end());
     if (g.requant) {
@@ -440,29 +529,24 @@ inline StepResult run_step(Engine& e, const Step& step, std::mt19937_64& rng,
   e.out.clear();
   e.backpressure = step.backpressure_percent;
 
+  const auto issue = [&](const Gemm& g) {
+    if (g.sparse) e.spgemm(g);
+    else e.gemm(g);
+  };
   if (step.queue_commands) {
     for (std::size_t i = 0; i < step.gemms.size(); ++i) {
-      const Gemm& g = step.gemms[i];
-      e.load(kTgtAct, g.act_base, images[i].act);
-      e.load(kTgtWgt, g.wgt_base, images[i].wgt);
-      e.load(kTgtParam, g.param_base, images[i].param);
-      e.gemm(g);
+      for (const Image& im : images[i]) e.load(im.target, im.base, im.beats);
+      issue(step.gemms[i]);
     }
-    for (const auto& im : images) {
-      e.stream(im.act);
-      e.stream(im.wgt);
-      e.stream(im.param);
-    }
+    for (const auto& gemm_images : images)
+      for (const Image& im : gemm_images) e.stream(im.beats);
   } else {
     for (std::size_t i = 0; i < step.gemms.size(); ++i) {
-      const Gemm& g = step.gemms[i];
-      e.load(kTgtAct, g.act_base, images[i].act);
-      e.stream(images[i].act);
-      e.load(kTgtWgt, g.wgt_base, images[i].wgt);
-      e.stream(images[i].wgt);
-      e.load(kTgtParam, g.param_base, images[i].param);
-      e.stream(images[i].param);
-      e.gemm(g);
+      for (const Image& im : images[i]) {
+        e.load(im.target, im.base, im.beats);
+        e.stream(im.beats);
+      }
+      issue(step.gemms[i]);
     }
   }
   e.run_until([&] { return e.out.size() >= beats_expected; }, 20000,

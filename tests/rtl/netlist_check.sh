@@ -50,7 +50,7 @@ if [[ -n $board ]]; then
   for word in $params; do p[${word%%=*}]=${word#*=}; done
   defines=(-CFLAGS "-DTSR_ROWS=${p[Rows]} -DTSR_COLS=${p[Cols]} -DTSR_ACT_DEPTH=${p[ActDepth]}"
            -CFLAGS "-DTSR_WGT_DEPTH=${p[WgtDepth]} -DTSR_ACC_DEPTH=${p[AccDepth]}"
-           -CFLAGS "-DTSR_PARAM_DEPTH=${p[ParamDepth]}")
+           -CFLAGS "-DTSR_PARAM_DEPTH=${p[ParamDepth]} -DTSR_SPARSE=0")
 fi
 
 if [[ ! -f $netlist ]]; then

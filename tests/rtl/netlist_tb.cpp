@@ -88,6 +88,34 @@ std::vector<Step> make_cases(std::mt19937_64& rng) {
     scale_params(g2, rng);
     steps.push_back({{g1, g2}, true});
   }
+  if (kSparse) {
+    // The sparse-gather path: B with most entries zero, packed per column.
+    const auto thin = [&](Gemm& g, unsigned keep_percent) {
+      for (auto& b : g.b)
+        if (rng() % 100 >= keep_percent) b = 0;
+      g.sparse = true;
+    };
+    Gemm s1 = random_gemm("SPGEMM raw, 3x12 * 12x8 (nt=2), 30 % dense", 3, 12, 8, rng);
+    thin(s1, 30);
+    s1.gbuf_base = 4;
+    s1.wgt_base = 8;
+    s1.meta_base = 2;
+    steps.push_back({{s1}});
+    // Behind a dense GEMM and ahead of one, commands queued before any data.
+    Gemm d1 = random_gemm("dense before, raw 4x4 * 4x4", 4, 4, 4, rng);
+    Gemm s2 = random_gemm("SPGEMM requantized, 4x20 * 20x4, 50 % dense", 4, 20, 4, rng);
+    thin(s2, 50);
+    s2.requant = true;
+    s2.zero_point = 2;
+    scale_params(s2, rng);
+    s2.param_base = 4;
+    s2.wgt_base = 16;
+    Gemm d2 = random_gemm("dense after, raw 2x8 * 8x4", 2, 8, 4, rng);
+    d2.act_base = 16;
+    d2.wgt_base = 40;
+    d2.param_base = 8;
+    steps.push_back({{d1, s2, d2}, true});
+  }
   return steps;
 }
 
