@@ -25,7 +25,7 @@ columns := awk -F'\t' '{ printf "  %-14s %s\n", $$1, $$2 }'
 # One step at a time: the parallel work happens inside cmake and ctest, and setup must
 # finish before anything uses the tools it installs.
 .NOTPARALLEL:
-.PHONY: help setup build lint synth fpga fpga-check fpga-all test sanitize formal formal-mutate demo bench bench-tcp regress coverage wave wave-png clean
+.PHONY: help setup build lint synth fpga fpga-check fpga-all test sanitize formal formal-mutate demo bench bench-sparse bench-tcp regress coverage wave wave-png clean
 
 help: ## List targets and variables
 	@echo "Targets:"
@@ -74,6 +74,10 @@ demo: build ## Run the end-to-end demo
 
 bench: build ## GEMM benchmark, 256x256x256
 	$(BUILD)/bin/tessera bench gemm --m 256 --k 256 --n 256
+
+bench-sparse: build ## SPGEMM sweep: density 1-100 %, 2:4, 1:4 -> build/bench/sparse.{json,png}
+	scripts/setup_plot.sh
+	build/venv-plot/bin/python scripts/bench_sparse.py --tessera $(BUILD)/bin/tessera
 
 bench-tcp: build ## GEMM 256^3 in-process vs through tessera-sim; loopback MB/s
 	BUILD=$(BUILD) bash scripts/bench_tcp.sh

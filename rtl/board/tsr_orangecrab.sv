@@ -19,6 +19,8 @@ module tsr_orangecrab #(
   parameter int unsigned RqLanes        = 2,   // requantization lanes, time-shared (tsr_top)
   parameter int unsigned CmdFifoRegRead = 0,     // command FIFO in block RAM
   parameter int unsigned OutFifoRegRead = 0,     // output FIFO in block RAM
+  parameter int unsigned Sparse         = 0,     // sparse-gather path: only to measure its
+                                                 // cost (its lanes need 16 more DSPs)
   parameter int unsigned ClkHz        = 100_000_000,
   parameter int unsigned Baud         = 1_000_000,
   parameter int unsigned FrameBytes   = 4096,
@@ -69,7 +71,7 @@ module tsr_orangecrab #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth),
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
-    .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes)
+    .Sparse(Sparse), .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes)
   ) u_core (
     .clk_i(clk), .rst_ni(pll_lock && usr_btn), .uart_rx_i(gpio_0), .uart_tx_o(gpio_1),
     .led_o(led)

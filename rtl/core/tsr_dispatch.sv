@@ -290,7 +290,7 @@ module tsr_dispatch #(
   // ---- hazard checks -----------------------------------------------------------------
   logic invalid, bad, load_go, gemm_go, sp_go, drop;
   logic error_q;
-  logic ld_hazard, gemm_hazard, sp_hazard, readers_full;
+  logic ld_hazard, gemm_hazard, sp_hazard, sp_held, readers_full;
   tsr_hazard #(
     .ActAW(ActAW), .WgtAW(WgtAW), .ParamAW(ParamAW), .LoadAW(LoadAW),
     .GbufAW(GbufAW), .MetaAW(MetaAW)
@@ -317,6 +317,7 @@ module tsr_dispatch #(
     .ld_hazard_o   (ld_hazard),
     .gemm_hazard_o (gemm_hazard),
     .sp_hazard_o   (sp_hazard),
+    .sp_held_o     (sp_held),
     .readers_full_o(readers_full),
     .ld_go_i       (load_go),
     .gemm_go_i     (gemm_go),
@@ -331,10 +332,11 @@ module tsr_dispatch #(
   logic [7:0]  err_code_q;
   logic [31:0] err_cmd_q, cmd_index_q;
 
-  // A command that fails validation is judged once the load unit is idle: the LOAD in
-  // progress comes first in program order, and its packet error must win.
+  // A command that fails validation is judged once the load unit is idle and the SPGEMM in
+  // the sparse unit has checked all its META entries: the LOAD or SPGEMM in progress comes
+  // first in program order, and its packet or BAD_META error must win.
   assign invalid = checked && (check_q != tsr_pkg::ErrNone);
-  assign bad     = invalid && load_ready_i;
+  assign bad     = invalid && load_ready_i && !sp_held;
   assign drop    = head_valid_q && (error_q || bad);
   assign load_go = checked && !error_q && !invalid && is_load && load_ready_i && !ld_hazard;
   assign gemm_go = checked && !error_q && !invalid && is_gemm && gemm_ready_i &&

@@ -53,6 +53,7 @@ module tsr_hazard #(
   output logic               ld_hazard_o,    // the head, as a LOAD, must wait
   output logic               gemm_hazard_o,  // the head, as a GEMM, must wait
   output logic               sp_hazard_o,    // the head, as an SPGEMM, must wait
+  output logic               sp_held_o,      // an SPGEMM is still reading (its META unchecked)
   output logic               readers_full_o, // no room to track another GEMM's PARAM range
   // Hand-offs this cycle (the head's ranges above are what was handed off).
   input  logic               ld_go_i,
@@ -130,6 +131,7 @@ module tsr_hazard #(
     endcase
   end
   assign sp_hazard_o = (ld_live && sp_raw) || (ex_valid_q != 2'b00) || sp_valid_q;
+  assign sp_held_o   = sp_valid_q;
 
   // Head as a LOAD: write after read against the executing GEMM and the PARAM readers.
   logic [Readers-1:0] pr_hit;

@@ -56,6 +56,7 @@ module tsr_load_unit #(
   logic [2:0]       target_q;
   logic [AddrW-1:0] addr_q;
   logic [AddrW:0]   left_q;
+  logic [AddrW:0]   end_q;    // dst + count: one past the LOAD's last word
   logic             in_packet_q;  // beats of a packet accepted, its TLAST not yet
   logic             beat, last_beat, bad_last, bad_shift, bad;
   logic signed [7:0] shift;
@@ -74,7 +75,9 @@ module tsr_load_unit #(
   assign err_o       = bad && !clear_i;
   assign err_code_o  = bad_last ? tsr_pkg::ErrStream : tsr_pkg::ErrBadParam;
   assign wr_target_o = target_q;
-  assign wr_hi_o     = {1'b0, addr_q} + left_q;  // constant through a LOAD
+  // Registered at the start (addr_q + left_q stays equal to it), so the execute unit's
+  // read-after-write compare starts at a flip-flop, not behind an adder.
+  assign wr_hi_o     = end_q;
   assign stall_o     = (state_q == StLoad) && !s_tvalid_i;
 
   always_comb begin
@@ -146,6 +149,7 @@ module tsr_load_unit #(
       target_q    <= '0;
       addr_q      <= '0;
       left_q      <= '0;
+      end_q       <= '0;
       in_packet_q <= 1'b0;
     end else begin
       state_q     <= state_d;
@@ -154,6 +158,7 @@ module tsr_load_unit #(
         target_q <= target_i;
         addr_q   <= dst_i;
         left_q   <= count_i;
+        end_q    <= {1'b0, dst_i} + count_i;
       end else if (beat) begin
         addr_q <= addr_q + 1'b1;
         left_q <= left_q - 1'b1;
@@ -173,6 +178,9 @@ module tsr_load_unit #(
   LeftNonZero_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
                                   state_q == StLoad |-> left_q != '0)
     else $error("load unit beat counter wrapped");
+  EndKept_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                              state_q == StLoad |-> end_q == {1'b0, addr_q} + left_q)
+    else $error("load unit window end lost its words");
   OneHotWrite_A: assert property (@(posedge clk_i) disable iff (!rst_ni) $onehot0(we_o));
   LegalState_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
                                  state_q inside {StIdle, StLoad, StDiscard});
