@@ -440,13 +440,17 @@ module tsr_dispatch_props #(
                 s_meta_hi <= addr_t'(MetaDepth) && s_par_hi <= addr_t'(ParamDepth));
       end
       // Any command at the head while the error is set is dropped at once, and a bad
-      // command as soon as it is judged and the load unit is idle (a packet error of the
-      // LOAD in progress comes first in program order): the FIFO always drains, nothing
-      // bad is granted, nothing until CLEAR. The verdict is the reference one.
+      // command as soon as it is judged, the load unit is idle and the sparse unit has read
+      // (checked) all of its SPGEMM (a packet or BAD_META error of the command in progress
+      // comes first in program order): the FIFO always drains, nothing bad is granted,
+      // nothing until CLEAR. The verdict is the reference one.
       if (u_dut.head_valid_q) assert (head_q == u_dut.head_q);
       if (u_dut.head_valid_q && u_dut.error_q) assert (dropped);
       if (u_dut.checked) assert (u_dut.check_q == ref_check);
-      if (u_dut.checked && ref_check != tsr_pkg::ErrNone && !ld_busy_q) assert (dropped);
+      if (u_dut.checked && ref_check != tsr_pkg::ErrNone && !ld_busy_q && !sp_busy_q)
+        assert (dropped);
+      // ... and never while that SPGEMM still reads.
+      if (sp_busy_q && !u_dut.error_q) assert (!dropped);
       if (dropped && !u_dut.error_q)
         assert (u_dut.checked && ref_check != tsr_pkg::ErrNone);
       if (ref_check != tsr_pkg::ErrNone) assert (!load_valid && !gemm_valid && !sp_valid);
