@@ -9,7 +9,11 @@ module tsr_sparse_lane (
   input  logic        clk_i,
   input  logic [7:0]  act_i,      // signed int8, gathered by this lane's column
   input  logic [7:0]  wgt_i,      // signed int8, the column's weight value
-  // Control of the entry whose product is added this cycle (tsr_sparse_unit's pipeline).
+  // Control from tsr_sparse_unit's pipeline: an entry's operands arrive (in_en_i), its
+  // product is formed a cycle later (mul_en_i) and added a cycle after that (acc_en_i).
+  // Idle lanes hold still (no toggling, and no work for the simulator).
+  input  logic        in_en_i,
+  input  logic        mul_en_i,
   input  logic        acc_en_i,   // a valid entry
   input  logic        first_i,    // its block's first entry: the sum restarts
   input  logic        cap_en_i,   // its block's last entry: capture the sum
@@ -31,9 +35,11 @@ module tsr_sparse_lane (
   assign sum_next = (first_i ? 32'd0 : sum_q) + {{16{product_q[15]}}, product_q};
 
   always_ff @(posedge clk_i) begin
-    act_q     <= act_i;
-    wgt_q     <= wgt_i;
-    product_q <= act_wide * wgt_wide;
+    if (in_en_i) begin
+      act_q <= act_i;
+      wgt_q <= wgt_i;
+    end
+    if (mul_en_i) product_q <= act_wide * wgt_wide;
     if (acc_en_i) sum_q <= sum_next;
     if (acc_en_i && cap_en_i) cap_q <= sum_next;
     else if (shift_en_i)      cap_q <= cap_i;

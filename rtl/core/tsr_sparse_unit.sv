@@ -242,6 +242,8 @@ module tsr_sparse_unit #(
         .clk_i,
         .act_i     (gathered[c][r*8 +: 8]),
         .wgt_i     (value2_q[c*8 +: 8]),
+        .in_en_i   (ctl_q[3].valid),
+        .mul_en_i  (ctl_q[4].valid),
         .acc_en_i  (ctl_q[5].valid),
         .first_i   (ctl_q[5].first),
         .cap_en_i  (ctl_q[5].last),
