@@ -6,6 +6,7 @@
 
 #include "tessera/errors.hpp"
 #include "tessera/serial_transport.hpp"
+#include "tessera/sparse_runtime.hpp"
 #include "tessera/tcp_transport.hpp"
 
 namespace tessera::cli {
@@ -19,8 +20,20 @@ nlohmann::json cycle_or_null(std::uint64_t cycle, std::uint64_t origin) {
 nlohmann::ordered_json describe(const isa::CommandWords& w) {
   const unsigned opcode = w[0] & 0xFF;
   if (opcode == static_cast<unsigned>(isa::Opcode::kLoad)) {
-    static const char* targets[] = {"ACT", "WGT", "PARAM", "3"};
-    return {{"op", "LOAD"}, {"target", targets[(w[0] >> 8) & 3]}, {"dst", w[1]}, {"count", w[2]}};
+    static const char* targets[] = {"ACT", "WGT", "PARAM", "META", "GBUF", "5", "6", "7"};
+    return {{"op", "LOAD"}, {"target", targets[(w[0] >> 8) & 7]}, {"dst", w[1]}, {"count", w[2]}};
+  }
+  if (opcode == static_cast<unsigned>(isa::Opcode::kSpgemm)) {
+    return {{"op", "SPGEMM"},
+            {"m_rows", ((w[0] >> 10) & 0x3F) + 1},
+            {"k", (w[0] >> 24) + 1},
+            {"len", ((w[3] >> 8) & 0xFF) + 1},
+            {"nt", w[3] & 0xFF},
+            {"gbuf_base", w[1] & 0xFFFF},
+            {"wgt_base", w[1] >> 16},
+            {"meta_base", w[2] >> 16},
+            {"param_base", w[2] & 0xFFFF},
+            {"requant", ((w[0] >> 8) & 1) != 0}};
   }
   if (opcode == static_cast<unsigned>(isa::Opcode::kGemm)) {
     return {{"op", "GEMM"},
@@ -123,8 +136,15 @@ std::optional<TraceSpec> trace_spec(const DebugOptions& options) {
 }
 
 EngineRun run_on_engine(const GemmProblem& problem, const DebugOptions& options,
-                        const std::optional<TraceSpec>& trace) {
+                        const std::optional<TraceSpec>& trace,
+                        const std::optional<SparseFormat>& sparse) {
   EngineRun result;
+  const auto run_problem = [&](Device& device) {
+    if (!sparse) return run_gemm(device, problem);
+    SparseGemmRun sparse_run = run_sparse_gemm(device, problem, *sparse);
+    result.sparse = sparse_run.format;
+    return std::move(sparse_run.run);
+  };
   if (options.device != "sim") {
     auto transport = open_transport(options.device);
     Device device(*transport);
@@ -134,7 +154,7 @@ EngineRun run_on_engine(const GemmProblem& problem, const DebugOptions& options,
       transport->trace_start(
           {trace->path, result.origin + trace->start, trace->end ? result.origin + trace->end : 0});
     }
-    result.run = run_gemm(device, problem);
+    result.run = run_problem(device);
     if (trace) transport->trace_stop();
     return result;
   }
@@ -170,7 +190,7 @@ EngineRun run_on_engine(const GemmProblem& problem, const DebugOptions& options,
     }
   };
   try {
-    result.run = run_gemm(device, problem);
+    result.run = run_problem(device);
   } catch (const std::runtime_error&) {
     engine->trace_stop();
     collect();

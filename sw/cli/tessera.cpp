@@ -24,6 +24,7 @@
 #include "tessera/kernel.hpp"
 #include "tessera/random_problem.hpp"
 #include "tessera/runtime.hpp"
+#include "tessera/sparse_runtime.hpp"
 #include "trace_file.hpp"
 #include "wave_views.hpp"
 
@@ -124,17 +125,28 @@ std::string fault_args(const DebugOptions& options) {
   return args;
 }
 
+// The trace capture replays a dense GEMM; a run that went through SPGEMM has none.
+bool ran_dense(const EngineRun& run) {
+  return !run.sparse || run.sparse->kind == SparseFormat::Kind::kDense;
+}
+
 int cmd_run(const std::string& kernel_path, bool check, const DebugOptions& options) {
   const Kernel kernel = load_kernel(kernel_path);
-  const EngineRun engine = run_on_engine(kernel.problem, options, trace_spec(options));
+  const EngineRun engine =
+      run_on_engine(kernel.problem, options, trace_spec(options), kernel.sparse);
   const GemmRun& run = engine.run;
   std::cout << "gemm " << kernel.problem.m() << "x" << kernel.problem.k() << "x"
-            << kernel.problem.n() << ": " << run.cycles << " cycles\n";
+            << kernel.problem.n();
+  if (kernel.sparse) {
+    std::cout << " (sparse " << format_name(*kernel.sparse) << ", ran "
+              << format_name(*engine.sparse) << ")";
+  }
+  std::cout << ": " << run.cycles << " cycles\n";
   int code = kExitOk;
   if (check) {
     const Tensor<std::int32_t> want = golden_gemm(kernel.problem);
     code = report_check(run.output, want);
-    if (code != kExitOk) {
+    if (code != kExitOk && ran_dense(engine)) {
       const std::string stem = std::filesystem::path(kernel_path).stem().string();
       capture_after_mismatch(kernel.problem, options, engine, want, stem + "-mismatch");
     }
@@ -177,6 +189,68 @@ int cmd_gemm(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed, bo
     std::ostringstream label;
     label << "gemm-" << m << "x" << k << "x" << n << "-seed" << seed << "-mismatch";
     capture_after_mismatch(problem, options, engine, want, label.str());
+  }
+  return code;
+}
+
+// --density D or --nm N:M, exactly one.
+SparsePattern sparse_pattern(const std::optional<double>& density, const std::string& nm) {
+  SparsePattern pattern;
+  if (density.has_value() == !nm.empty()) {
+    throw InputError("give exactly one of --density D (unstructured) and --nm N:M");
+  }
+  if (density) {
+    pattern.density = *density;
+    return pattern;
+  }
+  SparseFormat format;
+  try {
+    format = parse_sparse_format(nm);
+  } catch (const InputError& e) {
+    throw InputError(std::string("--nm: ") + e.what());
+  }
+  if (format.kind != SparseFormat::Kind::kNM) {
+    throw InputError("--nm: expected N:M (e.g. 2:4), got '" + nm + "'");
+  }
+  pattern.nm = format;
+  return pattern;
+}
+
+SparseFormat pattern_format(const SparsePattern& pattern) {
+  return pattern.nm ? *pattern.nm : SparseFormat{SparseFormat::Kind::kUnstructured};
+}
+
+std::string pattern_args(const SparsePattern& pattern) {
+  if (pattern.nm) return " --nm " + format_name(*pattern.nm);
+  std::ostringstream out;
+  out << " --density " << pattern.density;
+  return out.str();
+}
+
+double density_of(const GemmProblem& problem) {
+  return double(count_nonzeros(problem.b)) / double(problem.k() * problem.n());
+}
+
+int cmd_spmm(std::size_t m, std::size_t k, std::size_t n, const SparsePattern& pattern,
+             std::uint64_t seed, bool requant, bool relu, bool check, const DebugOptions& options) {
+  const GemmProblem problem = random_sparse_problem(m, k, n, seed, pattern, {requant, relu, true});
+  const SparseFormat format = pattern_format(pattern);
+  const EngineRun engine = run_on_engine(problem, options, trace_spec(options), format);
+  const GemmRun& run = engine.run;
+  const auto& cfg = engine.config;
+  const std::uint64_t nonzero_macs = std::uint64_t{m} * count_nonzeros(problem.b);
+  const double util = double(nonzero_macs) / (double(run.cycles) * cfg.rows * cfg.cols);
+  std::printf(
+      "spmm %zux%zux%zu seed %llu %s density %.4f on %ux%u: %llu cycles, utilization %.3f\n", m, k,
+      n, static_cast<unsigned long long>(seed), format_name(format).c_str(), density_of(problem),
+      cfg.rows, cfg.cols, static_cast<unsigned long long>(run.cycles), util);
+  std::fflush(stdout);
+  if (!check) return kExitOk;
+  const int code = report_check(run.output, golden_gemm(problem));
+  if (code != kExitOk) {
+    std::cout << "reproduce: tessera spmm --m " << m << " --k " << k << " --n " << n
+              << pattern_args(pattern) << " --seed " << seed << (requant ? " --requant" : "")
+              << (relu ? " --relu" : "") << fault_args(options) << " --check\n";
   }
   return code;
 }
@@ -250,6 +324,67 @@ int cmd_bench(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed, b
   return pass ? kExitOk : kExitMismatch;
 }
 
+// The sparse path against the dense one, on one engine and the same operands.
+int cmd_bench_spmm(std::size_t m, std::size_t k, std::size_t n, const SparsePattern& pattern,
+                   std::uint64_t seed, bool json, const DebugOptions& options) {
+  const GemmProblem problem = random_sparse_problem(m, k, n, seed, pattern);
+  const SparseFormat format = pattern_format(pattern);
+  auto transport = open_transport(options.device);
+  Device device(*transport);
+  const auto& cfg = device.config();
+  const Tensor<std::int32_t> want = golden_gemm(problem);
+  const GemmRun dense = run_gemm(device, problem);
+  const SparseGemmRun sparse = run_sparse_gemm(device, problem, format);
+  const bool pass = !compare(dense.output, want) && !compare(sparse.run.output, want);
+
+  const std::uint64_t cycles = sparse.run.cycles, dense_cycles = dense.cycles;
+  const std::uint64_t lanes = std::uint64_t{cfg.rows} * cfg.cols;
+  const std::uint64_t nonzero_macs = std::uint64_t{m} * sparse.nonzeros;
+  const double density = density_of(problem);
+  const double speedup = double(dense_cycles) / double(cycles);
+  const double util = double(nonzero_macs) / (double(cycles) * double(lanes));
+  const double dense_util = double(m) * k * n / (double(dense_cycles) * double(lanes));
+
+  std::printf("bench spmm %zux%zux%zu on %ux%u (%s)\n", m, k, n, cfg.rows, cfg.cols,
+              options.device.c_str());
+  std::printf("  format            %s, density %.4f (%zu nonzeros)\n",
+              format_name(sparse.format).c_str(), density, sparse.nonzeros);
+  std::printf("  cycles            %llu (first command to last output beat; model %llu)\n",
+              static_cast<unsigned long long>(cycles),
+              static_cast<unsigned long long>(sparse.model_cycles));
+  std::printf("  dense cycles      %llu (GEMM, same engine and operands)\n",
+              static_cast<unsigned long long>(dense_cycles));
+  std::printf("  speedup           %.3f\n", speedup);
+  std::printf("  nonzero MACs      %llu\n", static_cast<unsigned long long>(nonzero_macs));
+  std::printf("  MAC lanes         %llu\n", static_cast<unsigned long long>(lanes));
+  std::printf("  utilization       %.4f (nonzero MACs / (cycles x lanes); dense %.4f)\n", util,
+              dense_util);
+  std::printf("  check             %s\n", pass ? "PASS" : "FAIL");
+  if (json) {
+    const nlohmann::json line = {{"m", m},
+                                 {"k", k},
+                                 {"n", n},
+                                 {"seed", seed},
+                                 {"rows", cfg.rows},
+                                 {"cols", cfg.cols},
+                                 {"format", format_name(sparse.format)},
+                                 {"density", density},
+                                 {"nonzeros", sparse.nonzeros},
+                                 {"cycles", cycles},
+                                 {"model_cycles", sparse.model_cycles},
+                                 {"dense_cycles", dense_cycles},
+                                 {"speedup", speedup},
+                                 {"nonzero_macs", nonzero_macs},
+                                 {"lanes", lanes},
+                                 {"utilization", util},
+                                 {"dense_utilization", dense_util},
+                                 {"device", options.device},
+                                 {"check", pass ? "PASS" : "FAIL"}};
+    std::cout << line.dump() << std::endl;
+  }
+  return pass ? kExitOk : kExitMismatch;
+}
+
 int cmd_info(const DebugOptions& options) {
   auto transport = open_transport(options.device);
   Device device(*transport);
@@ -261,10 +396,14 @@ int cmd_info(const DebugOptions& options) {
   std::printf("  WGT scratchpad    %u words x %u B\n", c.wgt_depth, c.cols);
   std::printf("  accumulators      2 banks x %u rows x %u int32\n", c.acc_depth, c.cols);
   std::printf("  PARAM table       %u channels\n", c.param_depth);
+  if (c.sparse()) {
+    std::printf("  GBUF              %u words x %u B\n", c.gbuf_depth, c.rows);
+    std::printf("  META              %u words x %u B\n", c.meta_depth, c.cols);
+  }
   std::printf("  stream beats      in %u B, out %u B\n", c.in_beat_bytes, c.out_beat_bytes);
   std::printf("  command FIFO      %u entries\n", c.cmd_fifo_depth);
-  std::printf("  features          dense%s%s\n", (c.features & 2) ? " requant" : "",
-              (c.features & 4) ? " per-channel" : "");
+  std::printf("  features          dense%s%s%s\n", (c.features & 2) ? " requant" : "",
+              (c.features & 4) ? " per-channel" : "", c.sparse() ? " sparse" : "");
   std::printf("  max K per pass    %zu\n", max_k(c));
   return kExitOk;
 }
@@ -332,6 +471,22 @@ int main(int argc, char** argv) {
   add_debug_options(gemm, options, kernel_id);
   add_device_option(gemm, options);
 
+  std::optional<double> density;
+  std::string nm;
+  auto* spmm = app.add_subcommand("spmm", "run a seeded random GEMM with a sparse B (SPGEMM)");
+  spmm->add_option("--m", m, "rows of A")->required()->check(CLI::Range(1, 1 << 20));
+  spmm->add_option("--k", k, "columns of A")->required()->check(CLI::Range(1, 1 << 20));
+  spmm->add_option("--n", n, "columns of B")->required()->check(CLI::Range(1, 1 << 20));
+  auto* spmm_density = spmm->add_option("--density", density, "B's nonzero fraction (unstructured)")
+                           ->check(CLI::Range(0.0, 1.0));
+  spmm->add_option("--nm", nm, "B in a random N:M pattern, e.g. 2:4")->excludes(spmm_density);
+  spmm->add_option("--seed", seed, "random seed");
+  spmm->add_flag("--requant", requant, "int8 output through per-channel requantization");
+  spmm->add_flag("--relu", relu, "requantize and clamp at the zero point (ReLU)");
+  spmm->add_flag("--check", check, "compare with the golden reference");
+  add_debug_options(spmm, options, kernel_id);
+  add_device_option(spmm, options);
+
   auto* bench = app.add_subcommand("bench", "benchmarks");
   bench->require_subcommand(1);
   auto* bench_gemm = bench->add_subcommand("gemm", "cycles and utilization of one GEMM");
@@ -344,6 +499,19 @@ int main(int argc, char** argv) {
   bench_gemm->add_option("--trace-window", options.window,
                          "trace only cycles START:END of the run");
   add_device_option(bench_gemm, options);
+  auto* bench_spmm =
+      bench->add_subcommand("spmm", "cycles of a sparse GEMM against the dense path's");
+  bench_spmm->add_option("--m", m, "rows of A")->required()->check(CLI::Range(1, 1 << 20));
+  bench_spmm->add_option("--k", k, "columns of A")->required()->check(CLI::Range(1, 1 << 20));
+  bench_spmm->add_option("--n", n, "columns of B")->required()->check(CLI::Range(1, 1 << 20));
+  auto* bench_density =
+      bench_spmm->add_option("--density", density, "B's nonzero fraction (unstructured)")
+          ->check(CLI::Range(0.0, 1.0));
+  bench_spmm->add_option("--nm", nm, "B in a random N:M pattern, e.g. 2:4")
+      ->excludes(bench_density);
+  bench_spmm->add_option("--seed", seed, "random seed");
+  bench_spmm->add_flag("--json", json, "end with one JSON line");
+  add_device_option(bench_spmm, options);
 
   auto* info = app.add_subcommand("info", "print the engine configuration read from its CSRs");
   add_device_option(info, options);
@@ -365,7 +533,7 @@ int main(int argc, char** argv) {
   };
   if (argc > 1 && argv[1][0] != '-' && !is_subcommand(argv[1])) {
     std::cerr << "tessera: unknown subcommand '" << argv[1]
-              << "' (expected run, gemm, bench or info; see --help)\n";
+              << "' (expected run, gemm, spmm, bench or info; see --help)\n";
     return kExitBadInput;
   }
   try {
@@ -376,11 +544,18 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (run->parsed() || gemm->parsed() || bench_gemm->parsed())
+    if (run->parsed() || gemm->parsed() || spmm->parsed() || bench_gemm->parsed() ||
+        bench_spmm->parsed())
       finish_debug_options(options, kernel_id);
     if (run->parsed()) return cmd_run(kernel_path, check, options);
     if (gemm->parsed()) return cmd_gemm(m, k, n, seed, requant, relu, check, options);
+    if (spmm->parsed()) {
+      return cmd_spmm(m, k, n, sparse_pattern(density, nm), seed, requant, relu, check, options);
+    }
     if (bench_gemm->parsed()) return cmd_bench(m, k, n, seed, json, options);
+    if (bench_spmm->parsed()) {
+      return cmd_bench_spmm(m, k, n, sparse_pattern(density, nm), seed, json, options);
+    }
     if (info->parsed()) return cmd_info(options);
     if (batch->parsed()) return regress_batch(std::cin, std::cout);
     if (waves->parsed()) return cmd_waves(waves_dir);

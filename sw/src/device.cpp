@@ -29,9 +29,16 @@ Device::Device(Transport& transport) : transport_(transport) {
   config_.out_beat_bytes = stream >> 16;
   config_.features = transport_.csr_read(isa::csr::kFeatures);
   config_.cmd_fifo_depth = (config_.features >> 8) & 0xFF;
+  // Engines before version 1.2 have no sparse feature and do not map these CSRs.
+  if (config_.sparse()) {
+    config_.gbuf_depth = transport_.csr_read(isa::csr::kCfgGbufDepth);
+    config_.meta_depth = transport_.csr_read(isa::csr::kCfgMetaDepth);
+  }
   resident(isa::Target::kAct) = ResidentWords(config_.act_depth, config_.rows);
   resident(isa::Target::kWgt) = ResidentWords(config_.wgt_depth, config_.cols);
   resident(isa::Target::kParam) = ResidentWords(config_.param_depth, isa::kParamBytes);
+  resident(isa::Target::kMeta) = ResidentWords(config_.meta_depth, config_.cols);
+  resident(isa::Target::kGbuf) = ResidentWords(config_.gbuf_depth, config_.rows);
 }
 
 void Device::push(const isa::CommandWords& words) {
@@ -201,8 +208,8 @@ void Device::reset() {
 
 void Device::forget_load(const isa::CommandWords& words) {
   if ((words[0] & 0xFF) != static_cast<std::uint32_t>(isa::Opcode::kLoad)) return;
-  const unsigned target = (words[0] >> 8) & 0x3;
-  if (target > static_cast<unsigned>(isa::Target::kParam)) return;
+  const unsigned target = (words[0] >> 8) & 0x7;
+  if (target > static_cast<unsigned>(isa::Target::kGbuf)) return;
   resident(static_cast<isa::Target>(target)).forget(words[1], words[2]);
 }
 

@@ -107,22 +107,20 @@ Tensor<std::int32_t> golden_gemm(const GemmProblem& problem) {
         sum += static_cast<std::uint32_t>(std::int32_t{problem.a.at(m, k)} *
                                           std::int32_t{problem.b.at(k, n)});
       }
-      std::int32_t acc = static_cast<std::int32_t>(sum);
-      if (!problem.bias.empty()) acc = wrapping_add(acc, problem.bias[n]);
-
-      if (problem.requant) {
-        const Requant& rq = *problem.requant;
-        const std::int32_t multiplier = rq.multiplier[rq.multiplier.size() == 1 ? 0 : n];
-        const std::int32_t shift = rq.shift[rq.shift.size() == 1 ? 0 : n];
-        const std::int32_t scaled =
-            multiply_by_quantized_multiplier(acc, multiplier, shift);
-        acc = std::clamp(wrapping_add(scaled, rq.zero_point), problem.clamp_lo,
-                         problem.clamp_hi);
-      }
-      out.at(m, n) = acc;
+      out.at(m, n) = golden_epilogue(static_cast<std::int32_t>(sum), problem, n);
     }
   }
   return out;
+}
+
+std::int32_t golden_epilogue(std::int32_t acc, const GemmProblem& problem, std::size_t n) {
+  if (!problem.bias.empty()) acc = wrapping_add(acc, problem.bias[n]);
+  if (!problem.requant) return acc;
+  const Requant& rq = *problem.requant;
+  const std::int32_t multiplier = rq.multiplier[rq.multiplier.size() == 1 ? 0 : n];
+  const std::int32_t shift = rq.shift[rq.shift.size() == 1 ? 0 : n];
+  const std::int32_t scaled = multiply_by_quantized_multiplier(acc, multiplier, shift);
+  return std::clamp(wrapping_add(scaled, rq.zero_point), problem.clamp_lo, problem.clamp_hi);
 }
 
 void validate(const GemmProblem& problem) {

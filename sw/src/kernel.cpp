@@ -22,9 +22,10 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr std::string_view kTopLevelKeys[] = {"op",      "a",     "b",  "bias",
-                                              "requant", "clamp", "out"};
+constexpr std::string_view kTopLevelKeys[] = {"op",      "a",     "b",   "bias",
+                                              "requant", "clamp", "out", "sparse"};
 constexpr std::string_view kRequantKeys[] = {"multiplier", "shift", "zero_point"};
+constexpr std::string_view kSparseKeys[] = {"format"};
 
 class KernelLoader {
  public:
@@ -48,6 +49,7 @@ class KernelLoader {
     const std::string out = get_string(root, "out", "out");
     if (out.empty()) fail("out: must not be empty");
     kernel.output_path = resolve(out);
+    if (root.contains("sparse")) kernel.sparse = load_sparse(root.at("sparse"));
 
     GemmProblem& problem = kernel.problem;
     problem.a = load_tensor<std::int8_t>(a_path, "a");
@@ -70,6 +72,10 @@ class KernelLoader {
 
     try {
       validate(problem);
+      // A b that breaks its declared N:M format is refused before any engine sees it.
+      if (kernel.sparse && kernel.sparse->kind == SparseFormat::Kind::kNM) {
+        check_nm(problem.b, kernel.sparse->n, kernel.sparse->m);
+      }
     } catch (const InputError& e) {
       fail(e.what());
     }
@@ -195,6 +201,19 @@ class KernelLoader {
       result.zero_point = get_int32(requant.at("zero_point"), "requant.zero_point");
     }
     return result;
+  }
+
+  SparseFormat load_sparse(const json& sparse) const {
+    if (!sparse.is_object()) {
+      fail("sparse: expected an object, got " + std::string(sparse.type_name()));
+    }
+    check_keys(sparse, kSparseKeys, "sparse.");
+    const std::string text = get_string(sparse, "format", "sparse.format");
+    try {
+      return parse_sparse_format(text);
+    } catch (const InputError& e) {
+      fail(std::string("sparse.format: ") + e.what());
+    }
   }
 
   void load_clamp(const json& clamp, GemmProblem& problem) const {

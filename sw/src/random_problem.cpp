@@ -3,8 +3,34 @@
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <string>
+
+#include "tessera/errors.hpp"
 
 namespace tessera {
+namespace {
+
+// A draw in [0, bound) from integer arithmetic alone, the same on every machine.
+std::uint64_t below(std::mt19937_64& rng, std::uint64_t bound) { return rng() % bound; }
+
+std::int8_t nonzero_int8(std::mt19937_64& rng) {
+  const auto value = static_cast<int>(below(rng, 255)) - 128;  // [-128, 126]
+  return static_cast<std::int8_t>(value >= 0 ? value + 1 : value);
+}
+
+// Selection sampling (Knuth's Algorithm S): exactly `wanted` of the `count` places
+// `place(0..count-1)`, each set of that size equally likely.
+template <typename Place>
+void select_places(std::mt19937_64& rng, std::uint64_t count, std::uint64_t wanted, Place place) {
+  for (std::uint64_t i = 0; i < count && wanted > 0; ++i) {
+    if (below(rng, count - i) < wanted) {
+      place(i);
+      --wanted;
+    }
+  }
+}
+
+}  // namespace
 
 GemmProblem random_problem(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed,
                            const RandomOptions& options) {
@@ -37,6 +63,35 @@ GemmProblem random_problem(std::size_t m, std::size_t k, std::size_t n, std::uin
   rq.zero_point = static_cast<std::int32_t>(uniform(-8, 8));
   if (options.relu) p.clamp_lo = rq.zero_point;
   p.requant = rq;
+  return p;
+}
+
+GemmProblem random_sparse_problem(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed,
+                                  const SparsePattern& pattern, const RandomOptions& options) {
+  if (pattern.nm && pattern.nm->kind != SparseFormat::Kind::kNM) {
+    throw InputError("sparse pattern: expected an N:M format, got " + format_name(*pattern.nm));
+  }
+  if (!pattern.nm && !(pattern.density >= 0.0 && pattern.density <= 1.0)) {
+    throw InputError("density " + std::to_string(pattern.density) + " is outside [0, 1]");
+  }
+  GemmProblem p = random_problem(m, k, n, seed, options);
+  // A stream of its own, so that A, bias and requantization stay those of the same seed.
+  std::mt19937_64 rng(seed ^ 0x5350'4152'5345'0001ull);
+  std::fill(p.b.data.begin(), p.b.data.end(), std::int8_t{0});
+  if (pattern.nm) {
+    const unsigned group = pattern.nm->m, per_group = pattern.nm->n;
+    for (std::size_t col = 0; col < n; ++col) {
+      for (std::size_t k0 = 0; k0 < k; k0 += group) {
+        const std::size_t size = std::min<std::size_t>(group, k - k0);
+        select_places(rng, size, std::min<std::size_t>(per_group, size),
+                      [&](std::uint64_t i) { p.b.at(k0 + i, col) = nonzero_int8(rng); });
+      }
+    }
+    return p;
+  }
+  const std::uint64_t places = std::uint64_t{k} * n;
+  const auto wanted = static_cast<std::uint64_t>(std::llround(pattern.density * double(places)));
+  select_places(rng, places, wanted, [&](std::uint64_t i) { p.b.data[i] = nonzero_int8(rng); });
   return p;
 }
 

@@ -25,20 +25,17 @@
 #include "tessera/runtime.hpp"
 
 #include <algorithm>
-#include <cstring>
-#include <deque>
+#include <optional>
 #include <string>
 
-#include "tessera/errors.hpp"
+#include "channel_params.hpp"
+#include "result_reader.hpp"
+#include "split_k.hpp"
 
 namespace tessera {
 namespace {
 
 std::size_t ceil_div(std::size_t a, std::size_t b) { return (a + b - 1) / b; }
-
-struct PendingOutput {
-  std::size_t m0 = 0, rows = 0, n0 = 0, blocks = 1;
-};
 
 // One LOAD of the program, described; its words are built when it is sent.
 struct LoadStep {
@@ -77,32 +74,31 @@ class GemmScheduler {
     place_weights();
     plan_chunks();
     plan_steps();
-    output_ = Tensor<std::int32_t>(problem_.m(), problem_.n());
+    results_.emplace(device_, problem_.m(), problem_.n());
 
-    max_unread_beats_ = device_.transport().limits().output_beats;
     const std::uint64_t start_cycles = device_.transport().stats().cycles;
     device_.perf_clear();
     for (const GemmStep& step : steps_) {
       for (const LoadStep& load : step.loads) {
-        make_output_room();
+        results_->make_room();
         send(load);
       }
-      make_output_room();
+      results_->make_room();
       push_gemm(step);
       // Results of older commands are read while later ones are still queued, so the
       // host never waits on the engine while it could be feeding it.
-      drain_outputs(kOutstandingCommands);
+      results_->drain(kOutstandingCommands);
     }
-    drain_outputs(0);
+    results_->drain(0);
     device_.check_error();
 
     GemmRun result;
-    result.output = std::move(output_);
+    result.output = std::move(results_->output());
     result.perf = device_.perf();
     result.cycles = result.perf.last_out;
     result.commands = commands_;
     result.sim_cycles = device_.transport().stats().cycles - start_cycles;
-    result.blocks = std::move(blocks_);
+    result.blocks = std::move(results_->blocks());
     return result;
   }
 
@@ -121,21 +117,7 @@ class GemmScheduler {
             static_cast<std::uint8_t>(problem_.b.at(k, n));
       }
     }
-    params_.assign(nt_ * cols_ * isa::kParamBytes, 0);
-    for (std::size_t channel = 0; channel < nt_ * cols_; ++channel) {
-      const std::size_t n = std::min(channel, problem_.n() - 1);
-      std::uint8_t* word = &params_[channel * isa::kParamBytes];
-      const std::int32_t bias = problem_.bias.empty() ? 0 : problem_.bias[n];
-      std::int32_t multiplier = 0, shift = 0;
-      if (problem_.requant) {
-        const auto& rq = *problem_.requant;
-        multiplier = rq.multiplier.size() == 1 ? rq.multiplier[0] : rq.multiplier[n];
-        shift = rq.shift.size() == 1 ? rq.shift[0] : rq.shift[n];
-      }
-      std::memcpy(word, &bias, 4);
-      std::memcpy(word + 4, &multiplier, 4);
-      word[8] = static_cast<std::uint8_t>(static_cast<std::int8_t>(shift));
-    }
+    params_ = param_words(problem_, nt_ * cols_);
   }
 
   std::span<const std::uint8_t> weight_blocks(std::size_t first, std::size_t count) const {
@@ -365,13 +347,7 @@ class GemmScheduler {
   void push_gemm(const GemmStep& step) {
     const Chunk& chunk = chunks_[step.chunk];
     isa::GemmCommand cmd;
-    cmd.requant = problem_.requant.has_value();
-    cmd.per_channel = true;
-    if (problem_.requant) {
-      cmd.zero_point = static_cast<std::int8_t>(problem_.requant->zero_point);
-      cmd.clamp_lo = static_cast<std::int8_t>(problem_.clamp_lo);
-      cmd.clamp_hi = static_cast<std::int8_t>(problem_.clamp_hi);
-    }
+    set_output_stage(cmd, problem_);
     cmd.act_base = static_cast<std::uint16_t>(act_slot(step.chunk));
     cmd.wgt_base = static_cast<std::uint16_t>(step.wgt_base);
     cmd.param_base = static_cast<std::uint16_t>(step.param_base);
@@ -380,48 +356,8 @@ class GemmScheduler {
     cmd.nt_count = static_cast<std::uint8_t>(step.nt_count);
     device_.push(isa::encode(cmd));
     ++commands_;
-    pending_.push_back({chunk.m0, chunk.rows, step.nt0 * cols_, step.nt_count});
-    unread_beats_ += chunk.rows * step.nt_count;
-    for (std::size_t b = 0; b < step.nt_count; ++b) {
-      blocks_.push_back({chunk.m0, chunk.rows, (step.nt0 + b) * cols_});
-    }
-  }
-
-  // Bounded transports: reads the oldest GEMMs' results until no more are unread than
-  // the engine holds, so that the next LOAD or GEMM cannot wait on them.
-  void make_output_room() {
-    while (unread_beats_ > max_unread_beats_) read_oldest(pending_.size() - 1);
-  }
-
-  // Reads the results of all but the newest `keep` GEMM commands.
-  void drain_outputs(std::size_t keep) {
-    while (pending_.size() > keep) read_oldest(keep);
-  }
-
-  // Reads the oldest pending GEMM's results; `keep` (the GEMMs left behind it) sizes
-  // the cycle budget.
-  void read_oldest(std::size_t keep) {
-    const PendingOutput out = pending_.front();
-    pending_.pop_front();
-    unread_beats_ -= out.rows * out.blocks;
-    for (std::size_t b = 0; b < out.blocks; ++b) {
-      const std::uint64_t budget = 2'000'000 + 16 * out.rows * kt_ * nt_ * (keep + 2);
-      std::vector<std::uint8_t> beats;
-      try {
-        beats = device_.transport().stream_read(static_cast<std::uint32_t>(out.rows), budget);
-      } catch (const TransportError&) {
-        device_.check_error();  // an engine error explains the silence better
-        throw;
-      }
-      const std::size_t n0 = out.n0 + b * cols_;
-      for (std::size_t m = 0; m < out.rows; ++m) {
-        for (std::size_t c = 0; c < cols_ && n0 + c < problem_.n(); ++c) {
-          std::int32_t value;
-          std::memcpy(&value, &beats[m * config_.out_beat_bytes + 4 * c], 4);
-          output_.at(out.m0 + m, n0 + c) = value;
-        }
-      }
-    }
+    results_->expect(chunk.m0, chunk.rows, step.nt0 * cols_, step.nt_count,
+                     chunk.rows * kt_ * nt_);
   }
 
   Device& device_;
@@ -435,11 +371,7 @@ class GemmScheduler {
   std::uint32_t wgt_region_ = 0, param_region_ = 0;
   std::vector<Chunk> chunks_;
   std::vector<GemmStep> steps_;
-  std::deque<PendingOutput> pending_;
-  std::size_t unread_beats_ = 0;  // output beats of pending_
-  std::size_t max_unread_beats_ = BufferLimits::kUnbounded;
-  std::vector<OutputBlock> blocks_;
-  Tensor<std::int32_t> output_;
+  std::optional<ResultReader> results_;
   std::size_t commands_ = 0;
 };
 
@@ -451,67 +383,15 @@ std::size_t max_k(const EngineConfig& config) {
   return kt_limit * config.rows;
 }
 
-namespace {
-
-// The slice of A's columns and B's rows [k0, k0 + k), as a raw int32 GEMM without bias.
-GemmProblem k_slice(const GemmProblem& problem, std::size_t k0, std::size_t k) {
-  GemmProblem part;
-  part.a = Tensor<std::int8_t>(problem.m(), k);
-  part.b = Tensor<std::int8_t>(k, problem.n());
-  for (std::size_t m = 0; m < problem.m(); ++m) {
-    for (std::size_t i = 0; i < k; ++i) part.a.at(m, i) = problem.a.at(m, k0 + i);
-  }
-  for (std::size_t i = 0; i < k; ++i) {
-    for (std::size_t n = 0; n < problem.n(); ++n) part.b.at(i, n) = problem.b.at(k0 + i, n);
-  }
-  return part;
-}
-
-// K longer than one pass: the engine reduces slices of K into raw int32 partial sums,
-// the host adds them (wrapping, like the accumulators) and applies bias, requantization
-// and clamp with the golden reference's functions, which the RTL matches bit for bit.
-GemmRun run_split_k(Device& device, const GemmProblem& problem, std::size_t max_pass) {
-  GemmRun total;
-  total.output = Tensor<std::int32_t>(problem.m(), problem.n());
-  std::vector<std::uint32_t> acc(problem.m() * problem.n(), 0);
-  for (std::size_t k0 = 0; k0 < problem.k(); k0 += max_pass) {
-    const std::size_t k = std::min(max_pass, problem.k() - k0);
-    const GemmRun part = GemmScheduler(device, k_slice(problem, k0, k)).run();
-    for (std::size_t i = 0; i < acc.size(); ++i) {
-      acc[i] += static_cast<std::uint32_t>(part.output.data[i]);
-    }
-    total.cycles += part.cycles;
-    total.commands += part.commands;
-    total.sim_cycles += part.sim_cycles;
-    total.perf = part.perf;
-  }
-  for (std::size_t m = 0; m < problem.m(); ++m) {
-    for (std::size_t n = 0; n < problem.n(); ++n) {
-      std::uint32_t value = acc[m * problem.n() + n];
-      if (!problem.bias.empty()) value += static_cast<std::uint32_t>(problem.bias[n]);
-      std::int32_t out = static_cast<std::int32_t>(value);
-      if (problem.requant) {
-        const Requant& rq = *problem.requant;
-        const std::int32_t mult = rq.multiplier.size() == 1 ? rq.multiplier[0] : rq.multiplier[n];
-        const std::int32_t shift = rq.shift.size() == 1 ? rq.shift[0] : rq.shift[n];
-        const std::uint32_t with_zp =
-            static_cast<std::uint32_t>(multiply_by_quantized_multiplier(out, mult, shift)) +
-            static_cast<std::uint32_t>(rq.zero_point);
-        out = std::clamp(static_cast<std::int32_t>(with_zp), problem.clamp_lo, problem.clamp_hi);
-      }
-      total.output.at(m, n) = out;
-    }
-  }
-  return total;
-}
-
-}  // namespace
-
 GemmRun run_gemm(Device& device, const GemmProblem& problem) {
   validate(problem);
   try {
     const std::size_t limit = max_k(device.config());
-    if (problem.k() > limit) return run_split_k(device, problem, limit);
+    if (problem.k() > limit) {
+      return run_split_k(problem, limit, [&device](const GemmProblem& part) {
+        return GemmScheduler(device, part).run();
+      });
+    }
     return GemmScheduler(device, problem).run();
   } catch (...) {
     // A run that stopped part way may have left a LOAD half fed or commands queued:

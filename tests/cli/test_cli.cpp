@@ -807,3 +807,185 @@ TEST_CASE("an unreachable device exits 3 naming the address", "[cli][device]") {
     CHECK(contains(result.output, address));
   }
 }
+
+// =======================================================================================
+// The sparse path: spmm, bench spmm, and kernels with "sparse".
+
+namespace {
+
+// Keeps the first N nonzeros of every group of M consecutive K in each column.
+void prune_to_nm(Tensor<std::int8_t>& b, unsigned n, unsigned m) {
+  for (std::size_t col = 0; col < b.cols(); ++col) {
+    for (std::size_t k0 = 0; k0 < b.rows(); k0 += m) {
+      unsigned kept = 0;
+      for (std::size_t k = k0; k < std::min(b.rows(), k0 + m); ++k) {
+        if (b.at(k, col) != 0 && ++kept > n) b.at(k, col) = 0;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("spmm --check runs a seeded sparse GEMM and passes", "[cli][spmm]") {
+  TempDir dir;
+  std::vector<std::string> args = {"spmm", "--m", "19", "--k", "37", "--n", "21", "--seed", "5"};
+  std::string format = "unstructured";
+  SECTION("density 10 %, raw int32") { args.insert(args.end(), {"--density", "0.1"}); }
+  SECTION("density 0, requant") { args.insert(args.end(), {"--density", "0", "--requant"}); }
+  SECTION("density 100 %, relu") { args.insert(args.end(), {"--density", "1", "--relu"}); }
+  SECTION("a random 2:4 pattern, requant") {
+    args.insert(args.end(), {"--nm", "2:4", "--requant"});
+    format = "2:4";
+  }
+  SECTION("a random 1:4 pattern") {
+    args.insert(args.end(), {"--nm", "1:4"});
+    format = "1:4";
+  }
+  args.push_back("--check");
+
+  const CliResult result = run_cli(args, dir.path());
+  INFO(result.transcript);
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.output, "PASS"));
+  CHECK(contains(result.output, format));
+  CHECK(list_tree(dir.path()).empty());  // spmm writes no files
+}
+
+TEST_CASE("bench spmm --json ends with one JSON object of the documented fields",
+          "[cli][bench][spmm]") {
+  TempDir dir;
+  std::vector<std::string> args = {"bench", "spmm", "--m", "16", "--k", "64", "--n", "32"};
+  std::string format = "unstructured";
+  double density = 0.25;
+  SECTION("--density") { args.insert(args.end(), {"--density", "0.25"}); }
+  SECTION("--nm") {
+    args.insert(args.end(), {"--nm", "2:4"});
+    format = "2:4";
+    density = 0.5;  // a random 2:4 pattern has exactly 2 of every 4
+  }
+  args.push_back("--json");
+  const CliResult result = run_cli(args, dir.path());
+  INFO(result.transcript);
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.output, "PASS"));
+
+  const std::string last = last_line(result.output);
+  INFO("last line: " << last);
+  json line;
+  REQUIRE_NOTHROW(line = json::parse(last));
+  REQUIRE(line.is_object());
+  for (const char* field :
+       {"density", "cycles", "dense_cycles", "speedup", "lanes", "utilization", "rows", "cols"}) {
+    INFO("field " << field);
+    REQUIRE(line.contains(field));
+    REQUIRE(line[field].is_number());
+  }
+  REQUIRE(line.contains("format"));
+  CHECK(line["format"] == format);
+  CHECK(line["density"].get<double>() == Approx(density).margin(1e-9));
+  const double cycles = line["cycles"].get<double>();
+  const double dense_cycles = line["dense_cycles"].get<double>();
+  CHECK(cycles > 0);
+  CHECK(dense_cycles > 0);
+  CHECK(line["speedup"].get<double>() == Approx(dense_cycles / cycles));
+  CHECK(line["lanes"].get<double>() == line["rows"].get<double>() * line["cols"].get<double>());
+  // nonzero MACs / (cycles x lanes): 16 rows x round(density x 64 x 32) nonzeros.
+  const double nonzero_macs = 16.0 * density * 64 * 32;
+  const double utilization = line["utilization"].get<double>();
+  CHECK(utilization == Approx(nonzero_macs / (cycles * line["lanes"].get<double>())));
+  CHECK(utilization > 0.0);
+  CHECK(utilization <= 1.0);
+}
+
+TEST_CASE("run honours a kernel's sparse format, bit-exact", "[cli][run][spmm]") {
+  TempDir dir;
+  const std::size_t m = 7, k = 30, n = 20;
+  GemmProblem problem = write_operands(dir, m, k, n, 21);
+  prune_to_nm(problem.b, 2, 4);                                // zeros in b, 2:4 at most
+  for (std::size_t i = 0; i < k; ++i) problem.b.at(i, 3) = 0;  // and an empty column
+  save_npy((dir / "b.npy").string(), problem.b);
+  problem.bias.resize(n);
+  for (std::size_t c = 0; c < n; ++c) problem.bias[c] = static_cast<std::int32_t>(c * 1001) - 9000;
+  save_npy((dir / "bias.npy").string(), vector_int32(problem.bias));
+  Requant requant;
+  requant.multiplier = {1518500250};
+  requant.shift = {-9};
+  requant.zero_point = -2;
+  problem.requant = requant;
+
+  std::string format;
+  SECTION("2:4") { format = "2:4"; }
+  SECTION("unstructured") { format = "unstructured"; }
+  SECTION("auto") { format = "auto"; }
+  write_json(dir / "kernel.json",
+             {{"op", "gemm"},
+              {"a", "a.npy"},
+              {"b", "b.npy"},
+              {"bias", "bias.npy"},
+              {"requant", {{"multiplier", 1518500250}, {"shift", -9}, {"zero_point", -2}}},
+              {"sparse", {{"format", format}}},
+              {"out", "y.npy"}});
+  const Tensor<std::int32_t> want = golden_gemm(problem);
+  REQUIRE(std::set<std::int32_t>(want.data.begin(), want.data.end()).size() > 10);
+
+  const CliResult result = run_cli({"run", "kernel.json", "--check"}, dir.path());
+  INFO(result.transcript);
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.output, "PASS"));
+  CHECK(contains(result.output, "sparse " + format));
+  require_equal(read_output(dir / "y.npy", true), want);
+}
+
+TEST_CASE("a kernel declared 2:4 whose b is not exits 2 naming the group, writing nothing",
+          "[cli][bad-input][spmm]") {
+  KernelFixture f;  // b is random int8 [6, 5]: dense, so not 2:4
+  f.problem.b.at(0, 0) = f.problem.b.at(1, 0) = f.problem.b.at(2, 0) = 1;
+  save_npy((f.dir / "b.npy").string(), f.problem.b);
+  f.kernel["sparse"] = {{"format", "2:4"}};
+  write_bytes(f.dir / "y.npy", "previous");
+  f.write();
+  const std::set<std::string> before = list_tree(f.dir.path());
+
+  const CliResult result = f.run({"--check"});
+  INFO(result.transcript);
+  REQUIRE(result.exit_code == 2);
+  CHECK(contains(result.output, "kernel.json"));
+  CHECK(contains(result.output, "b is not 2:4: column 0, k 0..3 has"));
+  CHECK_FALSE(contains(result.output, "cycles"));  // refused before the engine ran
+  CHECK(read_bytes(f.dir / "y.npy") == "previous");
+  CHECK(list_tree(f.dir.path()) == before);
+}
+
+TEST_CASE("spmm and bench spmm usage errors exit 2 naming the option", "[cli][usage][spmm]") {
+  TempDir dir;
+  const fs::path& cwd = dir.path();
+  const std::vector<std::string> shape = {"--m", "4", "--k", "8", "--n", "4"};
+  const auto with = [&](std::vector<std::string> head, std::vector<std::string> tail) {
+    head.insert(head.end(), shape.begin(), shape.end());
+    head.insert(head.end(), tail.begin(), tail.end());
+    return head;
+  };
+  SECTION("neither --density nor --nm") {
+    require_usage_error(run_cli(with({"spmm"}, {}), cwd), {"--density", "--nm"});
+  }
+  SECTION("both --density and --nm") {
+    require_usage_error(run_cli(with({"spmm"}, {"--density", "0.5", "--nm", "2:4"}), cwd),
+                        {"--density", "--nm"});
+  }
+  SECTION("--density past 1") {
+    require_usage_error(run_cli(with({"spmm"}, {"--density", "1.5"}), cwd), {"--density"});
+  }
+  SECTION("--nm with N not below M") {
+    require_usage_error(run_cli(with({"spmm"}, {"--nm", "4:4"}), cwd), {"--nm", "4:4"});
+  }
+  SECTION("--nm that is not N:M") {
+    require_usage_error(run_cli(with({"bench", "spmm"}, {"--nm", "unstructured"}), cwd),
+                        {"--nm", "unstructured"});
+  }
+  SECTION("bench spmm missing --k") {
+    require_usage_error(run_cli({"bench", "spmm", "--m", "4", "--n", "4", "--density", "0.5"}, cwd),
+                        {"--k"});
+  }
+  CHECK(list_tree(cwd).empty());
+}

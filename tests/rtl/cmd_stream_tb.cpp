@@ -11,18 +11,42 @@
 // in mid-flight, and every error code on purpose (OVERFLOW by filling the command FIFO).
 // The host keeps count of free FIFO entries (FEATURES depth - STATUS level).
 //
+// On an engine with the sparse feature (FEATURES bit 5, read at run time) the programs mix
+// in SPGEMMs (M from 1 to Rows, K from 1 to 256, len around M and up to 256, nt >= 2,
+// repeated and duplicate indices, K-1 at the edge, zero padding values) and LOADs to META
+// and GBUF, sharing WGT and PARAM with the GEMMs, and the bad commands include SPGEMMs
+// (BAD_FIELD, SHAPE, every ADDR_RANGE, several rules at once) and LOAD targets 5-7. Some
+// segments give an SPGEMM metadata with an index >= K: BAD_META, latched for that SPGEMM;
+// its beats are counted and their TLAST checked, their lanes (undefined) are not, and
+// every command behind it is dropped, except LOADs the engine hands off before it finds
+// the bad index (see the freedoms below). A run of 1000 commands or more on such an
+// engine fails unless it issued SPGEMMs and LOADs to META and GBUF and read BAD_META back
+// from ERR_CODE. On an engine without the feature, opcode 0x03 must be ILLEGAL_OP and LOAD
+// targets 3-7 BAD_FIELD.
+//
 // The engine is followed through its debug outputs: the command FIFO pops in order, each
 // command issued (dbg_cmd_issue_o) or dropped (dbg_cmd_drop_o), and the scoreboard runs the
 // model at each pop, so a command the hardware runs too early or too late shows as a wrong
 // result. Freedoms the ISA leaves to timing, and only those, are allowed:
-//   - GEMMs behind a LOAD whose packet turns out bad (STREAM, BAD_PARAM) may still be issued
-//     until that packet has ended;
+//   - GEMMs and SPGEMMs behind a LOAD whose packet turns out bad (STREAM, BAD_PARAM) may
+//     still be issued until that packet has ended (docs/isa.md says so of GEMMs; an SPGEMM
+//     is held by the same hazard checks, so the same window is allowed it);
+//   - LOADs right behind an SPGEMM with BAD_META (valid, and writing nothing the SPGEMM
+//     reads in GBUF, WGT or META, with nothing else in between) may be handed off until the
+//     error shows: until the engine drops a command or the SPGEMM's last beat leaves. The
+//     host queues their packets withheld and sends one when the engine issues its LOAD (or
+//     takes it out of the queue when it drops it); the scoreboard applies exactly the LOADs
+//     that ran. A GEMM or SPGEMM behind the SPGEMM waits for the sparse unit and must be
+//     dropped, and a command failing validation behind it must report BAD_META (docs/isa.md
+//     "Errors"). ERR_CODE, ERR_CMD, STATUS.ERROR and PERF_DROPPED are read back and compared;
 //   - a LOAD cut short by CLEAR leaves its words unknown (the generator reloads them before
 //     any GEMM reads them); one result beat presented at CLEAR may still be taken.
 //
 // Usage: cmd_stream_tb [--config 4x4|8x4|16x16] [--seed S] [--commands N] [--quiet] [--no-overflow]
 // Triage only, to look past a known bug: --no-overflow leaves out the deliberate FIFO overflow,
-// --no-invalid-behind-packet the invalid commands queued behind a LOAD with a bad packet.
+// --no-invalid-behind-packet the invalid commands queued behind a LOAD with a bad packet,
+// --no-behind-bad-meta every command queued behind an SPGEMM with BAD_META (LOADs that may
+// be handed off before the error shows, and commands failing validation behind it).
 // Exit 0: every check passed; 1: a mismatch (the seed and the one command that reproduces
 // it are printed); 2: usage.
 #include <algorithm>
@@ -51,7 +75,13 @@ using namespace tessera;
 using namespace tessera::rtl_test;
 using isa::ErrorCode;
 
-constexpr unsigned kAct = 0, kWgt = 1, kParam = 2;
+constexpr unsigned kAct = 0, kWgt = 1, kParam = 2, kMeta = 3, kGbuf = 4;
+
+// A run at least this long on an engine with the sparse feature must have issued SPGEMMs
+// and LOADs to META and GBUF and seen BAD_META (the generator guarantees a BAD_META
+// segment at least every kBadMetaEvery commands).
+constexpr std::uint64_t kSparseCoverCommands = 1000;
+constexpr std::uint64_t kBadMetaEvery = 400;
 
 struct Mismatch {
   std::string what;
@@ -64,6 +94,9 @@ struct Action {
   Packet packet;             // kPush of a LOAD: its packet
   bool send_packet = false;  // the host sends the packet (the LOAD is expected to run)
   bool withheld = false;     // ... but holds it back (until CLEAR drops it)
+  // A LOAD right behind an SPGEMM with BAD_META that the engine may hand off before the
+  // error shows: its packet is queued withheld and goes out if the LOAD is issued.
+  bool may_slip = false;
   bool expect_idle = true;   // kDrain: the engine must go idle
   int cycles = 0;            // kClear: delay before the write; kIdle: cycles
   int gap = 0, ready = 100, hold = 0;  // kHostMode
@@ -76,25 +109,49 @@ struct Pushed {
   Packet packet;
   bool sent;  // the host sends its packet
   int tag;
+  bool may_slip = false;  // Action::may_slip: its packet is withheld until it is issued
 };
 
 struct ExpectedBeat {
   OutBeat beat;
   std::uint32_t cmd_index;
   int beat_number;
+  bool lanes_defined = true;  // false: an SPGEMM with BAD_META (count and TLAST still are)
+};
+
+bool matches(const OutBeat& got, const ExpectedBeat& e) {
+  return got.last == e.beat.last && got.lanes.size() == e.beat.lanes.size() &&
+         (!e.lanes_defined || got.lanes == e.beat.lanes);
+}
+
+struct Options {
+  bool quiet = false;
+  bool no_overflow = false;
+  bool no_invalid_behind_packet = false;
+  bool no_behind_bad_meta = false;
+  int expect_sparse = -1;  // the sparse feature the build gave this engine (-1: not known)
 };
 
 template <class Model>
 class CommandStreamBench {
  public:
-  CommandStreamBench(std::uint64_t seed, std::uint64_t commands, bool quiet)
+  CommandStreamBench(std::uint64_t seed, std::uint64_t commands, const Options& options)
       : host_(seed ^ 0x5DEECE66DULL),
         rng_(seed),
         cfg_(host_.config()),
         sb_(cfg_),
         plan_(cfg_),
         commands_(commands),
-        quiet_(quiet) {}
+        quiet_(options.quiet),
+        no_overflow_(options.no_overflow),
+        no_invalid_behind_packet_(options.no_invalid_behind_packet),
+        no_behind_bad_meta_(options.no_behind_bad_meta) {
+    // The generator follows FEATURES; where the build says what the engine has, FEATURES
+    // must say the same, or a misread bit would silently leave the sparse path untested.
+    if (options.expect_sparse >= 0 && cfg_.sparse != (options.expect_sparse != 0))
+      fail(std::string("FEATURES bit 5 (sparse) reads ") + (cfg_.sparse ? "1" : "0") +
+           " but this engine was built with Sparse=" + std::to_string(options.expect_sparse));
+  }
 
   void run() {
     std::uint64_t last_progress = 0;
@@ -123,14 +180,41 @@ class CommandStreamBench {
     }
     if (!quiet_) {
       std::printf(
-          "cmd_stream_tb: %" PRIu64 " commands (%" PRIu64 " GEMMs, %" PRIu64 " LOADs, %" PRIu64
-          " dropped, %" PRIu64 " lost to a full FIFO), %" PRIu64 " result beats, %" PRIu64
-          " CLEARs, errors seen:",
-          generated_, gemms_issued_, loads_issued_, drops_, overflows_, outs_, clears_);
-      for (int c = 1; c < 8; ++c)
+          "cmd_stream_tb: %" PRIu64 " commands (%" PRIu64 " GEMMs, %" PRIu64 " SPGEMMs, %" PRIu64
+          " LOADs, %" PRIu64 " dropped, %" PRIu64 " lost to a full FIFO), %" PRIu64
+          " result beats, %" PRIu64 " CLEARs, errors seen:",
+          generated_, gemms_issued_, spgemms_issued_, loads_issued_, drops_, overflows_, outs_,
+          clears_);
+      for (int c = 1; c < kErrorCodes; ++c)
         std::printf(" %s %" PRIu64, isa::error_name(static_cast<ErrorCode>(c)), errors_seen_[c]);
       std::printf("; %" PRIu64 " invalid commands met during a bad packet; %" PRIu64 " cycles\n",
                   invalid_during_packet_, host_.cycle());
+      if (cfg_.sparse)
+        std::printf("cmd_stream_tb: sparse (GBUF %d, META %d words): %" PRIu64
+                    " SPGEMMs issued, %" PRIu64 " of them with BAD_META; LOADs issued: META %" PRIu64
+                    ", GBUF %" PRIu64 "; LOADs behind BAD_META that may slip %" PRIu64
+                    ": %" PRIu64 " issued before the error, %" PRIu64 " dropped; %" PRIu64
+                    " invalid commands dropped behind BAD_META before its last beat\n",
+                    cfg_.gbuf_depth, cfg_.meta_depth, spgemms_issued_, bad_meta_issued_,
+                    loads_by_target_[kMeta], loads_by_target_[kGbuf], slip_candidates_,
+                    slipped_loads_, slip_dropped_, invalid_behind_bad_meta_);
+      else
+        std::printf("cmd_stream_tb: no sparse feature: %" PRIu64
+                    " SPGEMMs dropped as ILLEGAL_OP, %" PRIu64
+                    " LOAD META/GBUF dropped as BAD_FIELD\n",
+                    spgemm_refused_, sparse_load_refused_);
+    }
+    // Cover: a run this long on an engine with the sparse feature exercises its path.
+    if (cfg_.sparse && generated_ >= kSparseCoverCommands) {
+      std::string missing;
+      if (spgemms_issued_ == 0) missing += " no SPGEMM issued;";
+      if (loads_by_target_[kMeta] == 0) missing += " no LOAD META issued;";
+      if (loads_by_target_[kGbuf] == 0) missing += " no LOAD GBUF issued;";
+      if (errors_seen_[static_cast<int>(ErrorCode::kBadMeta)] == 0)
+        missing += " BAD_META never read back from ERR_CODE;";
+      if (!missing.empty())
+        fail("cover: " + std::to_string(generated_) +
+             " commands on an engine with the sparse feature, but" + missing);
     }
   }
 
@@ -154,6 +238,9 @@ class CommandStreamBench {
     for (auto& b : beat.bytes) b = static_cast<std::uint8_t>(rng_());
     return beat;
   }
+
+  // The highest LOAD target this engine takes.
+  unsigned max_target() const { return cfg_.sparse ? kGbuf : kParam; }
 
   std::int8_t legal_shift() {
     return static_cast<std::int8_t>(chance(80) ? rand(-11, -4) : rand(-31, 30));
@@ -190,11 +277,52 @@ class CommandStreamBench {
   void add(const isa::CommandWords& w, Packet packet = {}) {
     Action a{Action::kPush};
     a.words = w;
+    const bool valid = plan_.validate(w) == ErrorCode::kNone;
     const IsaModel::Outcome o = plan_.run(w, packet);
-    a.send_packet = IsaModel::is_load(w) && !o.dropped;
+    // docs/isa.md "Errors": a LOAD behind an SPGEMM with BAD_META may be handed off before
+    // the error latches, if it writes nothing the SPGEMM reads (GBUF, WGT, META) and
+    // nothing stands in between that waits for the sparse unit or fails validation.
+    if (o.error == ErrorCode::kBadMeta) {
+      slip_after_ = plan_.reads(w);
+    } else if (slip_after_) {
+      a.may_slip = IsaModel::is_load(w) && valid && !overlaps_sparse_reads(*slip_after_, w);
+      if (!a.may_slip) slip_after_.reset();
+    }
+    a.send_packet = IsaModel::is_load(w) && (!o.dropped || a.may_slip);
+    a.withheld = a.may_slip;
     a.packet = std::move(packet);
+    if (a.may_slip) ++slip_candidates_;
     script_.push_back(std::move(a));
     ++generated_;
+  }
+
+  // Whether a LOAD writes what an SPGEMM reads in GBUF, WGT or META (its PARAM words are
+  // guarded by the store unit's tracker, which may let a LOAD through earlier).
+  static bool overlaps_sparse_reads(const std::vector<IsaModel::Range>& reads,
+                                    const isa::CommandWords& load) {
+    const IsaModel::Load l = IsaModel::decode_load(load);
+    for (const IsaModel::Range& r : reads)
+      if (r.target != kParam && r.target == l.target && l.dst < r.hi &&
+          std::uint64_t{l.dst} + l.count > r.lo)
+        return true;
+    return false;
+  }
+
+  // A LOAD that writes nothing the SPGEMM `w` reads in GBUF, WGT or META (so it may be
+  // handed off behind it), if a few tries find one; else any LOAD.
+  void add_load_clear_of(const isa::CommandWords& w) {
+    const std::vector<IsaModel::Range> reads = plan_.reads(w);
+    for (int attempt = 0; attempt < 16; ++attempt) {
+      const unsigned target = rand(0, static_cast<int>(max_target()));
+      const int depth = plan_.depth(target);
+      const std::uint32_t count = rand(1, std::min(depth, 12));
+      const std::uint32_t dst = rand(0, depth - static_cast<int>(count));
+      const isa::CommandWords l = load_words(target, dst, count);
+      if (attempt == 15 || !overlaps_sparse_reads(reads, l)) {
+        add(l, make_packet(target, count));
+        return;
+      }
+    }
   }
 
   void add_load(unsigned target, std::uint32_t dst, std::uint32_t count) {
@@ -254,17 +382,16 @@ class CommandStreamBench {
     return r;
   }
 
-  isa::CommandWords gemm_words(const Region& r) {
-    isa::GemmCommand g;
-    g.requant = chance(60);
-    g.per_channel = chance(50);
-    g.zero_point = static_cast<std::int8_t>(chance(50) ? 0 : rand(-128, 127));
-    g.act_base = static_cast<std::uint16_t>(r.act);
-    g.wgt_base = static_cast<std::uint16_t>(r.wgt);
-    g.param_base = static_cast<std::uint16_t>(r.param);
-    g.m_rows = static_cast<std::uint16_t>(r.m);
-    g.kt_count = static_cast<std::uint8_t>(r.kt);
-    g.nt_count = static_cast<std::uint8_t>(r.nt);
+  // Output settings, GEMM and SPGEMM alike.
+  struct Epilogue {
+    bool requant, per_channel;
+    std::int8_t zero_point, clamp_lo, clamp_hi;
+  };
+  Epilogue pick_epilogue() {
+    Epilogue e{};
+    e.requant = chance(60);
+    e.per_channel = chance(50);
+    e.zero_point = static_cast<std::int8_t>(chance(50) ? 0 : rand(-128, 127));
     int lo = -128, hi = 127;
     if (chance(40)) {
       lo = rand(-128, 127);
@@ -273,12 +400,29 @@ class CommandStreamBench {
       lo = 0;  // ReLU
     }
     // With requant off the clamp is unused and not checked: reversed on purpose at times.
-    if (!g.requant && chance(15)) {
+    if (!e.requant && chance(15)) {
       lo = rand(-127, 127);
       hi = rand(-128, lo - 1);
     }
-    g.clamp_lo = static_cast<std::int8_t>(lo);
-    g.clamp_hi = static_cast<std::int8_t>(hi);
+    e.clamp_lo = static_cast<std::int8_t>(lo);
+    e.clamp_hi = static_cast<std::int8_t>(hi);
+    return e;
+  }
+
+  isa::CommandWords gemm_words(const Region& r) {
+    const Epilogue e = pick_epilogue();
+    isa::GemmCommand g;
+    g.requant = e.requant;
+    g.per_channel = e.per_channel;
+    g.zero_point = e.zero_point;
+    g.act_base = static_cast<std::uint16_t>(r.act);
+    g.wgt_base = static_cast<std::uint16_t>(r.wgt);
+    g.param_base = static_cast<std::uint16_t>(r.param);
+    g.m_rows = static_cast<std::uint16_t>(r.m);
+    g.kt_count = static_cast<std::uint8_t>(r.kt);
+    g.nt_count = static_cast<std::uint8_t>(r.nt);
+    g.clamp_lo = e.clamp_lo;
+    g.clamp_hi = e.clamp_hi;
     return isa::encode(g);
   }
 
@@ -309,7 +453,7 @@ class CommandStreamBench {
 
   // A LOAD anywhere: overwrites operands earlier GEMMs may still be reading.
   void add_random_load() {
-    const unsigned target = rand(0, 2);
+    const unsigned target = rand(0, static_cast<int>(max_target()));
     const int depth = plan_.depth(target);
     const std::uint32_t count = rand(1, std::min(depth, 12));
     const std::uint32_t dst = rand(0, depth - static_cast<int>(count));
@@ -320,9 +464,213 @@ class CommandStreamBench {
     for (int i = 0; i < n; ++i) {
       if (chance(25))
         add_random_load();
+      else if (cfg_.sparse && chance(40))
+        add_legal_spgemm();
       else
         add_gemm();
     }
+  }
+
+  // ---- sparse (SPGEMM) generation ---------------------------------------------------------
+  struct SpRegion {
+    std::uint32_t gbuf, wgt, meta, param;
+    int m, k, len, nt;
+    std::uint32_t entries() const { return static_cast<std::uint32_t>(nt * len); }
+  };
+
+  // A base for `span` words in a scratchpad of `depth`: often low, so the ranges of
+  // different commands, and the LOADs writing them, overlap even in a deep META or GBUF.
+  std::uint32_t pick_base(int depth, int span) {
+    const int window = chance(60) ? std::min(depth, std::max(2 * span, 64)) : depth;
+    return static_cast<std::uint32_t>(rand(0, window - span));
+  }
+
+  // A random legal SPGEMM shape and placement.
+  SpRegion pick_sp_region() {
+    SpRegion r{};
+    const int rows = cfg_.rows;
+    switch (rand(0, 3)) {
+      case 0: r.m = 1; break;
+      case 1: r.m = rows; break;
+      default: r.m = rand(1, rows); break;
+    }
+    const int max_nt = std::min(255, cfg_.param_depth / cfg_.cols);
+    int max_len = 0;
+    do {
+      r.nt = chance(40) ? std::min(2, max_nt) : rand(1, max_nt);
+      max_len = std::min({256, cfg_.wgt_depth / r.nt, cfg_.meta_depth / r.nt});
+    } while (max_len < 1);
+    switch (rand(0, 4)) {
+      case 0: r.len = 1; break;
+      case 1: r.len = max_len; break;
+      // Around M: a block shorter than M waits for the previous block's hand-off.
+      case 2: r.len = std::clamp(r.m + rand(-2, 1), 1, max_len); break;
+      default: r.len = rand(1, std::min(max_len, 3 * rows)); break;
+    }
+    const int max_k = std::min(256, cfg_.gbuf_depth);
+    switch (rand(0, 4)) {
+      case 0: r.k = 1; break;
+      case 1: r.k = max_k; break;
+      case 2: r.k = rand(1, std::min(max_k, 2 * rows)); break;
+      default: r.k = rand(1, max_k); break;
+    }
+    r.gbuf = pick_base(cfg_.gbuf_depth, r.k);
+    r.wgt = pick_base(cfg_.wgt_depth, static_cast<int>(r.entries()));
+    r.meta = pick_base(cfg_.meta_depth, static_cast<int>(r.entries()));
+    r.param = static_cast<std::uint32_t>(rand(0, cfg_.param_depth - r.nt * cfg_.cols));
+    return r;
+  }
+
+  isa::CommandWords sp_words(const SpRegion& r) {
+    const Epilogue e = pick_epilogue();
+    isa::SpgemmCommand s;
+    s.requant = e.requant;
+    s.per_channel = e.per_channel;
+    s.zero_point = e.zero_point;
+    s.clamp_lo = e.clamp_lo;
+    s.clamp_hi = e.clamp_hi;
+    s.gbuf_base = static_cast<std::uint16_t>(r.gbuf);
+    s.wgt_base = static_cast<std::uint16_t>(r.wgt);
+    s.meta_base = static_cast<std::uint16_t>(r.meta);
+    s.param_base = static_cast<std::uint16_t>(r.param);
+    s.m_rows = static_cast<unsigned>(r.m);
+    s.k_count = static_cast<unsigned>(r.k);
+    s.len = static_cast<unsigned>(r.len);
+    s.nt_count = static_cast<std::uint8_t>(r.nt);
+    return isa::encode(s);
+  }
+
+  // A K index below k: the edges 0 and K-1 often, so repeats occur too.
+  std::uint8_t legal_index(int k) {
+    switch (rand(0, 5)) {
+      case 0: return 0;
+      case 1: return static_cast<std::uint8_t>(k - 1);
+      default: return static_cast<std::uint8_t>(rand(0, k - 1));
+    }
+  }
+
+  // META words of `count` entries for K = k; `bad` entries (random entry and column, the
+  // last entry often: read last, found last) get an index >= K instead.
+  Packet meta_packet(std::uint32_t count, int k, int bad) {
+    Packet packet;
+    for (std::uint32_t i = 0; i < count; ++i) {
+      InBeat beat = junk_beat();  // bytes past the word are ignored: junk on purpose
+      for (int c = 0; c < cfg_.cols; ++c) beat.bytes[c] = legal_index(k);
+      beat.last = i + 1 == count;
+      packet.push_back(std::move(beat));
+    }
+    for (int i = 0; i < bad; ++i) {
+      const int at = chance(40) ? static_cast<int>(count) - 1 : rand(0, static_cast<int>(count) - 1);
+      packet[at].bytes[rand(0, cfg_.cols - 1)] =
+          static_cast<std::uint8_t>(chance(50) ? k : rand(k, 255));
+    }
+    return packet;
+  }
+
+  // WGT words of sparse values: random, a quarter of them 0 (padding).
+  Packet value_packet(std::uint32_t count) {
+    Packet packet = make_packet(kWgt, count);
+    for (auto& beat : packet)
+      for (int c = 0; c < cfg_.cols; ++c)
+        if (chance(25)) beat.bytes[c] = 0;
+    return packet;
+  }
+
+  // LOADs of `packet` to [dst, dst + its size): in one, or split in two.
+  void load_split(unsigned target, std::uint32_t dst, Packet packet) {
+    const auto n = static_cast<std::uint32_t>(packet.size());
+    if (n >= 2 && chance(20)) {
+      const auto mid = static_cast<std::uint32_t>(rand(1, static_cast<int>(n) - 1));
+      Packet tail(packet.begin() + mid, packet.end());
+      packet.resize(mid);
+      packet.back().last = true;
+      add(load_words(target, dst, mid), std::move(packet));
+      add(load_words(target, dst + mid, n - mid), std::move(tail));
+    } else {
+      add(load_words(target, dst, n), std::move(packet));
+    }
+  }
+
+  // An SPGEMM on r, its operands loaded where the plan does not know them (and at times
+  // anew, over resident ones). META is reloaded where it holds an index >= this K; with
+  // bad_entries > 0 it is loaded with that many such indices: BAD_META.
+  isa::CommandWords add_spgemm(const SpRegion& r, int bad_entries = 0) {
+    const std::uint32_t kn = r.entries();
+    const std::uint32_t gbuf_hi = r.gbuf + r.k, param_hi = r.param + r.nt * cfg_.cols;
+    if (!plan_.known(kGbuf, r.gbuf, gbuf_hi) || chance(35)) reload(kGbuf, r.gbuf, gbuf_hi);
+    if (!plan_.known(kWgt, r.wgt, r.wgt + kn) || chance(35))
+      load_split(kWgt, r.wgt, value_packet(kn));
+    const isa::CommandWords w = sp_words(r);
+    if (bad_entries > 0 || !plan_.known(kMeta, r.meta, r.meta + kn) || plan_.bad_meta(w) ||
+        chance(35))
+      load_split(kMeta, r.meta, meta_packet(kn, r.k, bad_entries));
+    if (!plan_.known(kParam, r.param, param_hi) || chance(35)) reload(kParam, r.param, param_hi);
+    add(w);
+    if (bad_entries == 0) {
+      sp_resident_.push_back(r);
+      if (sp_resident_.size() > 6) sp_resident_.erase(sp_resident_.begin());
+    }
+    return w;
+  }
+
+  void add_legal_spgemm() {
+    SpRegion r;
+    if (!sp_resident_.empty() && chance(45)) {
+      r = sp_resident_[rand(0, static_cast<int>(sp_resident_.size()) - 1)];
+      // Same operands, another M or K (a smaller K may need new metadata).
+      if (chance(30)) r.m = rand(1, cfg_.rows);
+      if (chance(20)) r.k = rand(1, std::min(256, cfg_.gbuf_depth - static_cast<int>(r.gbuf)));
+    } else {
+      r = pick_sp_region();
+    }
+    add_spgemm(r);
+  }
+
+  // An SPGEMM whose metadata holds indices >= K: it completes, its results undefined, and
+  // latches BAD_META; every command behind it is dropped, but for LOADs handed off before
+  // the engine finds the bad index.
+  void add_bad_meta_segment() {
+    add_legal_commands(rand(0, 8));
+    SpRegion r = pick_sp_region();
+    if (r.k > 255) r.k = rand(1, 255);  // no uint8 index is >= 256
+    // At times a long SPGEMM (many entries, read before the bad one is found), so LOADs
+    // behind it have time to be handed off.
+    if (chance(30)) {
+      const int max_len = std::min({256, cfg_.wgt_depth / r.nt, cfg_.meta_depth / r.nt});
+      r.len = std::max(r.len, rand(max_len / 2, max_len));
+      r.wgt = pick_base(cfg_.wgt_depth, static_cast<int>(r.entries()));
+      r.meta = pick_base(cfg_.meta_depth, static_cast<int>(r.entries()));
+    }
+    const isa::CommandWords w = add_spgemm(r, chance(70) ? 1 : rand(2, 4));
+    if (!no_behind_bad_meta_) {
+      // LOADs clear of what it reads, which may slip past it, then any mix.
+      if (chance(60))
+        for (int i = rand(1, 3); i > 0; --i) add_load_clear_of(w);
+      add_after_error(rand(0, 6));
+    }
+    slip_after_.reset();
+    script_.push_back(drain(true));
+    script_.push_back(Action{Action::kCheckErr});
+    end_with_clear(rand(0, 3));
+  }
+
+  // An SPGEMM reading only words the plan already knows, with legal metadata, if one exists.
+  bool add_resident_spgemm() {
+    for (const SpRegion& r : sp_resident_) {
+      const std::uint32_t kn = r.entries();
+      if (!plan_.known(kGbuf, r.gbuf, r.gbuf + r.k) || !plan_.known(kWgt, r.wgt, r.wgt + kn) ||
+          !plan_.known(kMeta, r.meta, r.meta + kn) ||
+          !plan_.known(kParam, r.param, r.param + r.nt * cfg_.cols))
+        continue;
+      Action a{Action::kPush};
+      a.words = sp_words(r);
+      if (plan_.bad_meta(a.words)) continue;
+      plan_.run(a.words);  // dropped in the plan (an error is latched); may run in the window
+      script_.push_back(std::move(a));
+      ++generated_;
+      return true;
+    }
+    return false;
   }
 
   // A GEMM reading only words the plan already knows (no LOAD in front), if one exists.
@@ -346,16 +694,26 @@ class CommandStreamBench {
     isa::CommandWords w{static_cast<std::uint32_t>(rng_()), static_cast<std::uint32_t>(rng_()),
                         static_cast<std::uint32_t>(rng_()), static_cast<std::uint32_t>(rng_())};
     const Region r = pick_region();
+    if (cfg_.sparse && code != ErrorCode::kIllegalOp && chance(35)) {
+      w = bad_spgemm(code);
+      if (plan_.validate(w) != code) throw Mismatch{"testbench: bad_spgemm made the wrong error"};
+      return w;
+    }
     switch (code) {
       case ErrorCode::kIllegalOp: {
         std::uint32_t op;
-        do op = chance(30) ? 0 : rng_() & 0xFF; while (op == 1 || op == 2);
+        // 0x03 is SPGEMM on an engine with the sparse feature, ILLEGAL_OP without it.
+        if (!cfg_.sparse && chance(30)) {
+          op = 0x03;
+        } else {
+          do op = chance(30) ? 0 : rng_() & 0xFF; while (op == 1 || op == 2 || op == 3);
+        }
         w[0] = (w[0] & ~0xFFu) | op;
         break;
       }
       case ErrorCode::kAddrRange:
         if (chance(50)) {
-          const unsigned target = rand(0, 2);
+          const unsigned target = rand(0, static_cast<int>(max_target()));
           const std::uint32_t depth = plan_.depth(target);
           const std::uint32_t count = chance(50) ? rand(1, depth) : static_cast<std::uint32_t>(rng_()) | 1;
           const std::uint32_t dst =
@@ -376,7 +734,7 @@ class CommandStreamBench {
         break;
       case ErrorCode::kShape:
         if (chance(30)) {
-          w = load_words(rand(0, 2), static_cast<std::uint32_t>(rng_()), 0);
+          w = load_words(rand(0, static_cast<int>(max_target())), static_cast<std::uint32_t>(rng_()), 0);
         } else {
           isa::GemmCommand g = IsaModel::decode_gemm(gemm_words(r));
           g.requant = false;
@@ -391,8 +749,9 @@ class CommandStreamBench {
         break;
       default:  // kBadField
         if (chance(40)) {
+          // Targets 5-7, and 3-4 (META, GBUF) without the sparse feature.
           w = load_words(0, rand(0, 3), rand(1, 4));
-          w[0] |= 3u << 8;
+          w[0] |= static_cast<std::uint32_t>(rand(static_cast<int>(max_target()) + 1, 7)) << 8;
         } else {
           isa::GemmCommand g = IsaModel::decode_gemm(gemm_words(r));
           g.requant = true;
@@ -407,6 +766,51 @@ class CommandStreamBench {
     return w;
   }
 
+  // An SPGEMM failing validation with `code`; at times it breaks a lower-ranked rule too
+  // (the order is BAD_FIELD, SHAPE, ADDR_RANGE: the first one it fails is reported).
+  isa::CommandWords bad_spgemm(ErrorCode code) {
+    isa::SpgemmCommand s = IsaModel::decode_spgemm(sp_words(pick_sp_region()));
+    const auto base_past = [&](int depth, int span) {
+      return static_cast<std::uint16_t>(std::min(depth - span + rand(1, 40), 0xFFFF));
+    };
+    const int entries = s.nt_count * static_cast<int>(s.len);
+    const auto break_range = [&] {
+      switch (rand(0, 3)) {
+        case 0:
+          s.gbuf_base = chance(20) ? 0xFFFF : base_past(cfg_.gbuf_depth, static_cast<int>(s.k_count));
+          break;
+        case 1: s.wgt_base = base_past(cfg_.wgt_depth, entries); break;
+        case 2: s.meta_base = base_past(cfg_.meta_depth, entries); break;
+        default: s.param_base = base_past(cfg_.param_depth, s.nt_count * cfg_.cols); break;
+      }
+    };
+    const auto break_shape = [&] {
+      if (cfg_.rows < 64 && chance(50))
+        s.m_rows = static_cast<unsigned>(rand(cfg_.rows + 1, 64));
+      else
+        s.nt_count = 0;
+    };
+    switch (code) {
+      case ErrorCode::kAddrRange:
+        break_range();
+        break;
+      case ErrorCode::kShape:
+        if (chance(30)) break_range();
+        break_shape();
+        break;
+      default: {  // kBadField
+        if (chance(30)) break_range();
+        if (chance(30)) break_shape();
+        s.requant = true;
+        const int lo = rand(-127, 127);
+        s.clamp_lo = static_cast<std::int8_t>(lo);
+        s.clamp_hi = static_cast<std::int8_t>(rand(-128, lo - 1));
+        break;
+      }
+    }
+    return isa::encode(s);
+  }
+
   // Commands behind an error: any mix, all dropped (no packets sent).
   void add_after_error(int n, bool invalid = true) {
     for (int i = 0; i < n; ++i) {
@@ -414,6 +818,8 @@ class CommandStreamBench {
         add_random_load();
       } else if (invalid && chance(20)) {
         add(bad_command(static_cast<ErrorCode>(rand(1, 4))));
+      } else if (cfg_.sparse && chance(35)) {
+        add(sp_words(pick_sp_region()));
       } else {
         Region r = pick_region();
         add(gemm_words(r));
@@ -447,6 +853,11 @@ class CommandStreamBench {
 
   void generate_segment() {
     if (chance(30)) host_mode();
+    if (cfg_.sparse && (chance(6) || generated_ - bad_meta_generated_at_ >= kBadMetaEvery)) {
+      bad_meta_generated_at_ = generated_;
+      add_bad_meta_segment();
+      return;
+    }
     const int roll = rand(0, 99);
     if (roll < 55) {  // a legal program, left running into the next one
       add_legal_commands(rand(3, 20));
@@ -462,28 +873,33 @@ class CommandStreamBench {
     } else if (roll < 82) {  // a bad input packet: STREAM (early, late) or BAD_PARAM
       add_legal_commands(rand(0, 8));
       add_bad_packet_load();
-      for (int i = rand(0, 3); i > 0; --i) add_resident_gemm();
+      for (int i = rand(0, 3); i > 0; --i) {
+        if (cfg_.sparse && chance(40))
+          add_resident_spgemm();
+        else
+          add_resident_gemm();
+      }
       // A command failing validation behind the bad LOAD reaches the dispatcher while the
       // packet still streams: in program order the LOAD's error comes first.
-      if (!no_invalid_behind_packet && chance(40)) add(bad_command(static_cast<ErrorCode>(rand(1, 4))));
+      if (!no_invalid_behind_packet_ && chance(40)) add(bad_command(static_cast<ErrorCode>(rand(1, 4))));
       // GEMMs may still issue until the bad packet ends, but none behind a LOAD (it waits
       // for the load unit, then meets the error): only resident GEMMs stand in between.
       add_random_load();
-      add_after_error(rand(0, 4), /*invalid=*/!no_invalid_behind_packet);
+      add_after_error(rand(0, 4), /*invalid=*/!no_invalid_behind_packet_);
       script_.push_back(drain(true));
       script_.push_back(Action{Action::kCheckErr});
       end_with_clear(rand(0, 3));
     } else if (roll < 97) {  // CLEAR in mid-flight, then a fresh program
       add_legal_commands(rand(1, 12));
       end_with_clear(chance(30) ? rand(0, 10) : rand(0, 400));
-    } else if (!no_overflow) {  // fill the command FIFO and write once more: OVERFLOW
+    } else if (!no_overflow_) {  // fill the command FIFO and write once more: OVERFLOW
       add_overflow();
     }
   }
 
   void add_bad_packet_load() {
     const int kind = rand(0, 2);  // 0 early TLAST, 1 late TLAST, 2 BAD_PARAM
-    const unsigned target = kind == 2 ? kParam : static_cast<unsigned>(rand(0, 2));
+    const unsigned target = kind == 2 ? kParam : static_cast<unsigned>(rand(0, static_cast<int>(max_target())));
     const int depth = plan_.depth(target);
     const std::uint32_t count = rand(kind == 0 ? 2 : 1, std::min(depth, 12));
     const std::uint32_t dst = rand(0, depth - static_cast<int>(count));
@@ -699,10 +1115,20 @@ class CommandStreamBench {
             fail("ERR_CMD " + std::to_string(r.data) + ", expected " + std::to_string(sb_.err_cmd()));
           check_step_ = 2;
           lite(false, isa::csr::kStatus);
-        } else {
+        } else if (check_step_ == 2) {
           if (((r.data & isa::status::kError) != 0) != sb_.error())
             fail("STATUS.ERROR " + std::to_string((r.data >> 1) & 1) + ", expected " +
                  std::to_string(sb_.error()));
+          check_step_ = 3;
+          drops_at_read_ = drops_;
+          lite(false, isa::csr::kPerfDropped);
+        } else {
+          // Every command the engine dropped (dbg_cmd_drop_o), counted since reset (the
+          // testbench never writes PERF_CLEAR); a drop during the read may or may not count.
+          if (r.data < drops_at_read_ || r.data > drops_)
+            fail("PERF_DROPPED " + std::to_string(r.data) + ", expected " +
+                 std::to_string(drops_at_read_) +
+                 (drops_ != drops_at_read_ ? " to " + std::to_string(drops_) : ""));
           check_step_ = 0;
           script_.pop_front();
         }
@@ -771,10 +1197,12 @@ class CommandStreamBench {
                         std::to_string(free_) + " free entries: " + describe(a.words));
       --free_;
       const std::uint32_t index = sb_.take_index();
-      pending_.push_back({a.words, index, a.packet, a.send_packet, push_tag_});
+      pending_.push_back({a.words, index, a.packet, a.send_packet, push_tag_, a.may_slip});
       ++pushes_;
       remember("#" + std::to_string(index) + " " + describe(a.words) +
-               (a.send_packet ? (a.withheld ? " [packet withheld]" : "")
+               (a.send_packet ? (a.may_slip    ? " [packet withheld: may slip past BAD_META]"
+                                 : a.withheld ? " [packet withheld]"
+                                              : "")
                               : IsaModel::is_load(a.words) ? " [no packet: expected dropped]" : ""));
     } else if (pushed) {
       // An entry came free after the host saw the FIFO full (a LOAD left it once a hazard
@@ -806,9 +1234,15 @@ class CommandStreamBench {
     if (expected_.empty()) fail("unexpected result beat: " + beat_text(beat));
     const ExpectedBeat e = expected_.front();
     expected_.pop_front();
-    if (!(beat == e.beat)) {
+    // The SPGEMM with BAD_META has sent its last beat: it found the bad index long before.
+    if (meta_window_.open && e.cmd_index == meta_window_.index &&
+        e.beat_number + 1 == meta_window_.beats)
+      meta_window_.open = false;
+    if (!matches(beat, e)) {
       std::string lanes;
-      for (std::size_t c = 0; c < beat.lanes.size(); ++c) {
+      if (beat.lanes.size() != e.beat.lanes.size())
+        fail("result beat with " + std::to_string(beat.lanes.size()) + " lanes");
+      for (std::size_t c = 0; c < beat.lanes.size() && e.lanes_defined; ++c) {
         if (beat.lanes[c] != e.beat.lanes[c])
           lanes += " lane " + std::to_string(c) + ": expected " + std::to_string(e.beat.lanes[c]) +
                    ", got " + std::to_string(beat.lanes[c]) + ";";
@@ -832,8 +1266,18 @@ class CommandStreamBench {
     const std::string what = "#" + std::to_string(c.index) + " " + describe(c.words);
     if (!issued) {
       ++drops_;
+      if (c.may_slip) {
+        // Never presented, so the engine took none of it: the packet goes with its LOAD.
+        host_.discard_packet(c.tag);
+        ++slip_dropped_;
+      }
       if (sb_.error()) {
         if (window_.active) window_.closed = true;
+        // A command failing validation right behind the SPGEMM, met before its last beat:
+        // the case where it must wait for the META check and report BAD_META.
+        if (meta_window_.open && check != ErrorCode::kNone) ++invalid_behind_bad_meta_;
+        // A drop shows the error latched: nothing behind it may be handed off any more.
+        meta_window_.open = false;
         // A command failing validation met while the bad packet still streams: the case
         // where program order and detection order of the two errors differ.
         if (window_.active && !window_.packet_done && check != ErrorCode::kNone)
@@ -841,6 +1285,12 @@ class CommandStreamBench {
         return;
       }
       if (check == ErrorCode::kNone) fail("command dropped without an error: " + what);
+      if (!cfg_.sparse && check == ErrorCode::kIllegalOp && IsaModel::is_spgemm(c.words))
+        ++spgemm_refused_;
+      if (!cfg_.sparse && check == ErrorCode::kBadField && IsaModel::is_load(c.words)) {
+        const unsigned target = IsaModel::decode_load(c.words).target;
+        if (target == kMeta || target == kGbuf) ++sparse_load_refused_;
+      }
       sb_.latch(check, c.index);
       return;
     }
@@ -848,23 +1298,65 @@ class CommandStreamBench {
       fail("command issued that fails validation (" + std::string(isa::error_name(check)) +
            "): " + what);
     if (sb_.error()) {
-      const bool in_window = window_.active && !window_.closed && IsaModel::is_gemm(c.words) &&
+      const bool computes = IsaModel::is_gemm(c.words) || IsaModel::is_spgemm(c.words);
+      const bool in_window = window_.active && !window_.closed && computes &&
                              (!window_.packet_done || host_.cycle() <= window_.done_cycle + 2);
-      if (!in_window)
+      // docs/isa.md "Errors": a LOAD behind an SPGEMM with BAD_META may be handed off until
+      // the error latches; a GEMM or SPGEMM behind it waits for the sparse unit.
+      const bool slips = IsaModel::is_load(c.words) && c.may_slip && meta_window_.open;
+      if (meta_window_.open && !slips) {
+        const std::string spgemm = "the SPGEMM #" + std::to_string(meta_window_.index) +
+                                   " with BAD_META";
+        if (computes)
+          fail("GEMM or SPGEMM issued behind " + spgemm +
+               " (it must wait for the sparse unit, then be dropped): " + what);
+        fail("LOAD issued behind " + spgemm +
+             " although it writes what the SPGEMM reads (GBUF, WGT or META) or stands behind a "
+             "command that waits for the sparse unit or fails validation: " + what);
+      }
+      if (!in_window && !slips)
         fail("command issued although " + std::string(isa::error_name(sb_.err_code())) +
-             " is latched: " + what);
+             " is latched" +
+             (c.may_slip ? " (a LOAD behind BAD_META issued after the error showed: a command "
+                           "was dropped or the SPGEMM's last beat left)"
+                         : "") +
+             ": " + what);
+      if (slips) ++slipped_loads_;
     }
     if (IsaModel::is_load(c.words)) {
       ++loads_issued_;
       if (!c.sent) fail("LOAD issued that the sequential model drops: " + what);
+      // Its packet was withheld in case the engine dropped the LOAD: it goes out now.
+      if (c.may_slip) host_.release_packet(c.tag);
       if (load_.active) fail("LOAD issued while another is in progress: " + what);
       const IsaModel::Load l = IsaModel::decode_load(c.words);
+      ++loads_by_target_[l.target];
       const ErrorCode e = sb_.load(c.words, c.packet);
       load_ = {true, e != ErrorCode::kNone, c.tag, l.target, l.dst, l.dst + l.count};
       if (e != ErrorCode::kNone) {
         sb_.latch(e, c.index);
         window_ = {true, false, false, 0, c.tag};
       }
+    } else if (IsaModel::is_spgemm(c.words)) {
+      ++spgemms_issued_;
+      bool bad = false;
+      std::vector<OutBeat> beats;
+      try {
+        bad = sb_.bad_meta(c.words);
+        beats = bad ? sb_.result_shape(c.words) : sb_.spgemm(c.words);
+      } catch (const ModelError& e) {
+        fail(std::string(e.what()) + " (testbench generated an SPGEMM on undefined data): " + what);
+      }
+      // BAD_META belongs to this SPGEMM in program order, whenever the engine finds it:
+      // every command behind it must be dropped.
+      if (bad) {
+        ++bad_meta_issued_;
+        if (!sb_.error()) meta_window_ = {true, c.index, static_cast<int>(beats.size())};
+        sb_.latch(ErrorCode::kBadMeta, c.index);
+      }
+      int n = 0;
+      for (auto& b : beats) expected_.push_back({std::move(b), c.index, n++, !bad});
+      issued_desc_[c.index % kDescRing] = {c.index, describe(c.words)};
     } else {
       ++gemms_issued_;
       std::vector<OutBeat> beats;
@@ -893,7 +1385,7 @@ class CommandStreamBench {
       if (!(ev.out == stale_)) fail("the result beat presented at CLEAR changed");
     } else if (ev.out_valid && !ev.out_ready) {
       if (expected_.empty()) fail("a result beat presented at CLEAR that no GEMM produced");
-      if (!(ev.out == expected_.front().beat))
+      if (!matches(ev.out, expected_.front()))
         fail("result beat presented at CLEAR differs from the one due (command #" +
              std::to_string(expected_.front().cmd_index) + ")");
       stale_pending_ = true;
@@ -904,6 +1396,7 @@ class CommandStreamBench {
     if (load_.active) sb_.forget(load_.target, load_.lo, load_.hi);
     load_.active = false;
     window_ = {};
+    meta_window_ = {};
     sb_.clear();
   }
 
@@ -936,19 +1429,20 @@ class CommandStreamBench {
   IsaModel sb_, plan_;
   std::uint64_t commands_;
   bool quiet_;
-  bool trace_ = std::getenv("CMD_STREAM_TRACE") != nullptr;
-
- public:
-  bool no_overflow = false;  // --no-overflow: triage only, while an OVERFLOW bug is open
+  bool no_overflow_;  // --no-overflow: triage only, while an OVERFLOW bug is open
   // --no-invalid-behind-packet: no command failing validation behind a LOAD whose packet
   // is bad (triage only: the RTL reports such a later command's error, not the LOAD's).
-  bool no_invalid_behind_packet = false;
-
- private:
+  bool no_invalid_behind_packet_;
+  // --no-behind-bad-meta: nothing queued behind an SPGEMM with BAD_META (triage only: the
+  // engine may hand a later command off before it reads the bad index).
+  bool no_behind_bad_meta_;
+  bool trace_ = std::getenv("CMD_STREAM_TRACE") != nullptr;
 
   std::deque<Action> script_;
   std::vector<Region> resident_;
+  std::vector<SpRegion> sp_resident_;
   std::uint64_t generated_ = 0;
+  std::uint64_t bad_meta_generated_at_ = 0;  // generated_ when the last BAD_META segment began
   bool final_done_ = false;
   bool lite_pending_ = false, status_for_free_ = false, clear_seen_ = false;
   bool overflow_pushed_ = false;
@@ -972,27 +1466,50 @@ class CommandStreamBench {
     std::uint64_t done_cycle = 0;
     int tag = -1;
   } window_;
+  // From the issue of an SPGEMM with BAD_META until the error shows (a drop, or its last
+  // beat): LOADs marked may_slip behind it may be handed off meanwhile.
+  struct MetaWindow {
+    bool open = false;
+    std::uint32_t index = 0;  // the SPGEMM's
+    int beats = 0;            // its result beats
+  } meta_window_;
+  // Plan side: the reads of the SPGEMM with BAD_META while the commands right behind it are
+  // LOADs that may be handed off before the error (docs/isa.md "Errors").
+  std::optional<std::vector<IsaModel::Range>> slip_after_;
   static constexpr std::uint32_t kDescRing = 256;
   std::pair<std::uint32_t, std::string> issued_desc_[kDescRing];
   std::deque<std::string> history_;
 
   std::uint64_t pops_ = 0, outs_ = 0, in_beats_ = 0, lite_ops_ = 0, pushes_ = 0;
   std::uint64_t drops_ = 0, overflows_ = 0, clears_ = 0, gemms_issued_ = 0, loads_issued_ = 0;
-  std::uint64_t errors_seen_[8] = {};
+  std::uint64_t spgemms_issued_ = 0, bad_meta_issued_ = 0;
+  std::uint64_t loads_by_target_[8] = {};
+  // Without the sparse feature: SPGEMMs dropped as ILLEGAL_OP, LOAD META/GBUF as BAD_FIELD.
+  std::uint64_t spgemm_refused_ = 0, sparse_load_refused_ = 0;
+  static constexpr int kErrorCodes = 9;  // NONE .. BAD_META
+  std::uint64_t errors_seen_[kErrorCodes] = {};
   std::uint64_t invalid_during_packet_ = 0;
+  // LOADs behind BAD_META: queued with a withheld packet, issued (slipped), dropped.
+  std::uint64_t slip_candidates_ = 0, slipped_loads_ = 0, slip_dropped_ = 0;
+  std::uint64_t invalid_behind_bad_meta_ = 0;
+  std::uint64_t drops_at_read_ = 0;  // drops_ when the PERF_DROPPED read began
 };
 
 template <class Model>
 int run(const char* argv0, const std::string& config, std::uint64_t seed, std::uint64_t commands,
-        bool quiet, bool no_overflow, bool no_invalid_behind_packet) {
-  const std::string replay = std::string(argv0) + " --config " + config + " --seed " +
-                             std::to_string(seed) + " --commands " + std::to_string(commands);
-  if (!quiet) std::printf("cmd_stream_tb: config %s, seed %" PRIu64 " (replay: %s)\n", config.c_str(), seed, replay.c_str());
+        Options options, int expect_sparse) {
+  std::string replay = std::string(argv0) + " --config " + config + " --seed " +
+                       std::to_string(seed) + " --commands " + std::to_string(commands);
+  if (options.no_overflow) replay += " --no-overflow";
+  if (options.no_invalid_behind_packet) replay += " --no-invalid-behind-packet";
+  if (options.no_behind_bad_meta) replay += " --no-behind-bad-meta";
+  options.expect_sparse = expect_sparse;
+  if (!options.quiet)
+    std::printf("cmd_stream_tb: config %s, seed %" PRIu64 " (replay: %s)\n", config.c_str(), seed,
+                replay.c_str());
   std::optional<CommandStreamBench<Model>> bench;
   try {
-    bench.emplace(seed, commands, quiet);
-    bench->no_overflow = no_overflow;
-    bench->no_invalid_behind_packet = no_invalid_behind_packet;
+    bench.emplace(seed, commands, options);
     bench->run();
   } catch (const Mismatch& m) {
     std::printf("FAIL config %s seed %" PRIu64 ": %s\n", config.c_str(), seed, m.what.c_str());
@@ -1005,17 +1522,36 @@ int run(const char* argv0, const std::string& config, std::uint64_t seed, std::u
     if (bench) std::printf("  last commands pushed:\n%s", bench->history().c_str());
     std::printf("  reproduce: %s\n", replay.c_str());
     return 1;
+  } catch (const ModelError& e) {
+    // The generator asked the model for something the program leaves undefined.
+    std::printf("FAIL config %s seed %" PRIu64 ": testbench bug: %s\n", config.c_str(), seed,
+                e.what());
+    std::printf("  reproduce: %s\n", replay.c_str());
+    return 1;
   }
-  if (!quiet) std::printf("cmd_stream_tb: PASS\n");
+  if (!options.quiet) std::printf("cmd_stream_tb: PASS\n");
   return 0;
 }
 
 }  // namespace
 
+// The sparse feature tests/rtl/CMakeLists.txt Verilates each engine with (-1: the RTL's
+// default, not checked). Only checked against FEATURES: what the testbench sends follows
+// FEATURES, read at run time.
+#ifndef TSR_SPARSE_4X4
+#define TSR_SPARSE_4X4 -1
+#endif
+#ifndef TSR_SPARSE_8X4
+#define TSR_SPARSE_8X4 -1
+#endif
+#ifndef TSR_SPARSE_16X16
+#define TSR_SPARSE_16X16 -1
+#endif
+
 int main(int argc, char** argv) {
   std::string config = "4x4";
   std::uint64_t seed = 1, commands = 2000;
-  bool quiet = false, no_overflow = false, no_invalid_behind_packet = false;
+  Options options;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--config" && i + 1 < argc) {
@@ -1025,24 +1561,26 @@ int main(int argc, char** argv) {
     } else if (arg == "--commands" && i + 1 < argc) {
       commands = std::strtoull(argv[++i], nullptr, 0);
     } else if (arg == "--quiet") {
-      quiet = true;
+      options.quiet = true;
     } else if (arg == "--no-overflow") {
-      no_overflow = true;
+      options.no_overflow = true;
     } else if (arg == "--no-invalid-behind-packet") {
-      no_invalid_behind_packet = true;
+      options.no_invalid_behind_packet = true;
+    } else if (arg == "--no-behind-bad-meta") {
+      options.no_behind_bad_meta = true;
     } else {
       std::fprintf(stderr, "usage: %s [--config 4x4|8x4|16x16] [--seed S] [--commands N] [--quiet]\n"
-                 "       [--no-overflow] [--no-invalid-behind-packet] (triage: leave out a "
-                 "scenario)\n",
+                 "       [--no-overflow] [--no-invalid-behind-packet] [--no-behind-bad-meta]\n"
+                 "       (triage: leave out a scenario)\n",
                    argv[0]);
       return 2;
     }
   }
   Verilated::commandArgs(1, argv);
-  if (config == "4x4") return run<Vtsr_top>(argv[0], config, seed, commands, quiet, no_overflow, no_invalid_behind_packet);
-  if (config == "8x4") return run<Vtsr_top_8x4>(argv[0], config, seed, commands, quiet, no_overflow, no_invalid_behind_packet);
+  if (config == "4x4") return run<Vtsr_top>(argv[0], config, seed, commands, options, TSR_SPARSE_4X4);
+  if (config == "8x4") return run<Vtsr_top_8x4>(argv[0], config, seed, commands, options, TSR_SPARSE_8X4);
 #ifdef TSR_HAVE_16X16
-  if (config == "16x16") return run<Vtsr_top_16x16>(argv[0], config, seed, commands, quiet, no_overflow, no_invalid_behind_packet);
+  if (config == "16x16") return run<Vtsr_top_16x16>(argv[0], config, seed, commands, options, TSR_SPARSE_16X16);
 #endif
   std::fprintf(stderr, "cmd_stream_tb: unknown --config %s (4x4, 8x4 or 16x16)\n", config.c_str());
   return 2;

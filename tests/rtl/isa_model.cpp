@@ -13,6 +13,14 @@ using isa::ErrorCode;
 constexpr unsigned kAct = static_cast<unsigned>(isa::Target::kAct);
 constexpr unsigned kWgt = static_cast<unsigned>(isa::Target::kWgt);
 constexpr unsigned kParam = static_cast<unsigned>(isa::Target::kParam);
+constexpr unsigned kMeta = static_cast<unsigned>(isa::Target::kMeta);
+constexpr unsigned kGbuf = static_cast<unsigned>(isa::Target::kGbuf);
+
+const char* target_name(unsigned target) {
+  static const char* names[] = {"ACT", "WGT", "PARAM", "META", "GBUF", "target5", "target6",
+                                "target7"};
+  return target < 8 ? names[target] : "target?";
+}
 
 std::int32_t wrapping_add(std::int32_t a, std::int32_t b) {
   return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
@@ -27,8 +35,9 @@ std::int32_t le32(const std::vector<std::uint8_t>& bytes, int at) {
 }  // namespace
 
 IsaModel::IsaModel(const ModelConfig& config) : config_(config) {
-  const int widths[3] = {config.rows, config.cols, static_cast<int>(isa::kParamBytes)};
-  for (unsigned t = 0; t < 3; ++t) {
+  const int widths[kTargets] = {config.rows, config.cols, static_cast<int>(isa::kParamBytes),
+                                config.cols, config.rows};
+  for (unsigned t = 0; t < kTargets; ++t) {
     pads_[t].words.assign(depth(t), std::vector<std::uint8_t>(widths[t], 0));
     pads_[t].known.assign(depth(t), false);
   }
@@ -38,12 +47,15 @@ int IsaModel::depth(unsigned target) const {
   switch (target) {
     case kAct: return config_.act_depth;
     case kWgt: return config_.wgt_depth;
-    default: return config_.param_depth;
+    case kParam: return config_.param_depth;
+    case kMeta: return config_.sparse ? config_.meta_depth : 0;
+    case kGbuf: return config_.sparse ? config_.gbuf_depth : 0;
+    default: return 0;
   }
 }
 
 IsaModel::Load IsaModel::decode_load(const isa::CommandWords& w) {
-  return {(w[0] >> 8) & 0x3u, w[1], w[2]};
+  return {(w[0] >> 8) & 0x7u, w[1], w[2]};
 }
 
 isa::GemmCommand IsaModel::decode_gemm(const isa::CommandWords& w) {
@@ -62,6 +74,24 @@ isa::GemmCommand IsaModel::decode_gemm(const isa::CommandWords& w) {
   return g;
 }
 
+isa::SpgemmCommand IsaModel::decode_spgemm(const isa::CommandWords& w) {
+  isa::SpgemmCommand s;
+  s.requant = (w[0] >> 8) & 1;
+  s.per_channel = (w[0] >> 9) & 1;
+  s.m_rows = ((w[0] >> 10) & 0x3Fu) + 1;
+  s.zero_point = static_cast<std::int8_t>(w[0] >> 16);
+  s.k_count = ((w[0] >> 24) & 0xFFu) + 1;
+  s.gbuf_base = static_cast<std::uint16_t>(w[1]);
+  s.wgt_base = static_cast<std::uint16_t>(w[1] >> 16);
+  s.param_base = static_cast<std::uint16_t>(w[2]);
+  s.meta_base = static_cast<std::uint16_t>(w[2] >> 16);
+  s.nt_count = static_cast<std::uint8_t>(w[3]);
+  s.len = ((w[3] >> 8) & 0xFFu) + 1;
+  s.clamp_lo = static_cast<std::int8_t>(w[3] >> 16);
+  s.clamp_hi = static_cast<std::int8_t>(w[3] >> 24);
+  return s;
+}
+
 isa::CommandWords load_words(unsigned target, std::uint32_t dst, std::uint32_t count) {
   return isa::encode(isa::LoadCommand{static_cast<isa::Target>(target), dst, count});
 }
@@ -69,7 +99,7 @@ isa::CommandWords load_words(unsigned target, std::uint32_t dst, std::uint32_t c
 ErrorCode IsaModel::validate(const isa::CommandWords& w) const {
   if (is_load(w)) {
     const Load l = decode_load(w);
-    if (l.target == 3) return ErrorCode::kBadField;
+    if (l.target > (config_.sparse ? kGbuf : kParam)) return ErrorCode::kBadField;
     if (l.count == 0) return ErrorCode::kShape;
     if (std::uint64_t{l.dst} + l.count > static_cast<std::uint64_t>(depth(l.target)))
       return ErrorCode::kAddrRange;
@@ -84,10 +114,27 @@ ErrorCode IsaModel::validate(const isa::CommandWords& w) const {
       if (r.hi > static_cast<std::uint64_t>(depth(r.target))) return ErrorCode::kAddrRange;
     return ErrorCode::kNone;
   }
+  if (is_spgemm(w) && config_.sparse) {
+    const isa::SpgemmCommand s = decode_spgemm(w);
+    if (s.requant && s.clamp_lo > s.clamp_hi) return ErrorCode::kBadField;
+    // M is 1..64 by its encoding; K and len are 1..256.
+    if (s.nt_count == 0 || static_cast<int>(s.m_rows) > config_.rows) return ErrorCode::kShape;
+    for (const Range& r : reads(w))
+      if (r.hi > static_cast<std::uint64_t>(depth(r.target))) return ErrorCode::kAddrRange;
+    return ErrorCode::kNone;
+  }
   return ErrorCode::kIllegalOp;
 }
 
 std::vector<IsaModel::Range> IsaModel::reads(const isa::CommandWords& w) const {
+  if (is_spgemm(w)) {
+    const isa::SpgemmCommand s = decode_spgemm(w);
+    const std::uint64_t entries = std::uint64_t{s.nt_count} * s.len;
+    return {{kGbuf, s.gbuf_base, s.gbuf_base + std::uint64_t{s.k_count}},
+            {kWgt, s.wgt_base, s.wgt_base + entries},
+            {kMeta, s.meta_base, s.meta_base + entries},
+            {kParam, s.param_base, s.param_base + std::uint64_t{s.nt_count} * config_.cols}};
+  }
   const isa::GemmCommand g = decode_gemm(w);
   const std::uint64_t kt = g.kt_count, nt = g.nt_count, m = g.m_rows;
   return {{kAct, g.act_base, g.act_base + kt * m},
@@ -111,8 +158,7 @@ bool IsaModel::known(unsigned target, std::uint64_t lo, std::uint64_t hi) const 
 const std::vector<std::uint8_t>& IsaModel::word(unsigned target, std::uint64_t addr) const {
   const Pad& p = pad(target);
   if (addr >= p.known.size() || !p.known[addr]) {
-    static const char* names[] = {"ACT", "WGT", "PARAM"};
-    throw ModelError(std::string("model: ") + names[target] + " word " + std::to_string(addr) +
+    throw ModelError(std::string("model: ") + target_name(target) + " word " + std::to_string(addr) +
                      " is read but holds no defined data");
   }
   return p.words[addr];
@@ -139,15 +185,26 @@ ErrorCode IsaModel::load(const isa::CommandWords& w, const Packet& packet) {
                    " beats ends without TLAST");
 }
 
+std::int32_t IsaModel::output_lane(const Epilogue& e, int nt, int c, std::uint32_t sum) const {
+  const auto& param = word(kParam, e.param_base + std::uint64_t(nt) * config_.cols + c);
+  std::int32_t acc = wrapping_add(static_cast<std::int32_t>(sum), le32(param, 0));
+  if (!e.requant) return acc;
+  // Per tensor: the first channel of the command (param_base) scales every channel.
+  const auto& scale = e.per_channel ? param : word(kParam, e.param_base);
+  const std::int32_t scaled = multiply_by_quantized_multiplier(
+      acc, le32(scale, 4), static_cast<std::int8_t>(scale[8]));
+  return std::clamp<std::int32_t>(wrapping_add(scaled, e.zero_point), e.clamp_lo, e.clamp_hi);
+}
+
 std::vector<OutBeat> IsaModel::gemm(const isa::CommandWords& w) const {
   const isa::GemmCommand g = decode_gemm(w);
+  const Epilogue epilogue{g.requant, g.per_channel, g.zero_point, g.clamp_lo, g.clamp_hi,
+                          g.param_base};
   const int rows = config_.rows, cols = config_.cols;
   const int m_rows = g.m_rows, kt_count = g.kt_count, nt_count = g.nt_count;
   std::vector<OutBeat> out;
   out.reserve(static_cast<std::size_t>(nt_count) * m_rows);
   for (int nt = 0; nt < nt_count; ++nt) {
-    // Channel parameters of this column block; per tensor: param_base's scale for all.
-    const auto& first = word(kParam, g.param_base);
     for (int m = 0; m < m_rows; ++m) {
       OutBeat beat;
       beat.last = m == m_rows - 1;
@@ -163,20 +220,75 @@ std::vector<OutBeat> IsaModel::gemm(const isa::CommandWords& w) const {
                                               std::int32_t{static_cast<std::int8_t>(b[c])});
           }
         }
-        const auto& param = word(kParam, g.param_base + std::uint64_t(nt) * cols + c);
-        std::int32_t acc = wrapping_add(static_cast<std::int32_t>(sum), le32(param, 0));
-        if (g.requant) {
-          const auto& scale = g.per_channel ? param : first;
-          const std::int32_t scaled = multiply_by_quantized_multiplier(
-              acc, le32(scale, 4), static_cast<std::int8_t>(scale[8]));
-          acc = std::clamp<std::int32_t>(wrapping_add(scaled, g.zero_point), g.clamp_lo,
-                                         g.clamp_hi);
-        }
-        beat.lanes[c] = acc;
+        beat.lanes[c] = output_lane(epilogue, nt, c, sum);
       }
       out.push_back(std::move(beat));
     }
   }
+  return out;
+}
+
+bool IsaModel::bad_meta(const isa::CommandWords& w) const {
+  const isa::SpgemmCommand s = decode_spgemm(w);
+  const std::uint64_t entries = std::uint64_t{s.nt_count} * s.len;
+  for (std::uint64_t e = 0; e < entries; ++e) {
+    const auto& index = word(kMeta, s.meta_base + e);
+    for (int c = 0; c < config_.cols; ++c)
+      if (index[c] >= s.k_count) return true;
+  }
+  return false;
+}
+
+std::vector<OutBeat> IsaModel::spgemm(const isa::CommandWords& w) const {
+  const isa::SpgemmCommand s = decode_spgemm(w);
+  if (bad_meta(w)) throw ModelError("model: the values of an SPGEMM with BAD_META are undefined");
+  const Epilogue epilogue{s.requant, s.per_channel, s.zero_point, s.clamp_lo, s.clamp_hi,
+                          s.param_base};
+  const int cols = config_.cols;
+  const int m_rows = static_cast<int>(s.m_rows), nt_count = s.nt_count;
+  const int len = static_cast<int>(s.len);
+  std::vector<OutBeat> out;
+  out.reserve(static_cast<std::size_t>(nt_count) * m_rows);
+  for (int nt = 0; nt < nt_count; ++nt) {
+    for (int m = 0; m < m_rows; ++m) {
+      OutBeat beat;
+      beat.last = m == m_rows - 1;
+      beat.lanes.resize(cols);
+      for (int c = 0; c < cols; ++c) {
+        // acc = sum over the column's entries j of value(j, c) * A[m, index(j, c)], A[m, k]
+        // being byte m of GBUF word gbuf_base + k.
+        std::uint32_t sum = 0;
+        for (int j = 0; j < len; ++j) {
+          const std::uint64_t entry = std::uint64_t(nt) * len + j;
+          const auto& value = word(kWgt, s.wgt_base + entry);
+          const auto& index = word(kMeta, s.meta_base + entry);
+          const auto& a = word(kGbuf, s.gbuf_base + std::uint64_t{index[c]});
+          sum += static_cast<std::uint32_t>(std::int32_t{static_cast<std::int8_t>(a[m])} *
+                                            std::int32_t{static_cast<std::int8_t>(value[c])});
+        }
+        beat.lanes[c] = output_lane(epilogue, nt, c, sum);
+      }
+      out.push_back(std::move(beat));
+    }
+  }
+  return out;
+}
+
+std::vector<OutBeat> IsaModel::result_shape(const isa::CommandWords& w) const {
+  int m_rows = 0, nt_count = 0;
+  if (is_spgemm(w)) {
+    const isa::SpgemmCommand s = decode_spgemm(w);
+    m_rows = static_cast<int>(s.m_rows);
+    nt_count = s.nt_count;
+  } else {
+    const isa::GemmCommand g = decode_gemm(w);
+    m_rows = g.m_rows;
+    nt_count = g.nt_count;
+  }
+  std::vector<OutBeat> out;
+  for (int nt = 0; nt < nt_count; ++nt)
+    for (int m = 0; m < m_rows; ++m)
+      out.push_back({std::vector<std::int32_t>(config_.cols, 0), m == m_rows - 1});
   return out;
 }
 
@@ -204,6 +316,17 @@ IsaModel::Outcome IsaModel::run(const isa::CommandWords& w, const Packet& packet
   if (is_load(w)) {
     outcome.error = load(w, packet);
     if (outcome.error != ErrorCode::kNone) latch(outcome.error, index);
+  } else if (is_spgemm(w)) {
+    // BAD_META: the SPGEMM completes (its beats go out) and latches the error; every
+    // later command is dropped.
+    if (bad_meta(w)) {
+      outcome.error = ErrorCode::kBadMeta;
+      latch(outcome.error, index);
+      outcome.out = result_shape(w);
+      outcome.out_undefined = true;
+    } else {
+      outcome.out = spgemm(w);
+    }
   } else {
     outcome.out = gemm(w);
   }
@@ -215,11 +338,11 @@ void IsaModel::overflow() { latch(ErrorCode::kOverflow, take_index()); }
 void IsaModel::clear() { err_code_ = ErrorCode::kNone; }
 
 std::string describe(const isa::CommandWords& w) {
-  char text[200];
+  char text[256];
   if (IsaModel::is_load(w)) {
     const auto l = IsaModel::decode_load(w);
-    static const char* names[] = {"ACT", "WGT", "PARAM", "target3"};
-    std::snprintf(text, sizeof text, "LOAD %s dst=%u count=%u", names[l.target], l.dst, l.count);
+    std::snprintf(text, sizeof text, "LOAD %s dst=%u count=%u", target_name(l.target), l.dst,
+                  l.count);
   } else if (IsaModel::is_gemm(w)) {
     const auto g = IsaModel::decode_gemm(w);
     std::snprintf(text, sizeof text,
@@ -227,6 +350,13 @@ std::string describe(const isa::CommandWords& w) {
                   "zp=%d clamp=[%d,%d]",
                   g.act_base, g.wgt_base, g.param_base, g.m_rows, g.kt_count, g.nt_count,
                   g.requant, g.per_channel, g.zero_point, g.clamp_lo, g.clamp_hi);
+  } else if (IsaModel::is_spgemm(w)) {
+    const auto s = IsaModel::decode_spgemm(w);
+    std::snprintf(text, sizeof text,
+                  "SPGEMM gbuf=%u wgt=%u meta=%u param=%u M=%u K=%u len=%u nt=%u requant=%d "
+                  "per_channel=%d zp=%d clamp=[%d,%d]",
+                  s.gbuf_base, s.wgt_base, s.meta_base, s.param_base, s.m_rows, s.k_count, s.len,
+                  s.nt_count, s.requant, s.per_channel, s.zero_point, s.clamp_lo, s.clamp_hi);
   } else {
     std::snprintf(text, sizeof text, "opcode 0x%02X (%08X %08X %08X %08X)", w[0] & 0xFF, w[0], w[1],
                   w[2], w[3]);

@@ -1,14 +1,18 @@
-// Sequential reference model of the Tessera ISA (docs/isa.md, version 1.1): the ACT, WGT
-// and PARAM scratchpads, LOAD and GEMM run one after another, validation with its error
-// codes, input-packet (TLAST) and PARAM shift checks, the sticky error and CLEAR.
+// Sequential reference model of the Tessera ISA (docs/isa.md, version 1.2): the ACT, WGT
+// and PARAM scratchpads (and META and GBUF on an engine with the sparse feature), LOAD,
+// GEMM and SPGEMM run one after another, validation with its error codes, input-packet
+// (TLAST) and PARAM shift checks, BAD_META, the sticky error and CLEAR.
 // Requantization and the command encoding come from libtessera (tessera/golden.hpp,
 // tessera/isa.hpp), not from a copy.
 //
 // The model knows which scratchpad words hold defined data: words never loaded (or whose
 // LOAD a CLEAR interrupted, see forget()) are unknown, and a GEMM that would read one
-// throws ModelError, because its output is not defined by the program.
+// throws ModelError, because its output is not defined by the program. An SPGEMM with
+// BAD_META is defined only in shape (docs/isa.md: it completes, its results are
+// undefined): the model gives its beats' count and TLAST, and says the lanes are not.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -23,6 +27,8 @@ struct ModelConfig {
   int act_depth = 64, wgt_depth = 64, acc_depth = 16, param_depth = 16;
   int in_bytes = 16;
   int fifo_depth = 16;
+  bool sparse = false;  // FEATURES bit 5: SPGEMM, LOAD META and GBUF
+  int gbuf_depth = 0, meta_depth = 0;  // 0 without the sparse feature
   int out_bytes() const { return 4 * cols; }
 };
 
@@ -54,17 +60,21 @@ class IsaModel {
 
   // Decoded fields, as docs/isa.md lays them out.
   struct Load {
-    unsigned target = 0;
+    unsigned target = 0;  // w0[10:8]: 0..7
     std::uint32_t dst = 0, count = 0;
   };
+  // By opcode alone: an SPGEMM on an engine without the sparse feature is ILLEGAL_OP.
   static bool is_load(const isa::CommandWords& w) { return (w[0] & 0xFF) == 0x01; }
   static bool is_gemm(const isa::CommandWords& w) { return (w[0] & 0xFF) == 0x02; }
+  static bool is_spgemm(const isa::CommandWords& w) { return (w[0] & 0xFF) == 0x03; }
   static Load decode_load(const isa::CommandWords& w);
   static isa::GemmCommand decode_gemm(const isa::CommandWords& w);
+  static isa::SpgemmCommand decode_spgemm(const isa::CommandWords& w);
 
   // The error a command raises when it reaches the dispatcher (NONE: it is legal).
-  // Where a command breaks several rules the code is the dispatcher's first check
-  // (LOAD: target, count, range; GEMM: clamp, shape, range); docs/isa.md names no order.
+  // Where a command breaks several rules the code is the first it fails in the order
+  // docs/isa.md gives: BAD_FIELD, SHAPE, ADDR_RANGE (LOAD: target, count, range; GEMM
+  // and SPGEMM: clamp, shape, range).
   isa::ErrorCode validate(const isa::CommandWords& w) const;
 
   // Runs a (valid) LOAD on the packet the host sends for it: writes the words the packet
@@ -73,13 +83,22 @@ class IsaModel {
   isa::ErrorCode load(const isa::CommandWords& w, const Packet& packet);
   // Output beats of a (valid) GEMM from the scratchpads as they are now.
   std::vector<OutBeat> gemm(const isa::CommandWords& w) const;
+  // Whether a (valid) SPGEMM raises BAD_META: an entry's K index >= its K. Reads META
+  // (throws ModelError where it is unknown: whether the error is raised is undefined).
+  bool bad_meta(const isa::CommandWords& w) const;
+  // Output beats of a (valid) SPGEMM without BAD_META, from the scratchpads as they are now.
+  std::vector<OutBeat> spgemm(const isa::CommandWords& w) const;
+  // The beats a (valid) GEMM or SPGEMM sends, with lanes of 0: where the values are
+  // undefined (BAD_META), their count and TLAST still are.
+  std::vector<OutBeat> result_shape(const isa::CommandWords& w) const;
 
   // Scratchpad ranges the commands touch: [lo, hi) word ranges per target.
   struct Range {
     unsigned target;
     std::uint64_t lo, hi;
   };
-  std::vector<Range> reads(const isa::CommandWords& gemm_words) const;
+  // The ranges a (decodable) GEMM or SPGEMM reads.
+  std::vector<Range> reads(const isa::CommandWords& w) const;
   // Forgets what a range holds (a LOAD cut short by CLEAR wrote an unknown prefix).
   void forget(unsigned target, std::uint64_t lo, std::uint64_t hi);
   bool known(unsigned target, std::uint64_t lo, std::uint64_t hi) const;
@@ -89,7 +108,8 @@ class IsaModel {
   struct Outcome {
     bool dropped = false;
     isa::ErrorCode error = isa::ErrorCode::kNone;  // raised by this command
-    std::vector<OutBeat> out;                      // a GEMM's result beats
+    std::vector<OutBeat> out;                      // a GEMM's or SPGEMM's result beats
+    bool out_undefined = false;  // BAD_META: out gives the beats' count and TLAST only
   };
   // One command pushed into the FIFO, with its packet if it is a LOAD that will run.
   Outcome run(const isa::CommandWords& w, const Packet& packet = {});
@@ -117,11 +137,21 @@ class IsaModel {
     std::vector<std::vector<std::uint8_t>> words;
     std::vector<bool> known;
   };
-  Pad& pad(unsigned target) { return pads_[target]; }
-  const Pad& pad(unsigned target) const { return pads_[target]; }
+  Pad& pad(unsigned target) { return pads_.at(target); }
+  const Pad& pad(unsigned target) const { return pads_.at(target); }
+
+  // Lane c of an output row: bias, then requantization and clamp (GEMM and SPGEMM alike).
+  struct Epilogue {
+    bool requant, per_channel;
+    std::int8_t zero_point, clamp_lo, clamp_hi;
+    std::uint16_t param_base;
+  };
+  std::int32_t output_lane(const Epilogue& e, int nt, int c, std::uint32_t sum) const;
+
+  static constexpr unsigned kTargets = 5;  // ACT, WGT, PARAM, META, GBUF
 
   ModelConfig config_;
-  Pad pads_[3];
+  std::array<Pad, kTargets> pads_;
   isa::ErrorCode err_code_ = isa::ErrorCode::kNone;
   std::uint32_t err_cmd_ = 0;
   std::uint32_t next_index_ = 0;

@@ -1,6 +1,7 @@
 // tsr_csr: the AXI4-Lite register file a host sees first (docs/isa.md, CSR map). Built with
 // Rows=8 Cols=4 ActDepth=512 WgtDepth=256 AccDepth=32 ParamDepth=128 InBytes=16
-// CmdFifoDepth=8 (tests/rtl/CMakeLists.txt): every value distinct, so a swapped field shows.
+// CmdFifoDepth=8, Sparse=1 GbufDepth=1024 MetaDepth=64 (tests/rtl/CMakeLists.txt): every
+// value distinct, so a swapped field shows.
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -19,7 +20,8 @@ constexpr std::uint32_t kRespSlvErr = 0b10;
 
 // Parameters the model was built with.
 constexpr std::uint32_t kRows = 8, kCols = 4, kActDepth = 512, kWgtDepth = 256, kAccDepth = 32,
-                        kParamDepth = 128, kInBytes = 16, kCmdFifoDepth = 8;
+                        kParamDepth = 128, kInBytes = 16, kCmdFifoDepth = 8,
+                        kGbufDepth = 1024, kMetaDepth = 64;
 
 // CSR addresses: the runtime's mirror of tsr_pkg (tests/unit/test_isa_mirror.cpp checks it).
 using namespace tessera::isa::csr;
@@ -160,15 +162,18 @@ TEST_CASE("csr: ID, VERSION and the configuration read back", "[csr]") {
   CsrBench csr;
   CHECK(csr.read_ok(kId) == 0x54535241u);
   CHECK(csr.read_ok(kVersion) == tessera::isa::kVersionValue);
-  CHECK(csr.read_ok(kVersion) == 0x00010001u);  // 1.1: hazard checks, TLAST, errors 5-7
+  CHECK(csr.read_ok(kVersion) == 0x00010002u);  // 1.2: SPGEMM, META, GBUF, error 8
   CHECK(csr.read_ok(kCfgArray) == (kCols << 16 | kRows));
   CHECK(csr.read_ok(kCfgActDepth) == kActDepth);
   CHECK(csr.read_ok(kCfgWgtDepth) == kWgtDepth);
   CHECK(csr.read_ok(kCfgAccDepth) == kAccDepth);
   CHECK(csr.read_ok(kCfgParamDepth) == kParamDepth);
   CHECK(csr.read_ok(kCfgStream) == ((4 * kCols) << 16 | kInBytes));
-  // dense, requant, per-channel, hazard checks, TLAST checks; the FIFO depth above.
-  CHECK(csr.read_ok(kFeatures) == (kCmdFifoDepth << 8 | 0b1'1111));
+  // dense, requant, per-channel, hazard checks, TLAST checks, sparse; the FIFO depth above.
+  CHECK(csr.read_ok(kFeatures) == (kCmdFifoDepth << 8 | 0b11'1111));
+  // The sparse feature's scratchpads (ISA 1.2: 0x034 and 0x038 are mapped).
+  CHECK(csr.read_ok(kCfgGbufDepth) == kGbufDepth);
+  CHECK(csr.read_ok(kCfgMetaDepth) == kMetaDepth);
 }
 
 TEST_CASE("csr: STATUS, ERR_CODE and ERR_CMD show their inputs", "[csr]") {
@@ -269,14 +274,14 @@ TEST_CASE("csr: unmapped, read-only and partial-strobe accesses answer SLVERR", 
   CsrBench csr;
   SECTION("unmapped reads") {
     for (std::uint32_t addr :
-         {0x034u, 0x03Cu, 0x050u, 0x07Cu, 0x0A0u, 0x100u, 0xFFCu, 0x001u, 0x082u}) {
+         {0x03Cu, 0x050u, 0x07Cu, 0x0A0u, 0x100u, 0xFFCu, 0x001u, 0x082u, 0x035u, 0x03Au}) {
       INFO("read 0x" << std::hex << addr);
       CHECK(csr.read(addr).resp == kRespSlvErr);
     }
     CHECK(csr.read_ok(kId) == 0x54535241u);  // and the slave carries on
   }
   SECTION("unmapped writes change nothing") {
-    for (std::uint32_t addr : {0x034u, 0x050u, 0x0A0u, 0xFFCu, 0x041u}) {
+    for (std::uint32_t addr : {0x03Cu, 0x050u, 0x0A0u, 0xFFCu, 0x041u}) {
       INFO("write 0x" << std::hex << addr);
       const WriteResult w = csr.write(addr, 0xFFFFFFFF);
       CHECK(w.resp == kRespSlvErr);
@@ -290,12 +295,14 @@ TEST_CASE("csr: unmapped, read-only and partial-strobe accesses answer SLVERR", 
     csr.tick();
     csr.tick();
     for (std::uint32_t addr : {kId, kVersion, kCfgArray, kFeatures, kStatus, kErrCode, kPerfCycles,
-                               kPerfBusy, kPerfDropped}) {
+                               kPerfBusy, kPerfDropped, kCfgGbufDepth, kCfgMetaDepth}) {
       INFO("write 0x" << std::hex << addr);
       CHECK(csr.write(addr, 0).resp == kRespSlvErr);
     }
     CHECK(csr.read_ok(kId) == 0x54535241u);
     CHECK(csr.read_ok(kCfgArray) == (kCols << 16 | kRows));
+    CHECK(csr.read_ok(kCfgGbufDepth) == kGbufDepth);
+    CHECK(csr.read_ok(kCfgMetaDepth) == kMetaDepth);
     CHECK(csr.read_ok(kPerfBusy) > 20);  // not zeroed by the write
   }
   SECTION("partial strobes change nothing") {

@@ -308,11 +308,18 @@ TEST_CASE("top sparse: an index past K raises BAD_META, never hangs, CLEAR recov
   cmd.k_count = k;
   cmd.len = p.len;
   cmd.nt_count = 1;
-  rig.push(isa::encode(cmd));                                            // command 4
-  rig.push(isa::encode(isa::LoadCommand{isa::Target::kAct, 0, 1}));      // dropped
+  const std::uint32_t dropped_before = rig.read(isa::csr::kPerfDropped);
+  rig.push(isa::encode(cmd));  // command 4
+  // Judged only once the SPGEMM has checked its entries (docs/isa.md "Errors"): dropped,
+  // and BAD_META, the earlier in program order, is the code reported, not BAD_FIELD.
+  rig.push({0x0501, 0, 1, 0});
+  // Writes META the SPGEMM reads: waits for the sparse unit, then dropped. (A LOAD clear
+  // of the SPGEMM's operands might be handed off before the error; this one never is.)
+  rig.push(isa::encode(isa::LoadCommand{isa::Target::kMeta, 0, 1}));
   for (int i = 0; i < 2000; ++i) rig.observe(rig.host.tick());
   CHECK(rig.read(isa::csr::kErrCode) == static_cast<std::uint32_t>(isa::ErrorCode::kBadMeta));
   CHECK(rig.read(isa::csr::kErrCmd) == 4);
+  CHECK(rig.read(isa::csr::kPerfDropped) - dropped_before == 2);
   CHECK((rig.read(isa::csr::kStatus) & isa::status::kBusy) == 0);
   CHECK(rig.out.size() == 2);  // the SPGEMM completed (undefined values); nothing after it
   REQUIRE(rig.write(isa::csr::kCtrl, isa::ctrl::kClear) == 0);

@@ -124,6 +124,28 @@ class TopHost {
   void release_withheld() {
     for (auto& p : in_queue_) p.withheld = false;
   }
+  // One withheld packet goes out (the packets in front of it still go first).
+  void release_packet(int tag) {
+    for (auto& p : in_queue_)
+      if (p.tag == tag) {
+        p.withheld = false;
+        return;
+      }
+    throw HostFailure{"testbench: no queued packet with tag " + std::to_string(tag)};
+  }
+  // A withheld packet is taken out of the queue: its LOAD was dropped, the engine takes
+  // none of it (a withheld packet was never presented, so nothing of it went out).
+  void discard_packet(int tag) {
+    for (auto it = in_queue_.begin(); it != in_queue_.end(); ++it)
+      if (it->tag == tag) {
+        if (!it->withheld || it->pos != 0)
+          throw HostFailure{"testbench: discarding packet " + std::to_string(tag) +
+                            " that was released or begun"};
+        in_queue_.erase(it);
+        return;
+      }
+    throw HostFailure{"testbench: no queued packet with tag " + std::to_string(tag)};
+  }
   bool input_idle() const { return in_queue_.empty(); }
   std::size_t dropped_packets() const { return dropped_packets_; }
   std::size_t input_packets() const { return in_queue_.size(); }
@@ -395,7 +417,24 @@ class TopHost {
     config_.param_depth = rd(isa::csr::kCfgParamDepth);
     const std::uint32_t stream = rd(isa::csr::kCfgStream);
     config_.in_bytes = stream & 0xFFFF;
-    config_.fifo_depth = (rd(isa::csr::kFeatures) >> 8) & 0xFF;
+    const std::uint32_t features = rd(isa::csr::kFeatures);
+    config_.fifo_depth = (features >> 8) & 0xFF;
+    // The sparse feature decides at run time what a testbench may send. CFG_GBUF_DEPTH and
+    // CFG_META_DEPTH are mapped either way (ISA 1.2) and read 0 without it.
+    config_.sparse = (features >> isa::kFeatureSparse) & 1;
+    const int gbuf_depth = static_cast<int>(rd(isa::csr::kCfgGbufDepth));
+    const int meta_depth = static_cast<int>(rd(isa::csr::kCfgMetaDepth));
+    if (config_.sparse) {
+      config_.gbuf_depth = gbuf_depth;
+      config_.meta_depth = meta_depth;
+      if (config_.gbuf_depth == 0 || config_.meta_depth == 0)
+        throw HostFailure{"FEATURES reports the sparse feature but CFG_GBUF_DEPTH or "
+                          "CFG_META_DEPTH reads 0"};
+    } else if (gbuf_depth != 0 || meta_depth != 0) {
+      throw HostFailure{"no sparse feature in FEATURES, but CFG_GBUF_DEPTH reads " +
+                        std::to_string(gbuf_depth) + " and CFG_META_DEPTH " +
+                        std::to_string(meta_depth) + " (expected 0)"};
+    }
     if (static_cast<int>(stream >> 16) != config_.out_bytes() ||
         config_.in_bytes != static_cast<int>(sizeof(top_->s_axis_tdata_i)))
       throw HostFailure{"CFG_STREAM disagrees with the model's port widths"};

@@ -59,8 +59,9 @@ TEST_CASE("bad commands latch a sticky error and the engine recovers") {
   bad_clamp.requant = true;
   bad_clamp.clamp_lo = 5;
   bad_clamp.clamp_hi = -5;
+  // Target 3 is META since ISA 1.2 (sparse feature); 5-7 are never a scratchpad.
   isa::CommandWords bad_target = isa::encode(isa::LoadCommand{isa::Target::kAct, 0, 1});
-  bad_target[0] |= 3u << 8;
+  bad_target[0] |= 5u << 8;
 
   const std::vector<Case> cases = {
       {"opcode 0", {0, 0, 0, 0}, isa::ErrorCode::kIllegalOp},
@@ -68,7 +69,7 @@ TEST_CASE("bad commands latch a sticky error and the engine recovers") {
       {"LOAD past the end of ACT", isa::encode(past_end), isa::ErrorCode::kAddrRange},
       {"LOAD with a wrapping address", isa::encode(wrapping), isa::ErrorCode::kAddrRange},
       {"LOAD of zero beats", isa::encode(zero_count), isa::ErrorCode::kShape},
-      {"LOAD to target 3", bad_target, isa::ErrorCode::kBadField},
+      {"LOAD to target 5", bad_target, isa::ErrorCode::kBadField},
       {"GEMM with M over the accumulator", isa::encode(too_many_rows), isa::ErrorCode::kShape},
       {"GEMM with zero row blocks", isa::encode(zero_kt), isa::ErrorCode::kShape},
       {"GEMM reading past ACT", isa::encode(act_overrun), isa::ErrorCode::kAddrRange},

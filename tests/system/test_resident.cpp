@@ -5,71 +5,16 @@
 #include <catch2/catch.hpp>
 
 #include "backend.hpp"
+#include "counting_transport.hpp"
 #include "tessera/device.hpp"
 #include "tessera/errors.hpp"
 #include "tessera/random_problem.hpp"
 #include "tessera/runtime.hpp"
 
 using namespace tessera;
+using tessera::test::CountingTransport;
 
 namespace {
-
-// Passes every call through to the transport it wraps, and counts the LOADs pushed (per
-// target, with their words) and the bytes streamed.
-class CountingTransport : public Transport {
- public:
-  explicit CountingTransport(Transport& inner) : inner_(inner) {}
-
-  struct Counts {
-    std::size_t loads[3] = {0, 0, 0};       // by isa::Target
-    std::size_t load_words[3] = {0, 0, 0};  // the LOADs' count fields
-    std::size_t gemms = 0;
-    std::size_t stream_bytes = 0;
-  };
-  Counts counts;
-
-  void csr_write(std::uint32_t addr, std::uint32_t data) override {
-    if (addr >= isa::csr::kCmd0 && addr <= isa::csr::kCmd3) {
-      words_[(addr - isa::csr::kCmd0) / 4] = data;
-      if (addr == isa::csr::kCmd3) count_command();
-    }
-    inner_.csr_write(addr, data);
-  }
-  std::uint32_t csr_read(std::uint32_t addr) override { return inner_.csr_read(addr); }
-  using Transport::stream_write;
-  void stream_write(std::span<const std::uint8_t> bytes, bool ends_packet) override {
-    counts.stream_bytes += bytes.size();
-    inner_.stream_write(bytes, ends_packet);
-  }
-  std::vector<std::uint8_t> stream_read(std::uint32_t beats, std::uint64_t cycle_budget) override {
-    return inner_.stream_read(beats, cycle_budget);
-  }
-  std::uint64_t wait_idle(std::uint64_t cycle_budget) override {
-    return inner_.wait_idle(cycle_budget);
-  }
-  std::uint64_t wait_status_clear(std::uint32_t mask, std::uint64_t cycle_budget) override {
-    return inner_.wait_status_clear(mask, cycle_budget);
-  }
-  void reset() override { inner_.reset(); }
-  void trace_start(const TraceRequest& request) override { inner_.trace_start(request); }
-  void trace_stop() override { inner_.trace_stop(); }
-  SimStats stats() override { return inner_.stats(); }
-  BufferLimits limits() override { return inner_.limits(); }
-
- private:
-  void count_command() {
-    const unsigned opcode = words_[0] & 0xFF;
-    if (opcode == static_cast<unsigned>(isa::Opcode::kGemm)) ++counts.gemms;
-    if (opcode != static_cast<unsigned>(isa::Opcode::kLoad)) return;
-    const unsigned target = (words_[0] >> 8) & 0x3;
-    if (target > 2) return;
-    ++counts.loads[target];
-    counts.load_words[target] += words_[2];
-  }
-
-  Transport& inner_;
-  std::uint32_t words_[4] = {0, 0, 0, 0};
-};
 
 constexpr unsigned kAct = static_cast<unsigned>(isa::Target::kAct);
 constexpr unsigned kWgt = static_cast<unsigned>(isa::Target::kWgt);

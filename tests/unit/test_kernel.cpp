@@ -270,3 +270,32 @@ TEST_CASE("kernel errors name the file and the field", "[kernel]") {
                Contains("clamp") && Contains("requant"));
   }
 }
+
+TEST_CASE("kernel sparse format", "[kernel][sparse]") {
+  KernelDir k;
+  const std::string head = R"({"op": "gemm", "a": "a.npy", "b": "b.npy", "out": "y.npy")";
+  SECTION("absent: the dense path") { CHECK_FALSE(k.load(head + "}").sparse); }
+  SECTION("each format by name") {
+    CHECK(k.load(head + R"(, "sparse": {"format": "2:4"}})").sparse == SparseFormat::nm(2, 4));
+    CHECK(k.load(head + R"(, "sparse": {"format": "unstructured"}})").sparse->kind ==
+          SparseFormat::Kind::kUnstructured);
+    CHECK(k.load(head + R"(, "sparse": {"format": "auto"}})").sparse->kind ==
+          SparseFormat::Kind::kAuto);
+  }
+  SECTION("a b that breaks its declared N:M is refused, naming the group") {
+    // b.npy is [[1, 0], [0, 1], [1, 1]]: column 0 has two nonzeros in k 0..2.
+    CHECK_THAT(k.error(head + R"(, "sparse": {"format": "1:4"}})"),
+               StartsWith(k.json) && Contains("b is not 1:4: column 0, k 0..2 has 2 nonzeros"));
+  }
+  SECTION("mistakes name the field") {
+    CHECK_THAT(k.error(head + R"(, "sparse": {"format": "3:2"}})"),
+               StartsWith(k.json) && Contains("sparse.format") && Contains("'3:2'"));
+    CHECK_THAT(k.error(head + R"(, "sparse": {"format": 24}})"),
+               Contains("sparse.format: expected a string"));
+    CHECK_THAT(k.error(head + R"(, "sparse": {}})"),
+               Contains("missing required key 'sparse.format'"));
+    CHECK_THAT(k.error(head + R"(, "sparse": {"format": "2:4", "density": 0.5}})"),
+               Contains("unknown key 'sparse.density'"));
+    CHECK_THAT(k.error(head + R"(, "sparse": "2:4"})"), Contains("sparse: expected an object"));
+  }
+}

@@ -20,10 +20,14 @@ struct EngineConfig {
   unsigned wgt_depth = 0;    // words of `cols` int8
   unsigned acc_depth = 0;    // rows per accumulator bank
   unsigned param_depth = 0;  // output channels
+  unsigned gbuf_depth = 0;   // words of `rows` int8 (0 without the sparse feature)
+  unsigned meta_depth = 0;   // words of `cols` uint8 (0 without the sparse feature)
   unsigned in_beat_bytes = 0;
   unsigned out_beat_bytes = 0;
   unsigned cmd_fifo_depth = 0;
   std::uint32_t features = 0;
+
+  bool sparse() const { return (features >> isa::kFeatureSparse) & 1u; }
 };
 
 struct PerfCounters {
@@ -99,7 +103,7 @@ class Device {
   const ResidentWords& resident(isa::Target target) const;
   ResidentWords& resident(isa::Target target);
   void forget_load(const isa::CommandWords& words);  // a LOAD pushed around load()
-  ResidentWords resident_[3];                        // ACT, WGT, PARAM, by isa::Target
+  ResidentWords resident_[5];                        // ACT, WGT, PARAM, META, GBUF, by isa::Target
   std::uint64_t load_stamp_ = 0;
 };
 

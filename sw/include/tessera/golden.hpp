@@ -39,6 +39,11 @@ struct GemmProblem {
 // Output as int32 [M, N]; with requant every value lies in [clamp_lo, clamp_hi].
 Tensor<std::int32_t> golden_gemm(const GemmProblem& problem);
 
+// The output stage of channel n for the wrapped int32 sum `acc` = Σ a·b: bias, then with
+// requant MultiplyByQuantizedMultiplier, zero point and clamp. Every path that forms
+// the sum some other way (K split across passes, the sparse path) ends here.
+std::int32_t golden_epilogue(std::int32_t acc, const GemmProblem& problem, std::size_t n);
+
 // Throws InputError when shapes or parameter lengths disagree, naming the field.
 void validate(const GemmProblem& problem);
 

@@ -1,21 +1,24 @@
 // Kernel files: JSON describing one operation over .npy tensors (README, "Kernel format").
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "tessera/golden.hpp"
+#include "tessera/sparse.hpp"
 
 namespace tessera {
 
 struct Kernel {
   std::string op;           // "gemm"
   GemmProblem problem;
+  std::optional<SparseFormat> sparse;  // "sparse": {"format": ...}: run through SPGEMM
   std::string output_path;  // absolute or relative to the working directory
 };
 
 // Parses and loads every tensor; paths inside are relative to the JSON file. Throws
 // InputError naming the file and field on any problem (syntax, unknown op or key,
-// wrong type, dtype or shape).
+// wrong type, dtype or shape, a b that breaks its declared N:M format).
 Kernel load_kernel(const std::string& json_path);
 
 }  // namespace tessera

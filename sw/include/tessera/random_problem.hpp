@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "tessera/golden.hpp"
+#include "tessera/sparse.hpp"
 
 namespace tessera {
 
@@ -17,5 +19,19 @@ struct RandomOptions {
 // except for the requantization scale, which goes through frexp of a fixed formula).
 GemmProblem random_problem(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed,
                            const RandomOptions& options = {});
+
+// Where a sparse B has its nonzeros: `density` of the K*N places (exactly
+// round(density*K*N) of them, anywhere), or an N:M pattern with exactly N in every group
+// of M consecutive K of a column (all of a last group cut shorter than N).
+struct SparsePattern {
+  double density = 1.0;
+  std::optional<SparseFormat> nm;  // kNM: the pattern instead of a density
+};
+
+// random_problem with the same seed (the same A, bias and requantization), its B
+// replaced by one with `pattern`'s zeros, nonzeros uniform over [-128, 127] without 0.
+// Throws InputError for a density outside [0, 1] or an nm that is not N:M.
+GemmProblem random_sparse_problem(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed,
+                                  const SparsePattern& pattern, const RandomOptions& options = {});
 
 }  // namespace tessera

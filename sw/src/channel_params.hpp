@@ -1,0 +1,28 @@
+// The output stage as the engine receives it, shared by the dense and the sparse paths:
+// one PARAM word per output channel, and the command fields (requant, zero point, clamp).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "tessera/golden.hpp"
+
+namespace tessera {
+
+// PARAM words of channels [0, channels), isa::kParamBytes each: bias, multiplier and
+// shift of channel n; the padding channels past N repeat the last one (a valid shift).
+std::vector<std::uint8_t> param_words(const GemmProblem& problem, std::size_t channels);
+
+// Sets the output-stage fields a GEMM and an SPGEMM share: per-channel parameters,
+// and with requantization the zero point and the clamp.
+template <typename Command>
+void set_output_stage(Command& cmd, const GemmProblem& problem) {
+  cmd.requant = problem.requant.has_value();
+  cmd.per_channel = true;
+  if (!problem.requant) return;
+  cmd.zero_point = static_cast<std::int8_t>(problem.requant->zero_point);
+  cmd.clamp_lo = static_cast<std::int8_t>(problem.clamp_lo);
+  cmd.clamp_hi = static_cast<std::int8_t>(problem.clamp_hi);
+}
+
+}  // namespace tessera

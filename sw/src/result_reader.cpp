@@ -1,0 +1,55 @@
+#include "result_reader.hpp"
+
+#include <cstring>
+
+#include "tessera/errors.hpp"
+
+namespace tessera {
+
+ResultReader::ResultReader(Device& device, std::size_t m, std::size_t n)
+    : device_(device),
+      cols_(device.config().cols),
+      output_(m, n),
+      max_unread_beats_(device.transport().limits().output_beats) {}
+
+void ResultReader::expect(std::size_t m0, std::size_t rows, std::size_t n0, std::size_t blocks,
+                          std::uint64_t work_cycles) {
+  pending_.push_back({m0, rows, n0, blocks, work_cycles});
+  unread_beats_ += rows * blocks;
+  for (std::size_t b = 0; b < blocks; ++b) blocks_.push_back({m0, rows, n0 + b * cols_});
+}
+
+void ResultReader::make_room() {
+  while (unread_beats_ > max_unread_beats_) read_oldest(pending_.size() - 1);
+}
+
+void ResultReader::drain(std::size_t keep) {
+  while (pending_.size() > keep) read_oldest(keep);
+}
+
+void ResultReader::read_oldest(std::size_t keep) {
+  const Pending out = pending_.front();
+  pending_.pop_front();
+  unread_beats_ -= out.rows * out.blocks;
+  const unsigned beat_bytes = device_.config().out_beat_bytes;
+  for (std::size_t b = 0; b < out.blocks; ++b) {
+    const std::uint64_t budget = 2'000'000 + 16 * out.work_cycles * (keep + 2);
+    std::vector<std::uint8_t> beats;
+    try {
+      beats = device_.transport().stream_read(static_cast<std::uint32_t>(out.rows), budget);
+    } catch (const TransportError&) {
+      device_.check_error();  // an engine error explains the silence better
+      throw;
+    }
+    const std::size_t n0 = out.n0 + b * cols_;
+    for (std::size_t m = 0; m < out.rows; ++m) {
+      for (std::size_t c = 0; c < cols_ && n0 + c < output_.cols(); ++c) {
+        std::int32_t value;
+        std::memcpy(&value, &beats[m * beat_bytes + 4 * c], 4);
+        output_.at(out.m0 + m, n0 + c) = value;
+      }
+    }
+  }
+}
+
+}  // namespace tessera
