@@ -52,4 +52,17 @@ void ResultReader::read_oldest(std::size_t keep) {
   }
 }
 
+GemmRun ResultReader::finish(std::size_t commands, std::uint64_t start_sim_cycles) {
+  drain(0);
+  device_.check_error();
+  GemmRun result;
+  result.output = std::move(output_);
+  result.perf = device_.perf();
+  result.cycles = result.perf.last_out;
+  result.commands = commands;
+  result.sim_cycles = device_.transport().stats().cycles - start_sim_cycles;
+  result.blocks = std::move(blocks_);
+  return result;
+}
+
 }  // namespace tessera

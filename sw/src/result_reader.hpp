@@ -31,6 +31,9 @@ class ResultReader {
 
   Tensor<std::int32_t>& output() { return output_; }
   std::vector<OutputBlock>& blocks() { return blocks_; }  // one per column block, stream order
+  // Reads every result still pending, checks the engine for an error and hands the output,
+  // counters and blocks over as the run's result (the reader is spent afterwards).
+  GemmRun finish(std::size_t commands, std::uint64_t start_sim_cycles);
 
  private:
   struct Pending {

@@ -116,17 +116,7 @@ class SparseScheduler {
         }
       }
     }
-    results_->drain(0);
-    device_.check_error();
-
-    GemmRun result;
-    result.output = std::move(results_->output());
-    result.perf = device_.perf();
-    result.cycles = result.perf.last_out;
-    result.commands = commands_;
-    result.sim_cycles = device_.transport().stats().cycles - start_cycles;
-    result.blocks = std::move(results_->blocks());
-    return result;
+    return results_->finish(commands_, start_cycles);
   }
 
  private:
