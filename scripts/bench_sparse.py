@@ -83,7 +83,7 @@ def main():
     print("|---|---|---|---|---|---|---|---|")
     for r in results:
         ideal = 1 / r["density"] if r["density"] > 0 else float("inf")
-        print(f"| {r['format']} | {r['density'] * 100:g} % | {r['cycles']:,} | "
+        print(f"| {r['format']} | {r['density'] * 100:.3g} % | {r['cycles']:,} | "
               f"{r['dense_cycles']:,} | {r['speedup']:.2f} | {ideal:.1f} | "
               f"{r['speedup'] / ideal:.2f} | {r['utilization']:.3f} |")
     print(f"bench_sparse: {json_path}")
