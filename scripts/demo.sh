@@ -18,6 +18,9 @@ step "Awkward shape: 100x300x37 (nothing a multiple of 16)" gemm --m 100 --k 300
 step "Requantized int8 layer, per-channel multipliers" gemm --m 128 --k 256 --n 96 --seed 3 --requant --check
 step "Requantized ReLU layer" gemm --m 196 --k 288 --n 64 --seed 4 --relu --check
 step "Benchmark: 256x256x256" bench gemm --m 256 --k 256 --n 256
+step "Sparse B, 2:4, through the sparse-gather path (SPGEMM)" spmm --m 128 --k 256 --n 96 --nm 2:4 --seed 5 --requant --check
+step "Sparse B, 10 % unstructured, ReLU" spmm --m 100 --k 300 --n 37 --density 0.1 --seed 6 --relu --check
+step "Sparse benchmark: 1:4, 256x256x256" bench spmm --m 256 --k 256 --n 256 --nm 1:4
 
 echo
 if [[ $status -eq 0 ]]; then echo "demo: PASS"; else echo "demo: FAIL"; fi
