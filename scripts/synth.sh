@@ -49,6 +49,9 @@ if [[ -n $board ]]; then
   # Vendor RAM blocks (iCE40 SPRAM) are the board flow's (scripts/fpga.sh); the generic
   # netlist keeps its scratchpads as arrays, the same memories behind two ports.
   default_params=$(sed -E 's/(^| )ScratchSpram=[0-9]+//' <<<"$default_params")
+  # No board builds the sparse-gather path (tsr_board_core's Sparse defaults to 0), so its
+  # tsr_top netlist leaves it out too.
+  default_params+=" Sparse=0"
   out=${SYNTH_OUT:-build/synth/$board}
 fi
 read -ra params <<<"${SYNTH_PARAMS-$default_params}"
