@@ -196,36 +196,42 @@ std::int32_t IsaModel::output_lane(const Epilogue& e, int nt, int c, std::uint32
   return std::clamp<std::int32_t>(wrapping_add(scaled, e.zero_point), e.clamp_lo, e.clamp_hi);
 }
 
-std::vector<OutBeat> IsaModel::gemm(const isa::CommandWords& w) const {
-  const isa::GemmCommand g = decode_gemm(w);
-  const Epilogue epilogue{g.requant, g.per_channel, g.zero_point, g.clamp_lo, g.clamp_hi,
-                          g.param_base};
-  const int rows = config_.rows, cols = config_.cols;
-  const int m_rows = g.m_rows, kt_count = g.kt_count, nt_count = g.nt_count;
+template <class LaneSum>
+std::vector<OutBeat> IsaModel::result_beats(const Epilogue& e, int nt_count, int m_rows,
+                                            LaneSum lane_sum) const {
   std::vector<OutBeat> out;
   out.reserve(static_cast<std::size_t>(nt_count) * m_rows);
   for (int nt = 0; nt < nt_count; ++nt) {
     for (int m = 0; m < m_rows; ++m) {
       OutBeat beat;
       beat.last = m == m_rows - 1;
-      beat.lanes.resize(cols);
-      for (int c = 0; c < cols; ++c) {
-        std::uint32_t sum = 0;
-        for (int kt = 0; kt < kt_count; ++kt) {
-          const auto& a = word(kAct, g.act_base + std::uint64_t(kt) * m_rows + m);
-          for (int r = 0; r < rows; ++r) {
-            const auto& b =
-                word(kWgt, g.wgt_base + (std::uint64_t(nt) * kt_count + kt) * rows + r);
-            sum += static_cast<std::uint32_t>(std::int32_t{static_cast<std::int8_t>(a[r])} *
-                                              std::int32_t{static_cast<std::int8_t>(b[c])});
-          }
-        }
-        beat.lanes[c] = output_lane(epilogue, nt, c, sum);
-      }
+      beat.lanes.resize(config_.cols);
+      for (int c = 0; c < config_.cols; ++c)
+        beat.lanes[c] = output_lane(e, nt, c, lane_sum(nt, m, c));
       out.push_back(std::move(beat));
     }
   }
   return out;
+}
+
+std::vector<OutBeat> IsaModel::gemm(const isa::CommandWords& w) const {
+  const isa::GemmCommand g = decode_gemm(w);
+  const Epilogue epilogue{g.requant, g.per_channel, g.zero_point, g.clamp_lo, g.clamp_hi,
+                          g.param_base};
+  const int rows = config_.rows;
+  const int m_rows = g.m_rows, kt_count = g.kt_count;
+  return result_beats(epilogue, g.nt_count, m_rows, [&](int nt, int m, int c) {
+    std::uint32_t sum = 0;
+    for (int kt = 0; kt < kt_count; ++kt) {
+      const auto& a = word(kAct, g.act_base + std::uint64_t(kt) * m_rows + m);
+      for (int r = 0; r < rows; ++r) {
+        const auto& b = word(kWgt, g.wgt_base + (std::uint64_t(nt) * kt_count + kt) * rows + r);
+        sum += static_cast<std::uint32_t>(std::int32_t{static_cast<std::int8_t>(a[r])} *
+                                          std::int32_t{static_cast<std::int8_t>(b[c])});
+      }
+    }
+    return sum;
+  });
 }
 
 bool IsaModel::bad_meta(const isa::CommandWords& w) const {
@@ -244,34 +250,21 @@ std::vector<OutBeat> IsaModel::spgemm(const isa::CommandWords& w) const {
   if (bad_meta(w)) throw ModelError("model: the values of an SPGEMM with BAD_META are undefined");
   const Epilogue epilogue{s.requant, s.per_channel, s.zero_point, s.clamp_lo, s.clamp_hi,
                           s.param_base};
-  const int cols = config_.cols;
-  const int m_rows = static_cast<int>(s.m_rows), nt_count = s.nt_count;
-  const int len = static_cast<int>(s.len);
-  std::vector<OutBeat> out;
-  out.reserve(static_cast<std::size_t>(nt_count) * m_rows);
-  for (int nt = 0; nt < nt_count; ++nt) {
-    for (int m = 0; m < m_rows; ++m) {
-      OutBeat beat;
-      beat.last = m == m_rows - 1;
-      beat.lanes.resize(cols);
-      for (int c = 0; c < cols; ++c) {
-        // acc = sum over the column's entries j of value(j, c) * A[m, index(j, c)], A[m, k]
-        // being byte m of GBUF word gbuf_base + k.
-        std::uint32_t sum = 0;
-        for (int j = 0; j < len; ++j) {
-          const std::uint64_t entry = std::uint64_t(nt) * len + j;
-          const auto& value = word(kWgt, s.wgt_base + entry);
-          const auto& index = word(kMeta, s.meta_base + entry);
-          const auto& a = word(kGbuf, s.gbuf_base + std::uint64_t{index[c]});
-          sum += static_cast<std::uint32_t>(std::int32_t{static_cast<std::int8_t>(a[m])} *
-                                            std::int32_t{static_cast<std::int8_t>(value[c])});
-        }
-        beat.lanes[c] = output_lane(epilogue, nt, c, sum);
-      }
-      out.push_back(std::move(beat));
+  const int len = static_cast<int>(s.len), m_rows = static_cast<int>(s.m_rows);
+  return result_beats(epilogue, s.nt_count, m_rows, [&](int nt, int m, int c) {
+    // acc = sum over the column's entries j of value(j, c) * A[m, index(j, c)], A[m, k]
+    // being byte m of GBUF word gbuf_base + k.
+    std::uint32_t sum = 0;
+    for (int j = 0; j < len; ++j) {
+      const std::uint64_t entry = std::uint64_t(nt) * len + j;
+      const auto& value = word(kWgt, s.wgt_base + entry);
+      const auto& index = word(kMeta, s.meta_base + entry);
+      const auto& a = word(kGbuf, s.gbuf_base + std::uint64_t{index[c]});
+      sum += static_cast<std::uint32_t>(std::int32_t{static_cast<std::int8_t>(a[m])} *
+                                        std::int32_t{static_cast<std::int8_t>(value[c])});
     }
-  }
-  return out;
+    return sum;
+  });
 }
 
 std::vector<OutBeat> IsaModel::result_shape(const isa::CommandWords& w) const {

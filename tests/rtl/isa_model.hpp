@@ -147,6 +147,11 @@ class IsaModel {
     std::uint16_t param_base;
   };
   std::int32_t output_lane(const Epilogue& e, int nt, int c, std::uint32_t sum) const;
+  // The result beats of a GEMM or SPGEMM: column block nt, then row m, lane c from
+  // output_lane(lane_sum(nt, m, c)); TLAST on each block's last row.
+  template <class LaneSum>
+  std::vector<OutBeat> result_beats(const Epilogue& e, int nt_count, int m_rows,
+                                    LaneSum lane_sum) const;
 
   static constexpr unsigned kTargets = 5;  // ACT, WGT, PARAM, META, GBUF
 
