@@ -158,8 +158,8 @@ bool IsaModel::known(unsigned target, std::uint64_t lo, std::uint64_t hi) const 
 const std::vector<std::uint8_t>& IsaModel::word(unsigned target, std::uint64_t addr) const {
   const Pad& p = pad(target);
   if (addr >= p.known.size() || !p.known[addr]) {
-    throw ModelError(std::string("model: ") + target_name(target) + " word " + std::to_string(addr) +
-                     " is read but holds no defined data");
+    throw ModelError(std::string("model: ") + target_name(target) + " word " +
+                     std::to_string(addr) + " is read but holds no defined data");
   }
   return p.words[addr];
 }
