@@ -18,6 +18,8 @@ module tsr_ulx3s #(
   parameter int unsigned OutFifoRegRead = 0,     // output FIFO in block RAM
   parameter int unsigned LutMulCols     = 12,    // array columns with logic multipliers
   parameter int unsigned LoadWriteReg   = 0,     // scratchpad writes registered (tsr_top)
+  parameter int unsigned Sparse         = 0,     // sparse-gather path: Rows*Cols more
+                                                 // multipliers (its lanes), in DSP blocks
   parameter int unsigned ClkHz        = 100_000_000,
   parameter int unsigned Baud         = 1_000_000,
   parameter int unsigned FrameBytes   = 4096,
@@ -37,7 +39,7 @@ module tsr_ulx3s #(
   localparam int unsigned Brams = (Device == "12F") ? 32 : (Device == "25F") ? 56 :
                                   (Device == "45F") ? 108 : 208;
   localparam int unsigned RamBits = Brams * 18432;
-  localparam int unsigned PeMults = Rows * (Cols - LutMulCols);
+  localparam int unsigned PeMults = Rows * (Cols - LutMulCols) + (Sparse != 0 ? Rows * Cols : 0);
   localparam int unsigned BufBits = ActDepth * Rows * 8 + WgtDepth * Cols * 8 +
                                     2 * AccDepth * Cols * 32 + ParamDepth * 72 +
                                     (FrameBytes + RxFifoBytes) * 8;
@@ -46,7 +48,7 @@ module tsr_ulx3s #(
     $error("tsr_ulx3s: Device must be 12F, 25F, 45F or 85F");
   end
   if (PeMults > Dsps) begin : gen_too_many_mults
-    $error("tsr_ulx3s: Rows*(Cols-LutMulCols) = %0d PE multipliers exceed the LFE5U-%s's %0d MULT18X18D: raise LutMulCols",
+    $error("tsr_ulx3s: Rows*(Cols-LutMulCols) (+ Rows*Cols with Sparse) = %0d multipliers exceed the LFE5U-%s's %0d MULT18X18D: raise LutMulCols",
            PeMults, Device, Dsps);
   end
   if (BufBits > RamBits) begin : gen_too_much_ram
@@ -73,7 +75,7 @@ module tsr_ulx3s #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth),
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
-    .LutMulCols(LutMulCols), .LoadWriteReg(LoadWriteReg), .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes)
+    .LutMulCols(LutMulCols), .LoadWriteReg(LoadWriteReg), .Sparse(Sparse), .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes)
   ) u_core (
     .clk_i(clk), .rst_ni(pll_lock && !btn[1]), .uart_rx_i(ftdi_txd), .uart_tx_o(ftdi_rxd),
     .led_o(core_led)

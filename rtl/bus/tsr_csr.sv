@@ -174,7 +174,9 @@ module tsr_csr #(
       tsr_pkg::CsrCfgStream:     rdata_d = {16'(4 * Cols), 16'(InBytes)};
       tsr_pkg::CsrFeatures:      rdata_d = {16'd0, 8'(CmdFifoDepth),
                                             tsr_pkg::FeatureBits |
-                                            (8'(Sparse) << tsr_pkg::FeatureSparse)};
+                                            (8'(Sparse) << tsr_pkg::FeatureSparse) |
+                                            (8'(Sparse && Rows == Cols)
+                                             << tsr_pkg::FeatureSparseA)};
       tsr_pkg::CsrCtrl:          rdata_d = '0;
       tsr_pkg::CsrStatus:        rdata_d = {8'd0, 8'(cmd_level_i), 10'd0, unit_busy_i[2],
                                             unit_busy_i[1], unit_busy_i[0], cmd_full_i,

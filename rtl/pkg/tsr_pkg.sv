@@ -4,12 +4,13 @@
 package tsr_pkg;
 
   localparam logic [31:0] IdValue      = 32'h5453_5241;  // "TSRA"
-  localparam logic [31:0] VersionValue = 32'h0001_0002;  // 1.2
+  localparam logic [31:0] VersionValue = 32'h0001_0003;  // 1.3
 
   // Opcodes (w0[7:0]).
   localparam logic [7:0] OpLoad = 8'h01;
   localparam logic [7:0] OpGemm = 8'h02;
   localparam logic [7:0] OpSpgemm = 8'h03;  // sparse-gather GEMM (FEATURES bit 5)
+  localparam logic [7:0] OpSpgemmA = 8'h04; // ... with A compressed (FEATURES bit 6)
 
   // LOAD targets (w0[10:8]).
   localparam logic [2:0] TgtAct   = 3'd0;
@@ -33,6 +34,7 @@ package tsr_pkg;
   localparam logic [7:0] FeatureBits = 8'b0001_1111;  // dense, requant, per-channel,
                                                        // hazard checks, TLAST checks
   localparam int unsigned FeatureSparse = 5;  // FEATURES bit: SPGEMM, META, GBUF
+  localparam int unsigned FeatureSparseA = 6; // FEATURES bit: SPGEMMA (sparse, Rows = Cols)
   // Outstanding GEMMs whose PARAM words the store unit has yet to read (at most 3).
   localparam int unsigned ParamReaders = 4;
 
