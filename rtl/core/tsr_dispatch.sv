@@ -4,8 +4,8 @@
 // work in flight (docs/isa.md, "Ordering"):
 //   GEMM: the execute unit is free and the LOAD in progress writes nothing it reads;
 //   LOAD: the load unit is free and no GEMM that still reads its target overlaps it;
-//   SPGEMM (Sparse = 1): the sparse unit is free, the execute unit holds no GEMM, and the
-//   LOAD in progress writes nothing it reads.
+//   SPGEMM, SPGEMMA (Sparse = 1; SPGEMMA also Rows = Cols): the sparse unit is free, the
+//   execute unit holds no GEMM, and the LOAD in progress writes nothing it reads.
 // A bad command is dropped and latches a sticky error; until CLEAR, every later command
 // is dropped too, one a cycle, so the FIFO always drains. Errors the units find while
 // running (input packet, PARAM shift) and a command lost to a full FIFO latch the same
@@ -63,6 +63,7 @@ module tsr_dispatch #(
   output logic [7:0]         sp_k_last_o,
   output logic [7:0]         sp_len_last_o,
   output logic [7:0]         sp_nt_count_o,
+  output logic               sp_trans_o,      // SPGEMMA: A compressed, the sums transposed
   // Releases for the hazard checks.
   input  logic               gemm_cmd_done_i, // the execute unit issued a GEMM's last row
   input  logic               sp_reads_done_i, // the sparse unit read an SPGEMM's last word
@@ -124,11 +125,14 @@ module tsr_dispatch #(
   assign {w3, w2, w1, w0} = head_q;
 
   logic [7:0]  opcode;
-  logic        is_load, is_gemm, is_sp;
+  logic        is_load, is_gemm, is_sp, is_spa;
   assign opcode  = w0[7:0];
   assign is_load = (opcode == tsr_pkg::OpLoad);
   assign is_gemm = (opcode == tsr_pkg::OpGemm);
-  assign is_sp   = Sparse && (opcode == tsr_pkg::OpSpgemm);
+  // SPGEMMA runs as an SPGEMM (the same fields and checks) with transposed sums; it needs
+  // a square array, the lanes of a row block's output being the array's rows.
+  assign is_spa  = Sparse && Rows == Cols && (opcode == tsr_pkg::OpSpgemmA);
+  assign is_sp   = (Sparse && (opcode == tsr_pkg::OpSpgemm)) || is_spa;
 
   // LOAD fields.
   logic [2:0]  ld_target;
@@ -158,8 +162,8 @@ module tsr_dispatch #(
   assign s_len_last = w3[15:8];
   assign s_nt       = w3[7:0];
 
-  logic [7:0] nt_count;  // column blocks, GEMM or SPGEMM
-  assign nt_count = is_sp ? s_nt : g_nt;
+  logic [7:0] nt_count;  // column blocks: GEMM, SPGEMM (SPGEMMA: one, for all row blocks)
+  assign nt_count = is_spa ? 8'd1 : is_sp ? s_nt : g_nt;
   assign s_k_count  = {1'b0, s_k_last} + 9'd1;
   assign s_len      = {1'b0, s_len_last} + 9'd1;
   assign {s_wgt_base, s_gbuf_base}  = w1;
@@ -367,6 +371,7 @@ module tsr_dispatch #(
   assign sp_k_last_o       = s_k_last;
   assign sp_len_last_o     = s_len_last;
   assign sp_nt_count_o     = s_nt;
+  assign sp_trans_o        = is_spa;
   always_comb begin
     gemm_store_cfg_o                            = '0;
     gemm_store_cfg_o[tsr_pkg::CfgRequant]       = g_requant;

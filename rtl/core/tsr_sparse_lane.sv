@@ -3,8 +3,9 @@
 // activation its column gathered (A[r, index]) and the column's weight value, multiplies
 // them with registers on both sides of the multiplier, and adds the product to its sum;
 // the first entry of a block restarts the sum. When the block's last entry lands, the
-// sum is captured into the hand-off register, which then shifts up the column one row a
-// cycle (row 0 leaves towards the accumulator) while the next block accumulates.
+// sum is captured into the hand-off register, which then shifts one lane a cycle towards
+// the accumulator (up the column, or for SPGEMMA along the row: the unit picks cap_i)
+// while the next block accumulates.
 module tsr_sparse_lane (
   input  logic        clk_i,
   input  logic [7:0]  act_i,      // signed int8, gathered by this lane's column
@@ -17,8 +18,8 @@ module tsr_sparse_lane (
   input  logic        acc_en_i,   // a valid entry
   input  logic        first_i,    // its block's first entry: the sum restarts
   input  logic        cap_en_i,   // its block's last entry: capture the sum
-  input  logic        shift_en_i, // hand-off registers move up one row
-  input  logic [31:0] cap_i,      // hand-off register of the lane below
+  input  logic        shift_en_i, // hand-off registers move one lane
+  input  logic [31:0] cap_i,      // hand-off register of the next lane (below or right)
   output logic [31:0] cap_o
 );
 

@@ -16,6 +16,12 @@
 // read only once its accumulator bank is claimed and at least M cycles after the previous
 // block's, so the hand-off registers are free when it lands; the pipeline never stalls
 // after a read.
+//
+// SPGEMMA (trans_i, Rows = Cols) swaps the operands' roles: a "column" is a row of A
+// (its nonzero activations and their K indices), GBUF holds a column block of B, and lane
+// (r, c) sums output row c of channel r. The hand-off then shifts along the rows instead
+// of up the columns, so lane column 0 leaves first and each accumulator row is one output
+// row, channel r in lane r; every block reuses the command's PARAM words.
 module tsr_sparse_unit #(
   parameter int unsigned Rows       = 4,
   parameter int unsigned Cols       = 4,
@@ -46,6 +52,7 @@ module tsr_sparse_unit #(
   input  logic [7:0]                    len_last_i,  // len - 1
   input  logic [7:0]                    nt_count_i,
   input  logic [tsr_pkg::StoreCfgW-1:0] store_cfg_i,
+  input  logic                          trans_i,     // SPGEMMA
   // GBUF writes from the load unit (every copy at once).
   input  logic                          gbuf_we_i,
   input  logic [GbufAW-1:0]             gbuf_waddr_i,
@@ -79,6 +86,8 @@ module tsr_sparse_unit #(
   if (Rows > 64 || AccDepth < Rows) begin : gen_bad_rows
     $error("the sparse unit must have Rows <= 64 and AccDepth >= Rows");
   end
+  // SPGEMMA's transposed hand-off: lane column c (Rows sums) becomes an accumulator row.
+  localparam bit Square = (Rows == Cols);
 
   // ---- command and sequencer ---------------------------------------------------------
   logic                          run_q;
@@ -89,6 +98,7 @@ module tsr_sparse_unit #(
   logic [6:0]                    m_rows_q;
   logic [7:0]                    k_last_q, len_last_q, nt_last_q;
   logic [tsr_pkg::StoreCfgW-1:0] store_cfg_q;
+  logic                          trans_q;
   logic [7:0]                    entry_q, nt_q;     // entry within the block, block
   logic                          bank_q;            // accumulator bank of the next block
   logic [6:0]                    hold_q;            // cycles until a block may end again
@@ -145,6 +155,7 @@ module tsr_sparse_unit #(
       len_last_q  <= len_last_i;
       nt_last_q   <= nt_count_i - 8'd1;
       store_cfg_q <= store_cfg_i;
+      trans_q     <= Square && trans_i;
       entry_q     <= '0;
       nt_q        <= '0;
     end else if (read) begin
@@ -152,8 +163,8 @@ module tsr_sparse_unit #(
       meta_ptr_q <= meta_ptr_q + 1'b1;
       entry_q    <= last_entry ? 8'd0 : entry_q + 8'd1;
       if (last_entry) begin
-        nt_q    <= nt_q + 8'd1;
-        param_q <= param_q + ParamAW'(Cols);
+        nt_q <= nt_q + 8'd1;
+        if (!trans_q) param_q <= param_q + ParamAW'(Cols);
       end
     end
   end
@@ -165,6 +176,7 @@ module tsr_sparse_unit #(
     logic       last;       // the block's last entry
     logic       cmd_last;   // ... of the command's last block
     logic       bank;
+    logic       trans;      // SPGEMMA: hand off lane columns
     logic [6:0] m_rows;
   } ctl_t;
   localparam int unsigned Stages = 5;
@@ -177,6 +189,7 @@ module tsr_sparse_unit #(
     ctl_in.last     = last_entry;
     ctl_in.cmd_last = last_entry && last_block;
     ctl_in.bank     = bank_q;
+    ctl_in.trans    = trans_q;
     ctl_in.m_rows   = m_rows_q;
   end
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -230,11 +243,21 @@ module tsr_sparse_unit #(
   assign reads_done_o = ctl_q[3].valid && ctl_q[3].cmd_last;
 
   // ---- stages 3-5: the lanes -------------------------------------------------------------
-  logic drain_busy;
-  logic [31:0] cap_v [0:(Rows+1)*Cols-1];  // hand-off chain, row Rows feeds zeros
+  // Hand-off chain: cap_v[r][c] is lane (r, c)'s register. A block's sums move up the
+  // columns (row 0 to the accumulator), or for SPGEMMA left along the rows (column 0 to
+  // the accumulator, lane r of the row from lane (r, 0)); the far edges feed zeros.
+  logic        drain_busy, drain_trans_q;
+  logic [31:0] cap_v [Rows+1][Cols+1];
+  for (genvar r = 0; r <= Rows; r++) begin : gen_cap_right_edge
+    assign cap_v[r][Cols] = 32'd0;
+  end
   for (genvar c = 0; c < Cols; c++) begin : gen_cap_edge
-    assign cap_v[Rows*Cols+c]     = 32'd0;
-    assign acc_wdata_o[c*32 +: 32] = cap_v[c];
+    assign cap_v[Rows][c] = 32'd0;
+    if (Square) begin : gen_trans
+      assign acc_wdata_o[c*32 +: 32] = drain_trans_q ? cap_v[c][0] : cap_v[0][c];
+    end else begin : gen_plain
+      assign acc_wdata_o[c*32 +: 32] = cap_v[0][c];
+    end
   end
   for (genvar r = 0; r < Rows; r++) begin : gen_row
     for (genvar c = 0; c < Cols; c++) begin : gen_col
@@ -248,8 +271,8 @@ module tsr_sparse_unit #(
         .first_i   (ctl_q[5].first),
         .cap_en_i  (ctl_q[5].last),
         .shift_en_i(drain_busy),
-        .cap_i     (cap_v[(r+1)*Cols+c]),
-        .cap_o     (cap_v[r*Cols+c])
+        .cap_i     ((Square && drain_trans_q) ? cap_v[r][c+1] : cap_v[r+1][c]),
+        .cap_o     (cap_v[r][c])
       );
     end
   end
@@ -261,15 +284,17 @@ module tsr_sparse_unit #(
   assign drain_busy = (drain_left_q != 7'd0);
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      drain_left_q <= '0;
-      drain_row_q  <= '0;
-      drain_bank_q <= 1'b0;
+      drain_left_q  <= '0;
+      drain_row_q   <= '0;
+      drain_bank_q  <= 1'b0;
+      drain_trans_q <= 1'b0;
     end else if (clear_i) begin
       drain_left_q <= '0;
     end else if (ctl_q[5].valid && ctl_q[5].last) begin
-      drain_left_q <= ctl_q[5].m_rows;
-      drain_row_q  <= '0;
-      drain_bank_q <= ctl_q[5].bank;
+      drain_left_q  <= ctl_q[5].m_rows;
+      drain_row_q   <= '0;
+      drain_bank_q  <= ctl_q[5].bank;
+      drain_trans_q <= ctl_q[5].trans;
     end else if (drain_busy) begin
       drain_left_q <= drain_left_q - 7'd1;
       drain_row_q  <= drain_row_q + 1'b1;
@@ -308,7 +333,12 @@ module tsr_sparse_unit #(
     else $error("sparse block captured while the previous one was still handed off");
   ClaimFree_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                                 acc_claim_o |-> acc_free_i[bank_q]);
+  TransSquare_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                  cmd_valid_i && trans_i |-> Square)
+    else $error("SPGEMMA handed to a sparse unit that is not square");
   BadMeta_C: cover property (@(posedge clk_i) disable iff (!rst_ni) err_o);
+  TransDrain_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
+                                drain_busy && drain_trans_q);
   OneEntryBlock_C: cover property (@(posedge clk_i) disable iff (!rst_ni) one_entry_block);
   HoldWait_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
                               run_q && last_entry && hold_q != 7'd0);

@@ -163,6 +163,7 @@ module tsr_top #(
   logic [MetaAW-1:0]  sp_meta_base;
   logic [6:0]         sp_m_rows;
   logic [7:0]         sp_k_last, sp_len_last, sp_nt;
+  logic               sp_trans;
 
   tsr_dispatch #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
@@ -181,6 +182,7 @@ module tsr_top #(
     .sp_valid_o(sp_valid), .sp_ready_i(sp_ready), .sp_gbuf_base_o(sp_gbuf_base),
     .sp_wgt_base_o(sp_wgt_base), .sp_meta_base_o(sp_meta_base), .sp_m_rows_o(sp_m_rows),
     .sp_k_last_o(sp_k_last), .sp_len_last_o(sp_len_last), .sp_nt_count_o(sp_nt),
+    .sp_trans_o(sp_trans),
     .param_release_i(param_release),
     .gemm_cmd_done_i(exec_cmd_done), .sp_reads_done_i(sp_reads_done),
     .err_req_i(load_err), .err_req_code_i(load_err_code), .sp_err_i(sp_err),
@@ -339,7 +341,7 @@ module tsr_top #(
       .cmd_valid_i(sp_valid), .cmd_ready_o(sp_ready), .gbuf_base_i(sp_gbuf_base),
       .wgt_base_i(sp_wgt_base), .meta_base_i(sp_meta_base), .param_base_i(gemm_param_base),
       .m_rows_i(sp_m_rows), .k_last_i(sp_k_last), .len_last_i(sp_len_last),
-      .nt_count_i(sp_nt), .store_cfg_i(gemm_store_cfg),
+      .nt_count_i(sp_nt), .store_cfg_i(gemm_store_cfg), .trans_i(sp_trans),
       .gbuf_we_i(load_we[tsr_pkg::TgtGbuf]), .gbuf_waddr_i(load_waddr[GbufAW-1:0]),
       .gbuf_wdata_i(load_wdata[Rows*8-1:0]),
       .wgt_re_o(sp_wgt_re), .wgt_raddr_o(sp_wgt_raddr), .wgt_rdata_i(wgt_rdata),
@@ -370,7 +372,7 @@ module tsr_top #(
     assign sp_stall      = 1'b0;
     logic unused_sparse;
     assign unused_sparse = ^{sp_valid, sp_gbuf_base, sp_wgt_base, sp_meta_base, sp_m_rows,
-                             sp_k_last, sp_len_last, sp_nt, load_we[4:3]};
+                             sp_k_last, sp_len_last, sp_nt, sp_trans, load_we[4:3]};
   end
   // The two datapaths take turns (tsr_hazard): WGT's read port and the store's job queue
   // belong to whichever runs.

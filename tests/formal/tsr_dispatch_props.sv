@@ -97,6 +97,7 @@ module tsr_dispatch_props #(
   logic [MetaAW-1:0]  sp_meta_base;
   logic [6:0]         sp_m_rows;
   logic [7:0]         sp_k_last, sp_len_last, sp_nt;
+  logic               sp_trans;
   logic               error, dropped, busy;
   logic [7:0]         err_code;
   logic [31:0]        err_cmd;
@@ -116,6 +117,7 @@ module tsr_dispatch_props #(
     .sp_valid_o(sp_valid), .sp_ready_i, .sp_gbuf_base_o(sp_gbuf_base),
     .sp_wgt_base_o(sp_wgt_base), .sp_meta_base_o(sp_meta_base), .sp_m_rows_o(sp_m_rows),
     .sp_k_last_o(sp_k_last), .sp_len_last_o(sp_len_last), .sp_nt_count_o(sp_nt),
+    .sp_trans_o(sp_trans),
     .param_release_i, .gemm_cmd_done_i(exec_finish_i), .sp_reads_done_i(sp_finish_i),
     .err_req_i, .err_req_code_i, .sp_err_i, .overflow_i,
     .error_o(error), .err_code_o(err_code), .err_cmd_o(err_cmd), .dropped_o(dropped),
@@ -150,10 +152,12 @@ module tsr_dispatch_props #(
   // multiple, folds to a shift): its ends are computed here, with plain multiplies.
   logic [31:0] h0, h1, h2, h3;
   assign {h3, h2, h1, h0} = u_dut.head_q;
-  logic  r_is_load, r_is_gemm, r_is_sp;
+  logic  r_is_load, r_is_gemm, r_is_sp, r_is_spa;
   assign r_is_load = (h0[7:0] == tsr_pkg::OpLoad);
   assign r_is_gemm = (h0[7:0] == tsr_pkg::OpGemm);
-  assign r_is_sp   = Sparse && (h0[7:0] == tsr_pkg::OpSpgemm);
+  // SPGEMMA: SPGEMM's fields and checks on a square array, one column block of PARAM.
+  assign r_is_spa  = Sparse && Rows == Cols && (h0[7:0] == tsr_pkg::OpSpgemmA);
+  assign r_is_sp   = (Sparse && (h0[7:0] == tsr_pkg::OpSpgemm)) || r_is_spa;
   addr_t r_ld_depth, r_act_end, r_wgt_end, r_par_end;
   logic  r_bad_field, r_bad_shape, r_base_range;
   logic [7:0] ref_check;
@@ -197,7 +201,8 @@ module tsr_dispatch_props #(
   assign r_sp_gbuf_end = addr_t'(h1[15:0]) + addr_t'(r_sp_k);
   assign r_sp_wgt_end  = addr_t'(h1[31:16]) + addr_t'(r_sp_kn);
   assign r_sp_meta_end = addr_t'(h2[31:16]) + addr_t'(r_sp_kn);
-  assign r_sp_par_end  = addr_t'(h2[15:0]) + addr_t'(r_sp_nt) * addr_t'(Cols);
+  assign r_sp_par_end  = addr_t'(h2[15:0]) + (r_is_spa ? addr_t'(1) : addr_t'(r_sp_nt)) *
+                                            addr_t'(Cols);
   assign r_sp_range    = r_sp_gbuf_end > addr_t'(GbufDepth) ||
                          r_sp_wgt_end > addr_t'(WgtDepth) ||
                          r_sp_meta_end > addr_t'(MetaDepth) ||
@@ -254,7 +259,8 @@ module tsr_dispatch_props #(
   assign s_meta_lo = addr_t'(sp_meta_base);
   assign s_meta_hi = addr_t'(sp_meta_base) + s_kn;
   assign s_par_lo  = addr_t'(param_base);
-  assign s_par_hi  = addr_t'(param_base) + addr_t'(sp_nt) * addr_t'(Cols);
+  assign s_par_hi  = addr_t'(param_base) + (sp_trans ? addr_t'(1) : addr_t'(sp_nt)) *
+                                           addr_t'(Cols);
 
   // ---- abstract units --------------------------------------------------------------------
   // Load unit: busy with the LOAD it was handed until it finishes.
@@ -434,7 +440,8 @@ module tsr_dispatch_props #(
         assert (16'(sp_gbuf_base) == head_q[47:32] && 16'(sp_wgt_base) == head_q[63:48] &&
                 16'(sp_meta_base) == head_q[95:80] && sp_m_rows == 7'(head_q[15:10]) + 7'd1 &&
                 sp_k_last == head_q[31:24] && sp_len_last == head_q[111:104] &&
-                sp_nt == head_q[103:96]);
+                sp_nt == head_q[103:96] &&
+                sp_trans == (head_q[7:0] == tsr_pkg::OpSpgemmA));
         assert (sp_m_rows != '0 && 32'(sp_m_rows) <= Rows && sp_nt != '0);
         assert (s_gbuf_hi <= addr_t'(GbufDepth) && s_wgt_hi <= addr_t'(WgtDepth) &&
                 s_meta_hi <= addr_t'(MetaDepth) && s_par_hi <= addr_t'(ParamDepth));
@@ -615,6 +622,9 @@ module tsr_dispatch_props #(
         cover (dropped && !u_dut.error_q && ref_check == tsr_pkg::ErrAddrRange &&
                head_q[7:0] == tsr_pkg::OpSpgemm);             // an SPGEMM past a scratchpad
         cover (exp_q && exp_code_q == tsr_pkg::ErrBadMeta);   // BAD_META latched
+        cover (sp_valid && sp_trans && sp_nt > 8'd1);          // SPGEMMA, row blocks
+        cover (dropped && !u_dut.error_q && ref_check == tsr_pkg::ErrAddrRange &&
+               head_q[7:0] == tsr_pkg::OpSpgemmA);            // its PARAM block past the end
       end
     end
   end

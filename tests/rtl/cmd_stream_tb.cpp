@@ -13,16 +13,17 @@
 //
 // On an engine with the sparse feature (FEATURES bit 5, read at run time) the programs mix
 // in SPGEMMs (M from 1 to Rows, K from 1 to 256, len around M and up to 256, nt >= 2,
-// repeated and duplicate indices, K-1 at the edge, zero padding values) and LOADs to META
+// repeated and duplicate indices, K-1 at the edge, zero padding values), on a square
+// engine SPGEMMAs too (FEATURES bit 6: the same fields, A compressed), and LOADs to META
 // and GBUF, sharing WGT and PARAM with the GEMMs, and the bad commands include SPGEMMs
 // (BAD_FIELD, SHAPE, every ADDR_RANGE, several rules at once) and LOAD targets 5-7. Some
 // segments give an SPGEMM metadata with an index >= K: BAD_META, latched for that SPGEMM;
 // its beats are counted and their TLAST checked, their lanes (undefined) are not, and
 // every command behind it is dropped, except LOADs the engine hands off before it finds
 // the bad index (see the freedoms below). A run of 1000 commands or more on such an
-// engine fails unless it issued SPGEMMs and LOADs to META and GBUF and read BAD_META back
-// from ERR_CODE. On an engine without the feature, opcode 0x03 must be ILLEGAL_OP and LOAD
-// targets 3-7 BAD_FIELD.
+// engine fails unless it issued SPGEMMs (and SPGEMMAs where bit 6 is set) and LOADs to
+// META and GBUF and read BAD_META back from ERR_CODE. On an engine without the feature,
+// opcodes 0x03 and 0x04 must be ILLEGAL_OP and LOAD targets 3-7 BAD_FIELD.
 //
 // The engine is followed through its debug outputs: the command FIFO pops in order, each
 // command issued (dbg_cmd_issue_o) or dropped (dbg_cmd_drop_o), and the scoreboard runs the
@@ -191,11 +192,13 @@ class CommandStreamBench {
                   invalid_during_packet_, host_.cycle());
       if (cfg_.sparse)
         std::printf("cmd_stream_tb: sparse (GBUF %d, META %d words): %" PRIu64
-                    " SPGEMMs issued, %" PRIu64 " of them with BAD_META; LOADs issued: META %" PRIu64
+                    " SPGEMMs issued (%" PRIu64 " SPGEMMA), %" PRIu64
+                    " with BAD_META; LOADs issued: META %" PRIu64
                     ", GBUF %" PRIu64 "; LOADs behind BAD_META that may slip %" PRIu64
                     ": %" PRIu64 " issued before the error, %" PRIu64 " dropped; %" PRIu64
                     " invalid commands dropped behind BAD_META before its last beat\n",
-                    cfg_.gbuf_depth, cfg_.meta_depth, spgemms_issued_, bad_meta_issued_,
+                    cfg_.gbuf_depth, cfg_.meta_depth, spgemms_issued_, spgemmas_issued_,
+                    bad_meta_issued_,
                     loads_by_target_[kMeta], loads_by_target_[kGbuf], slip_candidates_,
                     slipped_loads_, slip_dropped_, invalid_behind_bad_meta_);
       else
@@ -208,6 +211,7 @@ class CommandStreamBench {
     if (cfg_.sparse && generated_ >= kSparseCoverCommands) {
       std::string missing;
       if (spgemms_issued_ == 0) missing += " no SPGEMM issued;";
+      if (cfg_.sparse_a && spgemmas_issued_ == 0) missing += " no SPGEMMA issued;";
       if (loads_by_target_[kMeta] == 0) missing += " no LOAD META issued;";
       if (loads_by_target_[kGbuf] == 0) missing += " no LOAD GBUF issued;";
       if (errors_seen_[static_cast<int>(ErrorCode::kBadMeta)] == 0)
@@ -475,7 +479,11 @@ class CommandStreamBench {
   struct SpRegion {
     std::uint32_t gbuf, wgt, meta, param;
     int m, k, len, nt;
+    bool trans;  // SPGEMMA: A compressed, one column block of PARAM for every row block
     std::uint32_t entries() const { return static_cast<std::uint32_t>(nt * len); }
+    std::uint32_t param_words(int cols) const {
+      return static_cast<std::uint32_t>((trans ? 1 : nt) * cols);
+    }
   };
 
   // A base for `span` words in a scratchpad of `depth`: often low, so the ranges of
@@ -517,7 +525,9 @@ class CommandStreamBench {
     r.gbuf = pick_base(cfg_.gbuf_depth, r.k);
     r.wgt = pick_base(cfg_.wgt_depth, static_cast<int>(r.entries()));
     r.meta = pick_base(cfg_.meta_depth, static_cast<int>(r.entries()));
-    r.param = static_cast<std::uint32_t>(rand(0, cfg_.param_depth - r.nt * cfg_.cols));
+    r.trans = cfg_.sparse_a && chance(40);
+    const int param_span = static_cast<int>(r.param_words(cfg_.cols));
+    r.param = static_cast<std::uint32_t>(rand(0, cfg_.param_depth - param_span));
     return r;
   }
 
@@ -537,7 +547,14 @@ class CommandStreamBench {
     s.k_count = static_cast<unsigned>(r.k);
     s.len = static_cast<unsigned>(r.len);
     s.nt_count = static_cast<std::uint8_t>(r.nt);
-    return isa::encode(s);
+    return spgemm_words(s, r.trans);
+  }
+
+  // SPGEMM's words, or SPGEMMA's: the same fields under opcode 0x04.
+  static isa::CommandWords spgemm_words(const isa::SpgemmCommand& s, bool trans) {
+    isa::CommandWords w = isa::encode(s);
+    if (trans) w[0] = (w[0] & ~0xFFu) | 0x04u;
+    return w;
   }
 
   // A K index below k: the edges 0 and K-1 often, so repeats occur too.
@@ -596,7 +613,7 @@ class CommandStreamBench {
   // bad_entries > 0 it is loaded with that many such indices: BAD_META.
   isa::CommandWords add_spgemm(const SpRegion& r, int bad_entries = 0) {
     const std::uint32_t kn = r.entries();
-    const std::uint32_t gbuf_hi = r.gbuf + r.k, param_hi = r.param + r.nt * cfg_.cols;
+    const std::uint32_t gbuf_hi = r.gbuf + r.k, param_hi = r.param + r.param_words(cfg_.cols);
     if (!plan_.known(kGbuf, r.gbuf, gbuf_hi) || chance(35)) reload(kGbuf, r.gbuf, gbuf_hi);
     if (!plan_.known(kWgt, r.wgt, r.wgt + kn) || chance(35))
       load_split(kWgt, r.wgt, value_packet(kn));
@@ -660,7 +677,7 @@ class CommandStreamBench {
       const std::uint32_t kn = r.entries();
       if (!plan_.known(kGbuf, r.gbuf, r.gbuf + r.k) || !plan_.known(kWgt, r.wgt, r.wgt + kn) ||
           !plan_.known(kMeta, r.meta, r.meta + kn) ||
-          !plan_.known(kParam, r.param, r.param + r.nt * cfg_.cols))
+          !plan_.known(kParam, r.param, r.param + r.param_words(cfg_.cols)))
         continue;
       Action a{Action::kPush};
       a.words = sp_words(r);
@@ -696,17 +713,20 @@ class CommandStreamBench {
     const Region r = pick_region();
     if (cfg_.sparse && code != ErrorCode::kIllegalOp && chance(35)) {
       w = bad_spgemm(code);
-      if (plan_.validate(w) != code) throw Mismatch{"testbench: bad_spgemm made the wrong error"};
+      if (plan_.validate(w) != code)
+        throw Mismatch{"testbench: bad_spgemm made " + describe(w) + ", " +
+                       isa::error_name(plan_.validate(w)) + " instead of " + isa::error_name(code)};
       return w;
     }
     switch (code) {
       case ErrorCode::kIllegalOp: {
         std::uint32_t op;
-        // 0x03 is SPGEMM on an engine with the sparse feature, ILLEGAL_OP without it.
-        if (!cfg_.sparse && chance(30)) {
-          op = 0x03;
+        // 0x03 is SPGEMM on an engine with the sparse feature, 0x04 SPGEMMA on a square one
+        // with it; ILLEGAL_OP without.
+        if (!cfg_.sparse_a && chance(30)) {
+          op = cfg_.sparse ? 0x04 : rand(3, 4);
         } else {
-          do op = chance(30) ? 0 : rng_() & 0xFF; while (op == 1 || op == 2 || op == 3);
+          do op = chance(30) ? 0 : rng_() & 0xFF; while (op >= 1 && op <= 4);
         }
         w[0] = (w[0] & ~0xFFu) | op;
         break;
@@ -769,7 +789,8 @@ class CommandStreamBench {
   // An SPGEMM failing validation with `code`; at times it breaks a lower-ranked rule too
   // (the order is BAD_FIELD, SHAPE, ADDR_RANGE: the first one it fails is reported).
   isa::CommandWords bad_spgemm(ErrorCode code) {
-    isa::SpgemmCommand s = IsaModel::decode_spgemm(sp_words(pick_sp_region()));
+    const SpRegion region = pick_sp_region();
+    isa::SpgemmCommand s = IsaModel::decode_spgemm(sp_words(region));
     const auto base_past = [&](int depth, int span) {
       return static_cast<std::uint16_t>(std::min(depth - span + rand(1, 40), 0xFFFF));
     };
@@ -781,7 +802,9 @@ class CommandStreamBench {
           break;
         case 1: s.wgt_base = base_past(cfg_.wgt_depth, entries); break;
         case 2: s.meta_base = base_past(cfg_.meta_depth, entries); break;
-        default: s.param_base = base_past(cfg_.param_depth, s.nt_count * cfg_.cols); break;
+        default:
+          s.param_base = base_past(cfg_.param_depth, static_cast<int>(region.param_words(cfg_.cols)));
+          break;
       }
     };
     const auto break_shape = [&] {
@@ -808,7 +831,7 @@ class CommandStreamBench {
         break;
       }
     }
-    return isa::encode(s);
+    return spgemm_words(s, region.trans);
   }
 
   // Commands behind an error: any mix, all dropped (no packets sent).
@@ -1339,6 +1362,7 @@ class CommandStreamBench {
       }
     } else if (IsaModel::is_spgemm(c.words)) {
       ++spgemms_issued_;
+      if (IsaModel::is_spgemm_a(c.words)) ++spgemmas_issued_;
       bool bad = false;
       std::vector<OutBeat> beats;
       try {
@@ -1482,7 +1506,7 @@ class CommandStreamBench {
 
   std::uint64_t pops_ = 0, outs_ = 0, in_beats_ = 0, lite_ops_ = 0, pushes_ = 0;
   std::uint64_t drops_ = 0, overflows_ = 0, clears_ = 0, gemms_issued_ = 0, loads_issued_ = 0;
-  std::uint64_t spgemms_issued_ = 0, bad_meta_issued_ = 0;
+  std::uint64_t spgemms_issued_ = 0, spgemmas_issued_ = 0, bad_meta_issued_ = 0;
   std::uint64_t loads_by_target_[8] = {};
   // Without the sparse feature: SPGEMMs dropped as ILLEGAL_OP, LOAD META/GBUF as BAD_FIELD.
   std::uint64_t spgemm_refused_ = 0, sparse_load_refused_ = 0;

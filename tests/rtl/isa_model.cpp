@@ -114,7 +114,7 @@ ErrorCode IsaModel::validate(const isa::CommandWords& w) const {
       if (r.hi > static_cast<std::uint64_t>(depth(r.target))) return ErrorCode::kAddrRange;
     return ErrorCode::kNone;
   }
-  if (is_spgemm(w) && config_.sparse) {
+  if (is_spgemm(w) && (is_spgemm_a(w) ? config_.sparse_a : config_.sparse)) {
     const isa::SpgemmCommand s = decode_spgemm(w);
     if (s.requant && s.clamp_lo > s.clamp_hi) return ErrorCode::kBadField;
     // M is 1..64 by its encoding; K and len are 1..256.
@@ -133,7 +133,8 @@ std::vector<IsaModel::Range> IsaModel::reads(const isa::CommandWords& w) const {
     return {{kGbuf, s.gbuf_base, s.gbuf_base + std::uint64_t{s.k_count}},
             {kWgt, s.wgt_base, s.wgt_base + entries},
             {kMeta, s.meta_base, s.meta_base + entries},
-            {kParam, s.param_base, s.param_base + std::uint64_t{s.nt_count} * config_.cols}};
+            {kParam, s.param_base,
+             s.param_base + std::uint64_t{is_spgemm_a(w) ? 1u : s.nt_count} * config_.cols}};
   }
   const isa::GemmCommand g = decode_gemm(w);
   const std::uint64_t kt = g.kt_count, nt = g.nt_count, m = g.m_rows;
@@ -186,7 +187,7 @@ ErrorCode IsaModel::load(const isa::CommandWords& w, const Packet& packet) {
 }
 
 std::int32_t IsaModel::output_lane(const Epilogue& e, int nt, int c, std::uint32_t sum) const {
-  const auto& param = word(kParam, e.param_base + std::uint64_t(nt) * config_.cols + c);
+  const auto& param = word(kParam, e.param_base + std::uint64_t(nt) * e.param_stride + c);
   std::int32_t acc = wrapping_add(static_cast<std::int32_t>(sum), le32(param, 0));
   if (!e.requant) return acc;
   // Per tensor: the first channel of the command (param_base) scales every channel.
@@ -216,8 +217,8 @@ std::vector<OutBeat> IsaModel::result_beats(const Epilogue& e, int nt_count, int
 
 std::vector<OutBeat> IsaModel::gemm(const isa::CommandWords& w) const {
   const isa::GemmCommand g = decode_gemm(w);
-  const Epilogue epilogue{g.requant, g.per_channel, g.zero_point, g.clamp_lo, g.clamp_hi,
-                          g.param_base};
+  const Epilogue epilogue{g.requant,  g.per_channel, g.zero_point, g.clamp_lo,
+                          g.clamp_hi, g.param_base,  config_.cols};
   const int rows = config_.rows;
   const int m_rows = g.m_rows, kt_count = g.kt_count;
   return result_beats(epilogue, g.nt_count, m_rows, [&](int nt, int m, int c) {
@@ -248,20 +249,25 @@ bool IsaModel::bad_meta(const isa::CommandWords& w) const {
 std::vector<OutBeat> IsaModel::spgemm(const isa::CommandWords& w) const {
   const isa::SpgemmCommand s = decode_spgemm(w);
   if (bad_meta(w)) throw ModelError("model: the values of an SPGEMM with BAD_META are undefined");
-  const Epilogue epilogue{s.requant, s.per_channel, s.zero_point, s.clamp_lo, s.clamp_hi,
-                          s.param_base};
+  const bool trans = is_spgemm_a(w);
+  const Epilogue epilogue{s.requant,  s.per_channel, s.zero_point,
+                          s.clamp_lo, s.clamp_hi,    s.param_base,
+                          trans ? 0 : config_.cols};
   const int len = static_cast<int>(s.len), m_rows = static_cast<int>(s.m_rows);
   return result_beats(epilogue, s.nt_count, m_rows, [&](int nt, int m, int c) {
-    // acc = sum over the column's entries j of value(j, c) * A[m, index(j, c)], A[m, k]
-    // being byte m of GBUF word gbuf_base + k.
+    // SPGEMM: acc = sum over column c's entries j of value(j, c) * A[m, index(j, c)],
+    // A[m, k] being byte m of GBUF word gbuf_base + k. SPGEMMA: the entries are row m's
+    // of A (byte m of the WGT and META words) and B[k, c] is byte c of GBUF word k.
+    const int entry_lane = trans ? m : c, gbuf_byte = trans ? c : m;
     std::uint32_t sum = 0;
     for (int j = 0; j < len; ++j) {
       const std::uint64_t entry = std::uint64_t(nt) * len + j;
       const auto& value = word(kWgt, s.wgt_base + entry);
       const auto& index = word(kMeta, s.meta_base + entry);
-      const auto& a = word(kGbuf, s.gbuf_base + std::uint64_t{index[c]});
-      sum += static_cast<std::uint32_t>(std::int32_t{static_cast<std::int8_t>(a[m])} *
-                                        std::int32_t{static_cast<std::int8_t>(value[c])});
+      const auto& g = word(kGbuf, s.gbuf_base + std::uint64_t{index[entry_lane]});
+      sum += static_cast<std::uint32_t>(
+          std::int32_t{static_cast<std::int8_t>(g[gbuf_byte])} *
+          std::int32_t{static_cast<std::int8_t>(value[entry_lane])});
     }
     return sum;
   });
@@ -346,9 +352,9 @@ std::string describe(const isa::CommandWords& w) {
   } else if (IsaModel::is_spgemm(w)) {
     const auto s = IsaModel::decode_spgemm(w);
     std::snprintf(text, sizeof text,
-                  "SPGEMM gbuf=%u wgt=%u meta=%u param=%u M=%u K=%u len=%u nt=%u requant=%d "
+                  "%s gbuf=%u wgt=%u meta=%u param=%u M=%u K=%u len=%u nt=%u requant=%d "
                   "per_channel=%d zp=%d clamp=[%d,%d]",
-                  s.gbuf_base, s.wgt_base, s.meta_base, s.param_base, s.m_rows, s.k_count, s.len,
+                  IsaModel::is_spgemm_a(w) ? "SPGEMMA" : "SPGEMM", s.gbuf_base, s.wgt_base, s.meta_base, s.param_base, s.m_rows, s.k_count, s.len,
                   s.nt_count, s.requant, s.per_channel, s.zero_point, s.clamp_lo, s.clamp_hi);
   } else {
     std::snprintf(text, sizeof text, "opcode 0x%02X (%08X %08X %08X %08X)", w[0] & 0xFF, w[0], w[1],

@@ -28,6 +28,7 @@ struct ModelConfig {
   int in_bytes = 16;
   int fifo_depth = 16;
   bool sparse = false;  // FEATURES bit 5: SPGEMM, LOAD META and GBUF
+  bool sparse_a = false;  // FEATURES bit 6: SPGEMMA (A compressed)
   int gbuf_depth = 0, meta_depth = 0;  // 0 without the sparse feature
   int out_bytes() const { return 4 * cols; }
 };
@@ -64,9 +65,13 @@ class IsaModel {
     std::uint32_t dst = 0, count = 0;
   };
   // By opcode alone: an SPGEMM on an engine without the sparse feature is ILLEGAL_OP.
+  // is_spgemm takes SPGEMMA too (the same fields, the operands' roles swapped).
   static bool is_load(const isa::CommandWords& w) { return (w[0] & 0xFF) == 0x01; }
   static bool is_gemm(const isa::CommandWords& w) { return (w[0] & 0xFF) == 0x02; }
-  static bool is_spgemm(const isa::CommandWords& w) { return (w[0] & 0xFF) == 0x03; }
+  static bool is_spgemm_a(const isa::CommandWords& w) { return (w[0] & 0xFF) == 0x04; }
+  static bool is_spgemm(const isa::CommandWords& w) {
+    return (w[0] & 0xFF) == 0x03 || is_spgemm_a(w);
+  }
   static Load decode_load(const isa::CommandWords& w);
   static isa::GemmCommand decode_gemm(const isa::CommandWords& w);
   static isa::SpgemmCommand decode_spgemm(const isa::CommandWords& w);
@@ -145,6 +150,7 @@ class IsaModel {
     bool requant, per_channel;
     std::int8_t zero_point, clamp_lo, clamp_hi;
     std::uint16_t param_base;
+    int param_stride = 0;  // PARAM words from one column block to the next (SPGEMMA: 0)
   };
   std::int32_t output_lane(const Epilogue& e, int nt, int c, std::uint32_t sum) const;
   // The result beats of a GEMM or SPGEMM: column block nt, then row m, lane c from

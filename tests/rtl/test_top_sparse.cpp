@@ -1,7 +1,8 @@
-// Directed SPGEMM tests of tsr_top at 4x4 (GbufDepth = MetaDepth = 32, as scripts/synth.sh builds it), through its ports
-// only (top_host.hpp). Each test packs a dense B into the SPGEMM layout (docs/isa.md) and
-// checks every result beat against A·B + bias computed here, densely: the sparse path
-// must equal the dense product bit for bit. The random command-stream testbench
+// Directed SPGEMM and SPGEMMA tests of tsr_top at 4x4 (GbufDepth = MetaDepth = 32, as
+// scripts/synth.sh builds it), through its ports only (top_host.hpp). Each test packs a
+// dense B (SPGEMM) or A (SPGEMMA) into the compressed layout (docs/isa.md) and checks
+// every result beat against A·B + bias computed here, densely: the sparse path must equal
+// the dense product bit for bit. The random command-stream testbench
 // (cmd_stream_tb) mixes SPGEMMs into arbitrary programs; these tests pin the corners.
 #include <catch2/catch.hpp>
 #include <algorithm>
@@ -190,6 +191,53 @@ struct Rig {
     return ch;
   }
 
+  // SPGEMMA over the row blocks of `a` (Cols rows each, M = m_rows of them output) and
+  // one column block of B (N = Cols): A compressed per row into WGT and META, B into
+  // GBUF word k = B[k][0..Cols-1]. The words are SPGEMM's under opcode 0x04.
+  isa::SpgemmCommand spgemm_a(const Matrix& a, const Matrix& b, unsigned k, unsigned m_rows,
+                              const std::vector<Channel>& ch, std::uint16_t gbuf,
+                              std::uint16_t wgt, std::uint16_t meta, std::uint16_t param,
+                              bool requant) {
+    REQUIRE(a.size() % kCols == 0);
+    const unsigned blocks = static_cast<unsigned>(a.size()) / kCols;
+    Matrix at(k, std::vector<std::int8_t>(a.size()));
+    for (unsigned m = 0; m < a.size(); ++m)
+      for (unsigned kk = 0; kk < k; ++kk) at[kk][m] = a[m][kk];
+    const Packed p = pack(at, k, static_cast<unsigned>(a.size()));
+    load_params(param, ch);
+    load(isa::Target::kWgt, wgt, p.values);
+    load(isa::Target::kMeta, meta, p.indices);
+    std::vector<std::vector<std::uint8_t>> gwords(k);
+    for (unsigned kk = 0; kk < k; ++kk)
+      for (unsigned c = 0; c < kCols; ++c) gwords[kk].push_back(static_cast<std::uint8_t>(b[kk][c]));
+    load(isa::Target::kGbuf, gbuf, gwords);
+    isa::SpgemmCommand cmd;
+    cmd.requant = requant;
+    cmd.per_channel = true;
+    cmd.zero_point = 5;
+    cmd.clamp_lo = -90;
+    cmd.clamp_hi = 100;
+    cmd.gbuf_base = gbuf;
+    cmd.wgt_base = wgt;
+    cmd.meta_base = meta;
+    cmd.param_base = param;
+    cmd.m_rows = m_rows;
+    cmd.k_count = k;
+    cmd.len = p.len;
+    cmd.nt_count = static_cast<std::uint8_t>(blocks);
+    push(spgemm_a_words(cmd));
+    for (unsigned t = 0; t < blocks; ++t) {
+      const Matrix rows(a.begin() + t * kCols, a.begin() + t * kCols + m_rows);
+      expect(rows, b, k, kCols, ch, cmd);  // every block: the same Cols channels
+    }
+    return cmd;
+  }
+  static isa::CommandWords spgemm_a_words(const isa::SpgemmCommand& cmd) {
+    isa::CommandWords w = isa::encode(cmd);
+    w[0] = (w[0] & ~0xFFu) | 0x04u;
+    return w;
+  }
+
   // Loads everything for one SPGEMM at the given bases and pushes it.
   isa::SpgemmCommand spgemm(const Matrix& a, const Matrix& b, unsigned k, unsigned n,
                             const std::vector<Channel>& ch, std::uint16_t gbuf,
@@ -367,5 +415,86 @@ TEST_CASE("top sparse: SHAPE, ADDR_RANGE and BAD_FIELD for SPGEMM and sparse LOA
     for (int i = 0; i < 50; ++i) rig.observe(rig.host.tick());
     CHECK(rig.read(isa::csr::kErrCode) == static_cast<std::uint32_t>(c.code));
     CHECK(rig.read(isa::csr::kErrCmd) == 0);
+  }
+}
+
+TEST_CASE("top sparse: SPGEMMA, A compressed per row, equals A·B + bias", "[top_sparse]") {
+  Rig rig(seed_of("top sparse: spgemma"));
+  REQUIRE((rig.read(isa::csr::kFeatures) >> isa::kFeatureSparseA & 1u) == 1u);
+  const double densities[] = {0.0, 0.1, 0.3, 0.6, 1.0};
+  std::uint16_t param = 0;
+  for (const double d : densities) {
+    for (const bool requant : {false, true}) {
+      const unsigned k = 11;
+      const Matrix a = rig.random_matrix(8, k, d);  // two row blocks
+      const Matrix b = rig.random_matrix(k, kCols, 1.0);
+      rig.spgemm_a(a, b, k, requant ? 3 : 4, rig.random_channels(4), 0, 0, 0, param, requant);
+      param = static_cast<std::uint16_t>(param == 0 ? 4 : 0);
+      rig.run();
+    }
+  }
+  // A row with no nonzero at all, and one with a single nonzero at K-1.
+  Matrix a = rig.random_matrix(4, 9, 0.5);
+  a[1].assign(9, 0);
+  a[2].assign(9, 0);
+  a[2][8] = -128;
+  rig.spgemm_a(a, rig.random_matrix(9, kCols, 1.0), 9, 4, rig.random_channels(4), 0, 0, 0, 8,
+               false);
+  rig.run();
+  rig.check_results();
+  CHECK(rig.read(isa::csr::kErrCode) == 0);
+}
+
+TEST_CASE("top sparse: SPGEMM, SPGEMMA and GEMM back to back keep each hand-off's direction",
+          "[top_sparse]") {
+  Rig rig(seed_of("top sparse: spgemma back to back"));
+  // No waiting in between: an SPGEMMA's transposed hand-off follows an SPGEMM's still
+  // under way, and the other way round.
+  const Matrix a = rig.random_matrix(4, 6, 0.6);
+  const Matrix b = rig.random_matrix(6, 4, 1.0);
+  const std::vector<Channel> ch = rig.random_channels(4);
+  rig.spgemm(a, rig.random_matrix(6, 4, 0.2), 6, 4, ch, 0, 0, 0, 0, false);
+  rig.spgemm_a(a, b, 6, 4, ch, 8, 8, 6, 4, false);
+  rig.spgemm(a, rig.random_matrix(6, 4, 0.3), 6, 4, ch, 16, 16, 12, 8, true);
+  rig.spgemm_a(rig.random_matrix(8, 6, 0.3), b, 6, 4, ch, 24, 24, 18, 12, true);
+  rig.run();
+  rig.check_results();
+  CHECK(rig.read(isa::csr::kErrCode) == 0);
+}
+
+TEST_CASE("top sparse: SPGEMMA's PARAM range is one column block; BAD_META", "[top_sparse]") {
+  isa::SpgemmCommand ok;
+  ok.m_rows = 4;
+  ok.k_count = 8;
+  ok.len = 1;
+  ok.nt_count = 4;
+  SECTION("four row blocks read PARAM [12, 16): legal") {
+    Rig rig(seed_of("spgemma param 12"));
+    rig.load(isa::Target::kMeta, 0, std::vector<std::vector<std::uint8_t>>(4, {0, 1, 2, 3}));
+    isa::SpgemmCommand c = ok;
+    c.param_base = 12;
+    rig.push(Rig::spgemm_a_words(c));
+    for (int i = 0; i < 200; ++i) rig.observe(rig.host.tick());
+    CHECK(rig.read(isa::csr::kErrCode) == 0);
+    CHECK(rig.out.size() == 16);
+  }
+  SECTION("PARAM [13, 17): ADDR_RANGE") {
+    Rig rig(seed_of("spgemma param 13"));
+    isa::SpgemmCommand c = ok;
+    c.param_base = 13;
+    rig.push(Rig::spgemm_a_words(c));
+    for (int i = 0; i < 50; ++i) rig.observe(rig.host.tick());
+    CHECK(rig.read(isa::csr::kErrCode) == static_cast<std::uint32_t>(isa::ErrorCode::kAddrRange));
+  }
+  SECTION("an index past K: BAD_META") {
+    Rig rig(seed_of("spgemma bad meta"));
+    rig.load(isa::Target::kMeta, 0, {{0, 1, 8, 2}});  // row 2's index 8 = K
+    isa::SpgemmCommand c = ok;
+    c.nt_count = 1;
+    rig.push(Rig::spgemm_a_words(c));
+    for (int i = 0; i < 200; ++i) rig.observe(rig.host.tick());
+    CHECK(rig.read(isa::csr::kErrCode) == static_cast<std::uint32_t>(isa::ErrorCode::kBadMeta));
+    CHECK(rig.read(isa::csr::kErrCmd) == 1);
+    CHECK(rig.out.size() == 4);
   }
 }

@@ -422,6 +422,10 @@ class TopHost {
     // The sparse feature decides at run time what a testbench may send. CFG_GBUF_DEPTH and
     // CFG_META_DEPTH are mapped either way (ISA 1.2) and read 0 without it.
     config_.sparse = (features >> isa::kFeatureSparse) & 1;
+    config_.sparse_a = (features >> isa::kFeatureSparseA) & 1;
+    if (config_.sparse_a != (config_.sparse && config_.rows == config_.cols))
+      throw HostFailure{"FEATURES bit 6 (SPGEMMA) must be set exactly on a square engine "
+                        "with the sparse feature"};
     const int gbuf_depth = static_cast<int>(rd(isa::csr::kCfgGbufDepth));
     const int meta_depth = static_cast<int>(rd(isa::csr::kCfgMetaDepth));
     if (config_.sparse) {
