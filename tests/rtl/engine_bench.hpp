@@ -100,6 +100,22 @@ struct Gemm {
   // in META), A transposed in GBUF; M <= Rows, K <= GBUF depth.
   bool sparse = false;
   int gbuf_base = 0, meta_base = 0;
+  // As an SPGEMMA (sparse activations; with `sparse`): A packed per row the same way, B's
+  // one column block (n <= Cols) in GBUF, the rows in blocks of min(m, Cols) (m at most
+  // Cols or a multiple of it).
+  bool sparse_a = false;
+  int row_block() const { return std::min(m, kCols); }
+  int row_blocks() const { return m / row_block(); }
+  // SPGEMMA entries per row: the densest row's nonzero count.
+  int a_len() const {
+    int longest = 1;
+    for (int row = 0; row < m; ++row) {
+      int count = 0;
+      for (int col = 0; col < k; ++col) count += a_at(row, col) != 0;
+      longest = std::max(longest, count);
+    }
+    return longest;
+  }
 
   // SPGEMM entries per column and column block: the longest column's nonzero count.
   int len() const {
@@ -278,6 +294,12 @@ class Engine {
     c.k_count = static_cast<unsigned>(g.k);
     c.len = static_cast<unsigned>(g.len());
     c.nt_count = static_cast<std::uint8_t>(g.nt());
+    if (g.sparse_a) {
+      c.compressed_a = true;
+      c.m_rows = static_cast<unsigned>(g.row_block());
+      c.len = static_cast<unsigned>(g.a_len());
+      c.nt_count = static_cast<std::uint8_t>(g.row_blocks());
+    }
     c.clamp_lo = g.clamp_lo;
     c.clamp_hi = g.clamp_hi;
     command(isa::encode(c));
@@ -376,15 +398,33 @@ inline std::vector<Beat> gbuf_beats(const Gemm& g, std::mt19937_64& rng) {
   return beats;
 }
 
+// SPGEMMA images: GBUF word k holds B[k, 0..Cols-1]; WGT and META word t*len + j hold
+// entry j of each row of row block t (sparse_beats with A's rows as the columns).
+inline std::vector<Beat> gbuf_b_beats(const Gemm& g, std::mt19937_64& rng) {
+  std::vector<Beat> beats;
+  for (int row = 0; row < g.k; ++row) {
+    Beat beat = junk_beat(rng);
+    for (int c = 0; c < kCols; ++c) beat[c] = static_cast<std::uint8_t>(g.b_at(row, c));
+    beats.push_back(beat);
+  }
+  return beats;
+}
+
 inline void sparse_beats(const Gemm& g, std::mt19937_64& rng, std::vector<Beat>& values,
                          std::vector<Beat>& indices) {
-  const int len = g.len();
-  for (int nt = 0; nt < g.nt(); ++nt) {
+  // Block t, lane c, K index kk: B[kk, t*Cols + c], or for SPGEMMA A[t*Cols + c, kk].
+  const auto operand = [&](int t, int c, int kk) -> std::int8_t {
+    if (!g.sparse_a) return g.b_at(kk, t * kCols + c);
+    return c < g.row_block() ? g.a_at(t * g.row_block() + c, kk) : 0;
+  };
+  const int len = g.sparse_a ? g.a_len() : g.len();
+  const int blocks = g.sparse_a ? g.row_blocks() : g.nt();
+  for (int nt = 0; nt < blocks; ++nt) {
     std::vector<Beat> v(len, Beat{}), i(len, Beat{});
     for (int c = 0; c < kCols; ++c) {
       int j = 0;
       for (int row = 0; row < g.k; ++row) {
-        const std::int8_t b = g.b_at(row, nt * kCols + c);
+        const std::int8_t b = operand(nt, c, row);
         if (b == 0) continue;
         v[j][c] = static_cast<std::uint8_t>(b);
         i[j++][c] = static_cast<std::uint8_t>(row);
@@ -501,7 +541,8 @@ inline StepResult run_step(Engine& e, const Step& step, std::mt19937_64& rng,
     if (g.sparse) {
       std::vector<Beat> values, indices;
       sparse_beats(g, rng, values, indices);
-      images.push_back({{isa::Target::kGbuf, g.gbuf_base, gbuf_beats(g, rng)},
+      images.push_back({{isa::Target::kGbuf, g.gbuf_base,
+                         g.sparse_a ? gbuf_b_beats(g, rng) : gbuf_beats(g, rng)},
                         {isa::Target::kWgt, g.wgt_base, values},
                         {isa::Target::kMeta, g.meta_base, indices},
                         {isa::Target::kParam, g.param_base, param_beats(g, rng)}});
@@ -522,8 +563,11 @@ inline StepResult run_step(Engine& e, const Step& step, std::mt19937_64& rng,
         throw Failure{"testbench: case '" + g.name + "' has only " + std::to_string(inside) +
                       " of " + std::to_string(lanes.size()) + " results inside the clamp window"};
     }
-    for (int block = 0; block < g.nt(); ++block)
-      for (int row = 0; row < g.m; ++row) expected_last.push_back(row == g.m - 1);
+    // TLAST on each column block's last row; an SPGEMMA's blocks are row blocks.
+    const int blocks = g.sparse_a ? g.row_blocks() : g.nt();
+    const int block_rows = g.sparse_a ? g.row_block() : g.m;
+    for (int block = 0; block < blocks; ++block)
+      for (int row = 0; row < block_rows; ++row) expected_last.push_back(row == block_rows - 1);
   }
   const std::size_t beats_expected = expected_last.size();
   e.out.clear();

@@ -115,6 +115,26 @@ std::vector<Step> make_cases(std::mt19937_64& rng) {
     d2.wgt_base = 40;
     d2.param_base = 8;
     steps.push_back({{d1, s2, d2}, true});
+    // SPGEMMA: sparse activations (two row blocks), behind and ahead of SPGEMMs, so each
+    // hand-off direction follows the other.
+    Gemm a1 = random_gemm("SPGEMMA requantized, 8x10 * 10x4, A 40 % dense", 2 * kCols, 10,
+                          kCols, rng);
+    for (auto& a : a1.a)
+      if (rng() % 100 >= 40) a = 0;
+    a1.sparse = a1.sparse_a = true;
+    a1.requant = true;
+    a1.clamp_lo = 0;  // ReLU
+    scale_params(a1, rng);
+    a1.gbuf_base = 12;
+    a1.wgt_base = 24;
+    a1.meta_base = 10;
+    a1.param_base = 8;
+    Gemm s3 = random_gemm("SPGEMM raw, 2x6 * 6x4, 50 % dense", 2, 6, 4, rng);
+    thin(s3, 50);
+    s3.gbuf_base = 24;
+    s3.wgt_base = 48;
+    s3.meta_base = 24;
+    steps.push_back({{s3, a1, s3}, true});
   }
   return steps;
 }
