@@ -1,6 +1,6 @@
-// Sequential reference model of the Tessera ISA (docs/isa.md, version 1.2): the ACT, WGT
+// Sequential reference model of the Tessera ISA (docs/isa.md, version 1.3): the ACT, WGT
 // and PARAM scratchpads (and META and GBUF on an engine with the sparse feature), LOAD,
-// GEMM and SPGEMM run one after another, validation with its error codes, input-packet
+// GEMM, SPGEMM and SPGEMMA run one after another, validation with its error codes, input-packet
 // (TLAST) and PARAM shift checks, BAD_META, the sticky error and CLEAR.
 // Requantization and the command encoding come from libtessera (tessera/golden.hpp,
 // tessera/isa.hpp), not from a copy.
