@@ -75,7 +75,7 @@ demo: build ## Run the end-to-end demo
 bench: build ## GEMM benchmark, 256x256x256
 	$(BUILD)/bin/tessera bench gemm --m 256 --k 256 --n 256
 
-bench-sparse: build ## SPGEMM sweep: density 1-100 %, 2:4, 1:4 -> build/bench/sparse.{json,png}
+bench-sparse: build ## Sparse sweep: B 1-100 %, 2:4, 1:4; A 10-100 % -> build/bench/sparse.{json,png}
 	scripts/setup_plot.sh
 	build/venv-plot/bin/python scripts/bench_sparse.py --tessera $(BUILD)/bin/tessera
 

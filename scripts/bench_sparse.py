@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Sparse-gather benchmark sweep (`make bench-sparse`).
 
-Runs `tessera bench spmm --json` at 256x256x256 on the default engine for unstructured
-densities from 1 % to 100 % and for the 2:4 and 1:4 formats, and writes
-  build/bench/sparse.json   one object per run (the CLI's JSON line, as printed)
-  build/bench/sparse.png    speedup over the dense path against density, with the ideal
-                            1/density line (matplotlib from the project venv)
+Runs `tessera bench spmm --json` at 256x256x256 on the default engine: a sparse B
+(SPGEMM) at unstructured densities from 1 % to 100 % and in the 2:4 and 1:4 formats, and
+a sparse A (SPGEMMA: ReLU activations, 40-70 % zeros, so densities 30-60 %, plus 10 % and
+100 %) with B dense. Writes
+  build/bench/sparse.json   one object per run (the CLI's JSON line, as printed; its
+                            "operand" says which operand was sparse, "a" or "b")
+  build/bench/sparse.png    speedup over the dense path against density, a series per
+                            operand, with the ideal 1/density line (matplotlib from the
+                            project venv)
 and prints the README table.
 
 Usage: scripts/bench_sparse.py [--tessera PATH] [--out DIR] [--size S] [--no-plot]
@@ -19,6 +23,7 @@ import sys
 
 DENSITIES = [0.01, 0.02, 0.05, 0.10, 0.25, 0.50, 0.75, 1.00]
 FORMATS = ["2:4", "1:4"]
+A_DENSITIES = [0.10, 0.30, 0.40, 0.50, 0.60, 1.00]
 
 
 def run(tessera, size, extra):
@@ -38,20 +43,28 @@ def plot(results, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    unstructured = sorted((r for r in results if r["format"] == "unstructured"),
-                          key=lambda r: r["density"])
+    def unstructured(operand):
+        return sorted((r for r in results
+                       if r["operand"] == operand and r["format"] == "unstructured"),
+                      key=lambda r: r["density"])
+
     fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=120)
-    xs = [r["density"] * 100 for r in unstructured]
-    ax.plot(xs, [1 / r["density"] for r in unstructured], "k--", label="ideal (1/density)")
-    ax.plot(xs, [r["speedup"] for r in unstructured], "o-", label="unstructured")
+    ideal = unstructured("b")
+    xs = [r["density"] * 100 for r in ideal]
+    ax.plot(xs, [1 / r["density"] for r in ideal], "k--", label="ideal (1/density)")
+    for operand, label in (("b", "sparse B, unstructured (SPGEMM)"),
+                           ("a", "sparse A, unstructured (SPGEMMA)")):
+        series = unstructured(operand)
+        ax.plot([r["density"] * 100 for r in series], [r["speedup"] for r in series], "o-",
+                label=label)
     for r in results:
         if r["format"] != "unstructured":
-            ax.plot([r["density"] * 100], [r["speedup"]], "s", label=r["format"])
+            ax.plot([r["density"] * 100], [r["speedup"]], "s", label="sparse B, " + r["format"])
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("density of B (%)")
+    ax.set_xlabel("density of the sparse operand (%)")
     ax.set_ylabel("speedup over the dense path")
-    ax.set_title("Tessera SPGEMM, 256x256x256, 16x16 lanes")
+    ax.set_title("Tessera SPGEMM / SPGEMMA, 256x256x256, 16x16 lanes")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
@@ -72,6 +85,8 @@ def main():
         results.append(run(args.tessera, args.size, ["--density", str(d)]))
     for f in FORMATS:
         results.append(run(args.tessera, args.size, ["--nm", f]))
+    for d in A_DENSITIES:
+        results.append(run(args.tessera, args.size, ["--a-density", str(d)]))
 
     os.makedirs(args.out, exist_ok=True)
     json_path = os.path.join(args.out, "sparse.json")
@@ -79,12 +94,13 @@ def main():
         json.dump(results, fh, indent=1)
     os.replace(json_path + ".tmp", json_path)
 
-    print("| format | density | cycles | dense cycles | speedup | ideal | of ideal | utilization |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| sparse | format | density | cycles | dense cycles | speedup | ideal | of ideal "
+          "| utilization |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in results:
         ideal = 1 / r["density"] if r["density"] > 0 else float("inf")
-        print(f"| {r['format']} | {r['density'] * 100:.3g} % | {r['cycles']:,} | "
-              f"{r['dense_cycles']:,} | {r['speedup']:.2f} | {ideal:.1f} | "
+        print(f"| {r['operand'].upper()} | {r['format']} | {r['density'] * 100:.3g} % | "
+              f"{r['cycles']:,} | {r['dense_cycles']:,} | {r['speedup']:.2f} | {ideal:.1f} | "
               f"{r['speedup'] / ideal:.2f} | {r['utilization']:.3f} |")
     print(f"bench_sparse: {json_path}")
     if not args.no_plot:

@@ -21,6 +21,7 @@ step "Benchmark: 256x256x256" bench gemm --m 256 --k 256 --n 256
 step "Sparse B, 2:4, through the sparse-gather path (SPGEMM)" spmm --m 128 --k 256 --n 96 --nm 2:4 --seed 5 --requant --check
 step "Sparse B, 10 % unstructured, ReLU" spmm --m 100 --k 300 --n 37 --density 0.1 --seed 6 --relu --check
 step "Sparse benchmark: 1:4, 256x256x256" bench spmm --m 256 --k 256 --n 256 --nm 1:4
+step "Sparse A (ReLU outputs, 40 % nonzero) through SPGEMMA" spmm --m 150 --k 200 --n 64 --a-density 0.4 --seed 7 --relu --check
 
 echo
 if [[ $status -eq 0 ]]; then echo "demo: PASS"; else echo "demo: FAIL"; fi

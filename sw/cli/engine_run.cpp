@@ -23,8 +23,10 @@ nlohmann::ordered_json describe(const isa::CommandWords& w) {
     static const char* targets[] = {"ACT", "WGT", "PARAM", "META", "GBUF", "5", "6", "7"};
     return {{"op", "LOAD"}, {"target", targets[(w[0] >> 8) & 7]}, {"dst", w[1]}, {"count", w[2]}};
   }
-  if (opcode == static_cast<unsigned>(isa::Opcode::kSpgemm)) {
-    return {{"op", "SPGEMM"},
+  // SPGEMMA has SPGEMM's fields; its nt counts row blocks of A.
+  const bool spgemma = opcode == static_cast<unsigned>(isa::Opcode::kSpgemmA);
+  if (opcode == static_cast<unsigned>(isa::Opcode::kSpgemm) || spgemma) {
+    return {{"op", spgemma ? "SPGEMMA" : "SPGEMM"},
             {"m_rows", ((w[0] >> 10) & 0x3F) + 1},
             {"k", (w[0] >> 24) + 1},
             {"len", ((w[3] >> 8) & 0xFF) + 1},
@@ -137,12 +139,12 @@ std::optional<TraceSpec> trace_spec(const DebugOptions& options) {
 
 EngineRun run_on_engine(const GemmProblem& problem, const DebugOptions& options,
                         const std::optional<TraceSpec>& trace,
-                        const std::optional<SparseFormat>& sparse) {
+                        const std::optional<SparseSpec>& sparse) {
   EngineRun result;
   const auto run_problem = [&](Device& device) {
     if (!sparse) return run_gemm(device, problem);
-    SparseGemmRun sparse_run = run_sparse_gemm(device, problem, *sparse);
-    result.sparse = sparse_run.format;
+    SparseGemmRun sparse_run = run_sparse_gemm(device, problem, sparse->format, sparse->operand);
+    result.sparse = SparseSpec{sparse_run.operand, sparse_run.format};
     return std::move(sparse_run.run);
   };
   if (options.device != "sim") {

@@ -31,7 +31,7 @@ struct DebugOptions {
 // What a run leaves for the checks and the capture.
 struct EngineRun {
   GemmRun run;
-  std::optional<SparseFormat> sparse;  // a run through run_sparse_gemm: the format it ran as
+  std::optional<SparseSpec> sparse;  // a run through run_sparse_gemm: what it ran as
   EngineConfig config;
   bool simulated = false;
   std::uint64_t origin = 0;                  // absolute cycle of run cycle 0
@@ -50,13 +50,13 @@ void validate(const DebugOptions& options);
 std::vector<sim::Fault> parse_faults(const DebugOptions& options);
 std::optional<TraceSpec> trace_spec(const DebugOptions& options);
 
-// Opens the device, runs the problem (through run_sparse_gemm in `sparse` format if one
-// is given, else run_gemm), writes the trace and the command log. On an engine or
+// Opens the device, runs the problem (through run_sparse_gemm with `sparse`'s operand and
+// format if one is given, else run_gemm), writes the trace and the command log. On an engine or
 // transport error the log is still written and the commands that never finished are
 // printed to stderr before the error propagates.
 EngineRun run_on_engine(const GemmProblem& problem, const DebugOptions& options,
                         const std::optional<TraceSpec>& trace,
-                        const std::optional<SparseFormat>& sparse = std::nullopt);
+                        const std::optional<SparseSpec>& sparse = std::nullopt);
 
 // Writes the command log: one JSON object a line, cycles relative to `origin`.
 void write_command_log(const std::string& path, const std::vector<sim::CommandRecord>& commands,

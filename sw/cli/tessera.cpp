@@ -125,9 +125,17 @@ std::string fault_args(const DebugOptions& options) {
   return args;
 }
 
-// The trace capture replays a dense GEMM; a run that went through SPGEMM has none.
+// The trace capture replays a dense GEMM; a run through SPGEMM or SPGEMMA has none.
 bool ran_dense(const EngineRun& run) {
-  return !run.sparse || run.sparse->kind == SparseFormat::Kind::kDense;
+  return !run.sparse || run.sparse->format.kind == SparseFormat::Kind::kDense;
+}
+
+// A sparse B by its format's name ("2:4", "unstructured"), a sparse A with "A " before it.
+std::string spec_name(const SparseSpec& spec) {
+  const std::string format = format_name(spec.format);
+  const bool compressed_a =
+      spec.operand == SparseOperand::kA && spec.format.kind != SparseFormat::Kind::kDense;
+  return compressed_a ? "A " + format : format;
 }
 
 int cmd_run(const std::string& kernel_path, bool check, const DebugOptions& options) {
@@ -138,8 +146,8 @@ int cmd_run(const std::string& kernel_path, bool check, const DebugOptions& opti
   std::cout << "gemm " << kernel.problem.m() << "x" << kernel.problem.k() << "x"
             << kernel.problem.n();
   if (kernel.sparse) {
-    std::cout << " (sparse " << format_name(*kernel.sparse) << ", ran "
-              << format_name(*engine.sparse) << ")";
+    std::cout << " (sparse " << spec_name(*kernel.sparse) << ", ran " << spec_name(*engine.sparse)
+              << ")";
   }
   std::cout << ": " << run.cycles << " cycles\n";
   int code = kExitOk;
@@ -193,16 +201,47 @@ int cmd_gemm(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed, bo
   return code;
 }
 
-// --density D or --nm N:M, exactly one.
-SparsePattern sparse_pattern(const std::optional<double>& density, const std::string& nm) {
+// The options that say which operand is sparse and how: spmm's and bench spmm's.
+struct PatternOptions {
+  std::optional<double> density;    // B unstructured
+  std::string nm;                   // B N:M
+  std::optional<double> a_density;  // A unstructured (SPGEMMA)
+};
+
+void add_pattern_options(CLI::App* cmd, PatternOptions& options) {
+  auto* density =
+      cmd->add_option("--density", options.density, "B's nonzero fraction (unstructured)")
+          ->check(CLI::Range(0.0, 1.0));
+  auto* nm =
+      cmd->add_option("--nm", options.nm, "B in a random N:M pattern, e.g. 2:4")->excludes(density);
+  cmd->add_option("--a-density", options.a_density,
+                  "A's nonzero fraction instead, B dense: sparse activations (ReLU outputs) "
+                  "through SPGEMMA")
+      ->check(CLI::Range(0.0, 1.0))
+      ->excludes(density)
+      ->excludes(nm);
+}
+
+// --density D, --nm N:M or --a-density D, exactly one.
+SparsePattern sparse_pattern(const PatternOptions& options) {
   SparsePattern pattern;
-  if (density.has_value() == !nm.empty()) {
-    throw InputError("give exactly one of --density D (unstructured) and --nm N:M");
+  const int given =
+      options.density.has_value() + !options.nm.empty() + options.a_density.has_value();
+  if (given != 1) {
+    throw InputError(
+        "give exactly one of --density D (B unstructured), --nm N:M (B in N:M) and "
+        "--a-density D (A unstructured)");
   }
-  if (density) {
-    pattern.density = *density;
+  if (options.a_density) {
+    pattern.density = *options.a_density;
+    pattern.operand = SparseOperand::kA;
     return pattern;
   }
+  if (options.density) {
+    pattern.density = *options.density;
+    return pattern;
+  }
+  const std::string& nm = options.nm;
   SparseFormat format;
   try {
     format = parse_sparse_format(nm);
@@ -216,34 +255,49 @@ SparsePattern sparse_pattern(const std::optional<double>& density, const std::st
   return pattern;
 }
 
-SparseFormat pattern_format(const SparsePattern& pattern) {
-  return pattern.nm ? *pattern.nm : SparseFormat{SparseFormat::Kind::kUnstructured};
+SparseSpec pattern_spec(const SparsePattern& pattern) {
+  return {pattern.operand,
+          pattern.nm ? *pattern.nm : SparseFormat{SparseFormat::Kind::kUnstructured}};
 }
 
 std::string pattern_args(const SparsePattern& pattern) {
   if (pattern.nm) return " --nm " + format_name(*pattern.nm);
   std::ostringstream out;
-  out << " --density " << pattern.density;
+  out << (pattern.operand == SparseOperand::kA ? " --a-density " : " --density ")
+      << pattern.density;
   return out.str();
 }
 
-double density_of(const GemmProblem& problem) {
-  return double(count_nonzeros(problem.b)) / double(problem.k() * problem.n());
+const Tensor<std::int8_t>& sparse_operand(const GemmProblem& problem, SparseOperand operand) {
+  return operand == SparseOperand::kA ? problem.a : problem.b;
+}
+
+double density_of(const GemmProblem& problem, SparseOperand operand) {
+  const Tensor<std::int8_t>& t = sparse_operand(problem, operand);
+  return double(count_nonzeros(t)) / double(t.data.size());
+}
+
+// The multiply-accumulates with a nonzero sparse operand: each nonzero of B meets M rows
+// of A, each nonzero of A N channels of B.
+std::uint64_t nonzero_macs_of(const GemmProblem& problem, SparseOperand operand) {
+  const std::uint64_t other = operand == SparseOperand::kA ? problem.n() : problem.m();
+  return other * count_nonzeros(sparse_operand(problem, operand));
 }
 
 int cmd_spmm(std::size_t m, std::size_t k, std::size_t n, const SparsePattern& pattern,
              std::uint64_t seed, bool requant, bool relu, bool check, const DebugOptions& options) {
   const GemmProblem problem = random_sparse_problem(m, k, n, seed, pattern, {requant, relu, true});
-  const SparseFormat format = pattern_format(pattern);
-  const EngineRun engine = run_on_engine(problem, options, trace_spec(options), format);
+  const SparseSpec spec = pattern_spec(pattern);
+  const EngineRun engine = run_on_engine(problem, options, trace_spec(options), spec);
   const GemmRun& run = engine.run;
   const auto& cfg = engine.config;
-  const std::uint64_t nonzero_macs = std::uint64_t{m} * count_nonzeros(problem.b);
-  const double util = double(nonzero_macs) / (double(run.cycles) * cfg.rows * cfg.cols);
+  const double util =
+      double(nonzero_macs_of(problem, spec.operand)) / (double(run.cycles) * cfg.rows * cfg.cols);
   std::printf(
       "spmm %zux%zux%zu seed %llu %s density %.4f on %ux%u: %llu cycles, utilization %.3f\n", m, k,
-      n, static_cast<unsigned long long>(seed), format_name(format).c_str(), density_of(problem),
-      cfg.rows, cfg.cols, static_cast<unsigned long long>(run.cycles), util);
+      n, static_cast<unsigned long long>(seed), spec_name(spec).c_str(),
+      density_of(problem, spec.operand), cfg.rows, cfg.cols,
+      static_cast<unsigned long long>(run.cycles), util);
   std::fflush(stdout);
   if (!check) return kExitOk;
   const int code = report_check(run.output, golden_gemm(problem));
@@ -328,25 +382,28 @@ int cmd_bench(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed, b
 int cmd_bench_spmm(std::size_t m, std::size_t k, std::size_t n, const SparsePattern& pattern,
                    std::uint64_t seed, bool json, const DebugOptions& options) {
   const GemmProblem problem = random_sparse_problem(m, k, n, seed, pattern);
-  const SparseFormat format = pattern_format(pattern);
+  const SparseSpec spec = pattern_spec(pattern);
   auto transport = open_transport(options.device);
   Device device(*transport);
   const auto& cfg = device.config();
   const Tensor<std::int32_t> want = golden_gemm(problem);
   const GemmRun dense = run_gemm(device, problem);
-  const SparseGemmRun sparse = run_sparse_gemm(device, problem, format);
+  const SparseGemmRun sparse = run_sparse_gemm(device, problem, spec.format, spec.operand);
   const bool pass = !compare(dense.output, want) && !compare(sparse.run.output, want);
 
   const std::uint64_t cycles = sparse.run.cycles, dense_cycles = dense.cycles;
   const std::uint64_t lanes = std::uint64_t{cfg.rows} * cfg.cols;
-  const std::uint64_t nonzero_macs = std::uint64_t{m} * sparse.nonzeros;
-  const double density = density_of(problem);
+  const std::uint64_t nonzero_macs = nonzero_macs_of(problem, spec.operand);
+  const double density = density_of(problem, spec.operand);
+  const bool sparse_a = spec.operand == SparseOperand::kA;
   const double speedup = double(dense_cycles) / double(cycles);
   const double util = double(nonzero_macs) / (double(cycles) * double(lanes));
   const double dense_util = double(m) * k * n / (double(dense_cycles) * double(lanes));
 
   std::printf("bench spmm %zux%zux%zu on %ux%u (%s)\n", m, k, n, cfg.rows, cfg.cols,
               options.device.c_str());
+  std::printf("  operand           %s (%s)\n", operand_name(spec.operand),
+              sparse_a ? "sparse A through SPGEMMA, B dense" : "sparse B through SPGEMM");
   std::printf("  format            %s, density %.4f (%zu nonzeros)\n",
               format_name(sparse.format).c_str(), density, sparse.nonzeros);
   std::printf("  cycles            %llu (first command to last output beat; model %llu)\n",
@@ -367,6 +424,7 @@ int cmd_bench_spmm(std::size_t m, std::size_t k, std::size_t n, const SparsePatt
                                  {"seed", seed},
                                  {"rows", cfg.rows},
                                  {"cols", cfg.cols},
+                                 {"operand", operand_name(spec.operand)},
                                  {"format", format_name(sparse.format)},
                                  {"density", density},
                                  {"nonzeros", sparse.nonzeros},
@@ -402,8 +460,9 @@ int cmd_info(const DebugOptions& options) {
   }
   std::printf("  stream beats      in %u B, out %u B\n", c.in_beat_bytes, c.out_beat_bytes);
   std::printf("  command FIFO      %u entries\n", c.cmd_fifo_depth);
-  std::printf("  features          dense%s%s%s\n", (c.features & 2) ? " requant" : "",
-              (c.features & 4) ? " per-channel" : "", c.sparse() ? " sparse" : "");
+  std::printf("  features          dense%s%s%s%s\n", (c.features & 2) ? " requant" : "",
+              (c.features & 4) ? " per-channel" : "", c.sparse() ? " sparse" : "",
+              c.sparse_a() ? " sparse-a" : "");
   std::printf("  max K per pass    %zu\n", max_k(c));
   return kExitOk;
 }
@@ -471,15 +530,13 @@ int main(int argc, char** argv) {
   add_debug_options(gemm, options, kernel_id);
   add_device_option(gemm, options);
 
-  std::optional<double> density;
-  std::string nm;
-  auto* spmm = app.add_subcommand("spmm", "run a seeded random GEMM with a sparse B (SPGEMM)");
+  PatternOptions pattern_options;
+  auto* spmm = app.add_subcommand(
+      "spmm", "run a seeded random GEMM with a sparse B (SPGEMM) or a sparse A (SPGEMMA)");
   spmm->add_option("--m", m, "rows of A")->required()->check(CLI::Range(1, 1 << 20));
   spmm->add_option("--k", k, "columns of A")->required()->check(CLI::Range(1, 1 << 20));
   spmm->add_option("--n", n, "columns of B")->required()->check(CLI::Range(1, 1 << 20));
-  auto* spmm_density = spmm->add_option("--density", density, "B's nonzero fraction (unstructured)")
-                           ->check(CLI::Range(0.0, 1.0));
-  spmm->add_option("--nm", nm, "B in a random N:M pattern, e.g. 2:4")->excludes(spmm_density);
+  add_pattern_options(spmm, pattern_options);
   spmm->add_option("--seed", seed, "random seed");
   spmm->add_flag("--requant", requant, "int8 output through per-channel requantization");
   spmm->add_flag("--relu", relu, "requantize and clamp at the zero point (ReLU)");
@@ -504,11 +561,7 @@ int main(int argc, char** argv) {
   bench_spmm->add_option("--m", m, "rows of A")->required()->check(CLI::Range(1, 1 << 20));
   bench_spmm->add_option("--k", k, "columns of A")->required()->check(CLI::Range(1, 1 << 20));
   bench_spmm->add_option("--n", n, "columns of B")->required()->check(CLI::Range(1, 1 << 20));
-  auto* bench_density =
-      bench_spmm->add_option("--density", density, "B's nonzero fraction (unstructured)")
-          ->check(CLI::Range(0.0, 1.0));
-  bench_spmm->add_option("--nm", nm, "B in a random N:M pattern, e.g. 2:4")
-      ->excludes(bench_density);
+  add_pattern_options(bench_spmm, pattern_options);
   bench_spmm->add_option("--seed", seed, "random seed");
   bench_spmm->add_flag("--json", json, "end with one JSON line");
   add_device_option(bench_spmm, options);
@@ -550,11 +603,12 @@ int main(int argc, char** argv) {
     if (run->parsed()) return cmd_run(kernel_path, check, options);
     if (gemm->parsed()) return cmd_gemm(m, k, n, seed, requant, relu, check, options);
     if (spmm->parsed()) {
-      return cmd_spmm(m, k, n, sparse_pattern(density, nm), seed, requant, relu, check, options);
+      return cmd_spmm(m, k, n, sparse_pattern(pattern_options), seed, requant, relu, check,
+                      options);
     }
     if (bench_gemm->parsed()) return cmd_bench(m, k, n, seed, json, options);
     if (bench_spmm->parsed()) {
-      return cmd_bench_spmm(m, k, n, sparse_pattern(density, nm), seed, json, options);
+      return cmd_bench_spmm(m, k, n, sparse_pattern(pattern_options), seed, json, options);
     }
     if (info->parsed()) return cmd_info(options);
     if (batch->parsed()) return regress_batch(std::cin, std::cout);

@@ -55,8 +55,9 @@ CommandWords encode(const SpgemmCommand& cmd) {
   const auto minus_one = [](unsigned count, unsigned bits) {
     return (count - 1u) & ((1u << bits) - 1u);
   };
+  const Opcode opcode = cmd.compressed_a ? Opcode::kSpgemmA : Opcode::kSpgemm;
   return {
-      static_cast<std::uint32_t>(Opcode::kSpgemm) | std::uint32_t{cmd.requant} << 8 |
+      static_cast<std::uint32_t>(opcode) | std::uint32_t{cmd.requant} << 8 |
           std::uint32_t{cmd.per_channel} << 9 | minus_one(cmd.m_rows, 6) << 10 |
           byte_field(cmd.zero_point) << 16 | minus_one(cmd.k_count, 8) << 24,
       std::uint32_t{cmd.gbuf_base} | std::uint32_t{cmd.wgt_base} << 16,

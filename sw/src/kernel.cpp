@@ -25,7 +25,7 @@ using nlohmann::json;
 constexpr std::string_view kTopLevelKeys[] = {"op",      "a",     "b",   "bias",
                                               "requant", "clamp", "out", "sparse"};
 constexpr std::string_view kRequantKeys[] = {"multiplier", "shift", "zero_point"};
-constexpr std::string_view kSparseKeys[] = {"format"};
+constexpr std::string_view kSparseKeys[] = {"operand", "format"};
 
 class KernelLoader {
  public:
@@ -73,8 +73,9 @@ class KernelLoader {
     try {
       validate(problem);
       // A b that breaks its declared N:M format is refused before any engine sees it.
-      if (kernel.sparse && kernel.sparse->kind == SparseFormat::Kind::kNM) {
-        check_nm(problem.b, kernel.sparse->n, kernel.sparse->m);
+      if (kernel.sparse && kernel.sparse->format.kind == SparseFormat::Kind::kNM) {
+        const SparseFormat& nm = kernel.sparse->format;
+        check_nm(problem.b, nm.n, nm.m);
       }
     } catch (const InputError& e) {
       fail(e.what());
@@ -203,17 +204,31 @@ class KernelLoader {
     return result;
   }
 
-  SparseFormat load_sparse(const json& sparse) const {
+  SparseSpec load_sparse(const json& sparse) const {
     if (!sparse.is_object()) {
       fail("sparse: expected an object, got " + std::string(sparse.type_name()));
     }
     check_keys(sparse, kSparseKeys, "sparse.");
+    SparseSpec spec;
+    if (sparse.contains("operand")) {
+      const std::string operand = get_string(sparse, "operand", "sparse.operand");
+      if (operand != "a" && operand != "b") {
+        fail("sparse.operand: expected 'a' (sparse activations) or 'b' (sparse weights), got '" +
+             operand + "'");
+      }
+      spec.operand = operand == "a" ? SparseOperand::kA : SparseOperand::kB;
+    }
     const std::string text = get_string(sparse, "format", "sparse.format");
     try {
-      return parse_sparse_format(text);
+      spec.format = parse_sparse_format(text);
     } catch (const InputError& e) {
       fail(std::string("sparse.format: ") + e.what());
     }
+    if (spec.operand == SparseOperand::kA && spec.format.kind == SparseFormat::Kind::kNM) {
+      fail("sparse.format: '" + text + "' is a pattern of b; operand 'a' takes 'unstructured' " +
+           "or 'auto'");
+    }
+    return spec;
   }
 
   void load_clamp(const json& clamp, GemmProblem& problem) const {

@@ -71,13 +71,18 @@ GemmProblem random_sparse_problem(std::size_t m, std::size_t k, std::size_t n, s
   if (pattern.nm && pattern.nm->kind != SparseFormat::Kind::kNM) {
     throw InputError("sparse pattern: expected an N:M format, got " + format_name(*pattern.nm));
   }
+  if (pattern.nm && pattern.operand == SparseOperand::kA) {
+    throw InputError("sparse pattern: N:M applies to B; a sparse A takes a density");
+  }
   if (!pattern.nm && !(pattern.density >= 0.0 && pattern.density <= 1.0)) {
     throw InputError("density " + std::to_string(pattern.density) + " is outside [0, 1]");
   }
   GemmProblem p = random_problem(m, k, n, seed, options);
-  // A stream of its own, so that A, bias and requantization stay those of the same seed.
+  // A stream of its own, so that the other operand, bias and requantization stay those of
+  // the same seed.
   std::mt19937_64 rng(seed ^ 0x5350'4152'5345'0001ull);
-  std::fill(p.b.data.begin(), p.b.data.end(), std::int8_t{0});
+  Tensor<std::int8_t>& sparse = pattern.operand == SparseOperand::kA ? p.a : p.b;
+  std::fill(sparse.data.begin(), sparse.data.end(), std::int8_t{0});
   if (pattern.nm) {
     const unsigned group = pattern.nm->m, per_group = pattern.nm->n;
     for (std::size_t col = 0; col < n; ++col) {
@@ -89,9 +94,9 @@ GemmProblem random_sparse_problem(std::size_t m, std::size_t k, std::size_t n, s
     }
     return p;
   }
-  const std::uint64_t places = std::uint64_t{k} * n;
+  const std::uint64_t places = sparse.data.size();
   const auto wanted = static_cast<std::uint64_t>(std::llround(pattern.density * double(places)));
-  select_places(rng, places, wanted, [&](std::uint64_t i) { p.b.data[i] = nonzero_int8(rng); });
+  select_places(rng, places, wanted, [&](std::uint64_t i) { sparse.data[i] = nonzero_int8(rng); });
   return p;
 }
 

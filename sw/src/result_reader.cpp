@@ -13,10 +13,16 @@ ResultReader::ResultReader(Device& device, std::size_t m, std::size_t n)
       max_unread_beats_(device.transport().limits().output_beats) {}
 
 void ResultReader::expect(std::size_t m0, std::size_t rows, std::size_t n0, std::size_t blocks,
-                          std::uint64_t work_cycles) {
-  pending_.push_back({m0, rows, n0, blocks, work_cycles});
+                          Step step, std::uint64_t work_cycles) {
+  pending_.push_back({m0, rows, n0, blocks, step, work_cycles});
   unread_beats_ += rows * blocks;
-  for (std::size_t b = 0; b < blocks; ++b) blocks_.push_back({m0, rows, n0 + b * cols_});
+  for (std::size_t b = 0; b < blocks; ++b) blocks_.push_back(block_of(pending_.back(), b));
+}
+
+OutputBlock ResultReader::block_of(const Pending& command, std::size_t b) const {
+  const std::size_t offset = b * cols_;
+  if (command.step == Step::kRows) return {command.m0 + offset, command.rows, command.n0};
+  return {command.m0, command.rows, command.n0 + offset};
 }
 
 void ResultReader::make_room() {
@@ -41,12 +47,12 @@ void ResultReader::read_oldest(std::size_t keep) {
       device_.check_error();  // an engine error explains the silence better
       throw;
     }
-    const std::size_t n0 = out.n0 + b * cols_;
-    for (std::size_t m = 0; m < out.rows; ++m) {
-      for (std::size_t c = 0; c < cols_ && n0 + c < output_.cols(); ++c) {
+    const OutputBlock block = block_of(out, b);
+    for (std::size_t m = 0; m < block.rows; ++m) {
+      for (std::size_t c = 0; c < cols_ && block.n0 + c < output_.cols(); ++c) {
         std::int32_t value;
         std::memcpy(&value, &beats[m * beat_bytes + 4 * c], 4);
-        output_.at(out.m0 + m, n0 + c) = value;
+        output_.at(block.m0 + m, block.n0 + c) = value;
       }
     }
   }

@@ -1,6 +1,6 @@
-// The results of the GEMM and SPGEMM commands a run has pushed and not yet read, read in
-// stream order into the output tensor (docs/isa.md: per column block, M beats, lane c =
-// channel n0 + c). On a transport with bounded buffers (a board's bridge, docs/protocol.md
+// The results of the GEMM, SPGEMM and SPGEMMA commands a run has pushed and not yet read,
+// read in stream order into the output tensor (docs/isa.md: per output block, M beats,
+// lane c = channel n0 + c). On a transport with bounded buffers (a board's bridge, docs/protocol.md
 // "Bounded buffers") make_room() reads the oldest results before the next LOAD or
 // command is pushed, so nothing the engine needs can wait behind unread results.
 #pragma once
@@ -18,10 +18,15 @@ class ResultReader {
  public:
   ResultReader(Device& device, std::size_t m, std::size_t n);
 
-  // A command just pushed: `blocks` column blocks from channel n0 on, `rows` beats each
-  // for output rows m0..m0+rows-1. `work_cycles` (about what the engine computes for it)
-  // sizes the cycle budget of the wait for its results.
-  void expect(std::size_t m0, std::size_t rows, std::size_t n0, std::size_t blocks,
+  // How a command's output blocks follow one another: Cols channels on (GEMM and SPGEMM
+  // column blocks), or Cols rows on (SPGEMMA row blocks).
+  enum class Step { kChannels, kRows };
+
+  // A command just pushed: `blocks` output blocks of `rows` beats each, the first for
+  // output rows m0..m0+rows-1 and channels n0.., each next one a `step` on. `work_cycles`
+  // (about what the engine computes for it) sizes the cycle budget of the wait for its
+  // results.
+  void expect(std::size_t m0, std::size_t rows, std::size_t n0, std::size_t blocks, Step step,
               std::uint64_t work_cycles);
   // Bounded transports: reads the oldest commands' results until no more are unread
   // than the engine's output FIFO holds.
@@ -38,8 +43,11 @@ class ResultReader {
  private:
   struct Pending {
     std::size_t m0 = 0, rows = 0, n0 = 0, blocks = 1;
+    Step step = Step::kChannels;
     std::uint64_t work_cycles = 0;
   };
+  // Where block b of a command's output lies.
+  OutputBlock block_of(const Pending& command, std::size_t b) const;
   // Reads the oldest pending command's results; `keep` (the commands left behind it)
   // sizes the cycle budget.
   void read_oldest(std::size_t keep);

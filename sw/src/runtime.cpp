@@ -347,7 +347,7 @@ class GemmScheduler {
     device_.push(isa::encode(cmd));
     ++commands_;
     results_->expect(chunk.m0, chunk.rows, step.nt0 * cols_, step.nt_count,
-                     chunk.rows * kt_ * nt_);
+                     ResultReader::Step::kChannels, chunk.rows * kt_ * nt_);
   }
 
   Device& device_;

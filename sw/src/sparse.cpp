@@ -1,5 +1,6 @@
 // The packer: dense int8 B [K, N] to SPGEMM's compressed layout (docs/isa.md, "SPGEMM"),
-// with the N:M check and the cycle model that "auto" picks a format by.
+// and A [M, K] to SPGEMMA's, with the N:M check and the cycle models that "auto" picks a
+// format by.
 #include "tessera/sparse.hpp"
 
 #include <algorithm>
@@ -87,6 +88,45 @@ SparseBlock make_block(const std::vector<std::vector<Entry>>& columns, unsigned 
   return block;
 }
 
+Tensor<std::int8_t> transpose(const Tensor<std::int8_t>& t) {
+  Tensor<std::int8_t> out(t.cols(), t.rows());
+  for (std::size_t r = 0; r < t.rows(); ++r) {
+    for (std::size_t c = 0; c < t.cols(); ++c) out.at(c, r) = t.at(r, c);
+  }
+  return out;
+}
+
+// Every B format "auto" may run: 1:4 and 2:4 where B conforms, then unstructured.
+void add_b_candidates(FormatChoice& choice, const Tensor<std::int8_t>& b, std::size_t m,
+                      const SparseGeometry& geometry) {
+  for (const SparseFormat format :
+       {SparseFormat::nm(1, 4), SparseFormat::nm(2, 4), SparseFormat{}}) {
+    if (format.kind == SparseFormat::Kind::kNM && !is_nm(b, format.n, format.m)) continue;
+    choice.candidates.push_back(
+        {SparseOperand::kB, format,
+         sparse_cycles(pack_sparse(b, format, geometry), m, geometry.rows)});
+  }
+}
+
+// Adds the dense path and picks the fewest cycles.
+void pick_fewest_cycles(FormatChoice& choice, std::size_t m, std::size_t k, std::size_t n,
+                        unsigned dense_rows, unsigned dense_cols) {
+  choice.candidates.push_back({SparseOperand::kB, SparseFormat{SparseFormat::Kind::kDense},
+                               dense_cycles(m, k, n, dense_rows, dense_cols)});
+  // On a tie the dense path wins: the model gives both the same cycles at full density,
+  // and the dense path overlaps more and has no padding or indices to send.
+  const auto best = std::min_element(
+      choice.candidates.begin(), choice.candidates.end(),
+      [](const FormatChoice::Candidate& x, const FormatChoice::Candidate& y) {
+        const bool x_dense = x.format.kind == SparseFormat::Kind::kDense;
+        const bool y_dense = y.format.kind == SparseFormat::Kind::kDense;
+        return x.cycles < y.cycles || (x.cycles == y.cycles && x_dense && !y_dense);
+      });
+  choice.operand = best->operand;
+  choice.format = best->format;
+  choice.cycles = best->cycles;
+}
+
 }  // namespace
 
 SparseFormat parse_sparse_format(const std::string& text) {
@@ -115,6 +155,8 @@ std::string format_name(const SparseFormat& format) {
   }
   return "unknown";
 }
+
+const char* operand_name(SparseOperand operand) { return operand == SparseOperand::kA ? "a" : "b"; }
 
 void check_nm(const Tensor<std::int8_t>& b, unsigned n, unsigned m, const std::string& name) {
   const auto violation = first_violation(b, n, m);
@@ -181,6 +223,10 @@ SparseB pack_sparse(const Tensor<std::int8_t>& b, const SparseFormat& format,
   return packed;
 }
 
+SparseB pack_sparse_a(const Tensor<std::int8_t>& a, const SparseGeometry& geometry) {
+  return pack_sparse(transpose(a), SparseFormat{SparseFormat::Kind::kUnstructured}, geometry);
+}
+
 void append_block_words(const SparseBlock& block, unsigned len, unsigned cols,
                         std::vector<std::uint8_t>& wgt_words,
                         std::vector<std::uint8_t>& meta_words) {
@@ -204,6 +250,18 @@ std::uint64_t sparse_cycles(const SparseB& packed, std::size_t m, unsigned rows)
   return cycles;
 }
 
+std::uint64_t sparse_a_cycles(const SparseB& packed_a, std::size_t n) {
+  const std::size_t m = packed_a.n, cols = packed_a.cols;
+  std::uint64_t per_column_block = 0;
+  for (const SparseChunk& chunk : packed_a.chunks) {
+    for (std::size_t mt = 0; mt < chunk.blocks.size(); ++mt) {
+      const std::size_t block_rows = std::min(cols, m - mt * cols);
+      per_column_block += std::max<std::size_t>(chunk.blocks[mt].len, block_rows);
+    }
+  }
+  return ceil_div(n, cols) * per_column_block;
+}
+
 std::uint64_t dense_cycles(std::size_t m, std::size_t k, std::size_t n, unsigned rows,
                            unsigned cols) {
   const std::uint64_t folds = ceil_div(k, rows) * ceil_div(n, cols);
@@ -214,25 +272,19 @@ FormatChoice choose_format(const Tensor<std::int8_t>& b, std::size_t m,
                            const SparseGeometry& geometry, unsigned dense_rows,
                            unsigned dense_cols) {
   FormatChoice choice;
-  for (const SparseFormat format :
-       {SparseFormat::nm(1, 4), SparseFormat::nm(2, 4), SparseFormat{}}) {
-    if (format.kind == SparseFormat::Kind::kNM && !is_nm(b, format.n, format.m)) continue;
-    choice.candidates.push_back(
-        {format, sparse_cycles(pack_sparse(b, format, geometry), m, geometry.rows)});
-  }
-  choice.candidates.push_back({SparseFormat{SparseFormat::Kind::kDense},
-                               dense_cycles(m, b.rows(), b.cols(), dense_rows, dense_cols)});
-  // On a tie the dense path wins: the model gives both the same cycles at full density,
-  // and the dense path overlaps more and has no padding or indices to send.
-  const auto best = std::min_element(
-      choice.candidates.begin(), choice.candidates.end(),
-      [](const FormatChoice::Candidate& x, const FormatChoice::Candidate& y) {
-        const bool x_dense = x.format.kind == SparseFormat::Kind::kDense;
-        const bool y_dense = y.format.kind == SparseFormat::Kind::kDense;
-        return x.cycles < y.cycles || (x.cycles == y.cycles && x_dense && !y_dense);
-      });
-  choice.format = best->format;
-  choice.cycles = best->cycles;
+  add_b_candidates(choice, b, m, geometry);
+  pick_fewest_cycles(choice, m, b.rows(), b.cols(), dense_rows, dense_cols);
+  return choice;
+}
+
+FormatChoice choose_format_a(const Tensor<std::int8_t>& a, const Tensor<std::int8_t>& b,
+                             const SparseGeometry& a_geometry, const SparseGeometry& b_geometry,
+                             unsigned dense_rows, unsigned dense_cols) {
+  FormatChoice choice;
+  choice.candidates.push_back({SparseOperand::kA, SparseFormat{SparseFormat::Kind::kUnstructured},
+                               sparse_a_cycles(pack_sparse_a(a, a_geometry), b.cols())});
+  add_b_candidates(choice, b, a.rows(), b_geometry);
+  pick_fewest_cycles(choice, a.rows(), b.rows(), b.cols(), dense_rows, dense_cols);
   return choice;
 }
 

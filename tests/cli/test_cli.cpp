@@ -883,6 +883,7 @@ TEST_CASE("bench spmm --json ends with one JSON object of the documented fields"
   }
   REQUIRE(line.contains("format"));
   CHECK(line["format"] == format);
+  CHECK(line["operand"] == "b");
   CHECK(line["density"].get<double>() == Approx(density).margin(1e-9));
   const double cycles = line["cycles"].get<double>();
   const double dense_cycles = line["dense_cycles"].get<double>();
@@ -898,13 +899,19 @@ TEST_CASE("bench spmm --json ends with one JSON object of the documented fields"
   CHECK(utilization <= 1.0);
 }
 
-TEST_CASE("run honours a kernel's sparse format, bit-exact", "[cli][run][spmm]") {
+TEST_CASE("run honours a kernel's sparse operand and format, bit-exact", "[cli][run][spmm]") {
   TempDir dir;
-  const std::size_t m = 7, k = 30, n = 20;
+  // 23 rows: a full row block of a sparse A and a short one on the 16x16 engine.
+  const std::size_t m = 23, k = 30, n = 20;
   GemmProblem problem = write_operands(dir, m, k, n, 21);
   prune_to_nm(problem.b, 2, 4);                                // zeros in b, 2:4 at most
   for (std::size_t i = 0; i < k; ++i) problem.b.at(i, 3) = 0;  // and an empty column
   save_npy((dir / "b.npy").string(), problem.b);
+  for (std::size_t i = 0; i < problem.a.data.size(); ++i) {
+    if (i % 3 != 0) problem.a.data[i] = 0;  // two thirds of a zero
+  }
+  for (std::size_t i = 0; i < k; ++i) problem.a.at(4, i) = 0;  // and an empty row
+  save_npy((dir / "a.npy").string(), problem.a);
   problem.bias.resize(n);
   for (std::size_t c = 0; c < n; ++c) problem.bias[c] = static_cast<std::int32_t>(c * 1001) - 9000;
   save_npy((dir / "bias.npy").string(), vector_int32(problem.bias));
@@ -914,17 +921,25 @@ TEST_CASE("run honours a kernel's sparse format, bit-exact", "[cli][run][spmm]")
   requant.zero_point = -2;
   problem.requant = requant;
 
-  std::string format;
-  SECTION("2:4") { format = "2:4"; }
-  SECTION("unstructured") { format = "unstructured"; }
-  SECTION("auto") { format = "auto"; }
+  json sparse;
+  std::string shown;  // how the run line names it
+  SECTION("2:4") { sparse = {{"format", "2:4"}}, shown = "sparse 2:4"; }
+  SECTION("unstructured") { sparse = {{"format", "unstructured"}}, shown = "sparse unstructured"; }
+  SECTION("auto") { sparse = {{"format", "auto"}}, shown = "sparse auto"; }
+  SECTION("operand a, unstructured") {
+    sparse = {{"operand", "a"}, {"format", "unstructured"}};
+    shown = "sparse A unstructured, ran A unstructured";
+  }
+  SECTION("operand a, auto") {
+    sparse = {{"operand", "a"}, {"format", "auto"}}, shown = "sparse A auto";
+  }
   write_json(dir / "kernel.json",
              {{"op", "gemm"},
               {"a", "a.npy"},
               {"b", "b.npy"},
               {"bias", "bias.npy"},
               {"requant", {{"multiplier", 1518500250}, {"shift", -9}, {"zero_point", -2}}},
-              {"sparse", {{"format", format}}},
+              {"sparse", sparse},
               {"out", "y.npy"}});
   const Tensor<std::int32_t> want = golden_gemm(problem);
   REQUIRE(std::set<std::int32_t>(want.data.begin(), want.data.end()).size() > 10);
@@ -933,16 +948,28 @@ TEST_CASE("run honours a kernel's sparse format, bit-exact", "[cli][run][spmm]")
   INFO(result.transcript);
   REQUIRE(result.exit_code == 0);
   CHECK(contains(result.output, "PASS"));
-  CHECK(contains(result.output, "sparse " + format));
+  CHECK(contains(result.output, shown));
   require_equal(read_output(dir / "y.npy", true), want);
 }
 
-TEST_CASE("a kernel declared 2:4 whose b is not exits 2 naming the group, writing nothing",
+TEST_CASE("a kernel's bad sparse declaration exits 2 naming it, writing nothing",
           "[cli][bad-input][spmm]") {
   KernelFixture f;  // b is random int8 [6, 5]: dense, so not 2:4
-  f.problem.b.at(0, 0) = f.problem.b.at(1, 0) = f.problem.b.at(2, 0) = 1;
-  save_npy((f.dir / "b.npy").string(), f.problem.b);
-  f.kernel["sparse"] = {{"format", "2:4"}};
+  std::vector<std::string> parts;
+  SECTION("2:4 whose b is not") {
+    f.problem.b.at(0, 0) = f.problem.b.at(1, 0) = f.problem.b.at(2, 0) = 1;
+    save_npy((f.dir / "b.npy").string(), f.problem.b);
+    f.kernel["sparse"] = {{"format", "2:4"}};
+    parts = {"b is not 2:4: column 0, k 0..3 has"};
+  }
+  SECTION("operand c") {
+    f.kernel["sparse"] = {{"operand", "c"}, {"format", "unstructured"}};
+    parts = {"sparse.operand", "'c'"};
+  }
+  SECTION("N:M with operand a") {
+    f.kernel["sparse"] = {{"operand", "a"}, {"format", "2:4"}};
+    parts = {"sparse.format", "'2:4'", "operand 'a'"};
+  }
   write_bytes(f.dir / "y.npy", "previous");
   f.write();
   const std::set<std::string> before = list_tree(f.dir.path());
@@ -951,7 +978,10 @@ TEST_CASE("a kernel declared 2:4 whose b is not exits 2 naming the group, writin
   INFO(result.transcript);
   REQUIRE(result.exit_code == 2);
   CHECK(contains(result.output, "kernel.json"));
-  CHECK(contains(result.output, "b is not 2:4: column 0, k 0..3 has"));
+  for (const std::string& part : parts) {
+    INFO("message should mention '" << part << "'");
+    CHECK(contains(result.output, part));
+  }
   CHECK_FALSE(contains(result.output, "cycles"));  // refused before the engine ran
   CHECK(read_bytes(f.dir / "y.npy") == "previous");
   CHECK(list_tree(f.dir.path()) == before);
@@ -988,4 +1018,113 @@ TEST_CASE("spmm and bench spmm usage errors exit 2 naming the option", "[cli][us
                         {"--k"});
   }
   CHECK(list_tree(cwd).empty());
+}
+
+// ---------------------------------------------------------------------------------------
+// A sparse A (activations) through SPGEMMA: spmm --a-density, bench spmm --a-density,
+// kernels with "sparse": {"operand": "a"}.
+
+TEST_CASE("spmm --a-density --check runs a seeded sparse-A GEMM and passes", "[cli][spmm]") {
+  TempDir dir;
+  // 37 rows: a short last row block on every square engine build.
+  std::vector<std::string> args = {"spmm", "--m", "37", "--k", "40", "--n", "21", "--seed", "5"};
+  SECTION("density 50 %, raw int32") { args.insert(args.end(), {"--a-density", "0.5"}); }
+  SECTION("density 0, requant") { args.insert(args.end(), {"--a-density", "0", "--requant"}); }
+  SECTION("density 30 %, relu") { args.insert(args.end(), {"--a-density", "0.3", "--relu"}); }
+  SECTION("density 100 %") { args.insert(args.end(), {"--a-density", "1"}); }
+  args.push_back("--check");
+
+  const CliResult result = run_cli(args, dir.path());
+  INFO(result.transcript);
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.output, "PASS"));
+  CHECK(contains(result.output, "A unstructured"));
+  CHECK(list_tree(dir.path()).empty());  // spmm writes no files
+}
+
+TEST_CASE("spmm --a-density --log-commands names the SPGEMMA commands", "[cli][spmm]") {
+  TempDir dir;
+  const CliResult result = run_cli({"spmm", "--m", "20", "--k", "16", "--n", "20", "--a-density",
+                                    "0.5", "--log-commands", "log.jsonl"},
+                                   dir.path());
+  INFO(result.transcript);
+  REQUIRE(result.exit_code == 0);
+  const std::string log = read_bytes(dir / "log.jsonl");
+  INFO(log);
+  CHECK(contains(log, R"("op":"SPGEMMA")"));
+  CHECK_FALSE(contains(log, R"("op":"SPGEMM")"));
+  CHECK_FALSE(contains(log, R"("op":"GEMM")"));
+}
+
+TEST_CASE("bench spmm --a-density --json has bench spmm's fields and operand a",
+          "[cli][bench][spmm]") {
+  TempDir dir;
+  const CliResult result = run_cli(
+      {"bench", "spmm", "--m", "32", "--k", "64", "--n", "16", "--a-density", "0.25", "--json"},
+      dir.path());
+  INFO(result.transcript);
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.output, "PASS"));
+  const json line = json::parse(last_line(result.output));
+  for (const char* field : {"density", "cycles", "dense_cycles", "speedup", "nonzero_macs", "lanes",
+                            "utilization", "rows", "cols", "model_cycles"}) {
+    INFO("field " << field);
+    REQUIRE(line.contains(field));
+    REQUIRE(line[field].is_number());
+  }
+  CHECK(line["operand"] == "a");
+  CHECK(line["format"] == "unstructured");
+  CHECK(line["density"].get<double>() == Approx(0.25).margin(1e-9));
+  // Each of the round(0.25 x 32 x 64) nonzeros of A meets the 16 channels of B.
+  CHECK(line["nonzero_macs"].get<double>() == 16.0 * 512);
+  const double cycles = line["cycles"].get<double>();
+  CHECK(line["speedup"].get<double>() == Approx(line["dense_cycles"].get<double>() / cycles));
+  CHECK(line["utilization"].get<double>() ==
+        Approx(16.0 * 512 / (cycles * line["lanes"].get<double>())));
+}
+
+TEST_CASE("--a-density usage errors exit 2 naming the options, writing nothing",
+          "[cli][usage][spmm]") {
+  TempDir dir;
+  const fs::path& cwd = dir.path();
+  const std::vector<std::string> shape = {"--m", "4", "--k", "8", "--n", "4"};
+  std::vector<std::string> args;
+  std::vector<std::string> parts;
+  SECTION("with --density") {
+    args = {"spmm", "--a-density", "0.5", "--density", "0.5"};
+    parts = {"--a-density", "--density"};
+  }
+  SECTION("with --nm") {
+    args = {"bench", "spmm", "--nm", "2:4", "--a-density", "0.5"};
+    parts = {"--a-density", "--nm"};
+  }
+  SECTION("bench spmm with --density") {
+    args = {"bench", "spmm", "--density", "0.1", "--a-density", "0.5", "--json"};
+    parts = {"--a-density", "--density"};
+  }
+  SECTION("past 1") {
+    args = {"spmm", "--a-density", "1.5"};
+    parts = {"--a-density"};
+  }
+  SECTION("not a number") {
+    args = {"bench", "spmm", "--a-density", "half"};
+    parts = {"--a-density", "half"};
+  }
+  args.insert(args.end(), shape.begin(), shape.end());
+  const CliResult result = run_cli(args, cwd);
+  require_usage_error(result, parts);
+  CHECK_FALSE(contains(result.output, "cycles"));
+  CHECK(list_tree(cwd).empty());
+}
+
+TEST_CASE("--help documents --a-density", "[cli][usage][spmm]") {
+  TempDir dir;
+  for (const std::vector<std::string> args :
+       {std::vector<std::string>{"spmm", "--help"}, {"bench", "spmm", "--help"}}) {
+    const CliResult result = run_cli(args, dir.path());
+    INFO(result.transcript);
+    REQUIRE(result.exit_code == 0);
+    CHECK(contains(result.output, "--a-density"));
+    CHECK(contains(result.output, "SPGEMMA"));
+  }
 }

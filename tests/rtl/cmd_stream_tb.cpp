@@ -547,14 +547,8 @@ class CommandStreamBench {
     s.k_count = static_cast<unsigned>(r.k);
     s.len = static_cast<unsigned>(r.len);
     s.nt_count = static_cast<std::uint8_t>(r.nt);
-    return spgemm_words(s, r.trans);
-  }
-
-  // SPGEMM's words, or SPGEMMA's: the same fields under opcode 0x04.
-  static isa::CommandWords spgemm_words(const isa::SpgemmCommand& s, bool trans) {
-    isa::CommandWords w = isa::encode(s);
-    if (trans) w[0] = (w[0] & ~0xFFu) | 0x04u;
-    return w;
+    s.compressed_a = r.trans;
+    return isa::encode(s);
   }
 
   // A K index below k: the edges 0 and K-1 often, so repeats occur too.
@@ -831,7 +825,7 @@ class CommandStreamBench {
         break;
       }
     }
-    return spgemm_words(s, region.trans);
+    return isa::encode(s);  // decode_spgemm kept compressed_a
   }
 
   // Commands behind an error: any mix, all dropped (no packets sent).

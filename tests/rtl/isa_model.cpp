@@ -76,6 +76,7 @@ isa::GemmCommand IsaModel::decode_gemm(const isa::CommandWords& w) {
 
 isa::SpgemmCommand IsaModel::decode_spgemm(const isa::CommandWords& w) {
   isa::SpgemmCommand s;
+  s.compressed_a = is_spgemm_a(w);
   s.requant = (w[0] >> 8) & 1;
   s.per_channel = (w[0] >> 9) & 1;
   s.m_rows = ((w[0] >> 10) & 0x3Fu) + 1;

@@ -193,7 +193,7 @@ struct Rig {
 
   // SPGEMMA over the row blocks of `a` (Cols rows each, M = m_rows of them output) and
   // one column block of B (N = Cols): A compressed per row into WGT and META, B into
-  // GBUF word k = B[k][0..Cols-1]. The words are SPGEMM's under opcode 0x04.
+  // GBUF word k = B[k][0..Cols-1].
   isa::SpgemmCommand spgemm_a(const Matrix& a, const Matrix& b, unsigned k, unsigned m_rows,
                               const std::vector<Channel>& ch, std::uint16_t gbuf,
                               std::uint16_t wgt, std::uint16_t meta, std::uint16_t param,
@@ -211,31 +211,37 @@ struct Rig {
     for (unsigned kk = 0; kk < k; ++kk)
       for (unsigned c = 0; c < kCols; ++c) gwords[kk].push_back(static_cast<std::uint8_t>(b[kk][c]));
     load(isa::Target::kGbuf, gbuf, gwords);
-    isa::SpgemmCommand cmd;
-    cmd.requant = requant;
-    cmd.per_channel = true;
-    cmd.zero_point = 5;
-    cmd.clamp_lo = -90;
-    cmd.clamp_hi = 100;
-    cmd.gbuf_base = gbuf;
-    cmd.wgt_base = wgt;
-    cmd.meta_base = meta;
-    cmd.param_base = param;
-    cmd.m_rows = m_rows;
-    cmd.k_count = k;
-    cmd.len = p.len;
-    cmd.nt_count = static_cast<std::uint8_t>(blocks);
-    push(spgemm_a_words(cmd));
+    isa::SpgemmCommand cmd = command({gbuf, wgt, meta, param}, requant, m_rows, k, p.len, blocks);
+    cmd.compressed_a = true;
+    push(isa::encode(cmd));
     for (unsigned t = 0; t < blocks; ++t) {
       const Matrix rows(a.begin() + t * kCols, a.begin() + t * kCols + m_rows);
       expect(rows, b, k, kCols, ch, cmd);  // every block: the same Cols channels
     }
     return cmd;
   }
-  static isa::CommandWords spgemm_a_words(const isa::SpgemmCommand& cmd) {
-    isa::CommandWords w = isa::encode(cmd);
-    w[0] = (w[0] & ~0xFFu) | 0x04u;
-    return w;
+
+  // An SPGEMM (or SPGEMMA) command, per channel, with a zero point and a clamp that bite.
+  struct Bases {
+    std::uint16_t gbuf, wgt, meta, param;
+  };
+  static isa::SpgemmCommand command(const Bases& at, bool requant, unsigned m_rows, unsigned k,
+                                    unsigned len, unsigned blocks) {
+    isa::SpgemmCommand cmd;
+    cmd.requant = requant;
+    cmd.per_channel = true;
+    cmd.zero_point = -3;
+    cmd.clamp_lo = -100;
+    cmd.clamp_hi = 110;
+    cmd.gbuf_base = at.gbuf;
+    cmd.wgt_base = at.wgt;
+    cmd.meta_base = at.meta;
+    cmd.param_base = at.param;
+    cmd.m_rows = m_rows;
+    cmd.k_count = k;
+    cmd.len = len;
+    cmd.nt_count = static_cast<std::uint8_t>(blocks);
+    return cmd;
   }
 
   // Loads everything for one SPGEMM at the given bases and pushes it.
@@ -248,20 +254,9 @@ struct Rig {
     load(isa::Target::kWgt, wgt, p.values);
     load(isa::Target::kMeta, meta, p.indices);
     load_gbuf(gbuf, a, k);
-    isa::SpgemmCommand cmd;
-    cmd.requant = requant;
-    cmd.per_channel = true;
-    cmd.zero_point = -3;
-    cmd.clamp_lo = -100;
-    cmd.clamp_hi = 110;
-    cmd.gbuf_base = gbuf;
-    cmd.wgt_base = wgt;
-    cmd.meta_base = meta;
-    cmd.param_base = param;
-    cmd.m_rows = static_cast<unsigned>(a.size());
-    cmd.k_count = k;
-    cmd.len = p.len;
-    cmd.nt_count = static_cast<std::uint8_t>((n + kCols - 1) / kCols);
+    const isa::SpgemmCommand cmd = command({gbuf, wgt, meta, param}, requant,
+                                           static_cast<unsigned>(a.size()), k, p.len,
+                                           (n + kCols - 1) / kCols);
     push(isa::encode(cmd));
     expect(a, b, k, n, ch, cmd);
     return cmd;
@@ -464,6 +459,7 @@ TEST_CASE("top sparse: SPGEMM, SPGEMMA and GEMM back to back keep each hand-off'
 
 TEST_CASE("top sparse: SPGEMMA's PARAM range is one column block; BAD_META", "[top_sparse]") {
   isa::SpgemmCommand ok;
+  ok.compressed_a = true;
   ok.m_rows = 4;
   ok.k_count = 8;
   ok.len = 1;
@@ -473,7 +469,7 @@ TEST_CASE("top sparse: SPGEMMA's PARAM range is one column block; BAD_META", "[t
     rig.load(isa::Target::kMeta, 0, std::vector<std::vector<std::uint8_t>>(4, {0, 1, 2, 3}));
     isa::SpgemmCommand c = ok;
     c.param_base = 12;
-    rig.push(Rig::spgemm_a_words(c));
+    rig.push(isa::encode(c));
     for (int i = 0; i < 200; ++i) rig.observe(rig.host.tick());
     CHECK(rig.read(isa::csr::kErrCode) == 0);
     CHECK(rig.out.size() == 16);
@@ -482,7 +478,7 @@ TEST_CASE("top sparse: SPGEMMA's PARAM range is one column block; BAD_META", "[t
     Rig rig(seed_of("spgemma param 13"));
     isa::SpgemmCommand c = ok;
     c.param_base = 13;
-    rig.push(Rig::spgemm_a_words(c));
+    rig.push(isa::encode(c));
     for (int i = 0; i < 50; ++i) rig.observe(rig.host.tick());
     CHECK(rig.read(isa::csr::kErrCode) == static_cast<std::uint32_t>(isa::ErrorCode::kAddrRange));
   }
@@ -491,7 +487,7 @@ TEST_CASE("top sparse: SPGEMMA's PARAM range is one column block; BAD_META", "[t
     rig.load(isa::Target::kMeta, 0, {{0, 1, 8, 2}});  // row 2's index 8 = K
     isa::SpgemmCommand c = ok;
     c.nt_count = 1;
-    rig.push(Rig::spgemm_a_words(c));
+    rig.push(isa::encode(c));
     for (int i = 0; i < 200; ++i) rig.observe(rig.host.tick());
     CHECK(rig.read(isa::csr::kErrCode) == static_cast<std::uint32_t>(isa::ErrorCode::kBadMeta));
     CHECK(rig.read(isa::csr::kErrCmd) == 1);

@@ -14,7 +14,7 @@ namespace tessera::test {
 
 // Passes every call through to the transport it wraps, and counts the commands pushed
 // (decoded from the words written to CMD0..CMD3: LOADs per target with their words,
-// GEMMs, SPGEMMs) and the bytes streamed.
+// GEMMs, SPGEMMs, SPGEMMAs) and the bytes streamed.
 class CountingTransport : public Transport {
  public:
   explicit CountingTransport(Transport& inner) : inner_(inner) {}
@@ -24,6 +24,7 @@ class CountingTransport : public Transport {
     std::size_t load_words[5] = {0, 0, 0, 0, 0};  // the LOADs' count fields
     std::size_t gemms = 0;
     std::size_t spgemms = 0;
+    std::size_t spgemmas = 0;
     std::size_t stream_bytes = 0;
   };
   Counts counts;
@@ -61,6 +62,7 @@ class CountingTransport : public Transport {
     const unsigned opcode = words_[0] & 0xFF;
     if (opcode == static_cast<unsigned>(isa::Opcode::kGemm)) ++counts.gemms;
     if (opcode == static_cast<unsigned>(isa::Opcode::kSpgemm)) ++counts.spgemms;
+    if (opcode == static_cast<unsigned>(isa::Opcode::kSpgemmA)) ++counts.spgemmas;
     if (opcode != static_cast<unsigned>(isa::Opcode::kLoad)) return;
     const unsigned target = (words_[0] >> 8) & 0x7;
     if (target > static_cast<unsigned>(isa::Target::kGbuf)) return;

@@ -75,9 +75,11 @@ TEST_CASE("identity and opcodes match tsr_pkg", "[isa]") {
   CHECK(pkg("OpLoad") == static_cast<unsigned>(Opcode::kLoad));
   CHECK(pkg("OpGemm") == static_cast<unsigned>(Opcode::kGemm));
   CHECK(pkg("OpSpgemm") == static_cast<unsigned>(Opcode::kSpgemm));
+  CHECK(pkg("OpSpgemmA") == static_cast<unsigned>(Opcode::kSpgemmA));
   CHECK(pkg("TgtMeta") == static_cast<unsigned>(Target::kMeta));
   CHECK(pkg("TgtGbuf") == static_cast<unsigned>(Target::kGbuf));
   CHECK(pkg("FeatureSparse") == kFeatureSparse);
+  CHECK(pkg("FeatureSparseA") == kFeatureSparseA);
   CHECK(pkg("TgtAct") == static_cast<unsigned>(Target::kAct));
   CHECK(pkg("TgtWgt") == static_cast<unsigned>(Target::kWgt));
   CHECK(pkg("TgtParam") == static_cast<unsigned>(Target::kParam));
@@ -195,7 +197,7 @@ TEST_CASE("encode places GEMM fields per docs/isa.md", "[isa]") {
   CHECK(encode(GemmCommand{}) == CommandWords{0x00000002, 0, 0, 0x7F800000});
 }
 
-TEST_CASE("encode places SPGEMM fields per docs/isa.md", "[isa]") {
+TEST_CASE("encode places SPGEMM and SPGEMMA fields per docs/isa.md", "[isa]") {
   SpgemmCommand cmd;
   cmd.requant = true;
   cmd.per_channel = false;
@@ -216,4 +218,7 @@ TEST_CASE("encode places SPGEMM fields per docs/isa.md", "[isa]") {
   cmd.len = 256;
   cmd.k_count = 1;
   CHECK(encode(cmd) == CommandWords{0x00FDFD03, 0x03040102, 0x07080506, 0x7F80FF03});
+  // SPGEMMA: the same fields in the same places, opcode 0x04.
+  cmd.compressed_a = true;
+  CHECK(encode(cmd) == CommandWords{0x00FDFD04, 0x03040102, 0x07080506, 0x7F80FF03});
 }

@@ -275,12 +275,36 @@ TEST_CASE("kernel sparse format", "[kernel][sparse]") {
   KernelDir k;
   const std::string head = R"({"op": "gemm", "a": "a.npy", "b": "b.npy", "out": "y.npy")";
   SECTION("absent: the dense path") { CHECK_FALSE(k.load(head + "}").sparse); }
-  SECTION("each format by name") {
-    CHECK(k.load(head + R"(, "sparse": {"format": "2:4"}})").sparse == SparseFormat::nm(2, 4));
-    CHECK(k.load(head + R"(, "sparse": {"format": "unstructured"}})").sparse->kind ==
+  SECTION("each format by name, operand b by default") {
+    const SparseSpec two_four{SparseOperand::kB, SparseFormat::nm(2, 4)};
+    CHECK(k.load(head + R"(, "sparse": {"format": "2:4"}})").sparse == two_four);
+    CHECK(k.load(head + R"(, "sparse": {"format": "unstructured"}})").sparse->format.kind ==
           SparseFormat::Kind::kUnstructured);
-    CHECK(k.load(head + R"(, "sparse": {"format": "auto"}})").sparse->kind ==
+    CHECK(k.load(head + R"(, "sparse": {"format": "auto"}})").sparse->format.kind ==
           SparseFormat::Kind::kAuto);
+    CHECK(k.load(head + R"(, "sparse": {"operand": "b", "format": "2:4"}})").sparse == two_four);
+  }
+  SECTION("operand a: unstructured or auto") {
+    const Kernel unstructured =
+        k.load(head + R"(, "sparse": {"operand": "a", "format": "unstructured"}})");
+    CHECK(unstructured.sparse ==
+          SparseSpec{SparseOperand::kA, SparseFormat{SparseFormat::Kind::kUnstructured}});
+    const Kernel chosen = k.load(head + R"(, "sparse": {"format": "auto", "operand": "a"}})");
+    CHECK(chosen.sparse == SparseSpec{SparseOperand::kA, SparseFormat{SparseFormat::Kind::kAuto}});
+  }
+  SECTION("operand a refuses N:M, naming the field and what it takes") {
+    CHECK_THAT(k.error(head + R"(, "sparse": {"operand": "a", "format": "2:4"}})"),
+               StartsWith(k.json) && Contains("sparse.format") && Contains("'2:4'") &&
+                   Contains("'unstructured'") && Contains("'auto'"));
+  }
+  SECTION("a bad operand names the field") {
+    CHECK_THAT(k.error(head + R"(, "sparse": {"operand": "c", "format": "auto"}})"),
+               StartsWith(k.json) && Contains("sparse.operand") && Contains("'c'") &&
+                   Contains("'a'") && Contains("'b'"));
+    CHECK_THAT(k.error(head + R"(, "sparse": {"operand": "A", "format": "auto"}})"),
+               Contains("sparse.operand") && Contains("'A'"));
+    CHECK_THAT(k.error(head + R"(, "sparse": {"operand": 1, "format": "auto"}})"),
+               Contains("sparse.operand: expected a string"));
   }
   SECTION("a b that breaks its declared N:M is refused, naming the group") {
     // b.npy is [[1, 0], [0, 1], [1, 1]]: column 0 has two nonzeros in k 0..2.
@@ -295,7 +319,9 @@ TEST_CASE("kernel sparse format", "[kernel][sparse]") {
     CHECK_THAT(k.error(head + R"(, "sparse": {}})"),
                Contains("missing required key 'sparse.format'"));
     CHECK_THAT(k.error(head + R"(, "sparse": {"format": "2:4", "density": 0.5}})"),
-               Contains("unknown key 'sparse.density'"));
+               Contains("unknown key 'sparse.density'") && Contains("operand, format"));
+    CHECK_THAT(k.error(head + R"(, "sparse": {"operand": "a"}})"),
+               Contains("missing required key 'sparse.format'"));
     CHECK_THAT(k.error(head + R"(, "sparse": "2:4"})"), Contains("sparse: expected an object"));
   }
 }

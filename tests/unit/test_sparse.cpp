@@ -127,19 +127,46 @@ std::string describe(const SparseFormat& format, std::size_t m, std::size_t k, s
   return out.str();
 }
 
+Tensor<std::int8_t> transposed(const Tensor<std::int8_t>& t) {
+  Tensor<std::int8_t> out(t.cols(), t.rows());
+  for (std::size_t r = 0; r < t.rows(); ++r) {
+    for (std::size_t c = 0; c < t.cols(); ++c) out.at(c, r) = t.at(r, c);
+  }
+  return out;
+}
+
+void require_golden(const GemmProblem& problem, const Tensor<std::int32_t>& got) {
+  const Tensor<std::int32_t> want = golden_gemm(problem);
+  REQUIRE(got.shape == want.shape);
+  for (std::size_t i = 0; i < want.data.size(); ++i) {
+    INFO("first mismatch at row " << i / want.cols() << ", col " << i % want.cols());
+    REQUIRE(got.data[i] == want.data[i]);
+  }
+}
+
 // Packs, rebuilds and computes through the packed form; all must agree with the dense B.
 void check_round_trip(const GemmProblem& problem, const SparseFormat& format,
                       const SparseGeometry& geometry) {
   const SparseB packed = pack_sparse(problem.b, format, geometry);
   REQUIRE(unpack(packed).data == problem.b.data);
   CHECK(packed.nonzeros == count_nonzeros(problem.b));
-  const Tensor<std::int32_t> want = golden_gemm(problem);
-  const Tensor<std::int32_t> got = golden_spgemm(problem, packed);
-  REQUIRE(got.shape == want.shape);
-  for (std::size_t i = 0; i < want.data.size(); ++i) {
-    INFO("first mismatch at row " << i / want.cols() << ", col " << i % want.cols());
-    REQUIRE(got.data[i] == want.data[i]);
-  }
+  require_golden(problem, golden_spgemm(problem, packed));
+}
+
+// The same for a sparse A through SPGEMMA's packed form (Aᵀ's columns are A's rows).
+void check_round_trip_a(const GemmProblem& problem, const SparseGeometry& geometry) {
+  const SparseB packed = pack_sparse_a(problem.a, geometry);
+  REQUIRE(unpack(packed).data == transposed(problem.a).data);
+  CHECK(packed.nonzeros == count_nonzeros(problem.a));
+  require_golden(problem, golden_spgemma(problem, packed));
+}
+
+// A dense B [k, n] with a sparse A [m, k] of the given density.
+GemmProblem sparse_a_problem(std::size_t m, std::size_t k, std::size_t n, double density,
+                             std::uint32_t seed, bool requant) {
+  GemmProblem p = problem_with(random_b(k, n, 1.0, seed), m, seed, requant);
+  p.a = random_b(m, k, density, seed + 1);
+  return p;
 }
 
 }  // namespace
@@ -367,20 +394,25 @@ TEST_CASE("seeded sparse problems: exact density or an exact N:M pattern", "[spa
   }
 }
 
+namespace {
+
+struct Shape {
+  std::size_t m, k, n;
+};
+// K not a multiple of M (30, 37), K beyond one chunk (300, 600 on 256; 70 on 32), M and
+// N not multiples of the blocks, a single row and a single column.
+const std::vector<Shape> kGoldenShapes = {
+    {5, 30, 18}, {1, 37, 5}, {17, 300, 33}, {3, 600, 1}, {9, 70, 9}};
+
+}  // namespace
+
 TEST_CASE("golden_spgemm from the packed form equals golden_gemm on the dense B",
           "[sparse][golden]") {
-  struct Shape {
-    std::size_t m, k, n;
-  };
-  // K not a multiple of M (30, 37), K beyond one chunk (300, 600 on 256; 70 on 32), N not
-  // a multiple of the column blocks, a single row and a single column.
-  const std::vector<Shape> shapes = {
-      {5, 30, 18}, {1, 37, 5}, {17, 300, 33}, {3, 600, 1}, {9, 70, 9}};
   const std::vector<SparseFormat> formats = {SparseFormat{}, SparseFormat::nm(1, 4),
                                              SparseFormat::nm(2, 4), SparseFormat::nm(3, 8)};
   std::uint32_t seed = 100;
   for (const SparseGeometry& geometry : {kWide, kSmall}) {
-    for (const Shape& s : shapes) {
+    for (const Shape& s : kGoldenShapes) {
       for (const SparseFormat& format : formats) {
         for (const double density : {0.0, 0.01, 0.1, 0.25, 0.5, 1.0}) {
           for (const bool requant : {false, true}) {
@@ -450,4 +482,162 @@ TEST_CASE("golden_spgemm refuses an index outside its chunk", "[sparse][golden]"
   packed.chunks[0].blocks[0].indices[1] = 8;  // K = 8: the engine's BAD_META
   CHECK_THAT(message_of([&] { golden_spgemm(p, packed); }),
              Contains("column 1") && Contains("index 8"));
+}
+
+// ---------------------------------------------------------------------------------------
+// A sparse A (SPGEMMA): the packer on Aᵀ, the cycle model, "auto" and the golden.
+
+TEST_CASE("pack_sparse_a lists each row of A in K order, row blocks of cols rows", "[sparse]") {
+  // M = 6 on 4 rows a block: rows {0..3} and {4, 5} + 2 padding rows.
+  Tensor<std::int8_t> a = zeros(6, 9);
+  a.at(1, 8) = 5, a.at(1, 2) = -7;  // row 1: k 2 then k 8
+  a.at(5, 0) = 1;                   // row 5, the second block's row 1
+  const SparseB packed = pack_sparse_a(a, kSmall);
+  CHECK(packed.k == 9);
+  CHECK(packed.n == 6);
+  CHECK(packed.cols == 4);
+  CHECK(packed.format.kind == SparseFormat::Kind::kUnstructured);
+  REQUIRE(packed.chunks.size() == 1);
+  const SparseChunk& chunk = packed.chunks[0];
+  REQUIRE(chunk.blocks.size() == 2);
+  CHECK(chunk.blocks[0].len == 2);
+  CHECK(chunk.blocks[0].values[0 * 4 + 1] == -7);
+  CHECK(chunk.blocks[0].indices[0 * 4 + 1] == 2);
+  CHECK(chunk.blocks[0].values[1 * 4 + 1] == 5);
+  CHECK(chunk.blocks[0].indices[1 * 4 + 1] == 8);
+  CHECK(chunk.blocks[1].len == 1);
+  CHECK(chunk.blocks[1].values[0 * 4 + 1] == 1);
+  CHECK(chunk.blocks[1].values[0 * 4 + 2] == 0);  // rows past M are padding
+  CHECK(packed.nonzeros == 3);
+  CHECK(unpack(packed).data == transposed(a).data);
+
+  SECTION("K beyond one chunk") {
+    const Tensor<std::int8_t> long_a = random_b(5, 70, 0.3, 12);
+    const SparseB chunks = pack_sparse_a(long_a, kSmall);  // chunks of 32
+    REQUIRE(chunks.chunks.size() == 3);
+    CHECK(chunks.chunks[2].k0 == 64);
+    CHECK(chunks.chunks[2].k == 6);
+    CHECK(unpack(chunks).data == transposed(long_a).data);
+  }
+}
+
+TEST_CASE("the SPGEMMA cycle model: max(len, rows) a row block, per column block of B",
+          "[sparse]") {
+  // M = 6 on blocks of 4: row block 0 has len 3 (4 rows out), row block 1 len 1 (2 rows).
+  Tensor<std::int8_t> a = zeros(6, 8);
+  a.at(0, 1) = a.at(0, 4) = a.at(0, 7) = 1;
+  a.at(4, 0) = 1;
+  const SparseB packed = pack_sparse_a(a, kSmall);
+  // Per column block: max(3, 4) + max(1, 2) = 6; N = 9 is 3 column blocks of 4.
+  CHECK(sparse_a_cycles(packed, 9) == 3 * 6);
+  CHECK(sparse_a_cycles(packed, 4) == 6);
+  // A full row (len 8) outlasts the rows it outputs.
+  for (std::size_t k = 0; k < 8; ++k) a.at(5, k) = 2;
+  CHECK(sparse_a_cycles(pack_sparse_a(a, kSmall), 4) == 4 + 8);
+}
+
+TEST_CASE("auto for a sparse A weighs SPGEMMA against B's formats and dense", "[sparse]") {
+  SECTION("ReLU-sparse activations and dense weights run SPGEMMA") {
+    const GemmProblem p = sparse_a_problem(256, 256, 256, 0.3, 21, false);
+    const FormatChoice choice = choose_format_a(p.a, p.b, kWide, kWide, 16, 16);
+    REQUIRE(choice.candidates.size() == 3);  // A unstructured, B unstructured, dense
+    CHECK(choice.candidates[0].operand == SparseOperand::kA);
+    CHECK(choice.candidates[0].cycles == sparse_a_cycles(pack_sparse_a(p.a, kWide), 256));
+    CHECK(choice.candidates[1].operand == SparseOperand::kB);
+    CHECK(choice.candidates[2].format.kind == SparseFormat::Kind::kDense);
+    CHECK(choice.operand == SparseOperand::kA);
+    CHECK(choice.format.kind == SparseFormat::Kind::kUnstructured);
+    CHECK(choice.cycles < choice.candidates[2].cycles);
+  }
+  SECTION("dense activations: dense wins the tie with SPGEMMA") {
+    const GemmProblem p = sparse_a_problem(64, 64, 64, 1.0, 22, false);
+    const FormatChoice choice = choose_format_a(p.a, p.b, kWide, kWide, 16, 16);
+    CHECK(choice.candidates[0].cycles == choice.candidates.back().cycles);
+    CHECK(choice.format.kind == SparseFormat::Kind::kDense);
+  }
+  SECTION("weights sparser than the activations run SPGEMM") {
+    GemmProblem p = random_sparse_problem(64, 256, 64, 23, {1.0, SparseFormat::nm(1, 4)});
+    const FormatChoice choice = choose_format_a(p.a, p.b, kWide, kWide, 16, 16);
+    REQUIRE(choice.candidates.size() == 5);  // A, then 1:4, 2:4, unstructured, dense
+    CHECK(choice.operand == SparseOperand::kB);
+    CHECK(choice.format == SparseFormat::nm(1, 4));
+  }
+}
+
+TEST_CASE("seeded sparse A problems: exact density, the same B as the dense seed", "[sparse]") {
+  const GemmProblem dense = random_problem(30, 40, 5, 11, {true, false, true});
+  for (const double density : {0.0, 0.01, 0.1, 0.25, 0.5, 1.0}) {
+    INFO("density " << density);
+    const GemmProblem p = random_sparse_problem(
+        30, 40, 5, 11, {density, std::nullopt, SparseOperand::kA}, {true, false, true});
+    CHECK(count_nonzeros(p.a) == static_cast<std::size_t>(std::llround(density * 1200)));
+    CHECK(p.b.data == dense.b.data);
+    CHECK(p.bias == dense.bias);
+  }
+  CHECK_THROWS_AS(
+      random_sparse_problem(4, 8, 4, 1, {1.0, SparseFormat::nm(2, 4), SparseOperand::kA}),
+      InputError);
+}
+
+TEST_CASE("golden_spgemma from the packed A equals golden_gemm on the dense A",
+          "[sparse][golden]") {
+  std::uint32_t seed = 500;
+  for (const SparseGeometry& geometry : {kWide, kSmall}) {
+    for (const Shape& s : kGoldenShapes) {
+      for (const double density : {0.0, 0.01, 0.1, 0.25, 0.5, 1.0}) {
+        for (const bool requant : {false, true}) {
+          ++seed;
+          INFO(describe(SparseFormat{}, s.m, s.k, s.n, density, seed, requant, geometry)
+               << ", sparse A");
+          check_round_trip_a(sparse_a_problem(s.m, s.k, s.n, density, seed, requant), geometry);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("golden_spgemma on edge cases", "[sparse][golden]") {
+  SECTION("all-zero A: every output is the bias") {
+    GemmProblem p = sparse_a_problem(7, 20, 6, 0.0, 1, false);
+    check_round_trip_a(p, kSmall);
+    const Tensor<std::int32_t> out = golden_spgemma(p, pack_sparse_a(p.a, kSmall));
+    for (std::size_t n = 0; n < 6; ++n) CHECK(out.at(6, n) == p.bias[n]);
+  }
+  SECTION("a single nonzero in the last row and column") {
+    GemmProblem p = sparse_a_problem(19, 300, 6, 0.0, 2, false);
+    p.a.at(18, 299) = -128;
+    p.bias.clear();
+    check_round_trip_a(p, kWide);
+    const Tensor<std::int32_t> out = golden_spgemma(p, pack_sparse_a(p.a, kWide));
+    CHECK(out.at(18, 5) == -128 * p.b.at(299, 5));
+    CHECK(out.at(17, 5) == 0);
+  }
+  SECTION("empty rows and columns of A, per-tensor requantization") {
+    GemmProblem p = sparse_a_problem(9, 40, 7, 0.5, 3, true);
+    p.requant->multiplier = {1 << 30};
+    p.requant->shift = {-10};
+    for (std::size_t k = 0; k < 40; ++k) p.a.at(0, k) = p.a.at(4, k) = 0;  // empty rows
+    for (std::size_t m = 0; m < 9; ++m) p.a.at(m, 39) = 0;                 // an empty column
+    check_round_trip_a(p, kSmall);
+    check_round_trip_a(p, kWide);
+  }
+  SECTION("the most negative operands everywhere, and a bias that wraps") {
+    GemmProblem p = sparse_a_problem(5, 64, 3, 1.0, 4, false);
+    std::fill(p.a.data.begin(), p.a.data.end(), std::int8_t{-128});
+    std::fill(p.b.data.begin(), p.b.data.end(), std::int8_t{-128});
+    p.bias.assign(3, std::numeric_limits<std::int32_t>::max());
+    check_round_trip_a(p, kWide);
+  }
+}
+
+TEST_CASE("golden_spgemma refuses an index outside its chunk and a packed A of another shape",
+          "[sparse][golden]") {
+  const GemmProblem p = sparse_a_problem(2, 8, 3, 0.0, 1, false);
+  SparseB packed = pack_sparse_a(p.a, kSmall);
+  packed.chunks[0].blocks[0].values[1] = 5;
+  packed.chunks[0].blocks[0].indices[1] = 8;  // K = 8: the engine's BAD_META
+  CHECK_THAT(message_of([&] { golden_spgemma(p, packed); }),
+             Contains("packed A") && Contains("row 1") && Contains("index 8"));
+  const SparseB other = pack_sparse_a(sparse_a_problem(3, 8, 3, 0.5, 2, false).a, kSmall);
+  CHECK_THAT(message_of([&] { golden_spgemma(p, other); }), Contains("packed A"));
 }

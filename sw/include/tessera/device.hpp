@@ -28,6 +28,7 @@ struct EngineConfig {
   std::uint32_t features = 0;
 
   bool sparse() const { return (features >> isa::kFeatureSparse) & 1u; }
+  bool sparse_a() const { return (features >> isa::kFeatureSparseA) & 1u; }
 };
 
 struct PerfCounters {

@@ -8,9 +8,9 @@
 namespace tessera::isa {
 
 inline constexpr std::uint32_t kIdValue = 0x54535241;  // "TSRA"
-inline constexpr std::uint32_t kVersionValue = 0x00010002;
+inline constexpr std::uint32_t kVersionValue = 0x00010003;
 
-enum class Opcode : std::uint8_t { kLoad = 0x01, kGemm = 0x02, kSpgemm = 0x03 };
+enum class Opcode : std::uint8_t { kLoad = 0x01, kGemm = 0x02, kSpgemm = 0x03, kSpgemmA = 0x04 };
 // kMeta and kGbuf exist on engines with the sparse feature (FEATURES bit 5).
 enum class Target : std::uint8_t { kAct = 0, kWgt = 1, kParam = 2, kMeta = 3, kGbuf = 4 };
 
@@ -94,7 +94,12 @@ struct GemmCommand {
 
 // Sparse-gather GEMM (docs/isa.md, SPGEMM). Counts are plain (1-based); encode() stores
 // m_rows, k_count and len minus one, as the command words do.
+// With compressed_a it is SPGEMMA: the same fields with the operands' roles swapped. WGT
+// and META hold A's row blocks of Cols rows (nt_count of them, len entries a row),
+// m_rows is the rows of each block that are output, GBUF holds one column block of B and
+// param_base its Cols channels.
 struct SpgemmCommand {
+  bool compressed_a = false;  // SPGEMMA (FEATURES bit 6) instead of SPGEMM
   bool requant = false;
   bool per_channel = false;
   std::int8_t zero_point = 0;
@@ -102,7 +107,7 @@ struct SpgemmCommand {
   std::uint16_t wgt_base = 0;
   std::uint16_t param_base = 0;
   std::uint16_t meta_base = 0;
-  unsigned m_rows = 1;    // 1..64, <= Rows
+  unsigned m_rows = 1;    // 1..64, <= Rows (SPGEMMA: <= Cols)
   unsigned k_count = 1;   // 1..256
   unsigned len = 1;       // entries per column and column block, 1..256
   std::uint8_t nt_count = 0;
@@ -110,7 +115,8 @@ struct SpgemmCommand {
   std::int8_t clamp_hi = 127;
 };
 
-inline constexpr unsigned kFeatureSparse = 5;  // FEATURES bit
+inline constexpr unsigned kFeatureSparse = 5;   // FEATURES bit
+inline constexpr unsigned kFeatureSparseA = 6;  // FEATURES bit: SPGEMMA
 
 CommandWords encode(const LoadCommand& cmd);
 CommandWords encode(const GemmCommand& cmd);

@@ -12,13 +12,16 @@ namespace tessera {
 struct Kernel {
   std::string op;           // "gemm"
   GemmProblem problem;
-  std::optional<SparseFormat> sparse;  // "sparse": {"format": ...}: run through SPGEMM
+  // "sparse": {"operand": "a" | "b", "format": ...}: run through SPGEMM (b, the default)
+  // or SPGEMMA (a).
+  std::optional<SparseSpec> sparse;
   std::string output_path;  // absolute or relative to the working directory
 };
 
 // Parses and loads every tensor; paths inside are relative to the JSON file. Throws
 // InputError naming the file and field on any problem (syntax, unknown op or key,
-// wrong type, dtype or shape, a b that breaks its declared N:M format).
+// wrong type, dtype or shape, a b that breaks its declared N:M format, an N:M format for
+// a sparse a).
 Kernel load_kernel(const std::string& json_path);
 
 }  // namespace tessera

@@ -20,17 +20,20 @@ struct RandomOptions {
 GemmProblem random_problem(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed,
                            const RandomOptions& options = {});
 
-// Where a sparse B has its nonzeros: `density` of the K*N places (exactly
-// round(density*K*N) of them, anywhere), or an N:M pattern with exactly N in every group
-// of M consecutive K of a column (all of a last group cut shorter than N).
+// Where a sparse operand has its nonzeros: `density` of its places (exactly
+// round(density*K*N) of B's, or round(density*M*K) of A's, anywhere), or, for B, an N:M
+// pattern with exactly N in every group of M consecutive K of a column (all of a last
+// group cut shorter than N).
 struct SparsePattern {
   double density = 1.0;
   std::optional<SparseFormat> nm;  // kNM: the pattern instead of a density
+  SparseOperand operand = SparseOperand::kB;
 };
 
-// random_problem with the same seed (the same A, bias and requantization), its B
-// replaced by one with `pattern`'s zeros, nonzeros uniform over [-128, 127] without 0.
-// Throws InputError for a density outside [0, 1] or an nm that is not N:M.
+// random_problem with the same seed (the same bias and requantization, and the same
+// other operand), the sparse operand replaced by one with `pattern`'s zeros, nonzeros
+// uniform over [-128, 127] without 0. Throws InputError for a density outside [0, 1], an
+// nm that is not N:M, or an nm for A.
 GemmProblem random_sparse_problem(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed,
                                   const SparsePattern& pattern, const RandomOptions& options = {});
 

@@ -1,8 +1,8 @@
-// Sparse weights for the sparse-gather path (docs/isa.md, "SPGEMM"): the formats a
-// kernel can declare, N:M validation, the packer that compresses a dense int8 B [K, N]
-// into per-column entry lists (weight value + K index), and the cycle model "auto"
-// chooses by. The packer knows nothing of a Device: the runtime passes it the engine's
-// geometry (sparse_runtime.hpp).
+// Sparse operands for the sparse-gather path (docs/isa.md, "SPGEMM", "SPGEMMA"): the
+// formats a kernel can declare, N:M validation, the packer that compresses a dense int8
+// B [K, N] into per-column entry lists (weight value + K index), or A [M, K] into per-row
+// ones (sparse activations), and the cycle models "auto" chooses by. The packer knows
+// nothing of a Device: the runtime passes it the engine's geometry (sparse_runtime.hpp).
 #pragma once
 
 #include <cstddef>
@@ -30,11 +30,24 @@ struct SparseFormat {
 
 inline constexpr unsigned kMaxNmGroup = 16;  // the largest M of an N:M format
 
+// Which operand is stored compressed: B (weights, SPGEMM) or A (activations, SPGEMMA).
+enum class SparseOperand { kA, kB };
+
+// What a kernel or a run declares sparse. A sparse A is unstructured (or auto): N:M is a
+// pruning pattern of weights.
+struct SparseSpec {
+  SparseOperand operand = SparseOperand::kB;
+  SparseFormat format;
+  bool operator==(const SparseSpec&) const = default;
+};
+
 // "N:M" (1 <= N < M <= kMaxNmGroup), "unstructured" or "auto"; throws InputError naming
 // the text and what is accepted.
 SparseFormat parse_sparse_format(const std::string& text);
 // "2:4", "unstructured", "auto", "dense".
 std::string format_name(const SparseFormat& format);
+// "a" or "b", as a kernel's "sparse.operand" names it.
+const char* operand_name(SparseOperand operand);
 
 // Throws InputError for the first group of M consecutive K values of a column, columns
 // in order and K ascending within each, that holds more than N nonzeros:
@@ -44,7 +57,8 @@ void check_nm(const Tensor<std::int8_t>& b, unsigned n, unsigned m, const std::s
 // Whether check_nm would pass.
 bool is_nm(const Tensor<std::int8_t>& b, unsigned n, unsigned m);
 
-// What the packer needs to know of the engine.
+// What the packer needs to know of the engine. For SPGEMMA the roles swap: a block of
+// `cols` entry lists is a row block of A, and GBUF holds `rows` channels of B.
 struct SparseGeometry {
   unsigned rows = 0;            // activation rows one SPGEMM takes (M block), <= 64
   unsigned cols = 0;            // output channels a column block holds
@@ -86,6 +100,11 @@ std::size_t chunk_k(const SparseFormat& format, const SparseGeometry& geometry);
 SparseB pack_sparse(const Tensor<std::int8_t>& b, const SparseFormat& format,
                     const SparseGeometry& geometry);
 
+// A [M, K] compressed per row for SPGEMMA: pack_sparse of Aᵀ, unstructured, so that
+// row m of A is column m of the result (n = M, block mt = rows mt*cols .. mt*cols +
+// cols-1, k = K). Every row lists its nonzeros in K order.
+SparseB pack_sparse_a(const Tensor<std::int8_t>& a, const SparseGeometry& geometry);
+
 // The WGT and META words of `block` padded to `len` >= block.len entries, appended:
 // `len` words of `cols` bytes each.
 void append_block_words(const SparseBlock& block, unsigned len, unsigned cols,
@@ -95,15 +114,21 @@ void append_block_words(const SparseBlock& block, unsigned len, unsigned cols,
 // Cycle model (docs/isa.md, SPGEMM): a column block over an M block of r rows keeps the
 // sparse lanes max(len, r) cycles; summed over M blocks, K chunks and column blocks.
 std::uint64_t sparse_cycles(const SparseB& packed, std::size_t m, unsigned rows);
+// The same for SPGEMMA (docs/isa.md): a row block of r output rows keeps the lanes
+// max(len, r) cycles for each column block of B; summed over row blocks, K chunks and
+// the ceil(n / cols) column blocks. `packed_a` is pack_sparse_a's.
+std::uint64_t sparse_a_cycles(const SparseB& packed_a, std::size_t n);
 // The dense path's model on a Rows x Cols array: kt*nt folds, each taking M cycles, but
 // no fewer than Rows + Cols (the weight preload of the next fold, docs/architecture.md).
 std::uint64_t dense_cycles(std::size_t m, std::size_t k, std::size_t n, unsigned rows,
                            unsigned cols);
 
 struct FormatChoice {
-  SparseFormat format;  // kNM, kUnstructured or kDense
+  SparseOperand operand = SparseOperand::kB;  // which operand runs compressed (kB: dense)
+  SparseFormat format;                        // kNM, kUnstructured or kDense
   std::uint64_t cycles = 0;
   struct Candidate {
+    SparseOperand operand = SparseOperand::kB;
     SparseFormat format;
     std::uint64_t cycles = 0;
   };
@@ -116,6 +141,12 @@ struct FormatChoice {
 FormatChoice choose_format(const Tensor<std::int8_t>& b, std::size_t m,
                            const SparseGeometry& geometry, unsigned dense_rows,
                            unsigned dense_cols);
+// "auto" for a sparse A: A unstructured (SPGEMMA on `a_geometry`) first, then
+// choose_format's candidates for B on `b_geometry` (a layer whose weights are sparser
+// than its activations runs SPGEMM), ties broken as there.
+FormatChoice choose_format_a(const Tensor<std::int8_t>& a, const Tensor<std::int8_t>& b,
+                             const SparseGeometry& a_geometry, const SparseGeometry& b_geometry,
+                             unsigned dense_rows, unsigned dense_cols);
 
 std::size_t count_nonzeros(const Tensor<std::int8_t>& b);
 
