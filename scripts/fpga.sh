@@ -12,7 +12,7 @@
 #   NAME=VALUE        override an engine parameter of the table (exploration; the report
 #                     records the parameters used)
 #   --synth-only      stop after synthesis (cell counts in report.json; what `make test` runs)
-#   --seed N          nextpnr placer seed (default 1)
+#   --seed N          nextpnr placer seed (default: the table's `seed`, else 1)
 #   --out-of-context  build TOP from FILE.sv instead of the board top, with no pin
 #                     constraints (flow development: the engine alone behind a wrapper)
 # Environment: FPGA_OUT (default build/fpga/BOARD, inside the repository).
@@ -26,7 +26,7 @@ cd "$root"
 venv=build/venv
 
 usage() { sed -n '9,/^# Environment/p' "$0" >&2; exit 2; }
-board="" synth_only=0 seed=1 ooc_file="" ooc_top="" overrides=()
+board="" synth_only=0 seed="" ooc_file="" ooc_top="" overrides=()
 while (($#)); do
   case $1 in
     --synth-only) synth_only=1; shift ;;
@@ -40,9 +40,10 @@ while (($#)); do
 done
 [[ -n $board ]] || usage
 
-board_speed=""
+board_speed="" board_seed=""
 fields=$(python3 scripts/boards.py shell "$board") || exit 2
 eval "$fields"
+seed=${seed:-${board_seed:-1}}
 read -ra table_engine <<<"$(python3 scripts/boards.py params "$board")"
 # Table order, an override replacing the table's value in place (or added at the end).
 engine=()
@@ -172,6 +173,7 @@ echo "fpga: $board ($board_part), $top with ${engine[*]}, ${board_clock_mhz} MHz
 report() {  # report STAGE [RESULT...]: (re)write report.json from what exists so far
   python3 scripts/fpga_report.py --board "$board" --out "$out" --top "$top" --stage "$1" \
     --engine "${engine[*]}" --commit "$commit" --synth-s "${synth_s:-0}" --pnr-s "${pnr_s:-0}" \
+    --seed "$seed" \
     ${ooc_file:+--out-of-context} "${@:2}"
 }
 

