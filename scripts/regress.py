@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Seeded random regression of Tessera kernels over several array configurations.
 
-Every seed becomes one kernel per configuration: its shape, output mode and data all
-follow from the seed, so a failure is reproduced by the one command printed for it. A
-few more runs inject faults (mutants) and must be caught by the checks; their share
+Every seed becomes one kernel per kind and configuration: its shape, output mode and
+data all follow from the seed, so a failure is reproduced by the one command printed for
+it (`tessera gemm ... --check`, or `tessera spmm ... --check` for a sparse kernel). A
+dense kernel runs the systolic array; a sparse one the sparse-gather path, its seed also
+choosing the sparse operand (B through SPGEMM in 2:4, 1:4 or unstructured, or A through
+SPGEMMA, unstructured) and, when unstructured, its density. A few more runs inject
+faults into dense kernels (mutants) and must be caught by the checks; their share
 caught is the mutation score. Results go to OUT/junit.xml and OUT/summary.json.
 
 Kernels run in batches through the hidden `tessera regress-batch` command (many kernels
@@ -19,8 +23,9 @@ chunks of --stream-chunk commands with one seed each, every chunk one test with 
 reproduce command (--stream-commands 0 leaves it out).
 
 Examples:
-  scripts/regress.py                                  # 1000 seeds x 4x4,16x16
+  scripts/regress.py                                  # 1000 seeds x 2 kinds x 2 configs
   scripts/regress.py --seeds 100 --configs 4x4 --jobs 2
+  scripts/regress.py --kinds sparse --seeds 200       # the sparse path alone
   scripts/regress.py --shard 2/8 --out build/regress/shard2
   scripts/regress.py --merge build/regress/shard* --out build/regress
 """
@@ -42,7 +47,10 @@ import xml.etree.ElementTree as ET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MUTANT_CLASSES = ["pe-stuck0", "stream-in-drop", "stream-out-drop"]
-KINDS = ["dense"]  # "sparse" joins here once the engine has the sparse datapath
+KINDS = ["dense", "sparse"]
+SPARSE_B_FORMATS = ["2:4", "1:4", "unstructured"]
+SPARSE_DENSITIES = [0.0, 0.01, 0.1, 0.25, 0.5, 1.0]
+SPARSE_MAX_K = 1024  # several of the runtime's K chunks (at most 256 each)
 SCHEMA = 1
 CYCLE_CAP = 250_000  # array row passes per kernel, bounds the slowest kernels
 
@@ -107,11 +115,16 @@ def find_engines(configs, bin_dir):
 # ---- the test list ---------------------------------------------------------------------
 
 def dense_shape(seed, engine):
-    """Shape and output mode of a seed's dense kernel on one engine: a quarter at the
-    tiling edges (1, R-1, R, R+1, ...), most small to medium, some large (log-uniform up
-    to several accumulator banks of rows, the engine's largest K, many column blocks),
-    trimmed so that no kernel runs much past CYCLE_CAP array passes."""
+    """Shape and output mode of a seed's dense kernel on one engine (kernel_shape)."""
     rng = random.Random(seed * 1_000_003 + engine.rows * 131 + engine.cols)
+    return kernel_shape(rng, engine, engine.max_k)
+
+
+def kernel_shape(rng, engine, max_k):
+    """Shape and output mode drawn from rng: a quarter at the tiling edges (1, R-1, R,
+    R+1, ...), most small to medium, some large (log-uniform up to several accumulator
+    banks of rows, K up to max_k, many column blocks), trimmed so that no kernel runs
+    much past CYCLE_CAP array passes."""
     r, c = engine.rows, engine.cols
 
     def pick(edges, medium, large):
@@ -123,7 +136,7 @@ def dense_shape(seed, engine):
         return int(round(math.exp(rng.uniform(math.log(medium), math.log(large)))))
 
     m = pick([1, 2, r - 1, r, r + 1, r + c, 2 * r + c + 1], 4 * (r + c), 96 * r)
-    k = min(pick([1, r - 1, r, r + 1, 2 * r, 3 * r + 1], 8 * r, engine.max_k), engine.max_k)
+    k = min(pick([1, r - 1, r, r + 1, 2 * r, 3 * r + 1], 8 * r, max_k), max_k)
     n = pick([1, c - 1, c, c + 1, 2 * c + 1], 4 * c, 24 * c)
     m, k, n = max(1, m), max(1, k), max(1, n)
     # Every output row passes the array once per (row block, column block).
@@ -133,16 +146,39 @@ def dense_shape(seed, engine):
     return m, k, n, mode
 
 
+def sparse_kernel(seed, engine):
+    """A seed's sparse kernel on one engine: kernel_shape's shape and mode (from a stream
+    of its own, K up to SPARSE_MAX_K even where the dense path stops short of it, so that
+    K runs over several of the runtime's chunks), then the sparse operand (B two times in
+    three), B's format, and for an unstructured one its density: half of them from
+    SPARSE_DENSITIES (empty, nearly empty, ..., full), half uniform to 0.001."""
+    rng = random.Random(seed * 1_000_033 + engine.rows * 137 + engine.cols + 0x5eed)
+    m, k, n, mode = kernel_shape(rng, engine, max(engine.max_k, SPARSE_MAX_K))
+    sparse = {"operand": rng.choices(["b", "a"], weights=[2, 1])[0]}
+    sparse["format"] = rng.choice(SPARSE_B_FORMATS) if sparse["operand"] == "b" \
+        else "unstructured"
+    if sparse["format"] == "unstructured":
+        sparse["density"] = rng.choice(SPARSE_DENSITIES) if rng.random() < 0.5 \
+            else round(rng.random(), 3)
+    return m, k, n, mode, sparse
+
+
 def make_tests(args, engines):
     tests = []
     first = args.first_seed
     for config, engine in engines.items():
         for kind in args.kinds:
             for seed in range(first, first + args.seeds):
-                m, k, n, mode = dense_shape(seed, engine)
+                sparse = {}
+                if kind == "sparse":
+                    m, k, n, mode, sparse = sparse_kernel(seed, engine)
+                else:
+                    m, k, n, mode = dense_shape(seed, engine)
                 tests.append({"id": f"{config}/{kind}/seed{seed}", "config": config,
-                              "kind": kind, "seed": seed, "shape": [m, k, n], "mode": mode})
-        # Mutants reuse the kernels of the first seeds; each class gets its own seeds.
+                              "kind": kind, "seed": seed, "shape": [m, k, n], "mode": mode,
+                              **sparse})
+        # Mutants reuse the dense kernels of the first seeds; each class gets its own
+        # seeds. They stay dense: the pe-stuck0 fault model is the systolic array's.
         for index, fault_class in enumerate(MUTANT_CLASSES):
             for i in range(args.mutants):
                 seed = first + i * len(MUTANT_CLASSES) + index
@@ -160,8 +196,12 @@ def shard_of(tests, shard):
 
 def job_line(test, inject):
     m, k, n = test["shape"]
-    job = {"id": test["id"], "kind": "dense", "m": m, "k": k, "n": n, "seed": test["seed"],
+    kind = "sparse" if test["kind"] == "sparse" else "dense"
+    job = {"id": test["id"], "kind": kind, "m": m, "k": k, "n": n, "seed": test["seed"],
            "requant": test["mode"] == "requant", "relu": test["mode"] == "relu"}
+    for key in ("operand", "format", "density"):
+        if key in test:
+            job[key] = test[key]
     if test["kind"] == "mutant":
         job["mutant"] = test["fault_class"]
     elif inject:
@@ -169,11 +209,21 @@ def job_line(test, inject):
     return json.dumps(job)
 
 
+def sparse_args(test):
+    """The tessera spmm flags of a sparse test's operand, format and density."""
+    if test["format"] != "unstructured":
+        return f" --nm {test['format']}"
+    flag = "--a-density" if test["operand"] == "a" else "--density"
+    return f" {flag} {test['density']}"
+
+
 def reproduce(test, engine, fault_specs):
     m, k, n = test["shape"]
     mode = {"raw": "", "requant": " --requant", "relu": " --relu"}[test["mode"]]
     faults = "".join(f" --inject-fault {spec}" for spec in fault_specs)
-    return (f"{engine.command()} gemm --m {m} --k {k} --n {n} --seed {test['seed']}"
+    command = "spmm" if test["kind"] == "sparse" else "gemm"
+    pattern = sparse_args(test) if test["kind"] == "sparse" else ""
+    return (f"{engine.command()} {command} --m {m} --k {k} --n {n}{pattern} --seed {test['seed']}"
             f"{mode}{faults} --check")
 
 
@@ -357,6 +407,8 @@ def test_name(test):
     if test["kind"] == "stream":
         return f"seed {test['seed']}: {test['commands']} random commands"
     m, k, n = test["shape"]
+    if test["kind"] == "sparse":
+        return f"seed {test['seed']}: spmm {m}x{k}x{n} {test['mode']}{sparse_args(test)}"
     name = f"seed {test['seed']}: gemm {m}x{k}x{n} {test['mode']}"
     if test["kind"] == "mutant":
         name += f" + {test.get('fault') or test['fault_class']}"
@@ -415,6 +467,15 @@ def print_report(summary, out_dir):
     print(f"regress: {counts['total']} tests ({summary['kernels']} kernels, "
           f"{mutation['injected']} injected faults): {counts['passed']} passed, "
           f"{counts['failed']} failed, {counts['errors']} errors, {counts['skipped']} skipped")
+    kinds = {}
+    for test in summary["tests"]:
+        if test["kind"] not in ("mutant", "stream"):
+            tally = kinds.setdefault(test["kind"], [0, 0])
+            tally[0] += outcome(test) == "pass"
+            tally[1] += 1
+    if kinds:
+        print("regress: kernels passed: " + ", ".join(
+            f"{kind} {passed}/{total}" for kind, (passed, total) in sorted(kinds.items())))
     if mutation["injected"]:
         per_class = ", ".join(f"{name} {c['caught']}/{c['injected'] - c['equivalent']}"
                               for name, c in sorted(mutation["by_class"].items()))
@@ -451,11 +512,12 @@ def parse_args():
         description=__doc__.split("\n\n")[0],
         epilog="Each failure prints the one command that reproduces it.")
     parser.add_argument("--seeds", type=int, default=1000,
-                        help="seeds per configuration (default 1000)")
+                        help="seeds per kind and configuration (default 1000)")
     parser.add_argument("--first-seed", type=int, default=1, help="first seed (default 1)")
     parser.add_argument("--configs", default="4x4,16x16",
                         help="array configurations, comma separated (default 4x4,16x16)")
-    parser.add_argument("--kinds", default="dense", help=f"kernel kinds ({', '.join(KINDS)})")
+    parser.add_argument("--kinds", default=",".join(KINDS),
+                        help=f"kernel kinds, comma separated (default {','.join(KINDS)})")
     parser.add_argument("--mutants", type=int, default=None,
                         help="injected faults per class and configuration "
                              "(default seeds/50, at least 2)")

@@ -137,15 +137,20 @@ std::optional<TraceSpec> trace_spec(const DebugOptions& options) {
   return spec;
 }
 
+GemmRun run_kernel(Device& device, const GemmProblem& problem,
+                   const std::optional<SparseSpec>& sparse, std::optional<SparseSpec>* ran) {
+  if (!sparse) return run_gemm(device, problem);
+  SparseGemmRun sparse_run = run_sparse_gemm(device, problem, sparse->format, sparse->operand);
+  if (ran) *ran = SparseSpec{sparse_run.operand, sparse_run.format};
+  return std::move(sparse_run.run);
+}
+
 EngineRun run_on_engine(const GemmProblem& problem, const DebugOptions& options,
                         const std::optional<TraceSpec>& trace,
                         const std::optional<SparseSpec>& sparse) {
   EngineRun result;
   const auto run_problem = [&](Device& device) {
-    if (!sparse) return run_gemm(device, problem);
-    SparseGemmRun sparse_run = run_sparse_gemm(device, problem, sparse->format, sparse->operand);
-    result.sparse = SparseSpec{sparse_run.operand, sparse_run.format};
-    return std::move(sparse_run.run);
+    return run_kernel(device, problem, sparse, &result.sparse);
   };
   if (options.device != "sim") {
     auto transport = open_transport(options.device);

@@ -50,9 +50,15 @@ void validate(const DebugOptions& options);
 std::vector<sim::Fault> parse_faults(const DebugOptions& options);
 std::optional<TraceSpec> trace_spec(const DebugOptions& options);
 
-// Opens the device, runs the problem (through run_sparse_gemm with `sparse`'s operand and
-// format if one is given, else run_gemm), writes the trace and the command log. On an engine or
-// transport error the log is still written and the commands that never finished are
+// Runs the problem through run_sparse_gemm with `sparse`'s operand and format if one is
+// given, else through run_gemm; `ran`, if given, gets what a sparse run ran as ("auto"
+// resolved). The one place the CLI and regress-batch choose between the two paths.
+GemmRun run_kernel(Device& device, const GemmProblem& problem,
+                   const std::optional<SparseSpec>& sparse,
+                   std::optional<SparseSpec>* ran = nullptr);
+
+// Opens the device, runs the problem (run_kernel), writes the trace and the command log. On an
+// engine or transport error the log is still written and the commands that never finished are
 // printed to stderr before the error propagates.
 EngineRun run_on_engine(const GemmProblem& problem, const DebugOptions& options,
                         const std::optional<TraceSpec>& trace,

@@ -2,10 +2,13 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <string>
 
+#include "engine_run.hpp"
 #include "sim_transport.hpp"
+#include "spmm_problem.hpp"
 #include "tessera/device.hpp"
 #include "tessera/errors.hpp"
 #include "tessera/random_problem.hpp"
@@ -18,23 +21,25 @@ using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 struct Outcome {
-  bool completed = false;  // run_gemm returned
+  bool completed = false;  // run_gemm or run_sparse_gemm returned
   GemmRun run;
   std::string error;       // what was thrown, if not completed
   std::string error_kind;  // "engine error" | "stall" | "timeout" | "transport error"
   std::uint64_t input_beats = 0, output_beats = 0;
 };
 
-// Every kernel runs on a fresh engine, exactly as `tessera gemm --seed S` does, so the
-// command a failure prints reproduces it cycle for cycle.
-Outcome execute(const GemmProblem& problem, const std::vector<sim::Fault>& faults) {
+// Every kernel runs on a fresh engine, exactly as `tessera gemm --seed S` (or, with
+// `sparse`, `tessera spmm`) does, so the command a failure prints reproduces it cycle for
+// cycle.
+Outcome execute(const GemmProblem& problem, const std::vector<sim::Fault>& faults,
+                const std::optional<SparseSpec>& sparse) {
   sim::SimOptions options;
   options.faults = faults;
   auto engine = sim::make_sim_engine(options);
   Device device(*engine);
   Outcome outcome;
   try {
-    outcome.run = run_gemm(device, problem);
+    outcome.run = run_kernel(device, problem, sparse);
     outcome.completed = true;
   } catch (const EngineError& e) {
     outcome.error = e.what();
@@ -77,14 +82,46 @@ std::pair<unsigned, unsigned> array_shape() {
   return shape;
 }
 
+// A sparse job's operand, format and density as the spmm flags they stand for: B
+// unstructured --density D, B N:M --nm N:M (no density: the pattern fixes it), A
+// (unstructured only) --a-density D.
+PatternOptions pattern_options(const json& job) {
+  const std::string operand = job.at("operand"), format = job.at("format");
+  std::optional<double> density;
+  if (job.contains("density") && !job.at("density").is_null()) density = job.at("density");
+  PatternOptions options;
+  if (operand != "a" && operand != "b") {
+    throw InputError("operand: expected \"a\" or \"b\", got \"" + operand + "\"");
+  }
+  if (format == "unstructured") {
+    if (!density) throw InputError("an unstructured sparse job needs a density");
+    (operand == "a" ? options.a_density : options.density) = density;
+  } else if (operand == "a") {
+    throw InputError("a sparse A is unstructured, got format \"" + format + "\"");
+  } else if (density) {
+    throw InputError("an N:M sparse job takes no density (format \"" + format + "\")");
+  } else {
+    options.nm = format;
+  }
+  return options;
+}
+
 json run_job(const json& job) {
   json result = {{"id", job.at("id")}};
   const std::string kind = job.value("kind", "dense");
-  if (kind != "dense") throw InputError("unknown kernel kind '" + kind + "'");
+  if (kind != "dense" && kind != "sparse") throw InputError("unknown kernel kind '" + kind + "'");
   const std::size_t m = job.at("m"), k = job.at("k"), n = job.at("n");
   const std::uint64_t seed = job.at("seed");
   const bool requant = job.value("requant", false), relu = job.value("relu", false);
-  const GemmProblem problem = random_problem(m, k, n, seed, {requant, relu, true});
+  std::optional<SparseSpec> sparse;
+  GemmProblem problem;
+  if (kind == "sparse") {
+    const SparsePattern pattern = sparse_pattern(pattern_options(job));
+    problem = spmm_problem(m, k, n, seed, pattern, requant, relu);
+    sparse = pattern_spec(pattern);
+  } else {
+    problem = random_problem(m, k, n, seed, {requant, relu, true});
+  }
   const Tensor<std::int32_t> want = golden_gemm(problem);
 
   std::vector<sim::Fault> faults;
@@ -97,6 +134,9 @@ json run_job(const json& job) {
 
   const auto start = Clock::now();
   bool equivalent = false;
+  // Mutants are dense kernels: the pe-stuck0 fault model (with_pe_stuck0) is the dense
+  // array's mapping of products to PEs, which the sparse lanes do not share.
+  if (!mutant.empty() && sparse) throw InputError("mutants run on dense kernels only");
   if (!mutant.empty()) {
     // Pick a site the kernel exercises, from the seed: a PE the data passes through, a
     // beat the run actually sends.
@@ -109,7 +149,7 @@ json run_job(const json& job) {
       fault.col = static_cast<unsigned>(rng() % std::min<std::size_t>(n, cols));
       equivalent = golden_gemm(with_pe_stuck0(problem, fault, rows, cols)).data == want.data;
     } else if (mutant == "stream-in-drop" || mutant == "stream-out-drop") {
-      const Outcome clean = execute(problem, {});
+      const Outcome clean = execute(problem, {}, sparse);
       const bool in = mutant == "stream-in-drop";
       const std::uint64_t beats = in ? clean.input_beats : clean.output_beats;
       fault.kind = in ? sim::Fault::Kind::kStreamInDrop : sim::Fault::Kind::kStreamOutDrop;
@@ -122,7 +162,7 @@ json run_job(const json& job) {
     result["fault_class"] = mutant;
   }
 
-  const Outcome outcome = execute(problem, faults);
+  const Outcome outcome = execute(problem, faults, sparse);
   result["wall_s"] = std::chrono::duration<double>(Clock::now() - start).count();
   std::size_t mismatches = 0;
   if (outcome.completed) {

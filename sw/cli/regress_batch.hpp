@@ -3,10 +3,17 @@
 // build per kernel. Reads one JSON job a line on stdin, writes one JSON result a line on
 // stdout, flushed as each finishes, so a crash loses only the kernel it happened in.
 //
-// Job:    {"id": "...", "kind": "dense", "m": M, "k": K, "n": N, "seed": S,
+// Job:    {"id": "...", "kind": "dense" | "sparse", "m": M, "k": K, "n": N, "seed": S,
 //          "requant": bool, "relu": bool,
 //          "mutant": null | "pe-stuck0" | "stream-in-drop" | "stream-out-drop",
 //          "inject": ["pe:0,1:stuck0", ...]}      (inject: forced into a plain kernel)
+//         A dense kernel is `tessera gemm`'s for the same flags. A sparse one is `tessera
+//         spmm`'s, run through run_sparse_gemm, with three more fields:
+//          "operand": "b" (SPGEMM) | "a" (SPGEMMA),
+//          "format": "unstructured" | "N:M" (e.g. "2:4", "1:4"; B only),
+//          "density": D in [0, 1] (unstructured only; the spmm flag --density D for B,
+//                     --a-density D for A; an N:M job is --nm N:M and has none)
+//         Mutants are dense kernels only (a mutant with kind "sparse" is an error).
 // Result: {"id", "result": "pass"|"fail"|"error", "cycles", "sim_cycles", "wall_s",
 //          "mismatches", "message", and for mutants "fault" (the spec injected),
 //          "caught", "detected_by" ("mismatch"|"engine error"|"stall"|"timeout"),

@@ -19,6 +19,7 @@
 #include "engine_run.hpp"
 #include "regress_batch.hpp"
 #include "sim_transport.hpp"
+#include "spmm_problem.hpp"
 #include "tessera/device.hpp"
 #include "tessera/errors.hpp"
 #include "tessera/kernel.hpp"
@@ -201,13 +202,8 @@ int cmd_gemm(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed, bo
   return code;
 }
 
-// The options that say which operand is sparse and how: spmm's and bench spmm's.
-struct PatternOptions {
-  std::optional<double> density;    // B unstructured
-  std::string nm;                   // B N:M
-  std::optional<double> a_density;  // A unstructured (SPGEMMA)
-};
-
+// The options that say which operand is sparse and how: spmm's and bench spmm's
+// (spmm_problem.hpp reads them).
 void add_pattern_options(CLI::App* cmd, PatternOptions& options) {
   auto* density =
       cmd->add_option("--density", options.density, "B's nonzero fraction (unstructured)")
@@ -220,52 +216,6 @@ void add_pattern_options(CLI::App* cmd, PatternOptions& options) {
       ->check(CLI::Range(0.0, 1.0))
       ->excludes(density)
       ->excludes(nm);
-}
-
-// --density D, --nm N:M or --a-density D, exactly one.
-SparsePattern sparse_pattern(const PatternOptions& options) {
-  SparsePattern pattern;
-  const int given =
-      options.density.has_value() + !options.nm.empty() + options.a_density.has_value();
-  if (given != 1) {
-    throw InputError(
-        "give exactly one of --density D (B unstructured), --nm N:M (B in N:M) and "
-        "--a-density D (A unstructured)");
-  }
-  if (options.a_density) {
-    pattern.density = *options.a_density;
-    pattern.operand = SparseOperand::kA;
-    return pattern;
-  }
-  if (options.density) {
-    pattern.density = *options.density;
-    return pattern;
-  }
-  const std::string& nm = options.nm;
-  SparseFormat format;
-  try {
-    format = parse_sparse_format(nm);
-  } catch (const InputError& e) {
-    throw InputError(std::string("--nm: ") + e.what());
-  }
-  if (format.kind != SparseFormat::Kind::kNM) {
-    throw InputError("--nm: expected N:M (e.g. 2:4), got '" + nm + "'");
-  }
-  pattern.nm = format;
-  return pattern;
-}
-
-SparseSpec pattern_spec(const SparsePattern& pattern) {
-  return {pattern.operand,
-          pattern.nm ? *pattern.nm : SparseFormat{SparseFormat::Kind::kUnstructured}};
-}
-
-std::string pattern_args(const SparsePattern& pattern) {
-  if (pattern.nm) return " --nm " + format_name(*pattern.nm);
-  std::ostringstream out;
-  out << (pattern.operand == SparseOperand::kA ? " --a-density " : " --density ")
-      << pattern.density;
-  return out.str();
 }
 
 const Tensor<std::int8_t>& sparse_operand(const GemmProblem& problem, SparseOperand operand) {
@@ -286,7 +236,7 @@ std::uint64_t nonzero_macs_of(const GemmProblem& problem, SparseOperand operand)
 
 int cmd_spmm(std::size_t m, std::size_t k, std::size_t n, const SparsePattern& pattern,
              std::uint64_t seed, bool requant, bool relu, bool check, const DebugOptions& options) {
-  const GemmProblem problem = random_sparse_problem(m, k, n, seed, pattern, {requant, relu, true});
+  const GemmProblem problem = spmm_problem(m, k, n, seed, pattern, requant, relu);
   const SparseSpec spec = pattern_spec(pattern);
   const EngineRun engine = run_on_engine(problem, options, trace_spec(options), spec);
   const GemmRun& run = engine.run;

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Tests of scripts/regress.py through its command line: the files it writes, sharding
-and merging, failure reports with reproducing commands, the mutation score.
+and merging, failure reports with reproducing commands, the mutation score, and the
+dense and sparse kernel kinds.
 
     tests/debug/test_regress.py --bin-dir build/bin
 """
@@ -8,6 +9,7 @@ and merging, failure reports with reproducing commands, the mutation score.
 import argparse
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -48,21 +50,59 @@ class RegressOutputs(unittest.TestCase):
         counts = self.summary["counts"]
         tests = self.summary["tests"]
         self.assertEqual(counts["total"], len(tests))
-        self.assertEqual(len(tests), 12 + 3 * 2)
+        self.assertEqual(len(tests), 2 * 12 + 3 * 2)  # dense and sparse by default
         self.assertEqual(counts["passed"] + counts["failed"] + counts["errors"]
                          + counts["skipped"], counts["total"])
-        self.assertEqual(self.summary["kernels"], 12)
-        seeds = sorted(t["seed"] for t in tests if t["kind"] == "dense")
-        self.assertEqual(seeds, list(range(1, 13)))
+        self.assertEqual(self.summary["kernels"], 2 * 12)
+        for kind in ("dense", "sparse"):
+            seeds = sorted(t["seed"] for t in tests if t["kind"] == kind)
+            self.assertEqual(seeds, list(range(1, 13)), kind)
         for test in tests:
             with self.subTest(test=test["id"]):
                 for key in ("seed", "shape", "wall_s", "result", "reproduce", "config"):
                     self.assertIn(key, test)
                 self.assertEqual(len(test["shape"]), 3)
                 self.assertTrue(test["reproduce"].split()[0].endswith("tessera-4x4"))
-                if test["kind"] == "dense":
+                if test["kind"] in ("dense", "sparse"):
                     self.assertEqual(test["result"], "pass")
                     self.assertGreater(test["cycles"], 0)
+        self.assertIn("kernels passed: dense 12/12, sparse 12/12", self.result.stdout)
+
+    def test_sparse_kernels_are_spmm_runs(self):
+        sparse = [t for t in self.summary["tests"] if t["kind"] == "sparse"]
+        self.assertEqual({t["operand"] for t in sparse}, {"a", "b"})  # seeds 1..12 pick both
+        for test in sparse:
+            with self.subTest(test=test["id"]):
+                formats = {"a": ["unstructured"], "b": ["2:4", "1:4", "unstructured"]}
+                self.assertIn(test["format"], formats[test["operand"]])
+                argv = shlex.split(test["reproduce"])
+                self.assertEqual(argv[1], "spmm")
+                self.assertEqual(argv[-1], "--check")
+                m, k, n = test["shape"]
+                self.assertIn(f"--m {m} --k {k} --n {n} ", test["reproduce"])
+                if test["format"] == "unstructured":
+                    self.assertTrue(0 <= test["density"] <= 1)
+                    flag = "--a-density" if test["operand"] == "a" else "--density"
+                    self.assertIn(f" {flag} {test['density']} ", test["reproduce"])
+                else:
+                    self.assertNotIn("density", test)
+                    self.assertIn(f" --nm {test['format']} ", test["reproduce"])
+
+    def test_sparse_reproduce_line_runs_the_same_kernel(self):
+        # The smallest sparse kernel of each operand, run from its printed command alone:
+        # it must pass in exactly the cycles the regression counted.
+        for operand in ("a", "b"):
+            with self.subTest(operand=operand):
+                test = min((t for t in self.summary["tests"]
+                            if t["kind"] == "sparse" and t["operand"] == operand),
+                           key=lambda t: t["shape"][0] * t["shape"][1] * t["shape"][2])
+                run = subprocess.run(shlex.split(test["reproduce"]), capture_output=True,
+                                     text=True, timeout=120)
+                self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+                self.assertIn("check: PASS", run.stdout)
+                cycles = re.search(r": (\d+) cycles", run.stdout)
+                self.assertIsNotNone(cycles, run.stdout)
+                self.assertEqual(int(cycles.group(1)), test["cycles"])
 
     def test_mutation_score_covers_every_fault_class(self):
         mutation = self.summary["mutation"]
@@ -87,6 +127,7 @@ class RegressOutputs(unittest.TestCase):
         self.assertEqual(int(root.get("tests")), len(cases))
         self.assertEqual(int(root.get("failures")), 0)
         self.assertTrue(all(c.get("classname").startswith("regress.4x4.") for c in cases))
+        self.assertEqual(sum(c.get("classname") == "regress.4x4.sparse" for c in cases), 12)
 
 
 class RegressShards(unittest.TestCase):
@@ -116,7 +157,7 @@ class RegressShards(unittest.TestCase):
             self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
             with open(os.path.join(merged, "summary.json")) as f:
                 summary = json.load(f)
-            self.assertEqual(summary["counts"]["total"], 6 + 3)
+            self.assertEqual(summary["counts"]["total"], 2 * 6 + 3)
             self.assertEqual(summary["mutation"]["injected"], 3)
             self.assertTrue(os.path.exists(os.path.join(merged, "junit.xml")))
             run = regress("--merge", dirs[0], dirs[0], "--out", merged)
@@ -169,6 +210,11 @@ class RegressFailures(unittest.TestCase):
     def test_unknown_config_is_a_usage_error(self):
         run = regress("--configs", "7x3", "--list")
         self.assertEqual(run.returncode, 2)
+
+    def test_unknown_kind_is_a_usage_error(self):
+        run = regress("--kinds", "dense,banded", "--list")
+        self.assertEqual(run.returncode, 2)
+        self.assertIn("unknown kind 'banded'", run.stderr)
 
 
 if __name__ == "__main__":
