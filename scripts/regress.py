@@ -142,7 +142,8 @@ def kernel_shape(rng, engine, max_k):
     # Every output row passes the array once per (row block, column block).
     while m > 1 and m * -(-k // r) * -(-n // c) > CYCLE_CAP:
         m = (m + 1) // 2
-    mode = rng.choices(["raw", "requant", "relu"], weights=[4, 4, 2])[0]
+    # "single": requantized with TFLite's single rounding instead of the default double.
+    mode = rng.choices(["raw", "requant", "relu", "single"], weights=[4, 3, 2, 2])[0]
     return m, k, n, mode
 
 
@@ -198,7 +199,9 @@ def job_line(test, inject):
     m, k, n = test["shape"]
     kind = "sparse" if test["kind"] == "sparse" else "dense"
     job = {"id": test["id"], "kind": kind, "m": m, "k": k, "n": n, "seed": test["seed"],
-           "requant": test["mode"] == "requant", "relu": test["mode"] == "relu"}
+           "requant": test["mode"] in ("requant", "single"), "relu": test["mode"] == "relu"}
+    if test["mode"] == "single":
+        job["rounding"] = "single"
     for key in ("operand", "format", "density"):
         if key in test:
             job[key] = test[key]
@@ -219,7 +222,8 @@ def sparse_args(test):
 
 def reproduce(test, engine, fault_specs):
     m, k, n = test["shape"]
-    mode = {"raw": "", "requant": " --requant", "relu": " --relu"}[test["mode"]]
+    mode = {"raw": "", "requant": " --requant", "relu": " --relu",
+            "single": " --requant --rounding single"}[test["mode"]]
     faults = "".join(f" --inject-fault {spec}" for spec in fault_specs)
     command = "spmm" if test["kind"] == "sparse" else "gemm"
     pattern = sparse_args(test) if test["kind"] == "sparse" else ""

@@ -173,7 +173,7 @@ module tsr_csr #(
       tsr_pkg::CsrCfgParamDepth: rdata_d = 32'(ParamDepth);
       tsr_pkg::CsrCfgStream:     rdata_d = {16'(4 * Cols), 16'(InBytes)};
       tsr_pkg::CsrFeatures:      rdata_d = {16'd0, 8'(CmdFifoDepth),
-                                            tsr_pkg::FeatureBits |
+                                            tsr_pkg::FeatureBits |  // bit 7 included
                                             (8'(Sparse) << tsr_pkg::FeatureSparse) |
                                             (8'(Sparse && Rows == Cols)
                                              << tsr_pkg::FeatureSparseA)};

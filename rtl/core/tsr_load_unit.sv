@@ -46,8 +46,8 @@ module tsr_load_unit #(
   output logic                 stall_o
 );
 
-  if (InBytes < 9) begin : gen_bad_in_bytes
-    $error("InBytes must hold a PARAM word (9 bytes)");
+  if (InBytes < tsr_pkg::ParamBytes) begin : gen_bad_in_bytes
+    $error("InBytes must hold a PARAM word (tsr_pkg::ParamBytes bytes)");
   end
 
   typedef enum logic [1:0] {StIdle, StLoad, StDiscard} state_e;

@@ -1,6 +1,8 @@
 // One output lane of the store unit: acc + bias, then TFLite MultiplyByQuantizedMultiplier
-// (left shift, gemmlowp SaturatingRoundingDoublingHighMul, RoundingDivideByPOT), the
-// output zero point and the clamp. Fixed latency of tsr_pkg::RqLatency (9) cycles, no
+// in either of its rounding modes, the output zero point and the clamp. Double rounding
+// (gemmlowp, TFLite Micro): left shift, SaturatingRoundingDoublingHighMul, then
+// RoundingDivideByPOT. Single rounding (TFLITE_SINGLE_ROUNDING): the exact 64-bit
+// product shifted right by 31 - shift, rounding half up once. Fixed latency of tsr_pkg::RqLatency (9) cycles, no
 // stall: the store unit only issues what its output FIFO can take. Job-level settings are
 // read where they are used, from the store unit's sideband pipeline: the zero point
 // tsr_pkg::RqZpAt (7) cycles after the stage-1 inputs, requant and the clamp
@@ -16,7 +18,8 @@ module tsr_requant (
   input  logic [31:0] acc_i,
   input  logic [31:0] bias_i,
   input  logic [31:0] mult_i,
-  input  logic [7:0]  shift_i,      // signed, -31..30; > 0 shifts left
+  input  logic [7:0]  shift_i,      // [6:0] signed, -31..30, > 0 shifts left;
+                                    // [7] single rounding (tsr_pkg::ParamSingle)
   // Read RqZpAt cycles after the stage-1 inputs (by stage 8).
   input  logic [7:0]  zero_point_i,
   // Read RqClampAt cycles after the stage-1 inputs (by stage 9).
@@ -35,27 +38,35 @@ module tsr_requant (
     s1_shift_q <= shift_i;
   end
 
-  // Stage 2: left shift (wraps); the right shift waits for stage 7.
-  logic        shift_left;
-  logic [4:0]  left_amount, right_amount;
+  // Stage 2: double rounding's left shift (wraps). The right shift waits for stage 7,
+  // by r = -shift (double, 0..31) or by 31 - shift (single, 1..62).
+  logic        single, shift_left;
+  logic [6:0]  shift;
+  logic [4:0]  left_amount;
+  logic [5:0]  right_amount;
   logic [31:0] s2_a_q, s2_b_q, s2_raw_q;
-  logic [4:0]  s2_right_q;
-  assign shift_left   = !s1_shift_q[7] && (s1_shift_q != 8'd0);
-  assign left_amount  = shift_left ? s1_shift_q[4:0] : 5'd0;
-  assign right_amount = shift_left ? 5'd0 : 5'((~s1_shift_q) + 8'd1);
+  logic [5:0]  s2_right_q;
+  logic        s2_single_q;
+  assign single       = s1_shift_q[7];
+  assign shift        = s1_shift_q[6:0];
+  assign shift_left   = !shift[6] && (shift != 7'd0);
+  assign left_amount  = (shift_left && !single) ? shift[4:0] : 5'd0;
+  assign right_amount = single     ? 6'(7'd31 - shift)
+                      : shift_left ? 6'd0 : 6'((~shift) + 7'd1);
   always_ff @(posedge clk_i) begin
-    s2_a_q     <= s1_raw_q << left_amount;
-    s2_b_q     <= s1_mult_q;
-    s2_raw_q   <= s1_raw_q;
-    s2_right_q <= right_amount;
+    s2_a_q      <= s1_raw_q << left_amount;
+    s2_b_q      <= s1_mult_q;
+    s2_raw_q    <= s1_raw_q;
+    s2_right_q  <= right_amount;
+    s2_single_q <= single;
   end
 
   // Stage 3: four unsigned 16x16 partial products of the operands' bit patterns, and the
   // correction that makes their sum the signed product: with A, B the unsigned readings
   // of a, b, a*b = A*B - 2^32 * (a<0 ? B : 0) - 2^32 * (b<0 ? A : 0)  (mod 2^64).
   logic [31:0] s3_ll_q, s3_lh_q, s3_hl_q, s3_hh_q, s3_corr_q, s3_raw_q;
-  logic        s3_overflow_q;
-  logic [4:0]  s3_right_q;
+  logic        s3_overflow_q, s3_single_q;
+  logic [5:0]  s3_right_q;
   always_ff @(posedge clk_i) begin
     s3_ll_q       <= s2_a_q[15:0]  * s2_b_q[15:0];
     s3_lh_q       <= s2_a_q[15:0]  * s2_b_q[31:16];
@@ -65,69 +76,80 @@ module tsr_requant (
     s3_overflow_q <= (s2_a_q == 32'h8000_0000) && (s2_b_q == 32'h8000_0000);
     s3_raw_q      <= s2_raw_q;
     s3_right_q    <= s2_right_q;
+    s3_single_q   <= s2_single_q;
   end
 
-  // Stage 4: the middle terms, the low term with the rounding constant 2^30 (below), the
-  // high term corrected for the signs.
+  // Stage 4: the middle terms, the low term with double rounding's constant 2^30 (stage
+  // 6), the high term corrected for the signs. Single rounding keeps the product exact.
   logic [32:0] s4_mid_q, s4_lo_q;
   logic [31:0] s4_hi_q, s4_raw_q;
-  logic        s4_overflow_q;
-  logic [4:0]  s4_right_q;
+  logic        s4_overflow_q, s4_single_q;
+  logic [5:0]  s4_right_q;
   always_ff @(posedge clk_i) begin
     s4_mid_q      <= {1'b0, s3_lh_q} + {1'b0, s3_hl_q};
-    s4_lo_q       <= {1'b0, s3_ll_q} + 33'h0_4000_0000;
+    s4_lo_q       <= {1'b0, s3_ll_q} + (s3_single_q ? 33'd0 : 33'h0_4000_0000);
     s4_hi_q       <= s3_hh_q - s3_corr_q;
     s4_overflow_q <= s3_overflow_q;
     s4_raw_q      <= s3_raw_q;
     s4_right_q    <= s3_right_q;
+    s4_single_q   <= s3_single_q;
   end
 
-  // Stage 5: p + 2^30 = hi*2^32 + mid*2^16 + lo, in two 32-bit halves: the low half with
-  // its carry, the high half without it yet.
+  // Stage 5: p (+ 2^30) = hi*2^32 + mid*2^16 + lo, in two 32-bit halves: the low half
+  // with its carry, the high half without it yet.
   logic [32:0] s5_low_q;
   logic [31:0] s5_high_q, s5_raw_q;
-  logic        s5_overflow_q;
-  logic [4:0]  s5_right_q;
+  logic        s5_overflow_q, s5_single_q;
+  logic [5:0]  s5_right_q;
   always_ff @(posedge clk_i) begin
     s5_low_q      <= {1'b0, s4_lo_q[31:0]} + {1'b0, s4_mid_q[15:0], 16'd0};
     s5_high_q     <= s4_hi_q + 32'(s4_mid_q[32:16]) + 32'(s4_lo_q[32]);
     s5_overflow_q <= s4_overflow_q;
     s5_raw_q      <= s4_raw_q;
     s5_right_q    <= s4_right_q;
+    s5_single_q   <= s4_single_q;
   end
 
-  // Stage 6: gemmlowp's doubling high half. Its nudge (2^30, or 1 - 2^30 for a negative
-  // product p) and the division by 2^31 that truncates toward zero come to
-  // floor((p + 2^30) / 2^31) for either sign: for p < 0 the nudged value is negative, and
-  // truncating it toward zero adds 2^31 - 1 before the floor. So the result is bits
-  // [62:31] of p + 2^30, saturated for the one overflowing product (-2^31 * -2^31).
-  logic [31:0] high_sum;
-  logic [31:0] s6_high_q, s6_raw_q;
-  logic [4:0]  s6_right_q;
-  assign high_sum = s5_high_q + 32'(s5_low_q[32]);
+  // Stage 6: the 64-bit value stage 7 shifts right. Double rounding: gemmlowp's doubling
+  // high half. Its nudge (2^30, or 1 - 2^30 for a negative product p) and the division
+  // by 2^31 that truncates toward zero come to floor((p + 2^30) / 2^31) for either sign:
+  // for p < 0 the nudged value is negative, and truncating it toward zero adds 2^31 - 1
+  // before the floor. So it is bits [62:31] of p + 2^30, saturated for the one
+  // overflowing product (-2^31 * -2^31), sign-extended to 64 bits. Single rounding: p.
+  logic [31:0] high_sum, high_half;
+  logic [63:0] s6_value_q;
+  logic [31:0] s6_raw_q;
+  logic [5:0]  s6_right_q;
+  logic        s6_single_q;
+  assign high_sum  = s5_high_q + 32'(s5_low_q[32]);
+  assign high_half = s5_overflow_q ? 32'h7FFF_FFFF : {high_sum[30:0], s5_low_q[31]};
   always_ff @(posedge clk_i) begin
-    s6_high_q  <= s5_overflow_q ? 32'h7FFF_FFFF : {high_sum[30:0], s5_low_q[31]};
-    s6_raw_q   <= s5_raw_q;
-    s6_right_q <= s5_right_q;
+    s6_value_q  <= s5_single_q ? {high_sum, s5_low_q[31:0]}
+                               : {{32{high_half[31]}}, high_half};
+    s6_raw_q    <= s5_raw_q;
+    s6_right_q  <= s5_right_q;
+    s6_single_q <= s5_single_q;
   end
 
-  // Stage 7: RoundingDivideByPOT by r = s6_right_q: x >> r (arithmetic), plus one when the
-  // remainder exceeds (2^r - 1) / 2 rounded down, plus one more for a negative x. For
-  // r >= 1 that is: bit r-1 set, and for a negative x some bit below it set too (ties
-  // round away from zero); for r = 0 never. No adder or comparator on the path.
-  logic [31:0] below_half;   // bits below r-1
+  // Stage 7: x >> r (arithmetic, x = s6_value_q, r = s6_right_q) and the rounding
+  // increment, added in stage 8. Single rounding, (x + 2^(r-1)) >> r: bit r-1 of x.
+  // RoundingDivideByPOT (double, r <= 31): one when the remainder exceeds (2^r - 1) / 2
+  // rounded down, plus one more for a negative x. For r >= 1 that is: bit r-1 set, and
+  // for a negative x some bit below it set too (ties round away from zero); for r = 0
+  // never. No adder or comparator on the path.
+  logic [30:0] below_half;   // bits below r-1
   logic        half_bit, any_below, round_up;
   logic [31:0] s7_shifted_q, s7_raw_q;
   logic        s7_round_q;
   always_comb begin
     below_half = '0;
-    for (int i = 0; i < 31; i++) below_half[i] = (5'(i + 1) < s6_right_q);
+    for (int i = 0; i < 31; i++) below_half[i] = (6'(i + 1) < s6_right_q);
   end
-  assign half_bit  = (s6_right_q != 5'd0) && s6_high_q[s6_right_q - 5'd1];
-  assign any_below = |(s6_high_q & below_half);
-  assign round_up  = half_bit && (!s6_high_q[31] || any_below);
+  assign half_bit  = (s6_right_q != 6'd0) && s6_value_q[s6_right_q - 6'd1];
+  assign any_below = |(s6_value_q[30:0] & below_half);
+  assign round_up  = half_bit && (s6_single_q || !s6_value_q[63] || any_below);
   always_ff @(posedge clk_i) begin
-    s7_shifted_q <= $signed(s6_high_q) >>> s6_right_q;
+    s7_shifted_q <= 32'($signed(s6_value_q) >>> s6_right_q);
     s7_round_q   <= round_up;
     s7_raw_q     <= s6_raw_q;
   end
@@ -152,10 +174,5 @@ module tsr_requant (
   end
 
   assign data_o = s9_data_q;
-
-  // Only bit 31 of the high half's sum is past the result; of the low half only its top
-  // two bits (bit 31 and the carry) reach it.
-  logic unused_bits;
-  assign unused_bits = ^{high_sum[31], s5_low_q[30:0]};
 
 endmodule

@@ -4,7 +4,7 @@
 package tsr_pkg;
 
   localparam logic [31:0] IdValue      = 32'h5453_5241;  // "TSRA"
-  localparam logic [31:0] VersionValue = 32'h0001_0003;  // 1.3
+  localparam logic [31:0] VersionValue = 32'h0001_0004;  // 1.4
 
   // Opcodes (w0[7:0]).
   localparam logic [7:0] OpLoad = 8'h01;
@@ -31,10 +31,12 @@ package tsr_pkg;
   localparam logic [7:0] ErrBadMeta   = 8'd8;  // an SPGEMM entry's K index >= its K
 
   // FEATURES bits [7:0].
-  localparam logic [7:0] FeatureBits = 8'b0001_1111;  // dense, requant, per-channel,
-                                                       // hazard checks, TLAST checks
+  localparam logic [7:0] FeatureBits = 8'b1001_1111;  // dense, requant, per-channel,
+                                                       // hazard checks, TLAST checks,
+                                                       // single rounding (bit 7)
   localparam int unsigned FeatureSparse = 5;  // FEATURES bit: SPGEMM, META, GBUF
   localparam int unsigned FeatureSparseA = 6; // FEATURES bit: SPGEMMA (sparse, Rows = Cols)
+  localparam int unsigned FeatureRoundSingle = 7;  // FEATURES bit: PARAM rounding flag
   // Outstanding GEMMs whose PARAM words the store unit has yet to read (at most 3).
   localparam int unsigned ParamReaders = 4;
 
@@ -65,7 +67,13 @@ package tsr_pkg;
   //   store cfg [StoreCfgW], param_base [ParamAW], m_rows [AccAW+1], acc bank, cmd last.
   // Its width is JobFixedW + ParamAW + AccAW + 1 (the two widths are configuration).
   localparam int unsigned JobFixedW = StoreCfgW + 2;
-  localparam int unsigned ParamBits = 72;  // bias[31:0], mult[63:32], shift[71:64]
+  // A PARAM word on the stream is ParamBytes bytes: bias (0-3), multiplier (4-7), shift
+  // (8, in [-31, 30]) and flags (9; bit 0: single rounding). The scratchpad keeps
+  // ParamBits of it: bias[31:0], mult[63:32], then the shift byte with its redundant top
+  // bit replaced by the rounding flag: shift[70:64] (7-bit signed), single[71].
+  localparam int unsigned ParamBytes = 10;
+  localparam int unsigned ParamBits  = 72;
+  localparam int unsigned ParamSingle = 71;
   // Requantization lane (tsr_requant) timing, in cycles after the one its stage-1 inputs
   // are presented in: the result appears RqLatency cycles later; the zero point is read
   // RqZpAt cycles later, requant and the clamp RqClampAt cycles later.

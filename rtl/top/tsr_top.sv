@@ -229,9 +229,13 @@ module tsr_top #(
     .clk_i, .we_i(load_we[1]), .waddr_i(load_waddr[WgtAW-1:0]),
     .wdata_i(load_wdata[Cols*8-1:0]), .re_i(wgt_re), .raddr_i(wgt_raddr), .rdata_o(wgt_rdata)
   );
+  // The load unit has checked the shift byte (bits 71:64) against [-31, 30], so its bit 7
+  // repeats bit 6 and holds the flags byte's rounding bit instead (tsr_pkg::ParamSingle).
+  logic [tsr_pkg::ParamBits-1:0] param_wdata;
+  assign param_wdata = {load_wdata[8*(tsr_pkg::ParamBytes-1)], load_wdata[70:0]};
   tsr_sram #(.Width(tsr_pkg::ParamBits), .Depth(ParamDepth)) u_param_mem (
     .clk_i, .we_i(load_we[2]), .waddr_i(load_waddr[ParamAW-1:0]),
-    .wdata_i(load_wdata[71:0]), .re_i(param_re), .raddr_i(param_raddr),
+    .wdata_i(param_wdata), .re_i(param_re), .raddr_i(param_raddr),
     .rdata_o(param_rdata)
   );
 

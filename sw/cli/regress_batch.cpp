@@ -113,14 +113,15 @@ json run_job(const json& job) {
   const std::size_t m = job.at("m"), k = job.at("k"), n = job.at("n");
   const std::uint64_t seed = job.at("seed");
   const bool requant = job.value("requant", false), relu = job.value("relu", false);
+  const Rounding rounding = parse_rounding(job.value("rounding", "double"), "rounding");
   std::optional<SparseSpec> sparse;
   GemmProblem problem;
   if (kind == "sparse") {
     const SparsePattern pattern = sparse_pattern(pattern_options(job));
-    problem = spmm_problem(m, k, n, seed, pattern, requant, relu);
+    problem = random_sparse_problem(m, k, n, seed, pattern, {requant, relu, true, rounding});
     sparse = pattern_spec(pattern);
   } else {
-    problem = random_problem(m, k, n, seed, {requant, relu, true});
+    problem = random_problem(m, k, n, seed, {requant, relu, true, rounding});
   }
   const Tensor<std::int32_t> want = golden_gemm(problem);
 

@@ -51,9 +51,4 @@ std::string pattern_args(const SparsePattern& pattern) {
   return out.str();
 }
 
-GemmProblem spmm_problem(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed,
-                         const SparsePattern& pattern, bool requant, bool relu) {
-  return random_sparse_problem(m, k, n, seed, pattern, {requant, relu, true});
-}
-
 }  // namespace tessera::cli

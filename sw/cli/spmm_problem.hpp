@@ -1,6 +1,6 @@
-// The seeded problem of `tessera spmm` and the flags that say which operand is sparse and
-// how (--density, --nm, --a-density): shared by spmm, bench spmm and regress-batch, whose
-// sparse jobs must build exactly the problem that the spmm command a failure prints does.
+// The flags of `tessera spmm` that say which operand is sparse and how (--density, --nm,
+// --a-density): shared by spmm, bench spmm and regress-batch, whose sparse jobs must build
+// exactly the problem that the spmm command a failure prints does.
 #pragma once
 
 #include <cstdint>
@@ -24,9 +24,5 @@ SparsePattern sparse_pattern(const PatternOptions& options);
 SparseSpec pattern_spec(const SparsePattern& pattern);
 // The flags that give `pattern` back, with a leading space: " --nm 2:4".
 std::string pattern_args(const SparsePattern& pattern);
-
-// random_sparse_problem with spmm's output options (per-channel requantization).
-GemmProblem spmm_problem(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed,
-                         const SparsePattern& pattern, bool requant, bool relu);
 
 }  // namespace tessera::cli

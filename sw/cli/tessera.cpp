@@ -177,9 +177,18 @@ int cmd_run(const std::string& kernel_path, bool check, const DebugOptions& opti
   return code;
 }
 
-int cmd_gemm(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed, bool requant,
-             bool relu, bool check, const DebugOptions& options) {
-  const GemmProblem problem = random_problem(m, k, n, seed, {requant, relu, true});
+// The flags that give a seeded problem's output options back: " --requant --rounding single".
+std::string output_args(const RandomOptions& output) {
+  std::string args = output.relu ? " --relu" : output.requant ? " --requant" : "";
+  if ((output.relu || output.requant) && output.rounding == Rounding::kSingle) {
+    args += " --rounding single";
+  }
+  return args;
+}
+
+int cmd_gemm(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed,
+             const RandomOptions& output, bool check, const DebugOptions& options) {
+  const GemmProblem problem = random_problem(m, k, n, seed, output);
   const EngineRun engine = run_on_engine(problem, options, trace_spec(options));
   const GemmRun& run = engine.run;
   const auto& cfg = engine.config;
@@ -193,8 +202,7 @@ int cmd_gemm(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed, bo
   const int code = report_check(run.output, want);
   if (code != kExitOk) {
     std::cout << "reproduce: tessera gemm --m " << m << " --k " << k << " --n " << n << " --seed "
-              << seed << (requant ? " --requant" : "") << (relu ? " --relu" : "")
-              << fault_args(options) << " --check\n";
+              << seed << output_args(output) << fault_args(options) << " --check\n";
     std::ostringstream label;
     label << "gemm-" << m << "x" << k << "x" << n << "-seed" << seed << "-mismatch";
     capture_after_mismatch(problem, options, engine, want, label.str());
@@ -235,8 +243,9 @@ std::uint64_t nonzero_macs_of(const GemmProblem& problem, SparseOperand operand)
 }
 
 int cmd_spmm(std::size_t m, std::size_t k, std::size_t n, const SparsePattern& pattern,
-             std::uint64_t seed, bool requant, bool relu, bool check, const DebugOptions& options) {
-  const GemmProblem problem = spmm_problem(m, k, n, seed, pattern, requant, relu);
+             std::uint64_t seed, const RandomOptions& output, bool check,
+             const DebugOptions& options) {
+  const GemmProblem problem = random_sparse_problem(m, k, n, seed, pattern, output);
   const SparseSpec spec = pattern_spec(pattern);
   const EngineRun engine = run_on_engine(problem, options, trace_spec(options), spec);
   const GemmRun& run = engine.run;
@@ -253,8 +262,8 @@ int cmd_spmm(std::size_t m, std::size_t k, std::size_t n, const SparsePattern& p
   const int code = report_check(run.output, golden_gemm(problem));
   if (code != kExitOk) {
     std::cout << "reproduce: tessera spmm --m " << m << " --k " << k << " --n " << n
-              << pattern_args(pattern) << " --seed " << seed << (requant ? " --requant" : "")
-              << (relu ? " --relu" : "") << fault_args(options) << " --check\n";
+              << pattern_args(pattern) << " --seed " << seed << output_args(output)
+              << fault_args(options) << " --check\n";
   }
   return code;
 }
@@ -410,9 +419,9 @@ int cmd_info(const DebugOptions& options) {
   }
   std::printf("  stream beats      in %u B, out %u B\n", c.in_beat_bytes, c.out_beat_bytes);
   std::printf("  command FIFO      %u entries\n", c.cmd_fifo_depth);
-  std::printf("  features          dense%s%s%s%s\n", (c.features & 2) ? " requant" : "",
+  std::printf("  features          dense%s%s%s%s%s\n", (c.features & 2) ? " requant" : "",
               (c.features & 4) ? " per-channel" : "", c.sparse() ? " sparse" : "",
-              c.sparse_a() ? " sparse-a" : "");
+              c.sparse_a() ? " sparse-a" : "", c.round_single() ? " single-rounding" : "");
   std::printf("  max K per pass    %zu\n", max_k(c));
   return kExitOk;
 }
@@ -469,13 +478,21 @@ int main(int argc, char** argv) {
   std::size_t m = 0, k = 0, n = 0;
   std::uint64_t seed = 1;
   bool requant = false, relu = false, json = false;
+  std::string rounding = "double";
+  const auto add_output_options = [&](CLI::App* command) {
+    command->add_flag("--requant", requant, "int8 output through per-channel requantization");
+    command->add_flag("--relu", relu, "requantize and clamp at the zero point (ReLU)");
+    command->add_option("--rounding", rounding,
+                        "rounding of --requant / --relu: double (gemmlowp, TFLite Micro; the "
+                        "default) or single (TFLITE_SINGLE_ROUNDING, current TFLite)")
+        ->check(CLI::IsMember({"double", "single"}));
+  };
   auto* gemm = app.add_subcommand("gemm", "run a seeded random GEMM");
   gemm->add_option("--m", m, "rows of A")->required()->check(CLI::Range(1, 1 << 20));
   gemm->add_option("--k", k, "columns of A")->required()->check(CLI::Range(1, 1 << 20));
   gemm->add_option("--n", n, "columns of B")->required()->check(CLI::Range(1, 1 << 20));
   gemm->add_option("--seed", seed, "random seed");
-  gemm->add_flag("--requant", requant, "int8 output through per-channel requantization");
-  gemm->add_flag("--relu", relu, "requantize and clamp at the zero point (ReLU)");
+  add_output_options(gemm);
   gemm->add_flag("--check", check, "compare with the golden reference");
   add_debug_options(gemm, options, kernel_id);
   add_device_option(gemm, options);
@@ -488,8 +505,7 @@ int main(int argc, char** argv) {
   spmm->add_option("--n", n, "columns of B")->required()->check(CLI::Range(1, 1 << 20));
   add_pattern_options(spmm, pattern_options);
   spmm->add_option("--seed", seed, "random seed");
-  spmm->add_flag("--requant", requant, "int8 output through per-channel requantization");
-  spmm->add_flag("--relu", relu, "requantize and clamp at the zero point (ReLU)");
+  add_output_options(spmm);
   spmm->add_flag("--check", check, "compare with the golden reference");
   add_debug_options(spmm, options, kernel_id);
   add_device_option(spmm, options);
@@ -551,10 +567,10 @@ int main(int argc, char** argv) {
         bench_spmm->parsed())
       finish_debug_options(options, kernel_id);
     if (run->parsed()) return cmd_run(kernel_path, check, options);
-    if (gemm->parsed()) return cmd_gemm(m, k, n, seed, requant, relu, check, options);
+    const RandomOptions output{requant, relu, true, parse_rounding(rounding, "--rounding")};
+    if (gemm->parsed()) return cmd_gemm(m, k, n, seed, output, check, options);
     if (spmm->parsed()) {
-      return cmd_spmm(m, k, n, sparse_pattern(pattern_options), seed, requant, relu, check,
-                      options);
+      return cmd_spmm(m, k, n, sparse_pattern(pattern_options), seed, output, check, options);
     }
     if (bench_gemm->parsed()) return cmd_bench(m, k, n, seed, json, options);
     if (bench_spmm->parsed()) {

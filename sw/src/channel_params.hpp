@@ -5,13 +5,18 @@
 #include <cstdint>
 #include <vector>
 
+#include "tessera/device.hpp"
 #include "tessera/golden.hpp"
 
 namespace tessera {
 
-// PARAM words of channels [0, channels), isa::kParamBytes each: bias, multiplier and
-// shift of channel n; the padding channels past N repeat the last one (a valid shift).
+// PARAM words of channels [0, channels), isa::kParamBytes each: bias, multiplier, shift
+// and rounding flag of channel n; the padding channels past N repeat the last one (a valid shift).
 std::vector<std::uint8_t> param_words(const GemmProblem& problem, std::size_t channels);
+
+// Throws EngineError when the problem asks for single rounding and the engine predates
+// it (FEATURES bit 7 clear, ISA before 1.4): its PARAM words would be rounded twice.
+void require_rounding(const EngineConfig& config, const GemmProblem& problem);
 
 // Sets the output-stage fields a GEMM and an SPGEMM share: per-channel parameters,
 // and with requantization the zero point and the clamp.

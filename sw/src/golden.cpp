@@ -84,8 +84,27 @@ std::int32_t rounding_divide_by_pot(std::int32_t x, int exponent) {
   return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
+const char* rounding_name(Rounding rounding) {
+  return rounding == Rounding::kSingle ? "single" : "double";
+}
+
+Rounding parse_rounding(const std::string& text, const std::string& field) {
+  if (text == "double") return Rounding::kDouble;
+  if (text == "single") return Rounding::kSingle;
+  throw InputError(field + ": expected \"double\" or \"single\", got \"" + text + "\"");
+}
+
 std::int32_t multiply_by_quantized_multiplier(std::int32_t x, std::int32_t multiplier,
-                                              int shift) {
+                                              int shift, Rounding rounding) {
+  if (rounding == Rounding::kSingle) {
+    // |x * multiplier| <= 2^62 and the rounding term <= 2^61: no 64-bit overflow.
+    const int total_shift = 31 - shift;
+    const std::int64_t rounded = std::int64_t{x} * std::int64_t{multiplier} +
+                                 (std::int64_t{1} << (total_shift - 1));
+    // Arithmetic shift (C++20), then the low 32 bits, as the RTL keeps them.
+    return static_cast<std::int32_t>(static_cast<std::uint32_t>(
+        static_cast<std::uint64_t>(rounded >> total_shift)));
+  }
   const int left_shift = shift > 0 ? shift : 0;
   const int right_shift = shift > 0 ? 0 : -shift;
   // The RTL shifts a 32-bit register: bits shifted out are lost, not saturated.
@@ -119,7 +138,8 @@ std::int32_t golden_epilogue(std::int32_t acc, const GemmProblem& problem, std::
   const Requant& rq = *problem.requant;
   const std::int32_t multiplier = rq.multiplier[rq.multiplier.size() == 1 ? 0 : n];
   const std::int32_t shift = rq.shift[rq.shift.size() == 1 ? 0 : n];
-  const std::int32_t scaled = multiply_by_quantized_multiplier(acc, multiplier, shift);
+  const std::int32_t scaled =
+      multiply_by_quantized_multiplier(acc, multiplier, shift, rq.rounding);
   return std::clamp(wrapping_add(scaled, rq.zero_point), problem.clamp_lo, problem.clamp_hi);
 }
 

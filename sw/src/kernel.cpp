@@ -24,7 +24,7 @@ using nlohmann::json;
 
 constexpr std::string_view kTopLevelKeys[] = {"op",      "a",     "b",   "bias",
                                               "requant", "clamp", "out", "sparse"};
-constexpr std::string_view kRequantKeys[] = {"multiplier", "shift", "zero_point"};
+constexpr std::string_view kRequantKeys[] = {"multiplier", "shift", "zero_point", "rounding"};
 constexpr std::string_view kSparseKeys[] = {"operand", "format"};
 
 class KernelLoader {
@@ -200,6 +200,14 @@ class KernelLoader {
     result.shift = load_parameter(requant, "shift");
     if (requant.contains("zero_point")) {
       result.zero_point = get_int32(requant.at("zero_point"), "requant.zero_point");
+    }
+    if (requant.contains("rounding")) {
+      const std::string rounding = get_string(requant, "rounding", "requant.rounding");
+      try {
+        result.rounding = parse_rounding(rounding, "requant.rounding");
+      } catch (const InputError& e) {
+        fail(e.what());
+      }
     }
     return result;
   }

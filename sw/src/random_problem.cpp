@@ -61,6 +61,7 @@ GemmProblem random_problem(std::size_t m, std::size_t k, std::size_t n, std::uin
     rq.shift.push_back(std::clamp(exponent, -31, 30));
   }
   rq.zero_point = static_cast<std::int32_t>(uniform(-8, 8));
+  rq.rounding = options.rounding;
   if (options.relu) p.clamp_lo = rq.zero_point;
   p.requant = rq;
   return p;

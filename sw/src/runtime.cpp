@@ -375,6 +375,7 @@ std::size_t max_k(const EngineConfig& config) {
 
 GemmRun run_gemm(Device& device, const GemmProblem& problem) {
   validate(problem);
+  require_rounding(device.config(), problem);
   try {
     const std::size_t limit = max_k(device.config());
     if (problem.k() > limit) {

@@ -412,6 +412,7 @@ SparseGemmRun run_sparse_gemm(Device& device, const GemmProblem& problem,
                               const SparseFormat& format, SparseOperand operand) {
   validate(problem);
   const EngineConfig& config = device.config();
+  require_rounding(config, problem);
   // An operand that breaks its declared format is the input's fault, whatever the engine.
   if (format.kind == SparseFormat::Kind::kNM) {
     if (operand == SparseOperand::kA) {

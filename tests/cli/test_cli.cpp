@@ -372,6 +372,15 @@ TEST_CASE("run --check: per-tensor multiplier and shift", "[cli][run]") {
   SECTION("as JSON integers") {
     kernel["requant"] = {{"multiplier", 1518500250}, {"shift", -7}, {"zero_point", 3}};
   }
+  SECTION("with single rounding") {
+    problem.requant->rounding = Rounding::kSingle;
+    kernel["requant"] = {
+        {"multiplier", 1518500250}, {"shift", -7}, {"zero_point", 3}, {"rounding", "single"}};
+  }
+  SECTION("with double rounding spelled out") {
+    kernel["requant"] = {
+        {"multiplier", 1518500250}, {"shift", -7}, {"zero_point", 3}, {"rounding", "double"}};
+  }
   SECTION("as 0-d int32 .npy scalars") {
     Tensor<std::int32_t> mult, shift;
     mult.data = {1518500250};  // shape {}: a NumPy scalar array
@@ -443,6 +452,9 @@ TEST_CASE("gemm --check runs a seeded random GEMM and passes", "[cli][gemm]") {
   std::vector<std::string> args = {"gemm", "--m", "5", "--k", "7", "--n", "3", "--seed", "4"};
   SECTION("requant") { args.push_back("--requant"); }
   SECTION("relu") { args.push_back("--relu"); }
+  SECTION("requant, single rounding") {
+    args.insert(args.end(), {"--requant", "--rounding", "single"});
+  }
   SECTION("raw int32") {}
   args.push_back("--check");
 
@@ -607,6 +619,10 @@ TEST_CASE("bad kernel JSON exits 2 naming the file and field", "[cli][bad-input]
     f.kernel["requant"] = {{"multiplier", 1 << 30}, {"shift", -7}, {"zero_point", "3"}};
     require_bad_input(f, f.run(), {"kernel.json", "zero_point", "integer"});
   }
+  SECTION("an unknown rounding mode") {
+    f.kernel["requant"] = {{"multiplier", 1 << 30}, {"shift", -7}, {"rounding", "nearest"}};
+    require_bad_input(f, f.run(), {"kernel.json", "requant.rounding", "\"single\"", "nearest"});
+  }
   SECTION("multiplier given as a float") {
     f.kernel["requant"] = {{"multiplier", 0.7071}, {"shift", -7}};
     require_bad_input(f, f.run(), {"kernel.json", "multiplier", "integer"});
@@ -650,6 +666,12 @@ TEST_CASE("bad usage exits 2 naming the option", "[cli][usage]") {
   }
   SECTION("--m not a number") {
     require_usage_error(run_cli({"gemm", "--m", "five", "--k", "4", "--n", "4"}, cwd), {"--m"});
+  }
+  SECTION("--rounding neither double nor single") {
+    require_usage_error(
+        run_cli({"gemm", "--m", "4", "--k", "4", "--n", "4", "--requant", "--rounding", "half"},
+                cwd),
+        {"--rounding", "half"});
   }
   SECTION("bench gemm missing --n") {
     require_usage_error(run_cli({"bench", "gemm", "--m", "4", "--k", "4"}, cwd), {"--n"});

@@ -193,8 +193,10 @@ std::int32_t IsaModel::output_lane(const Epilogue& e, int nt, int c, std::uint32
   if (!e.requant) return acc;
   // Per tensor: the first channel of the command (param_base) scales every channel.
   const auto& scale = e.per_channel ? param : word(kParam, e.param_base);
+  const Rounding rounding =
+      (scale[9] & isa::kParamSingleRounding) != 0 ? Rounding::kSingle : Rounding::kDouble;
   const std::int32_t scaled = multiply_by_quantized_multiplier(
-      acc, le32(scale, 4), static_cast<std::int8_t>(scale[8]));
+      acc, le32(scale, 4), static_cast<std::int8_t>(scale[8]), rounding);
   return std::clamp<std::int32_t>(wrapping_add(scaled, e.zero_point), e.clamp_lo, e.clamp_hi);
 }
 

@@ -162,16 +162,16 @@ TEST_CASE("csr: ID, VERSION and the configuration read back", "[csr]") {
   CsrBench csr;
   CHECK(csr.read_ok(kId) == 0x54535241u);
   CHECK(csr.read_ok(kVersion) == tessera::isa::kVersionValue);
-  CHECK(csr.read_ok(kVersion) == 0x00010003u);  // 1.3: SPGEMMA
+  CHECK(csr.read_ok(kVersion) == 0x00010004u);  // 1.4: single rounding
   CHECK(csr.read_ok(kCfgArray) == (kCols << 16 | kRows));
   CHECK(csr.read_ok(kCfgActDepth) == kActDepth);
   CHECK(csr.read_ok(kCfgWgtDepth) == kWgtDepth);
   CHECK(csr.read_ok(kCfgAccDepth) == kAccDepth);
   CHECK(csr.read_ok(kCfgParamDepth) == kParamDepth);
   CHECK(csr.read_ok(kCfgStream) == ((4 * kCols) << 16 | kInBytes));
-  // dense, requant, per-channel, hazard checks, TLAST checks, sparse; not bit 6 (SPGEMMA):
-  // this block is 8x4, not square. The FIFO depth above.
-  CHECK(csr.read_ok(kFeatures) == (kCmdFifoDepth << 8 | 0b11'1111));
+  // dense, requant, per-channel, hazard checks, TLAST checks, sparse, single rounding; not
+  // bit 6 (SPGEMMA): this block is 8x4, not square. The FIFO depth above.
+  CHECK(csr.read_ok(kFeatures) == (kCmdFifoDepth << 8 | 0b1011'1111));
   // The sparse feature's scratchpads (ISA 1.2: 0x034 and 0x038 are mapped).
   CHECK(csr.read_ok(kCfgGbufDepth) == kGbufDepth);
   CHECK(csr.read_ok(kCfgMetaDepth) == kMetaDepth);

@@ -1,4 +1,5 @@
-// tsr_requant: one store lane, bit-exact against TFLite's integer requantization.
+// tsr_requant: one store lane, bit-exact against TFLite's integer requantization in both
+// rounding modes (double: gemmlowp / TFLite Micro; single: TFLITE_SINGLE_ROUNDING).
 // Stage-1 inputs (acc, bias, multiplier, shift) are presented in cycle t, the zero point in
 // t+7 and requant and the clamp in t+8 (tsr_pkg::RqZpAt, RqClampAt: the store unit's
 // sideband taps them there), and the result shows after the ninth edge
@@ -36,6 +37,7 @@ constexpr std::int32_t kMax = std::numeric_limits<std::int32_t>::max();
 
 // ---- reference: the golden model's TFLite / gemmlowp requantization --------------------
 using tessera::multiply_by_quantized_multiplier;
+using tessera::Rounding;
 using tessera::rounding_divide_by_pot;
 using tessera::saturating_rounding_doubling_high_mul;
 
@@ -48,12 +50,14 @@ struct Vector {
   int shift;  // -31..30
   bool requant;
   std::int8_t zero_point, clamp_lo, clamp_hi;
+  bool single = false;  // single rounding: bit 7 of shift_i
 };
 
 std::int32_t reference(const Vector& v) {
   const std::int32_t biased = wrap(std::int64_t{v.acc} + v.bias);
   if (!v.requant) return biased;
-  const std::int32_t scaled = multiply_by_quantized_multiplier(biased, v.mult, v.shift);
+  const std::int32_t scaled = multiply_by_quantized_multiplier(
+      biased, v.mult, v.shift, v.single ? Rounding::kSingle : Rounding::kDouble);
   const std::int32_t with_zp = wrap(std::int64_t{scaled} + v.zero_point);
   return std::clamp<std::int32_t>(with_zp, v.clamp_lo, v.clamp_hi);
 }
@@ -61,7 +65,7 @@ std::int32_t reference(const Vector& v) {
 std::string describe(const Vector& v) {
   std::ostringstream s;
   s << "acc=" << v.acc << " bias=" << v.bias << " mult=" << v.mult << " shift=" << v.shift
-    << " requant=" << v.requant << " zp=" << int{v.zero_point} << " clamp=[" << int{v.clamp_lo}
+    << " rounding=" << (v.single ? "single" : "double") << " requant=" << v.requant << " zp=" << int{v.zero_point} << " clamp=[" << int{v.clamp_lo}
     << ", " << int{v.clamp_hi} << "]";
   return s.str();
 }
@@ -81,7 +85,7 @@ class RequantBench : public BlockBench<Vtsr_requant> {
         d.acc_i = static_cast<std::uint32_t>(v.acc);
         d.bias_i = static_cast<std::uint32_t>(v.bias);
         d.mult_i = static_cast<std::uint32_t>(v.mult);
-        d.shift_i = static_cast<std::uint8_t>(static_cast<std::int8_t>(v.shift));
+        d.shift_i = static_cast<std::uint8_t>((v.shift & 0x7F) | (v.single ? 0x80 : 0));
       } else {
         d.acc_i = d.bias_i = d.mult_i = 0;
         d.shift_i = 0;
@@ -165,6 +169,7 @@ class Generator {
   // Job settings: clamp lo <= hi (the dispatcher rejects the rest), often the full int8
   // range or ReLU-like, mostly requantizing.
   void job(Vector& v) {
+    v.single = chance(50);
     v.requant = chance(90);
     v.zero_point = chance(20) ? std::int8_t{0} : int8();
     switch (uniform(0, 3)) {
@@ -273,6 +278,24 @@ TEST_CASE("requant: reference self-check against hand-worked TFLite values", "[r
   // 2^30 << 1 wraps to INT32_MIN, then halved; 3 << 30 wraps to -2^30, times (1 - 2^-31).
   CHECK(multiply_by_quantized_multiplier(1 << 30, 1 << 30, 1) == -(1 << 30));
   CHECK(multiply_by_quantized_multiplier(3, kMax, 30) == -(1 << 30) + 1);
+  // Single rounding, (x*m + 2^(30-shift)) >> (31-shift): ties go up, once.
+  constexpr auto kSingle = Rounding::kSingle;
+  CHECK(multiply_by_quantized_multiplier(3, 1 << 30, 0, kSingle) == 2);    // 1.5
+  CHECK(multiply_by_quantized_multiplier(-3, 1 << 30, 0, kSingle) == -1);  // -1.5
+  CHECK(multiply_by_quantized_multiplier(-5, 1 << 30, 0, kSingle) == -2);  // -2.5
+  // Where the modes part: 5/4 is 2.5 then 2 when rounded twice, 1 when once; -6/4 is a
+  // tie the double mode's RoundingDivideByPOT takes away from zero.
+  CHECK(multiply_by_quantized_multiplier(5, 1 << 30, -1) == 2);
+  CHECK(multiply_by_quantized_multiplier(5, 1 << 30, -1, kSingle) == 1);
+  CHECK(multiply_by_quantized_multiplier(-6, 1 << 30, -1) == -2);
+  CHECK(multiply_by_quantized_multiplier(-6, 1 << 30, -1, kSingle) == -1);
+  // The single mode's product is exact, never a wrapped left shift.
+  CHECK(multiply_by_quantized_multiplier(1 << 30, 1 << 30, 1, kSingle) == 1 << 30);
+  CHECK(multiply_by_quantized_multiplier(kMin, kMin, -31, kSingle) == 1);  // 2^62 / 2^62
+  CHECK(multiply_by_quantized_multiplier(kMax, kMax, 0, kSingle) == kMax - 1);
+  // 2^62 / 2^31 does not fit: its low 32 bits, where the double mode saturates.
+  CHECK(multiply_by_quantized_multiplier(kMin, kMin, 0, kSingle) == kMin);
+  CHECK(multiply_by_quantized_multiplier(kMin, kMin, 0) == kMax);
 }
 
 TEST_CASE("requant: latency is exactly 9 cycles", "[requant]") {
@@ -305,13 +328,15 @@ TEST_CASE("requant: raw mode passes acc + bias, wrapping", "[requant]") {
 TEST_CASE("requant: every shift against the edge values", "[requant]") {
   RequantBench lane;
   std::vector<Vector> vectors;
-  for (int shift = -31; shift <= 30; ++shift)
-    for (std::int32_t x : kEdgeValues)
-      for (std::int32_t mult : kEdgeMultipliers)
-        for (std::int8_t zp : {std::int8_t{0}, std::int8_t{-128}, std::int8_t{127}}) {
-          vectors.push_back({x, 0, mult, shift, true, zp, -128, 127});
-          vectors.push_back({0, x, mult, shift, true, zp, 0, 6});  // the bias path, ReLU6-like
-        }
+  for (bool single : {false, true})
+    for (int shift = -31; shift <= 30; ++shift)
+      for (std::int32_t x : kEdgeValues)
+        for (std::int32_t mult : kEdgeMultipliers)
+          for (std::int8_t zp : {std::int8_t{0}, std::int8_t{-128}, std::int8_t{127}}) {
+            vectors.push_back({x, 0, mult, shift, true, zp, -128, 127, single});
+            // the bias path, ReLU6-like
+            vectors.push_back({0, x, mult, shift, true, zp, 0, 6, single});
+          }
   CHECK(lane.run(vectors) == 0);
 }
 

@@ -61,11 +61,13 @@ std::int32_t wrap_add(std::int32_t a, std::int32_t b) {
   return static_cast<std::int32_t>(static_cast<std::uint32_t>(a) + static_cast<std::uint32_t>(b));
 }
 
-// One PARAM word: {shift[71:64], mult[63:32], bias[31:0]}.
+// One PARAM word as the scratchpad keeps it: {single[71], shift[70:64], mult[63:32],
+// bias[31:0]} (tsr_pkg::ParamSingle).
 struct ParamWord {
   std::int32_t bias = 0;
   std::int32_t mult = 0;
   std::int8_t shift = 0;
+  bool single = false;  // single rounding
 };
 using ParamMemory = std::array<ParamWord, kParamDepth>;
 
@@ -105,7 +107,9 @@ std::int32_t expected_lane(std::int32_t acc, const ParamWord& own, const ParamWo
   const std::int32_t biased = wrap_add(acc, own.bias);
   if (!job.requant) return biased;
   const std::int32_t scaled =
-      tessera::multiply_by_quantized_multiplier(biased, scale.mult, scale.shift);
+      tessera::multiply_by_quantized_multiplier(
+          biased, scale.mult, scale.shift,
+          scale.single ? tessera::Rounding::kSingle : tessera::Rounding::kDouble);
   return std::clamp<std::int32_t>(wrap_add(scaled, job.zero_point), job.clamp_lo, job.clamp_hi);
 }
 
@@ -132,7 +136,7 @@ std::vector<Beat> expected_beats(const Job& job, const ParamMemory& params, unsi
       const ParamWord& scale = job.per_channel ? own : params[cmd_base];
       beat.lanes[c] = expected_lane(job.acc[r][c], own, scale, job);
       where << " [acc " << job.acc[r][c] << " bias " << own.bias << " mult " << scale.mult
-            << " shift " << int{scale.shift} << "]";
+            << " shift " << int{scale.shift} << (scale.single ? " single" : "") << "]";
     }
     beat.last = r + 1 == job.m_rows;
     beat.gemm_done = beat.last && job.cmd_last;
@@ -186,6 +190,7 @@ class Random {
         w.mult = static_cast<std::int32_t>((1u << 30) + (rng_() & 0x3FFFFFFF));
     }
     w.shift = static_cast<std::int8_t>(chance(70) ? uniform(-12, 6) : uniform(-31, 30));
+    w.single = chance(50);
     return w;
   }
 
@@ -353,7 +358,8 @@ class StoreBench : public BlockBench<Vtsr_store_unit> {
     for (unsigned c = 0; c < kCols; ++c) d.acc_rdata_i[c] = static_cast<std::uint32_t>(acc[c]);
     d.param_rdata_i[0] = static_cast<std::uint32_t>(param_rdata_.bias);
     d.param_rdata_i[1] = static_cast<std::uint32_t>(param_rdata_.mult);
-    d.param_rdata_i[2] = static_cast<std::uint8_t>(param_rdata_.shift);
+    d.param_rdata_i[2] =
+        static_cast<std::uint8_t>((param_rdata_.shift & 0x7F) | (param_rdata_.single ? 0x80 : 0));
   }
 
   void check_beat(bool take);

@@ -20,17 +20,15 @@ struct Shape {
 std::string describe(const Shape& s, std::uint64_t seed, const RandomOptions& o) {
   std::ostringstream out;
   out << s.m << "x" << s.k << "x" << s.n << " seed " << seed << (o.requant ? " requant" : "")
-      << (o.relu ? " relu" : "") << (o.per_channel ? "" : " per-tensor")
-      << "  (reproduce: tessera gemm --m " << s.m << " --k " << s.k << " --n " << s.n << " --seed "
-      << seed << (o.relu ? " --relu" : (o.requant ? " --requant" : "")) << " --check, on a "
-      << sim::sim_config_name() << " build)";
+      << (o.relu ? " relu" : "") << (o.per_channel ? "" : " per-tensor") << " rounding "
+      << rounding_name(o.rounding) << "  (reproduce: tessera gemm --m " << s.m << " --k " << s.k
+      << " --n " << s.n << " --seed " << seed
+      << (o.relu ? " --relu" : (o.requant ? " --requant" : "")) << " --rounding "
+      << rounding_name(o.rounding) << " --check, on a " << sim::sim_config_name() << " build)";
   return out.str();
 }
 
-void check_gemm(Device& device, const Shape& shape, std::uint64_t seed,
-                const RandomOptions& options) {
-  INFO(describe(shape, seed, options));
-  const GemmProblem problem = random_problem(shape.m, shape.k, shape.n, seed, options);
+void check_problem(Device& device, const GemmProblem& problem) {
   const GemmRun run = run_gemm(device, problem);
   const Tensor<std::int32_t> want = golden_gemm(problem);
   REQUIRE(run.output.shape == want.shape);
@@ -42,6 +40,15 @@ void check_gemm(Device& device, const Shape& shape, std::uint64_t seed,
   }
   CHECK(run.cycles > 0);
 }
+
+void check_gemm(Device& device, const Shape& shape, std::uint64_t seed,
+                const RandomOptions& options) {
+  INFO(describe(shape, seed, options));
+  check_problem(device, random_problem(shape.m, shape.k, shape.n, seed, options));
+}
+
+constexpr RandomOptions kSingle{true, false, true, Rounding::kSingle};
+constexpr RandomOptions kSingleReluPerTensor{true, true, false, Rounding::kSingle};
 
 }  // namespace
 
@@ -67,7 +74,35 @@ TEST_CASE("random GEMMs of awkward shapes match the golden reference", "[runtime
     check_gemm(device, shape, ++seed, {});
     check_gemm(device, shape, ++seed, {true, false, true});
     check_gemm(device, shape, ++seed, {true, true, false});
+    check_gemm(device, shape, ++seed, kSingle);
   }
+}
+
+TEST_CASE("both rounding modes run in the engine, each exact to its reference", "[runtime]") {
+  // Small sums scaled by 1/4 .. 3/16 land on and near ties, where the modes part: the
+  // same GEMM must come back different in some outputs, each side equal to its golden.
+  auto transport = test::make_test_transport();
+  Device device(*transport);
+  GemmProblem problem = random_problem(24, 7, 2 * device.config().cols + 1, 5150, kSingle);
+  for (auto& v : problem.a.data) v = static_cast<std::int8_t>(v % 4);
+  for (auto& v : problem.b.data) v = static_cast<std::int8_t>(v % 4);
+  for (auto& v : problem.bias) v %= 16;
+  auto& rq = *problem.requant;
+  for (std::size_t n = 0; n < rq.multiplier.size(); ++n) {
+    rq.multiplier[n] = n % 2 == 0 ? 1 << 30 : 3 << 29;  // 0.5 and 0.75
+    rq.shift[n] = -1 - static_cast<int>(n % 3);
+  }
+  problem.clamp_lo = -128;
+  problem.clamp_hi = 127;
+  const Tensor<std::int32_t> single = golden_gemm(problem);
+  check_problem(device, problem);
+  rq.rounding = Rounding::kDouble;
+  const Tensor<std::int32_t> twice = golden_gemm(problem);
+  check_problem(device, problem);
+  std::size_t differ = 0;
+  for (std::size_t i = 0; i < single.data.size(); ++i) differ += single.data[i] != twice.data[i];
+  INFO(differ << " of " << single.data.size() << " outputs differ between the modes");
+  CHECK(differ > 0);
 }
 
 TEST_CASE("the largest K one pass reduces, and more rows than the scratchpad holds", "[runtime]") {
@@ -85,6 +120,7 @@ TEST_CASE("K beyond one pass is split, with the epilogue on the host", "[runtime
   const std::size_t k = 2 * max_k(device.config()) + 5;
   check_gemm(device, {9, k, 5}, 91, {});
   check_gemm(device, {9, k, 5}, 92, {true, true, true});
+  check_gemm(device, {9, k, 5}, 93, kSingleReluPerTensor);
 }
 
 TEST_CASE("back-to-back runs on one device stay exact", "[runtime]") {

@@ -80,11 +80,14 @@ TEST_CASE("identity and opcodes match tsr_pkg", "[isa]") {
   CHECK(pkg("TgtGbuf") == static_cast<unsigned>(Target::kGbuf));
   CHECK(pkg("FeatureSparse") == kFeatureSparse);
   CHECK(pkg("FeatureSparseA") == kFeatureSparseA);
+  CHECK(pkg("FeatureRoundSingle") == kFeatureRoundSingle);
+  CHECK((pkg("FeatureBits") >> kFeatureRoundSingle & 1) == 1);
   CHECK(pkg("TgtAct") == static_cast<unsigned>(Target::kAct));
   CHECK(pkg("TgtWgt") == static_cast<unsigned>(Target::kWgt));
   CHECK(pkg("TgtParam") == static_cast<unsigned>(Target::kParam));
   CHECK(pkg("CmdWidth") == 32 * std::tuple_size_v<CommandWords>);
-  CHECK(pkg("ParamBits") == 8 * kParamBytes);
+  CHECK(pkg("ParamBytes") == kParamBytes);
+  CHECK(pkg("ParamSingle") == 64 + 7);  // the shift byte's top bit in the scratchpad
 }
 
 TEST_CASE("error codes match tsr_pkg", "[isa]") {

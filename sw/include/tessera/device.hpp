@@ -29,6 +29,7 @@ struct EngineConfig {
 
   bool sparse() const { return (features >> isa::kFeatureSparse) & 1u; }
   bool sparse_a() const { return (features >> isa::kFeatureSparseA) & 1u; }
+  bool round_single() const { return (features >> isa::kFeatureRoundSingle) & 1u; }
 };
 
 struct PerfCounters {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "tessera/tensor.hpp"
@@ -13,14 +14,29 @@ namespace tessera {
 std::int32_t saturating_rounding_doubling_high_mul(std::int32_t a, std::int32_t b);
 // gemmlowp RoundingDivideByPOT, exponent in [0, 31].
 std::int32_t rounding_divide_by_pot(std::int32_t x, int exponent);
-// TFLite MultiplyByQuantizedMultiplier; the left shift wraps like the RTL does.
+
+// The two ways TFLite's MultiplyByQuantizedMultiplier rounds (docs/isa.md).
+enum class Rounding {
+  kDouble,  // gemmlowp: SaturatingRoundingDoublingHighMul, then RoundingDivideByPOT
+  kSingle,  // TFLITE_SINGLE_ROUNDING: one rounding of the exact 64-bit product
+};
+// "double" / "single", as the kernel JSON and the CLI spell them.
+const char* rounding_name(Rounding rounding);
+// Throws InputError naming `field` for any other text.
+Rounding parse_rounding(const std::string& text, const std::string& field);
+
+// TFLite MultiplyByQuantizedMultiplier, shift in [-31, 30]. Double rounding: the left
+// shift wraps like the RTL does. Single rounding: (x * multiplier + 2^(30 - shift)) >>
+// (31 - shift) in 64 bits, its low 32 bits kept.
 std::int32_t multiply_by_quantized_multiplier(std::int32_t x, std::int32_t multiplier,
-                                              int shift);
+                                              int shift,
+                                              Rounding rounding = Rounding::kDouble);
 
 struct Requant {
   std::vector<std::int32_t> multiplier;  // 1 (per tensor) or N (per channel)
   std::vector<std::int32_t> shift;       // 1 or N; > 0 shifts left
   std::int32_t zero_point = 0;
+  Rounding rounding = Rounding::kDouble;
 };
 
 struct GemmProblem {

@@ -8,7 +8,7 @@
 namespace tessera::isa {
 
 inline constexpr std::uint32_t kIdValue = 0x54535241;  // "TSRA"
-inline constexpr std::uint32_t kVersionValue = 0x00010003;
+inline constexpr std::uint32_t kVersionValue = 0x00010004;
 
 enum class Opcode : std::uint8_t { kLoad = 0x01, kGemm = 0x02, kSpgemm = 0x03, kSpgemmA = 0x04 };
 // kMeta and kGbuf exist on engines with the sparse feature (FEATURES bit 5).
@@ -27,7 +27,9 @@ enum class ErrorCode : std::uint8_t {
 };
 const char* error_name(ErrorCode code);
 
-inline constexpr unsigned kParamBytes = 9;  // bias int32, multiplier int32, shift int8
+// A PARAM word: bias int32, multiplier int32, shift int8, flags (byte 9).
+inline constexpr unsigned kParamBytes = 10;
+inline constexpr std::uint8_t kParamSingleRounding = 0x01;  // flags bit 0 (FEATURES bit 7)
 
 namespace csr {
 inline constexpr std::uint32_t kId = 0x000;
@@ -117,6 +119,7 @@ struct SpgemmCommand {
 
 inline constexpr unsigned kFeatureSparse = 5;   // FEATURES bit
 inline constexpr unsigned kFeatureSparseA = 6;  // FEATURES bit: SPGEMMA
+inline constexpr unsigned kFeatureRoundSingle = 7;  // FEATURES bit: single rounding
 
 CommandWords encode(const LoadCommand& cmd);
 CommandWords encode(const GemmCommand& cmd);

@@ -13,6 +13,7 @@ struct RandomOptions {
   bool requant = false;      // int8 output through requantization
   bool relu = false;         // requantize and clamp at the zero point
   bool per_channel = true;   // per-channel multiplier/shift (else per-tensor)
+  Rounding rounding = Rounding::kDouble;  // of the requantization
 };
 
 // Same seed, same problem, on every machine (std::mt19937_64 and integer draws only,
