@@ -139,6 +139,15 @@ std::string spec_name(const SparseSpec& spec) {
   return compressed_a ? "A " + format : format;
 }
 
+// Requantized results, every one inside T's range, as T.
+template <typename T>
+Tensor<T> narrowed(const Tensor<std::int32_t>& wide) {
+  Tensor<T> out;
+  out.shape = wide.shape;
+  out.data.assign(wide.data.begin(), wide.data.end());
+  return out;
+}
+
 int cmd_run(const std::string& kernel_path, bool check, const DebugOptions& options) {
   const Kernel kernel = load_kernel(kernel_path);
   const EngineRun engine =
@@ -151,27 +160,31 @@ int cmd_run(const std::string& kernel_path, bool check, const DebugOptions& opti
               << ")";
   }
   std::cout << ": " << run.cycles << " cycles\n";
+  // A quantized kernel's answer is made from the engine's int8 GEMM (quantized.hpp).
+  const Tensor<std::int32_t> output =
+      kernel.quantized ? lower(*kernel.quantized).finish(run.output) : run.output;
   int code = kExitOk;
   if (check) {
-    const Tensor<std::int32_t> want = golden_gemm(kernel.problem);
-    code = report_check(run.output, want);
+    code = report_check(output, kernel.quantized ? golden_quantized_gemm(*kernel.quantized)
+                                                 : golden_gemm(kernel.problem));
     if (code != kExitOk && ran_dense(engine)) {
       const std::string stem = std::filesystem::path(kernel_path).stem().string();
-      capture_after_mismatch(kernel.problem, options, engine, want, stem + "-mismatch");
+      capture_after_mismatch(kernel.problem, options, engine, golden_gemm(kernel.problem),
+                             stem + "-mismatch");
     }
   }
   if (code != kExitOk) {
     std::cout << "output not written: the result does not match the golden reference\n";
     return code;
   }
-  if (kernel.problem.requant) {
-    Tensor<std::int8_t> out(run.output.rows(), run.output.cols());
-    for (std::size_t i = 0; i < out.data.size(); ++i) {
-      out.data[i] = static_cast<std::int8_t>(run.output.data[i]);
-    }
-    save_npy(kernel.output_path, out);
+  const bool requant = kernel.quantized ? kernel.quantized->requant.has_value()
+                                        : kernel.problem.requant.has_value();
+  if (requant && kernel.quantized && kernel.quantized->out_type == DType::kUint8) {
+    save_npy(kernel.output_path, narrowed<std::uint8_t>(output));
+  } else if (requant) {
+    save_npy(kernel.output_path, narrowed<std::int8_t>(output));
   } else {
-    save_npy(kernel.output_path, run.output);
+    save_npy(kernel.output_path, output);
   }
   std::cout << "wrote " << kernel.output_path << "\n";
   return code;

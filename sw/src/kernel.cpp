@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -22,8 +23,13 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-constexpr std::string_view kTopLevelKeys[] = {"op",      "a",     "b",   "bias",
-                                              "requant", "clamp", "out", "sparse"};
+constexpr std::string_view kTopLevelKeys[] = {
+    "op",    "a",   "b",      "bias",         "requant",      "clamp",
+    "out",   "sparse", "scale", "a_zero_point", "b_zero_point", "out_dtype"};
+// Any of these makes the kernel a QuantizedGemm (uint8 operands, too).
+constexpr std::string_view kQuantizedKeys[] = {"scale", "a_zero_point", "b_zero_point",
+                                               "out_dtype"};
+constexpr std::string_view kScaleKeys[] = {"input", "weight", "output"};
 constexpr std::string_view kRequantKeys[] = {"multiplier", "shift", "zero_point", "rounding"};
 constexpr std::string_view kSparseKeys[] = {"operand", "format"};
 
@@ -51,9 +57,43 @@ class KernelLoader {
     kernel.output_path = resolve(out);
     if (root.contains("sparse")) kernel.sparse = load_sparse(root.at("sparse"));
 
-    GemmProblem& problem = kernel.problem;
-    problem.a = load_tensor<std::int8_t>(a_path, "a");
-    problem.b = load_tensor<std::int8_t>(b_path, "b");
+    bool quantized = false;
+    for (std::string_view key : kQuantizedKeys) quantized |= root.contains(std::string(key));
+    QuantizedGemm q;
+    std::tie(q.a, q.a_type) = load_operand(a_path, "a");
+    std::tie(q.b, q.b_type) = load_operand(b_path, "b");
+    quantized |= q.a_type == DType::kUint8 || q.b_type == DType::kUint8;
+    if (quantized) {
+      load_quantized(root, q);
+      try {
+        validate(q);
+      } catch (const InputError& e) {
+        fail(e.what());
+      }
+      kernel.quantized = q;
+      kernel.problem = lower(q).engine;
+    } else {
+      load_plain(root, q, kernel.problem);
+    }
+
+    try {
+      validate(kernel.problem);
+      // A b that breaks its declared N:M format is refused before any engine sees it.
+      if (kernel.sparse && kernel.sparse->format.kind == SparseFormat::Kind::kNM) {
+        const SparseFormat& nm = kernel.sparse->format;
+        check_nm(kernel.problem.b, nm.n, nm.m);
+      }
+    } catch (const InputError& e) {
+      fail(e.what());
+    }
+    return kernel;
+  }
+
+ private:
+  // An int8 GEMM with fixed-point requantization, as the engine takes it.
+  void load_plain(const json& root, const QuantizedGemm& q, GemmProblem& problem) const {
+    problem.a = narrow(q.a);
+    problem.b = narrow(q.b);
     if (root.contains("bias")) {
       const Tensor<std::int32_t> bias =
           load_tensor<std::int32_t>(get_string(root, "bias", "bias"), "bias");
@@ -69,21 +109,8 @@ class KernelLoader {
       }
       load_clamp(root.at("clamp"), problem);
     }
-
-    try {
-      validate(problem);
-      // A b that breaks its declared N:M format is refused before any engine sees it.
-      if (kernel.sparse && kernel.sparse->format.kind == SparseFormat::Kind::kNM) {
-        const SparseFormat& nm = kernel.sparse->format;
-        check_nm(problem.b, nm.n, nm.m);
-      }
-    } catch (const InputError& e) {
-      fail(e.what());
-    }
-    return kernel;
   }
 
- private:
   [[noreturn]] void fail(const std::string& what) const {
     throw InputError(json_path_ + ": " + what);
   }
@@ -165,6 +192,159 @@ class KernelLoader {
     }
   }
 
+  // An int8 or uint8 matrix, its values widened, and which of the two it is.
+  std::pair<Tensor<std::int32_t>, DType> load_operand(const std::string& relative,
+                                                      const std::string& field) const {
+    const std::string path = resolve(relative);
+    try {
+      const bool is_uint8 = npy_dtype(path) == NpyDescr::kUint8;
+      Tensor<std::int32_t> wide;
+      if (is_uint8) {
+        const Tensor<std::uint8_t> t = load_npy<std::uint8_t>(path);
+        wide.shape = t.shape;
+        wide.data.assign(t.data.begin(), t.data.end());
+      } else {
+        const Tensor<std::int8_t> t = load_npy<std::int8_t>(path);  // names any other dtype
+        wide.shape = t.shape;
+        wide.data.assign(t.data.begin(), t.data.end());
+      }
+      return {std::move(wide), is_uint8 ? DType::kUint8 : DType::kInt8};
+    } catch (const InputError& e) {
+      fail(field + ": " + std::string(e.what()) + " (int8 or uint8 expected)");
+    }
+  }
+
+  static Tensor<std::int8_t> narrow(const Tensor<std::int32_t>& wide) {
+    Tensor<std::int8_t> t;
+    t.shape = wide.shape;
+    t.data.assign(wide.data.begin(), wide.data.end());
+    return t;
+  }
+
+  // One value per tensor, or per column from an .npy: an integer or an .npy of int8,
+  // uint8 or int32 (ONNX zero points have the operand's dtype).
+  std::vector<std::int32_t> load_zero_points(const json& value, const std::string& field) const {
+    if (!value.is_string()) return {get_int32(value, field)};
+    const std::string path = resolve(value.get<std::string>());
+    try {
+      Tensor<std::int32_t> wide;
+      if (npy_dtype(path) == NpyDescr::kUint8) {
+        const Tensor<std::uint8_t> t = load_npy<std::uint8_t>(path);
+        wide.shape = t.shape;
+        wide.data.assign(t.data.begin(), t.data.end());
+      } else {
+        wide = load_npy_int32_widened(path);
+      }
+      if (wide.shape.size() > 1) {
+        fail(field + ": expected a scalar or a 1-D array [N], got shape " +
+             shape_text(wide.shape));
+      }
+      return wide.data;
+    } catch (const InputError& e) {
+      fail(field + ": " + e.what());
+    }
+  }
+
+  // A float scale: a JSON number, or (where per-channel is allowed) an .npy of float32 or
+  // float64, a scalar or [N].
+  std::vector<double> load_scale(const json& scale, const char* key, bool per_channel) const {
+    const std::string field = std::string("scale.") + key;
+    if (!scale.contains(key)) fail("missing required key '" + field + "'");
+    const json& value = scale.at(key);
+    if (value.is_number()) return {value.get<double>()};
+    if (!value.is_string() || !per_channel) {
+      fail(field + ": expected a number" + (per_channel ? " or an .npy path" : "") + ", got " +
+           std::string(value.type_name()));
+    }
+    const std::string path = resolve(value.get<std::string>());
+    try {
+      std::vector<double> values;
+      std::vector<std::size_t> shape;
+      if (npy_dtype(path) == NpyDescr::kFloat32) {
+        const Tensor<float> t = load_npy<float>(path);
+        shape = t.shape;
+        values.assign(t.data.begin(), t.data.end());
+      } else {
+        const Tensor<double> t = load_npy<double>(path);  // names any other dtype
+        shape = t.shape;
+        values = t.data;
+      }
+      if (shape.size() > 1) {
+        fail(field + ": expected a scalar or a 1-D array [N], got shape " + shape_text(shape));
+      }
+      return values;
+    } catch (const InputError& e) {
+      fail(field + ": " + std::string(e.what()) + " (float32 or float64 expected)");
+    }
+  }
+
+  // The fields of a QuantizedGemm past a and b: zero points, bias, scale or requant, the
+  // output type and clamp.
+  void load_quantized(const json& root, QuantizedGemm& q) const {
+    if (root.contains("a_zero_point")) {
+      q.a_zero_point = get_int32(root.at("a_zero_point"), "a_zero_point");
+    }
+    if (root.contains("b_zero_point")) {
+      q.b_zero_point = load_zero_points(root.at("b_zero_point"), "b_zero_point");
+    }
+    if (root.contains("bias")) {
+      const Tensor<std::int32_t> bias =
+          load_tensor<std::int32_t>(get_string(root, "bias", "bias"), "bias");
+      if (bias.shape.size() != 1) {
+        fail("bias: expected a 1-D int32 array [N], got shape " + shape_text(bias.shape));
+      }
+      q.bias = bias.data;
+    }
+    q.out_type = q.a_type;
+    if (root.contains("out_dtype")) {
+      const std::string type = get_string(root, "out_dtype", "out_dtype");
+      if (type != "int8" && type != "uint8") {
+        fail("out_dtype: expected \"int8\" or \"uint8\", got \"" + type + "\"");
+      }
+      q.out_type = type == "uint8" ? DType::kUint8 : DType::kInt8;
+    }
+    const bool has_scale = root.contains("scale");
+    if (root.contains("requant") || has_scale) {
+      const json requant = root.contains("requant") ? root.at("requant") : json::object();
+      q.requant = load_requant(requant, !has_scale);
+      if (has_scale) set_scale(root.at("scale"), q);
+    } else if (root.contains("out_dtype")) {
+      fail("out_dtype: allowed only with requant or scale (raw output is int32)");
+    }
+    if (root.contains("clamp")) {
+      if (!q.requant) fail("clamp: allowed only with requant or scale (raw int32 output)");
+      GemmProblem bounds;
+      load_clamp(root.at("clamp"), bounds);
+      q.clamp_lo = bounds.clamp_lo;
+      q.clamp_hi = bounds.clamp_hi;
+    }
+  }
+
+  // TFLite's way: one real multiplier per channel, input·weight / output, in double.
+  void set_scale(const json& scale, QuantizedGemm& q) const {
+    if (!scale.is_object()) {
+      fail("scale: expected an object, got " + std::string(scale.type_name()));
+    }
+    check_keys(scale, kScaleKeys, "scale.");
+    const std::vector<double> input = load_scale(scale, "input", false);
+    const std::vector<double> weight = load_scale(scale, "weight", true);
+    const std::vector<double> output = load_scale(scale, "output", false);
+    if (!(output[0] > 0)) fail("scale.output: must be > 0, got " + std::to_string(output[0]));
+    Requant& rq = *q.requant;
+    rq.multiplier.clear();
+    rq.shift.clear();
+    for (double w : weight) {
+      try {
+        const QuantizedMultiplier qm =
+            quantize_multiplier(input[0] * w / output[0], "scale: input * weight / output");
+        rq.multiplier.push_back(qm.multiplier);
+        rq.shift.push_back(qm.shift);
+      } catch (const InputError& e) {
+        fail(e.what());
+      }
+    }
+  }
+
   // A multiplier or shift is either one JSON integer (per tensor) or the path of an .npy
   // holding a scalar, [1] (per tensor) or [N] (per channel).
   std::vector<std::int32_t> load_parameter(const json& requant, const char* key) const {
@@ -190,14 +370,19 @@ class KernelLoader {
     return {get_int32(value, field)};
   }
 
-  Requant load_requant(const json& requant) const {
+  // With `scale`, multiplier and shift come from it and must not be given here.
+  Requant load_requant(const json& requant, bool fixed_point = true) const {
     if (!requant.is_object()) {
       fail("requant: expected an object, got " + std::string(requant.type_name()));
     }
     check_keys(requant, kRequantKeys, "requant.");
     Requant result;
-    result.multiplier = load_parameter(requant, "multiplier");
-    result.shift = load_parameter(requant, "shift");
+    if (fixed_point) {
+      result.multiplier = load_parameter(requant, "multiplier");
+      result.shift = load_parameter(requant, "shift");
+    } else if (requant.contains("multiplier") || requant.contains("shift")) {
+      fail("requant.multiplier and requant.shift: not with scale, which gives them");
+    }
     if (requant.contains("zero_point")) {
       result.zero_point = get_int32(requant.at("zero_point"), "requant.zero_point");
     }

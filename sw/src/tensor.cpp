@@ -4,6 +4,7 @@
 #include "tessera/tensor.hpp"
 
 #include <atomic>
+#include <bit>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -40,10 +41,31 @@ struct NpyDtype<std::int8_t> {
 };
 
 template <>
+struct NpyDtype<std::uint8_t> {
+  static constexpr std::string_view name = "uint8";
+  static constexpr std::string_view descr = "|u1";
+  static bool accepts(std::string_view d) { return d == "|u1" || d == "<u1"; }
+};
+
+template <>
 struct NpyDtype<std::int32_t> {
   static constexpr std::string_view name = "int32";
   static constexpr std::string_view descr = "<i4";
   static bool accepts(std::string_view d) { return d == "<i4"; }
+};
+
+template <>
+struct NpyDtype<float> {
+  static constexpr std::string_view name = "float32";
+  static constexpr std::string_view descr = "<f4";
+  static bool accepts(std::string_view d) { return d == "<f4"; }
+};
+
+template <>
+struct NpyDtype<double> {
+  static constexpr std::string_view name = "float64";
+  static constexpr std::string_view descr = "<f8";
+  static bool accepts(std::string_view d) { return d == "<f8"; }
 };
 
 std::string format_shape(const std::vector<std::size_t>& shape) {
@@ -304,8 +326,17 @@ Tensor<T> decode_data(const NpyFile& file, const std::string& path) {
   tensor.data.resize(*count);
   const std::string_view data = std::string_view(file.bytes).substr(file.data_offset);
   for (std::size_t i = 0; i < *count; ++i) {
-    // Two's complement is guaranteed since C++20, so the narrowing cast is exact.
-    tensor.data[i] = static_cast<T>(read_le(data, i * sizeof(T), sizeof(T)));
+    if constexpr (std::is_floating_point_v<T>) {
+      using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+      Bits bits = 0;
+      for (std::size_t b = 0; b < sizeof(T); ++b) {
+        bits |= Bits{static_cast<std::uint8_t>(data[i * sizeof(T) + b])} << (8 * b);
+      }
+      tensor.data[i] = std::bit_cast<T>(bits);
+    } else {
+      // Two's complement is guaranteed since C++20, so the narrowing cast is exact.
+      tensor.data[i] = static_cast<T>(read_le(data, i * sizeof(T), sizeof(T)));
+    }
   }
   return tensor;
 }
@@ -357,7 +388,13 @@ std::string encode_npy(const std::string& path, const Tensor<T>& tensor) {
   bytes += static_cast<char>(header.size() >> 8);
   bytes += header;
   for (T value : tensor.data) {
-    const auto bits = static_cast<std::make_unsigned_t<T>>(value);
+    std::uint64_t bits = 0;
+    if constexpr (std::is_floating_point_v<T>) {
+      using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+      bits = std::bit_cast<Bits>(value);
+    } else {
+      bits = static_cast<std::make_unsigned_t<T>>(value);
+    }
     for (std::size_t i = 0; i < sizeof(T); ++i) {
       bytes += static_cast<char>((bits >> (8 * i)) & 0xFF);
     }
@@ -376,6 +413,16 @@ Tensor<T> load_npy(const std::string& path) {
                      describe_descr(file.header.descr));
   }
   return decode_data<T>(file, path);
+}
+
+NpyDescr npy_dtype(const std::string& path) {
+  const std::string descr = read_npy(path).header.descr;
+  if (NpyDtype<std::int8_t>::accepts(descr)) return NpyDescr::kInt8;
+  if (NpyDtype<std::uint8_t>::accepts(descr)) return NpyDescr::kUint8;
+  if (NpyDtype<std::int32_t>::accepts(descr)) return NpyDescr::kInt32;
+  if (NpyDtype<float>::accepts(descr)) return NpyDescr::kFloat32;
+  if (NpyDtype<double>::accepts(descr)) return NpyDescr::kFloat64;
+  return NpyDescr::kOther;
 }
 
 Tensor<std::int32_t> load_npy_int32_widened(const std::string& path) {
@@ -435,6 +482,12 @@ void save_npy(const std::string& path, const Tensor<T>& tensor) {
 
 template Tensor<std::int8_t> load_npy<std::int8_t>(const std::string&);
 template Tensor<std::int32_t> load_npy<std::int32_t>(const std::string&);
+template Tensor<std::uint8_t> load_npy<std::uint8_t>(const std::string&);
+template Tensor<float> load_npy<float>(const std::string&);
+template Tensor<double> load_npy<double>(const std::string&);
+template void save_npy<std::uint8_t>(const std::string&, const Tensor<std::uint8_t>&);
+template void save_npy<float>(const std::string&, const Tensor<float>&);
+template void save_npy<double>(const std::string&, const Tensor<double>&);
 template void save_npy<std::int8_t>(const std::string&, const Tensor<std::int8_t>&);
 template void save_npy<std::int32_t>(const std::string&, const Tensor<std::int32_t>&);
 

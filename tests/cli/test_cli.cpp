@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "tessera/golden.hpp"
+#include "tessera/quantized.hpp"
 #include "tessera/tensor.hpp"
 
 #ifndef TESSERA_CLI
@@ -396,6 +397,93 @@ TEST_CASE("run --check: per-tensor multiplier and shift", "[cli][run]") {
   REQUIRE(result.exit_code == 0);
   CHECK(contains(result.output, "PASS"));
   require_equal(read_output(dir / "y.npy", true), golden_gemm(problem));
+}
+
+TEST_CASE("run --check: uint8 activations, zero points and float scales", "[cli][run][quantized]") {
+  TempDir dir;
+  const std::size_t m = 7, k = 19, n = 6;
+  const Tensor<std::int8_t> a8 = random_int8(m, k, 71);
+  QuantizedGemm q;
+  q.a_type = DType::kUint8;
+  q.a.shape = a8.shape;
+  Tensor<std::uint8_t> a_u8;
+  a_u8.shape = a8.shape;
+  for (std::int8_t v : a8.data) {
+    a_u8.data.push_back(static_cast<std::uint8_t>(v + 128));
+    q.a.data.push_back(v + 128);
+  }
+  q.b = widen(random_int8(k, n, 72));
+  q.a_zero_point = 121;
+  save_npy((dir / "a.npy").string(), a_u8);
+  save_npy((dir / "b.npy").string(), random_int8(k, n, 72));
+  Tensor<float> weight_scale;
+  weight_scale.shape = {n};
+  for (std::size_t i = 0; i < n; ++i) weight_scale.data.push_back(0.004f + 0.001f * i);
+  save_npy((dir / "sb.npy").string(), weight_scale);
+  json kernel = {{"op", "gemm"}, {"a", "a.npy"}, {"b", "b.npy"}, {"out", "y.npy"},
+                 {"a_zero_point", 121},
+                 {"scale", {{"input", 0.05}, {"weight", "sb.npy"}, {"output", 0.2}}},
+                 {"requant", {{"zero_point", 130}, {"rounding", "single"}}}};
+  q.requant = Requant{};
+  q.requant->zero_point = 130;
+  q.requant->rounding = Rounding::kSingle;
+  for (float w : weight_scale.data) {
+    const QuantizedMultiplier qm = quantize_multiplier(0.05 * double{w} / 0.2, "scale");
+    q.requant->multiplier.push_back(qm.multiplier);
+    q.requant->shift.push_back(qm.shift);
+  }
+  q.out_type = DType::kUint8;
+
+  SECTION("per-tensor symmetric weights: the engine requantizes") {}
+  SECTION("per-column weight zero points from an .npy: the host corrects") {
+    Tensor<std::int8_t> zb;
+    zb.shape = {n};
+    for (std::size_t i = 0; i < n; ++i) zb.data.push_back(static_cast<std::int8_t>(i) - 3);
+    save_npy((dir / "zb.npy").string(), zb);
+    kernel["b_zero_point"] = "zb.npy";
+    q.b_zero_point.assign(zb.data.begin(), zb.data.end());
+  }
+  write_json(dir / "kernel.json", kernel);
+
+  const CliResult result = run_cli({"run", "kernel.json", "--check"}, dir.path());
+  INFO(result.transcript);
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.output, "PASS"));
+  const Tensor<std::uint8_t> y = load_npy<std::uint8_t>((dir / "y.npy").string());
+  Tensor<std::int32_t> got;
+  got.shape = y.shape;
+  got.data.assign(y.data.begin(), y.data.end());
+  require_equal(got, golden_quantized_gemm(q));
+}
+
+TEST_CASE("a quantized kernel's bad fields exit 2 naming them", "[cli][bad-input][quantized]") {
+  KernelFixture f;
+  f.kernel["scale"] = {{"input", 0.05}, {"weight", 0.01}, {"output", 0.2}};
+  SECTION("a zero point outside int8") {
+    f.kernel["a_zero_point"] = 128;
+    require_bad_input(f, f.run(), {"kernel.json", "a_zero_point = 128", "int8"});
+  }
+  SECTION("scale together with requant.multiplier") {
+    f.kernel["requant"] = {{"multiplier", 1 << 30}, {"shift", -7}};
+    require_bad_input(f, f.run(), {"kernel.json", "requant.multiplier", "scale"});
+  }
+  SECTION("a negative scale") {
+    f.kernel["scale"]["weight"] = -0.5;
+    require_bad_input(f, f.run(), {"kernel.json", "scale", ">= 0"});
+  }
+  SECTION("an unknown out_dtype") {
+    f.kernel["out_dtype"] = "int4";
+    require_bad_input(f, f.run(), {"kernel.json", "out_dtype", "int4"});
+  }
+  SECTION("a uint8 output zero point outside uint8") {
+    f.kernel["out_dtype"] = "uint8";
+    f.kernel["requant"] = {{"zero_point", -1}};
+    require_bad_input(f, f.run(), {"kernel.json", "requant.zero_point = -1", "uint8"});
+  }
+  SECTION("a scale of the wrong type") {
+    f.kernel["scale"]["output"] = "sy.npy";
+    require_bad_input(f, f.run(), {"kernel.json", "scale.output", "number"});
+  }
 }
 
 TEST_CASE("run --check: clamp [0, 127] is a ReLU on the requantized output", "[cli][run]") {
