@@ -42,9 +42,9 @@ Tensor<std::int8_t> int8_image(const Tensor<std::int32_t>& t, DType type) {
   return out;
 }
 
-// The output stage on the host: requantization, zero point and clamp, as ONNX Runtime
-// and TFLite add the zero point (no wrap) before clamping.
-std::int32_t epilogue(std::int32_t acc, const QuantizedGemm& gemm, std::size_t n) {
+}  // namespace
+
+std::int32_t output_stage(std::int32_t acc, const QuantizedGemm& gemm, std::size_t n) {
   if (!gemm.requant) return acc;
   const Requant& rq = *gemm.requant;
   const std::int32_t scaled = multiply_by_quantized_multiplier(
@@ -53,8 +53,6 @@ std::int32_t epilogue(std::int32_t acc, const QuantizedGemm& gemm, std::size_t n
   const std::int64_t y = std::int64_t{scaled} + rq.zero_point;
   return static_cast<std::int32_t>(std::clamp<std::int64_t>(y, gemm.lo(), gemm.hi()));
 }
-
-}  // namespace
 
 const char* dtype_name(DType type) { return type == DType::kUint8 ? "uint8" : "int8"; }
 std::int32_t dtype_min(DType type) { return type == DType::kUint8 ? 0 : -128; }
@@ -107,7 +105,7 @@ Tensor<std::int32_t> golden_quantized_gemm(const QuantizedGemm& gemm) {
                (gemm.b.at(k, n) - gemm.b_zero(n));
       }
       const std::int32_t bias = gemm.bias.empty() ? 0 : gemm.bias[n];
-      out.at(m, n) = epilogue(wrap(sum + bias), gemm, n);
+      out.at(m, n) = output_stage(wrap(sum + bias), gemm, n);
     }
   }
   return out;
@@ -171,7 +169,7 @@ Tensor<std::int32_t> LoweredGemm::finish(const Tensor<std::int32_t>& engine_outp
       const std::int64_t bias = q.bias.empty() ? 0 : q.bias[n];
       const std::int64_t acc = std::int64_t{engine_output.at(m, n)} - za * column_sum[n] -
                                zb * row_sum[m] + k_size * za * zb + bias;
-      out.at(m, n) = epilogue(wrap(acc), q, n);
+      out.at(m, n) = output_stage(wrap(acc), q, n);
     }
   }
   return out;

@@ -44,6 +44,11 @@ struct QuantizedGemm {
   std::int32_t hi() const { return clamp_hi.value_or(dtype_max(out_type)); }
 };
 
+// The output stage of channel n for the int32 `acc` (bias included): requantization,
+// zero point (added without wrapping, as TFLite and ONNX Runtime add it) and clamp into
+// out_type; `acc` itself without requant. Only requant, out_type and clamp are read.
+std::int32_t output_stage(std::int32_t acc, const QuantizedGemm& gemm, std::size_t n);
+
 // Throws InputError naming the field: shapes, values outside their dtype, zero points
 // outside the operand's or output's dtype, clamp outside the output's range.
 void validate(const QuantizedGemm& gemm);
