@@ -148,8 +148,60 @@ Tensor<T> narrowed(const Tensor<std::int32_t>& wide) {
   return out;
 }
 
+// Saves a result of `type` (requantized) or int32 (raw), whatever its rank.
+void save_result(const std::string& path, const Tensor<std::int32_t>& result, bool requant,
+                 DType type) {
+  if (requant && type == DType::kUint8) {
+    save_npy(path, narrowed<std::uint8_t>(result));
+  } else if (requant) {
+    save_npy(path, narrowed<std::int8_t>(result));
+  } else {
+    save_npy(path, result);
+  }
+}
+
+std::string shape_text(const std::vector<std::size_t>& shape) {
+  std::string out;
+  for (std::size_t i = 0; i < shape.size(); ++i) out += (i == 0 ? "" : "x") + std::to_string(shape[i]);
+  return out;
+}
+
+// A convolution: one engine GEMM per group (conv.hpp), then the output tensor.
+int run_conv(const Kernel& kernel, bool check, const DebugOptions& options) {
+  const QuantizedConv2d& conv = *kernel.conv;
+  if (!options.trace.empty()) {
+    throw InputError("--trace: a conv2d kernel runs one GEMM per group; trace the GEMM "
+                     "itself (a gemm kernel of its im2col) instead");
+  }
+  const std::vector<QuantizedGemm> gemms = conv_gemms(conv);
+  std::vector<Tensor<std::int32_t>> outputs;
+  std::uint64_t cycles = 0;
+  for (const QuantizedGemm& gemm : gemms) {
+    const LoweredGemm lowered = lower(gemm);
+    const EngineRun engine = run_on_engine(lowered.engine, options, std::nullopt, std::nullopt);
+    cycles += engine.run.cycles;
+    outputs.push_back(lowered.finish(engine.run.output));
+  }
+  const Tensor<std::int32_t> output = conv_output(conv, outputs);
+  std::cout << "conv2d " << shape_text(conv.input.shape) << " * " << shape_text(conv.weight.shape)
+            << " -> " << shape_text(output.shape) << ": " << gemms.size() << " GEMM"
+            << (gemms.size() == 1 ? "" : "s") << " of " << gemms[0].m() << "x" << gemms[0].k()
+            << "x" << gemms[0].n() << ", " << cycles << " cycles\n";
+  if (check) {
+    const int code = report_check(output, golden_conv2d(conv));
+    if (code != kExitOk) {
+      std::cout << "output not written: the result does not match the golden reference\n";
+      return code;
+    }
+  }
+  save_result(kernel.output_path, output, conv.requant.has_value(), conv.out_type);
+  std::cout << "wrote " << kernel.output_path << "\n";
+  return kExitOk;
+}
+
 int cmd_run(const std::string& kernel_path, bool check, const DebugOptions& options) {
   const Kernel kernel = load_kernel(kernel_path);
+  if (kernel.conv) return run_conv(kernel, check, options);
   const EngineRun engine =
       run_on_engine(kernel.problem, options, trace_spec(options), kernel.sparse);
   const GemmRun& run = engine.run;
@@ -179,13 +231,8 @@ int cmd_run(const std::string& kernel_path, bool check, const DebugOptions& opti
   }
   const bool requant = kernel.quantized ? kernel.quantized->requant.has_value()
                                         : kernel.problem.requant.has_value();
-  if (requant && kernel.quantized && kernel.quantized->out_type == DType::kUint8) {
-    save_npy(kernel.output_path, narrowed<std::uint8_t>(output));
-  } else if (requant) {
-    save_npy(kernel.output_path, narrowed<std::int8_t>(output));
-  } else {
-    save_npy(kernel.output_path, output);
-  }
+  save_result(kernel.output_path, output, requant,
+              kernel.quantized ? kernel.quantized->out_type : DType::kInt8);
   std::cout << "wrote " << kernel.output_path << "\n";
   return code;
 }

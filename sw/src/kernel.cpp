@@ -2,6 +2,7 @@
 // user with several kernels open knows which line of which file to fix.
 #include "tessera/kernel.hpp"
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -30,6 +31,10 @@ constexpr std::string_view kTopLevelKeys[] = {
 constexpr std::string_view kQuantizedKeys[] = {"scale", "a_zero_point", "b_zero_point",
                                                "out_dtype"};
 constexpr std::string_view kScaleKeys[] = {"input", "weight", "output"};
+constexpr std::string_view kConvKeys[] = {
+    "op",     "input",     "weight",    "bias",  "input_zero_point", "weight_zero_point",
+    "scale",  "requant",   "clamp",     "out_dtype", "layout",       "strides",
+    "pads",   "dilations", "group",     "out"};
 constexpr std::string_view kRequantKeys[] = {"multiplier", "shift", "zero_point", "rounding"};
 constexpr std::string_view kSparseKeys[] = {"operand", "format"};
 
@@ -43,11 +48,11 @@ class KernelLoader {
     if (!root.is_object()) {
       fail("top level must be a JSON object, got " + std::string(root.type_name()));
     }
-    check_keys(root, kTopLevelKeys, "");
-
     Kernel kernel;
     kernel.op = get_string(root, "op", "op");
-    if (kernel.op != "gemm") fail("unknown op '" + kernel.op + "' (supported: gemm)");
+    if (kernel.op == "conv2d") return load_conv(root);
+    if (kernel.op != "gemm") fail("unknown op '" + kernel.op + "' (supported: gemm, conv2d)");
+    check_keys(root, kTopLevelKeys, "");
 
     // Plain fields first, so a typo is reported before any tensor file is read.
     const std::string a_path = get_string(root, "a", "a");
@@ -64,7 +69,7 @@ class KernelLoader {
     std::tie(q.b, q.b_type) = load_operand(b_path, "b");
     quantized |= q.a_type == DType::kUint8 || q.b_type == DType::kUint8;
     if (quantized) {
-      load_quantized(root, q);
+      load_quantized(root, q, "a_zero_point", "b_zero_point");
       try {
         validate(q);
       } catch (const InputError& e) {
@@ -90,6 +95,74 @@ class KernelLoader {
   }
 
  private:
+  // "op": "conv2d": a QuantizedConv2d, its output stage read as a quantized GEMM's.
+  Kernel load_conv(const json& root) const {
+    check_keys(root, kConvKeys, "");
+    Kernel kernel;
+    kernel.op = "conv2d";
+    const std::string input_path = get_string(root, "input", "input");
+    const std::string weight_path = get_string(root, "weight", "weight");
+    const std::string out = get_string(root, "out", "out");
+    if (out.empty()) fail("out: must not be empty");
+    kernel.output_path = resolve(out);
+
+    QuantizedConv2d conv;
+    if (root.contains("layout")) {
+      const std::string layout = get_string(root, "layout", "layout");
+      if (layout != "nhwc" && layout != "nchw") {
+        fail("layout: expected \"nhwc\" or \"nchw\", got \"" + layout + "\"");
+      }
+      conv.layout = layout == "nchw" ? Layout::kNchw : Layout::kNhwc;
+    }
+    conv.strides = get_sizes<2>(root, "strides", conv.strides, 1);
+    conv.pads = get_sizes<4>(root, "pads", conv.pads, 0);
+    conv.dilations = get_sizes<2>(root, "dilations", conv.dilations, 1);
+    if (root.contains("group")) {
+      const std::int32_t group = get_int32(root.at("group"), "group");
+      if (group < 1) fail("group: must be >= 1, got " + std::to_string(group));
+      conv.group = static_cast<std::size_t>(group);
+    }
+    QuantizedGemm stage;
+    std::tie(conv.input, conv.input_type) = load_operand(input_path, "input");
+    std::tie(conv.weight, conv.weight_type) = load_operand(weight_path, "weight");
+    stage.a_type = conv.input_type;
+    load_quantized(root, stage, "input_zero_point", "weight_zero_point");
+    conv.input_zero_point = stage.a_zero_point;
+    conv.weight_zero_point = stage.b_zero_point;
+    conv.bias = stage.bias;
+    conv.requant = stage.requant;
+    conv.out_type = stage.out_type;
+    conv.clamp_lo = stage.clamp_lo;
+    conv.clamp_hi = stage.clamp_hi;
+    try {
+      validate(conv);
+    } catch (const InputError& e) {
+      fail(e.what());
+    }
+    kernel.conv = std::move(conv);
+    return kernel;
+  }
+
+  // An array of N integers >= min, or `fallback` when the key is absent.
+  template <std::size_t N>
+  std::array<std::size_t, N> get_sizes(const json& root, const char* key,
+                                       const std::array<std::size_t, N>& fallback,
+                                       std::int32_t min) const {
+    if (!root.contains(key)) return fallback;
+    const json& value = root.at(key);
+    if (!value.is_array() || value.size() != N) {
+      fail(std::string(key) + ": expected an array of " + std::to_string(N) + " integers");
+    }
+    std::array<std::size_t, N> sizes{};
+    for (std::size_t i = 0; i < N; ++i) {
+      const std::string field = std::string(key) + "[" + std::to_string(i) + "]";
+      const std::int32_t v = get_int32(value[i], field);
+      if (v < min) fail(field + ": must be >= " + std::to_string(min) + ", got " + std::to_string(v));
+      sizes[i] = static_cast<std::size_t>(v);
+    }
+    return sizes;
+  }
+
   // An int8 GEMM with fixed-point requantization, as the engine takes it.
   void load_plain(const json& root, const QuantizedGemm& q, GemmProblem& problem) const {
     problem.a = narrow(q.a);
@@ -280,13 +353,10 @@ class KernelLoader {
 
   // The fields of a QuantizedGemm past a and b: zero points, bias, scale or requant, the
   // output type and clamp.
-  void load_quantized(const json& root, QuantizedGemm& q) const {
-    if (root.contains("a_zero_point")) {
-      q.a_zero_point = get_int32(root.at("a_zero_point"), "a_zero_point");
-    }
-    if (root.contains("b_zero_point")) {
-      q.b_zero_point = load_zero_points(root.at("b_zero_point"), "b_zero_point");
-    }
+  void load_quantized(const json& root, QuantizedGemm& q, const char* a_zero,
+                      const char* b_zero) const {
+    if (root.contains(a_zero)) q.a_zero_point = get_int32(root.at(a_zero), a_zero);
+    if (root.contains(b_zero)) q.b_zero_point = load_zero_points(root.at(b_zero), b_zero);
     if (root.contains("bias")) {
       const Tensor<std::int32_t> bias =
           load_tensor<std::int32_t>(get_string(root, "bias", "bias"), "bias");

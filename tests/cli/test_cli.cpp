@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "tessera/conv.hpp"
 #include "tessera/golden.hpp"
 #include "tessera/quantized.hpp"
 #include "tessera/tensor.hpp"
@@ -454,6 +455,81 @@ TEST_CASE("run --check: uint8 activations, zero points and float scales", "[cli]
   got.shape = y.shape;
   got.data.assign(y.data.begin(), y.data.end());
   require_equal(got, golden_quantized_gemm(q));
+}
+
+TEST_CASE("run --check: conv2d kernels, grouped and depthwise, NHWC and NCHW", "[cli][run][conv]") {
+  TempDir dir;
+  QuantizedConv2d conv;
+  json kernel = {{"op", "conv2d"}, {"input", "x.npy"}, {"weight", "w.npy"}, {"out", "y.npy"},
+                 {"strides", {2, 1}}, {"pads", {1, 0, 1, 2}}, {"input_zero_point", -3}};
+  conv.strides = {2, 1};
+  conv.pads = {1, 0, 1, 2};
+  conv.input_zero_point = -3;
+  std::size_t group = 1, cg = 3, oc = 4;
+  SECTION("NHWC, one group, requantized, per-channel weight zero points") {
+    Tensor<std::int8_t> zw;
+    zw.shape = {oc};
+    zw.data = {0, 1, -2, 3};
+    save_npy((dir / "zw.npy").string(), zw);
+    kernel["weight_zero_point"] = "zw.npy";
+    conv.weight_zero_point = {0, 1, -2, 3};
+    kernel["requant"] = {{"multiplier", 1 << 30}, {"shift", -6}, {"zero_point", 5}};
+    conv.requant = Requant{{1 << 30}, {-6}, 5};
+  }
+  SECTION("NCHW, depthwise, raw int32") {
+    kernel["layout"] = "nchw";
+    conv.layout = Layout::kNchw;
+    group = 3, cg = 1, oc = 6;
+    kernel["group"] = 3;
+    kernel["dilations"] = {1, 2};
+    conv.dilations = {1, 2};
+  }
+  conv.group = group;
+  const std::size_t c = cg * group;
+  const Tensor<std::int8_t> x = random_int8(2 * 7, 6 * c, 81);  // reshaped below
+  const Tensor<std::int8_t> w = random_int8(oc, 3 * 2 * cg, 82);
+  Tensor<std::int8_t> x4 = x, w4 = w;
+  x4.shape = conv.layout == Layout::kNhwc ? std::vector<std::size_t>{2, 7, 6, c}
+                                          : std::vector<std::size_t>{2, c, 7, 6};
+  w4.shape = conv.layout == Layout::kNhwc ? std::vector<std::size_t>{oc, 3, 2, cg}
+                                          : std::vector<std::size_t>{oc, cg, 3, 2};
+  save_npy((dir / "x.npy").string(), x4);
+  save_npy((dir / "w.npy").string(), w4);
+  conv.input.shape = x4.shape;
+  conv.input.data.assign(x4.data.begin(), x4.data.end());
+  conv.weight.shape = w4.shape;
+  conv.weight.data.assign(w4.data.begin(), w4.data.end());
+  write_json(dir / "kernel.json", kernel);
+
+  const CliResult result = run_cli({"run", "kernel.json", "--check"}, dir.path());
+  INFO(result.transcript);
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.output, "PASS"));
+  CHECK(contains(result.output, std::to_string(group) + " GEMM"));
+  const Tensor<std::int32_t> want = golden_conv2d(conv);
+  const Tensor<std::int32_t> got =
+      conv.requant ? widen(load_npy<std::int8_t>((dir / "y.npy").string()))
+                   : load_npy<std::int32_t>((dir / "y.npy").string());
+  CHECK(got.shape == want.shape);
+  CHECK(got.data == want.data);
+}
+
+TEST_CASE("a conv2d kernel's bad fields exit 2 naming them", "[cli][bad-input][conv]") {
+  KernelFixture f;  // a.npy [4,6] and b.npy [6,5]: 2-D, so not a convolution's tensors
+  f.kernel = {{"op", "conv2d"}, {"input", "a.npy"}, {"weight", "b.npy"}, {"out", "y.npy"}};
+  SECTION("a 2-D input") { require_bad_input(f, f.run(), {"kernel.json", "input must be 4-D"}); }
+  SECTION("an unknown layout") {
+    f.kernel["layout"] = "nwhc";
+    require_bad_input(f, f.run(), {"kernel.json", "layout", "nwhc"});
+  }
+  SECTION("a zero stride") {
+    f.kernel["strides"] = {0, 1};
+    require_bad_input(f, f.run(), {"kernel.json", "strides[0]", ">= 1"});
+  }
+  SECTION("a gemm key") {
+    f.kernel["a"] = "a.npy";
+    require_bad_input(f, f.run(), {"kernel.json", "unknown key 'a'"});
+  }
 }
 
 TEST_CASE("a quantized kernel's bad fields exit 2 naming them", "[cli][bad-input][quantized]") {

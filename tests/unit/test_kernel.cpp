@@ -170,7 +170,7 @@ TEST_CASE("kernel errors name the file and the field", "[kernel]") {
   }
   SECTION("unknown op") {
     CHECK_THAT(k.error(R"({"op": "conv", "a": "a.npy", "b": "b.npy", "out": "y.npy"})"),
-               StartsWith(k.json) && Contains("unknown op 'conv' (supported: gemm)"));
+               StartsWith(k.json) && Contains("unknown op 'conv' (supported: gemm, conv2d)"));
   }
   SECTION("unknown key") {
     CHECK_THAT(k.error(head + R"(, "bais": "bias.npy"})"),

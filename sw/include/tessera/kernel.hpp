@@ -5,17 +5,20 @@
 #include <string>
 
 #include "tessera/golden.hpp"
+#include "tessera/conv.hpp"
 #include "tessera/quantized.hpp"
 #include "tessera/sparse.hpp"
 
 namespace tessera {
 
 struct Kernel {
-  std::string op;           // "gemm"
+  std::string op;           // "gemm" or "conv2d"
   GemmProblem problem;  // what the engine runs (with `quantized`: lower(*quantized).engine)
   // Set when the kernel has uint8 tensors, zero points, float scales or out_dtype: the
   // problem as given, whose output lower(*quantized).finish() makes of the engine's.
   std::optional<QuantizedGemm> quantized;
+  // "op": "conv2d": the convolution, run as conv_gemms(*conv) (problem and quantized unset).
+  std::optional<QuantizedConv2d> conv;
   // "sparse": {"operand": "a" | "b", "format": ...}: run through SPGEMM (b, the default)
   // or SPGEMMA (a).
   std::optional<SparseSpec> sparse;
