@@ -68,6 +68,15 @@ QuantizedGemm output_settings(const QuantizedConv2d& conv) {
   return stage;
 }
 
+// The output, zeros, in the convolution's layout.
+Tensor<std::int32_t> output_tensor(const QuantizedConv2d& conv, const Dims& d) {
+  Tensor<std::int32_t> out;
+  out.shape = conv.layout == Layout::kNhwc ? std::vector<std::size_t>{d.n, d.oh, d.ow, d.oc}
+                                           : std::vector<std::size_t>{d.n, d.oc, d.oh, d.ow};
+  out.data.resize(d.n * d.oc * d.oh * d.ow);
+  return out;
+}
+
 }  // namespace
 
 QuantizedConv2d::Dims QuantizedConv2d::dims() const {
@@ -149,10 +158,7 @@ Tensor<std::int32_t> golden_conv2d(const QuantizedConv2d& conv) {
   const Dims d = conv.dims();
   const std::size_t cg = d.c / conv.group, ocg = d.oc / conv.group;
   const QuantizedGemm stage = output_settings(conv);
-  Tensor<std::int32_t> out;
-  out.shape = conv.layout == Layout::kNhwc ? std::vector<std::size_t>{d.n, d.oh, d.ow, d.oc}
-                                           : std::vector<std::size_t>{d.n, d.oc, d.oh, d.ow};
-  out.data.resize(d.n * d.oc * d.oh * d.ow);
+  Tensor<std::int32_t> out = output_tensor(conv, d);
   for (std::size_t n = 0; n < d.n; ++n) {
     for (std::size_t oc = 0; oc < d.oc; ++oc) {
       const std::size_t g = oc / ocg;
@@ -243,10 +249,7 @@ Tensor<std::int32_t> conv_output(const QuantizedConv2d& conv,
                                  const std::vector<Tensor<std::int32_t>>& gemm_outputs) {
   const Dims d = conv.dims();
   const std::size_t ocg = d.oc / conv.group;
-  Tensor<std::int32_t> out;
-  out.shape = conv.layout == Layout::kNhwc ? std::vector<std::size_t>{d.n, d.oh, d.ow, d.oc}
-                                           : std::vector<std::size_t>{d.n, d.oc, d.oh, d.ow};
-  out.data.resize(d.n * d.oc * d.oh * d.ow);
+  Tensor<std::int32_t> out = output_tensor(conv, d);
   for (std::size_t g = 0; g < conv.group; ++g) {
     for (std::size_t n = 0; n < d.n; ++n) {
       for (std::size_t oy = 0; oy < d.oh; ++oy) {
