@@ -17,6 +17,9 @@ packages=(
   python3             # regression runner, vector generation
   zlib1g-dev          # Verilator FST tracing
   lcov                # genhtml: the HTML report of `make coverage`
+  libonnx-dev         # the ONNX project's C++ library: reads models for `tessera onnx`
+  libprotobuf-dev     # its protobuf headers (libonnx-dev does not depend on them)
+  python3-venv        # the project-local Python environments (ONNX Runtime, YoWASP tools)
 )
 
 missing=()

@@ -17,6 +17,7 @@
 
 #include "capture.hpp"
 #include "engine_run.hpp"
+#include "onnx_commands.hpp"
 #include "regress_batch.hpp"
 #include "sim_transport.hpp"
 #include "spmm_problem.hpp"
@@ -162,7 +163,10 @@ void save_result(const std::string& path, const Tensor<std::int32_t>& result, bo
 
 std::string shape_text(const std::vector<std::size_t>& shape) {
   std::string out;
-  for (std::size_t i = 0; i < shape.size(); ++i) out += (i == 0 ? "" : "x") + std::to_string(shape[i]);
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) out += 'x';
+    out += std::to_string(shape[i]);
+  }
   return out;
 }
 
@@ -595,6 +599,24 @@ int main(int argc, char** argv) {
   auto* info = app.add_subcommand("info", "print the engine configuration read from its CSRs");
   add_device_option(info, options);
 
+  OnnxRunOptions onnx_options;
+  auto* onnx = app.add_subcommand("onnx", "quantized ONNX models (docs/onnx.md)");
+  onnx->require_subcommand(1);
+  auto* onnx_run = onnx->add_subcommand("run", "run a model on the engine, outputs to DIR/NAME.npy");
+  onnx_run->add_option("MODEL", onnx_options.model, "the .onnx file")->required();
+  onnx_run->add_option("--input", onnx_options.inputs, "NAME=FILE.npy, one per graph input")
+      ->required();
+  onnx_run->add_option("--output", onnx_options.output_dir, "directory for NAME.npy")->required();
+  onnx_run->add_flag("--check", onnx_options.check,
+                     "also run the golden reference; write nothing unless equal bit for bit");
+  onnx_run->add_flag("--json", onnx_options.json,
+                     "print one JSON object (per-layer cycles, utilization) instead of the table");
+  onnx_run->add_option("--device", onnx_options.device,
+                       "sim (in-process, default), tcp://HOST:PORT or serial://PATH[?baud=N]");
+  std::string onnx_model;
+  auto* onnx_info = onnx->add_subcommand("info", "list the nodes and where each runs");
+  onnx_info->add_option("MODEL", onnx_model, "the .onnx file")->required();
+
   // Hidden: the regression runner's in-process batch mode and the view generator.
   auto* batch =
       app.add_subcommand("regress-batch", "run JSON-lines jobs from stdin (scripts/regress.py)");
@@ -612,7 +634,7 @@ int main(int argc, char** argv) {
   };
   if (argc > 1 && argv[1][0] != '-' && !is_subcommand(argv[1])) {
     std::cerr << "tessera: unknown subcommand '" << argv[1]
-              << "' (expected run, gemm, spmm, bench or info; see --help)\n";
+              << "' (expected run, gemm, spmm, bench, info or onnx; see --help)\n";
     return kExitBadInput;
   }
   try {
@@ -637,6 +659,8 @@ int main(int argc, char** argv) {
       return cmd_bench_spmm(m, k, n, sparse_pattern(pattern_options), seed, json, options);
     }
     if (info->parsed()) return cmd_info(options);
+    if (onnx_run->parsed()) return cmd_onnx_run(onnx_options);
+    if (onnx_info->parsed()) return cmd_onnx_info(onnx_model);
     if (batch->parsed()) return regress_batch(std::cin, std::cout);
     if (waves->parsed()) return cmd_waves(waves_dir);
   } catch (const InputError& e) {

@@ -55,6 +55,13 @@ struct NpyDtype<std::int32_t> {
 };
 
 template <>
+struct NpyDtype<std::int64_t> {
+  static constexpr std::string_view name = "int64";
+  static constexpr std::string_view descr = "<i8";
+  static bool accepts(std::string_view d) { return d == "<i8"; }
+};
+
+template <>
 struct NpyDtype<float> {
   static constexpr std::string_view name = "float32";
   static constexpr std::string_view descr = "<f4";
@@ -420,6 +427,7 @@ NpyDescr npy_dtype(const std::string& path) {
   if (NpyDtype<std::int8_t>::accepts(descr)) return NpyDescr::kInt8;
   if (NpyDtype<std::uint8_t>::accepts(descr)) return NpyDescr::kUint8;
   if (NpyDtype<std::int32_t>::accepts(descr)) return NpyDescr::kInt32;
+  if (NpyDtype<std::int64_t>::accepts(descr)) return NpyDescr::kInt64;
   if (NpyDtype<float>::accepts(descr)) return NpyDescr::kFloat32;
   if (NpyDtype<double>::accepts(descr)) return NpyDescr::kFloat64;
   return NpyDescr::kOther;
@@ -483,6 +491,7 @@ void save_npy(const std::string& path, const Tensor<T>& tensor) {
 template Tensor<std::int8_t> load_npy<std::int8_t>(const std::string&);
 template Tensor<std::int32_t> load_npy<std::int32_t>(const std::string&);
 template Tensor<std::uint8_t> load_npy<std::uint8_t>(const std::string&);
+template Tensor<std::int64_t> load_npy<std::int64_t>(const std::string&);
 template Tensor<float> load_npy<float>(const std::string&);
 template Tensor<double> load_npy<double>(const std::string&);
 template void save_npy<std::uint8_t>(const std::string&, const Tensor<std::uint8_t>&);
@@ -490,5 +499,6 @@ template void save_npy<float>(const std::string&, const Tensor<float>&);
 template void save_npy<double>(const std::string&, const Tensor<double>&);
 template void save_npy<std::int8_t>(const std::string&, const Tensor<std::int8_t>&);
 template void save_npy<std::int32_t>(const std::string&, const Tensor<std::int32_t>&);
+template void save_npy<std::int64_t>(const std::string&, const Tensor<std::int64_t>&);
 
 }  // namespace tessera

@@ -22,15 +22,14 @@ struct Tensor {
   const T& at(std::size_t r, std::size_t c) const { return data[r * shape[1] + c]; }
 };
 
-// Reads an .npy file holding dtype T (int8 '|i1', uint8 '|u1', int32 '<i4', float32 '<f4',
-// float64 '<f8'); throws InputError naming
-// the file and what was expected when it is missing, truncated, Fortran-ordered or of
-// another dtype.
+// Reads an .npy file holding dtype T (int8 '|i1', uint8 '|u1', int32 '<i4', int64 '<i8',
+// float32 '<f4', float64 '<f8'); throws InputError naming the file and what was expected
+// when it is missing, truncated, Fortran-ordered or of another dtype.
 template <typename T>
 Tensor<T> load_npy(const std::string& path);
 
 // The dtype an .npy file declares (the file must be a readable .npy: InputError otherwise).
-enum class NpyDescr { kInt8, kUint8, kInt32, kFloat32, kFloat64, kOther };
+enum class NpyDescr { kInt8, kUint8, kInt32, kInt64, kFloat32, kFloat64, kOther };
 NpyDescr npy_dtype(const std::string& path);
 
 // Reads an .npy of dtype int32 or int8 as int32, for parameter vectors such as shifts
