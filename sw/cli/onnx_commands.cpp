@@ -9,6 +9,7 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "engine_run.hpp"
 #include "tessera/device.hpp"
@@ -118,6 +119,40 @@ nlohmann::json report(const OnnxModel& model, const std::vector<OnnxStep>& steps
   return out;
 }
 
+struct Classification {
+  std::vector<std::size_t> predictions;
+  std::size_t correct = 0;
+  double accuracy() const { return predictions.empty() ? 0.0 : double(correct) / predictions.size(); }
+};
+
+// Argmax of each row of the first graph output against `labels_path`.
+Classification classify(const OnnxModel& model, const OnnxRun& run, const std::string& labels_path) {
+  const HostTensor labels = load_host_npy(labels_path);
+  const HostTensor& scores = run.outputs.at(model.outputs.at(0).name);
+  if (scores.shape.size() != 2) {
+    throw InputError("--labels: the first output '" + model.outputs[0].name + "' is " +
+                     shape_text(scores.shape) + ", not [N, classes]");
+  }
+  const std::size_t rows = scores.shape[0], classes = scores.shape[1];
+  if (labels.is_float() || labels.size() != rows) {
+    throw InputError("--labels: " + labels_path + " must hold " + std::to_string(rows) +
+                     " integer labels");
+  }
+  Classification out;
+  for (std::size_t r = 0; r < rows; ++r) {
+    std::size_t best = 0;
+    for (std::size_t c = 1; c < classes; ++c) {
+      const std::size_t at = r * classes;
+      const bool greater = scores.is_float() ? scores.floats[at + c] > scores.floats[at + best]
+                                             : scores.ints[at + c] > scores.ints[at + best];
+      if (greater) best = c;
+    }
+    out.predictions.push_back(best);
+    out.correct += static_cast<std::int64_t>(best) == labels.ints[r];
+  }
+  return out;
+}
+
 }  // namespace
 
 int cmd_onnx_run(const OnnxRunOptions& options) {
@@ -148,6 +183,9 @@ int cmd_onnx_run(const OnnxRunOptions& options) {
     if (!options.json) std::cout << "check: PASS (" << values << " output values bit-exact)\n";
   }
 
+  // Everything that can fail on the user's input is done before the first file is written.
+  std::optional<Classification> classes;
+  if (!options.labels.empty()) classes = classify(model, run, options.labels);
   std::filesystem::create_directories(options.output_dir);
   std::map<std::string, std::string> written;
   for (const auto& [name, tensor] : run.outputs) {
@@ -156,10 +194,21 @@ int cmd_onnx_run(const OnnxRunOptions& options) {
     written[name] = path;
   }
   if (options.json) {
-    std::cout << report(model, steps, run, device.config(), written, options.check).dump() << "\n";
+    nlohmann::json out = report(model, steps, run, device.config(), written, options.check);
+    if (classes) {
+      out["predictions"] = classes->predictions;
+      out["accuracy"] = classes->accuracy();
+    }
+    std::cout << out.dump() << "\n";
     return kExitOk;
   }
   print_table(model, steps, run, device.config());
+  if (classes) {
+    std::cout << "predictions:";
+    for (std::size_t p : classes->predictions) std::cout << " " << p;
+    std::printf("\naccuracy: %zu of %zu (%.4f)\n", classes->correct, classes->predictions.size(),
+                classes->accuracy());
+  }
   for (const auto& [name, path] : written) {
     const HostTensor& tensor = run.outputs.at(name);
     std::cout << "wrote " << path << " " << elem_type_name(tensor.type) << " "
@@ -173,7 +222,9 @@ int cmd_onnx_info(const std::string& model_path) {
   const std::vector<OnnxStep> steps = plan_onnx(model);
   std::cout << model.path << ": opset " << model.opset << ", " << model.nodes.size()
             << " nodes as " << steps.size() << " steps\n";
-  const auto dims = [](const std::vector<std::int64_t>& shape) {
+  const auto dims = [](const OnnxValueInfo& info) {
+    if (!info.has_shape) return std::string("(shape not declared)");
+    const auto& shape = info.shape;
     std::string out = "[";
     for (std::size_t i = 0; i < shape.size(); ++i) {
       if (i) out += ',';
@@ -182,10 +233,10 @@ int cmd_onnx_info(const std::string& model_path) {
     return out + "]";
   };
   for (const auto& input : model.inputs) {
-    std::cout << "  input  " << input.name << " " << elem_type_name(input.type) << " " << dims(input.shape) << "\n";
+    std::cout << "  input  " << input.name << " " << elem_type_name(input.type) << " " << dims(input) << "\n";
   }
   for (const auto& output : model.outputs) {
-    std::cout << "  output " << output.name << " " << elem_type_name(output.type) << " " << dims(output.shape) << "\n";
+    std::cout << "  output " << output.name << " " << elem_type_name(output.type) << " " << dims(output) << "\n";
   }
   for (const OnnxStep& step : steps) {
     std::cout << "  " << (step.on_engine ? "engine " : "host   ") << step.node.op_type << " "

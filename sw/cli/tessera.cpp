@@ -611,6 +611,8 @@ int main(int argc, char** argv) {
                      "also run the golden reference; write nothing unless equal bit for bit");
   onnx_run->add_flag("--json", onnx_options.json,
                      "print one JSON object (per-layer cycles, utilization) instead of the table");
+  onnx_run->add_option("--labels", onnx_options.labels,
+                       "FILE.npy of class labels: print argmax predictions and the accuracy");
   onnx_run->add_option("--device", onnx_options.device,
                        "sim (in-process, default), tcp://HOST:PORT or serial://PATH[?baud=N]");
   std::string onnx_model;

@@ -306,7 +306,7 @@ OnnxRun run_onnx(const OnnxModel& model, const std::vector<OnnxStep>& steps,
       throw InputError("input '" + info.name + "' is " + elem_type_name(tensor.type) +
                        ", the model expects " + elem_type_name(info.type));
     }
-    bool shape_ok = info.shape.empty() || tensor.shape.size() == info.shape.size();
+    bool shape_ok = !info.has_shape || tensor.shape.size() == info.shape.size();
     for (std::size_t d = 0; shape_ok && d < info.shape.size(); ++d) {
       shape_ok = info.shape[d] < 0 || static_cast<std::size_t>(info.shape[d]) == tensor.shape[d];
     }

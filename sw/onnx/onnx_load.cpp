@@ -109,6 +109,7 @@ OnnxValueInfo convert_value_info(const onnx::ValueInfoProto& info, const std::st
                      " is not supported");
   }
   value.type = *type;
+  value.has_shape = tensor_type.has_shape();
   for (const auto& dim : tensor_type.shape().dim()) {
     value.shape.push_back(dim.has_dim_value() ? dim.dim_value() : -1);
   }

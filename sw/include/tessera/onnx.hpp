@@ -64,6 +64,7 @@ struct OnnxNode {
 struct OnnxValueInfo {
   std::string name;
   ElemType type = ElemType::kFloat;
+  bool has_shape = false;           // the model declares a shape (rank)
   std::vector<std::int64_t> shape;  // -1 for a symbolic or unknown dimension
 };
 
