@@ -56,7 +56,8 @@ std::size_t count_differences(const HostTensor& got, const HostTensor& want) {
 std::string where(const OnnxStep& step) { return step.on_engine ? "engine" : "host"; }
 
 double utilization(const LayerStats& stats, const EngineConfig& config) {
-  return stats.cycles ? double(stats.macs) / (double(stats.cycles) * config.rows * config.cols) : 0.0;
+  return stats.cycles ? double(stats.macs) / (double(stats.cycles) * config.rows * config.cols)
+                      : 0.0;
 }
 
 void print_table(const OnnxModel& model, const std::vector<OnnxStep>& steps, const OnnxRun& run,
@@ -88,14 +89,10 @@ nlohmann::json report(const OnnxModel& model, const std::vector<OnnxStep>& steps
   LayerStats total;
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const LayerStats& s = run.layers[i];
-    nlohmann::json layer = {{"node", steps[i].node.name},
-                            {"op", steps[i].node.op_type},
-                            {"where", where(steps[i])},
-                            {"fused", steps[i].fused},
-                            {"gemms", s.gemms},
-                            {"macs", s.macs},
-                            {"cycles", s.cycles},
-                            {"utilization", utilization(s, config)}};
+    nlohmann::json layer = {{"node", steps[i].node.name}, {"op", steps[i].node.op_type},
+                            {"where", where(steps[i])},   {"fused", steps[i].fused},
+                            {"gemms", s.gemms},           {"macs", s.macs},
+                            {"cycles", s.cycles},         {"utilization", utilization(s, config)}};
     if (s.gemms) layer["gemm"] = {{"m", s.m}, {"k", s.k}, {"n", s.n}};
     layers.push_back(layer);
     total.macs += s.macs;
@@ -122,11 +119,14 @@ nlohmann::json report(const OnnxModel& model, const std::vector<OnnxStep>& steps
 struct Classification {
   std::vector<std::size_t> predictions;
   std::size_t correct = 0;
-  double accuracy() const { return predictions.empty() ? 0.0 : double(correct) / predictions.size(); }
+  double accuracy() const {
+    return predictions.empty() ? 0.0 : double(correct) / predictions.size();
+  }
 };
 
 // Argmax of each row of the first graph output against `labels_path`.
-Classification classify(const OnnxModel& model, const OnnxRun& run, const std::string& labels_path) {
+Classification classify(const OnnxModel& model, const OnnxRun& run,
+                        const std::string& labels_path) {
   const HostTensor labels = load_host_npy(labels_path);
   const HostTensor& scores = run.outputs.at(model.outputs.at(0).name);
   if (scores.shape.size() != 2) {
@@ -172,7 +172,9 @@ int cmd_onnx_run(const OnnxRunOptions& options) {
     std::size_t values = 0, differ = 0;
     for (const auto& [name, tensor] : want.outputs) {
       const std::size_t d = count_differences(run.outputs.at(name), tensor);
-      if (d) std::cerr << "check: output '" << name << "': " << d << " of " << tensor.size() << " values differ\n";
+      if (d)
+        std::cerr << "check: output '" << name << "': " << d << " of " << tensor.size()
+                  << " values differ\n";
       values += tensor.size();
       differ += d;
     }
@@ -220,8 +222,8 @@ int cmd_onnx_run(const OnnxRunOptions& options) {
 int cmd_onnx_info(const std::string& model_path) {
   const OnnxModel model = load_onnx(model_path);
   const std::vector<OnnxStep> steps = plan_onnx(model);
-  std::cout << model.path << ": opset " << model.opset << ", " << model.nodes.size()
-            << " nodes as " << steps.size() << " steps\n";
+  std::cout << model.path << ": opset " << model.opset << ", " << model.nodes.size() << " nodes as "
+            << steps.size() << " steps\n";
   const auto dims = [](const OnnxValueInfo& info) {
     if (!info.has_shape) return std::string("(shape not declared)");
     const auto& shape = info.shape;
@@ -233,10 +235,12 @@ int cmd_onnx_info(const std::string& model_path) {
     return out + "]";
   };
   for (const auto& input : model.inputs) {
-    std::cout << "  input  " << input.name << " " << elem_type_name(input.type) << " " << dims(input) << "\n";
+    std::cout << "  input  " << input.name << " " << elem_type_name(input.type) << " "
+              << dims(input) << "\n";
   }
   for (const auto& output : model.outputs) {
-    std::cout << "  output " << output.name << " " << elem_type_name(output.type) << " " << dims(output) << "\n";
+    std::cout << "  output " << output.name << " " << elem_type_name(output.type) << " "
+              << dims(output) << "\n";
   }
   for (const OnnxStep& step : steps) {
     std::cout << "  " << (step.on_engine ? "engine " : "host   ") << step.node.op_type << " "

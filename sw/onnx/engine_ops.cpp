@@ -104,7 +104,8 @@ HostTensor qlinear_output(const OnnxNode& node, const HostTensor& sums, const In
   const HostTensor* zero = inputs.size() > y_zero ? inputs[y_zero] : nullptr;
   const std::int64_t zy = int_values(node, zero, 1, "y zero point")[0];
   const ElemType type = zero_point_type(zero, ElemType::kUint8);
-  if (type != ElemType::kUint8 && type != ElemType::kInt8) fail(node, "y zero point must be uint8 or int8");
+  if (type != ElemType::kUint8 && type != ElemType::kInt8)
+    fail(node, "y zero point must be uint8 or int8");
   return requantize(sums, output_scales(node, xs, ws, ys), channel_axis, zy, type);
 }
 
@@ -160,7 +161,8 @@ std::vector<std::int32_t> int32_bias(const OnnxNode& node, const HostTensor* bia
   if (bias == nullptr) return {};
   expect_type(node, *bias, ElemType::kInt32, "bias");
   if (bias->size() != n) {
-    fail(node, "bias has " + std::to_string(bias->size()) + " values, expected " + std::to_string(n));
+    fail(node,
+         "bias has " + std::to_string(bias->size()) + " values, expected " + std::to_string(n));
   }
   return narrow(bias->ints);
 }
@@ -171,9 +173,8 @@ HostTensor qlinear_matmul(const OnnxNode& node, const Inputs& inputs, MatrixBack
                           LayerStats& stats) {
   const HostTensor& a = required(node, inputs, 0);
   const HostTensor& b = required(node, inputs, 3);
-  const HostTensor sums =
-      integer_matmul(node, a, scalar_zero(node, inputs[2], "a_zero_point"), b, inputs[5], {},
-                     backend, stats);
+  const HostTensor sums = integer_matmul(node, a, scalar_zero(node, inputs[2], "a_zero_point"), b,
+                                         inputs[5], {}, backend, stats);
   return qlinear_output(node, sums, inputs, 1, 4, 6, 7, b.shape.back(), sums.shape.size() - 1);
 }
 
@@ -188,8 +189,8 @@ HostTensor qlinear_conv(const OnnxNode& node, const Inputs& inputs, MatrixBacken
                         LayerStats& stats) {
   const HostTensor& w = required(node, inputs, 3);
   const HostTensor sums = integer_conv(
-      node, required(node, inputs, 0), scalar_zero(node, inputs[2], "x_zero_point"), w,
-      inputs[5], int32_bias(node, optional_input(inputs, 8), w.shape.at(0)), backend, stats);
+      node, required(node, inputs, 0), scalar_zero(node, inputs[2], "x_zero_point"), w, inputs[5],
+      int32_bias(node, optional_input(inputs, 8), w.shape.at(0)), backend, stats);
   return qlinear_output(node, sums, inputs, 1, 4, 6, 7, w.shape[0], 1);
 }
 
@@ -213,9 +214,9 @@ HostTensor qgemm(const OnnxNode& node, const Inputs& inputs, MatrixBackend& back
     b = transpose(OnnxNode{node.name, "Transpose", "", {}, {}, {}}, {&b});
   }
   const std::size_t n = b.shape[1];
-  const HostTensor sums = integer_matmul(node, a, scalar_zero(node, inputs[2], "a_zero_point"), b,
-                                         inputs[5], int32_bias(node, optional_input(inputs, 6), n),
-                                         backend, stats);
+  const HostTensor sums =
+      integer_matmul(node, a, scalar_zero(node, inputs[2], "a_zero_point"), b, inputs[5],
+                     int32_bias(node, optional_input(inputs, 6), n), backend, stats);
   return qlinear_output(node, sums, inputs, 1, 4, 7, 8, n, 1);
 }
 

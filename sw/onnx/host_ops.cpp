@@ -41,8 +41,8 @@ std::size_t normalize_axis(const OnnxNode& node, std::int64_t axis, std::size_t 
   const auto r = static_cast<std::int64_t>(rank);
   const std::int64_t limit = inclusive ? r : r - 1;
   if (axis < -r || axis > limit) {
-    fail(node, "axis " + std::to_string(axis) + " is outside a rank-" + std::to_string(rank) +
-                   " tensor");
+    fail(node,
+         "axis " + std::to_string(axis) + " is outside a rank-" + std::to_string(rank) + " tensor");
   }
   return static_cast<std::size_t>(axis < 0 ? axis + r : axis);
 }
@@ -129,19 +129,27 @@ std::size_t scale_count(const OnnxNode& node, const HostTensor& x, const HostTen
 
 std::int64_t type_min(ElemType type) {
   switch (type) {
-    case ElemType::kUint8: return 0;
-    case ElemType::kInt8: return -128;
-    case ElemType::kInt32: return std::numeric_limits<std::int32_t>::min();
-    default: return std::numeric_limits<std::int64_t>::min();
+    case ElemType::kUint8:
+      return 0;
+    case ElemType::kInt8:
+      return -128;
+    case ElemType::kInt32:
+      return std::numeric_limits<std::int32_t>::min();
+    default:
+      return std::numeric_limits<std::int64_t>::min();
   }
 }
 
 std::int64_t type_max(ElemType type) {
   switch (type) {
-    case ElemType::kUint8: return 255;
-    case ElemType::kInt8: return 127;
-    case ElemType::kInt32: return std::numeric_limits<std::int32_t>::max();
-    default: return std::numeric_limits<std::int64_t>::max();
+    case ElemType::kUint8:
+      return 255;
+    case ElemType::kInt8:
+      return 127;
+    case ElemType::kInt32:
+      return std::numeric_limits<std::int32_t>::max();
+    default:
+      return std::numeric_limits<std::int64_t>::max();
   }
 }
 
@@ -247,11 +255,12 @@ HostTensor qlinear_add(const OnnxNode& node, const Inputs& inputs) {
   const float scale_b = float_values(node, required(node, inputs, 4), 1, "B_scale")[0];
   const float scale_c = float_values(node, required(node, inputs, 6), 1, "C_scale")[0];
   const std::int64_t zero_a = int_values(node, inputs[2], 1, "A_zero_point")[0];
-  const std::int64_t zero_b = int_values(node, inputs.size() > 5 ? inputs[5] : nullptr, 1,
-                                         "B_zero_point")[0];
+  const std::int64_t zero_b =
+      int_values(node, inputs.size() > 5 ? inputs[5] : nullptr, 1, "B_zero_point")[0];
   const HostTensor* zc_tensor = inputs.size() > 7 ? inputs[7] : nullptr;
   const std::int64_t zero_c = int_values(node, zc_tensor, 1, "C_zero_point")[0];
-  if (a.type != ElemType::kUint8 && a.type != ElemType::kInt8) fail(node, "A must be uint8 or int8");
+  if (a.type != ElemType::kUint8 && a.type != ElemType::kInt8)
+    fail(node, "A must be uint8 or int8");
   expect_type(node, b, a.type, "B");
 
   const float ratio_a = scale_a / scale_c;
@@ -275,7 +284,8 @@ HostTensor qlinear_add(const OnnxNode& node, const Inputs& inputs) {
     const float constant = fixed + scalar * (scalar_b ? ratio_b : ratio_a);
     const auto index = broadcast_index(stream.shape, out.shape);
     for (std::size_t i = 0; i < total; ++i) {
-      out.ints[i] = finish(std::fma(static_cast<float>(stream.ints[index[i]]), stream_ratio, constant));
+      out.ints[i] =
+          finish(std::fma(static_cast<float>(stream.ints[index[i]]), stream_ratio, constant));
     }
     return out;
   }
@@ -300,7 +310,8 @@ HostTensor add(const OnnxNode& node, const Inputs& inputs) {
   const auto index_b = broadcast_index(b.shape, out.shape);
   if (a.is_float()) {
     out.floats.resize(total);
-    for (std::size_t i = 0; i < total; ++i) out.floats[i] = a.floats[index_a[i]] + b.floats[index_b[i]];
+    for (std::size_t i = 0; i < total; ++i)
+      out.floats[i] = a.floats[index_a[i]] + b.floats[index_b[i]];
     return out;
   }
   if (a.type != ElemType::kInt32 && a.type != ElemType::kInt64) {
@@ -360,7 +371,8 @@ HostTensor reshape(const OnnxNode& node, const Inputs& inputs) {
       inferred = i;
       dims.push_back(1);
     } else if (d == 0 && !allow_zero) {
-      if (i >= out.shape.size()) fail(node, "shape copies dimension " + std::to_string(i) + " the input lacks");
+      if (i >= out.shape.size())
+        fail(node, "shape copies dimension " + std::to_string(i) + " the input lacks");
       dims.push_back(out.shape[i]);
       known *= out.shape[i];
     } else if (d < 0) {
@@ -398,7 +410,9 @@ HostTensor transpose(const OnnxNode& node, const Inputs& inputs) {
   if (attr.empty()) {
     for (std::size_t i = 0; i < rank; ++i) perm[i] = rank - 1 - i;
   } else {
-    if (attr.size() != rank) fail(node, "perm has " + std::to_string(attr.size()) + " entries, rank is " + std::to_string(rank));
+    if (attr.size() != rank)
+      fail(node,
+           "perm has " + std::to_string(attr.size()) + " entries, rank is " + std::to_string(rank));
     std::vector<bool> seen(rank, false);
     for (std::size_t i = 0; i < rank; ++i) {
       perm[i] = normalize_axis(node, attr[i], rank);
@@ -414,11 +428,17 @@ HostTensor transpose(const OnnxNode& node, const Inputs& inputs) {
   for (std::size_t i = 0; i < rank; ++i) stride[i] = product(x.shape, perm[i] + 1, rank);
   const std::size_t total = x.size();
   std::vector<std::size_t> coord(rank, 0);
-  if (x.is_float()) out.floats.resize(total); else out.ints.resize(total);
+  if (x.is_float())
+    out.floats.resize(total);
+  else
+    out.ints.resize(total);
   for (std::size_t flat = 0; flat < total; ++flat) {
     std::size_t at = 0;
     for (std::size_t d = 0; d < rank; ++d) at += coord[d] * stride[d];
-    if (x.is_float()) out.floats[flat] = x.floats[at]; else out.ints[flat] = x.ints[at];
+    if (x.is_float())
+      out.floats[flat] = x.floats[at];
+    else
+      out.ints[flat] = x.ints[at];
     for (std::size_t d = rank; d-- > 0;) {
       if (++coord[d] < out.shape[d]) break;
       coord[d] = 0;
@@ -436,10 +456,12 @@ Window2d window_2d(const OnnxNode& node, const std::vector<std::size_t>& shape, 
   const auto pick = [&](const char* name, std::size_t count, std::size_t fallback) {
     auto v = node.ints_attr(name);
     if (v.empty()) return std::vector<std::size_t>(count, fallback);
-    if (v.size() != count) fail(node, std::string(name) + " needs " + std::to_string(count) + " values");
+    if (v.size() != count)
+      fail(node, std::string(name) + " needs " + std::to_string(count) + " values");
     std::vector<std::size_t> out;
     for (auto x : v) {
-      if (x < 0 || (fallback == 1 && x == 0)) fail(node, std::string(name) + " has a value out of range");
+      if (x < 0 || (fallback == 1 && x == 0))
+        fail(node, std::string(name) + " has a value out of range");
       out.push_back(static_cast<std::size_t>(x));
     }
     return out;
@@ -498,7 +520,8 @@ namespace {
 
 std::array<std::size_t, 2> kernel_shape(const OnnxNode& node) {
   const auto k = node.ints_attr("kernel_shape");
-  if (k.size() != 2 || k[0] < 1 || k[1] < 1) fail(node, "kernel_shape must be two positive values (2-D pooling)");
+  if (k.size() != 2 || k[0] < 1 || k[1] < 1)
+    fail(node, "kernel_shape must be two positive values (2-D pooling)");
   return {static_cast<std::size_t>(k[0]), static_cast<std::size_t>(k[1])};
 }
 
@@ -532,7 +555,8 @@ void for_each_window(const Window2d& w, std::size_t h, std::size_t width, Visit 
 HostTensor max_pool(const OnnxNode& node, const Inputs& inputs) {
   const HostTensor& x = required(node, inputs, 0);
   if (node.int_attr("storage_order", 0) != 0) fail(node, "storage_order 1 is not supported");
-  if (node.outputs.size() > 1 && !node.outputs[1].empty()) fail(node, "the Indices output is not supported");
+  if (node.outputs.size() > 1 && !node.outputs[1].empty())
+    fail(node, "the Indices output is not supported");
   const auto [kh, kw] = kernel_shape(node);
   const Window2d w = window_2d(node, x.shape, kh, kw, node.int_attr("ceil_mode", 0) != 0);
   const std::size_t planes = x.shape[0] * x.shape[1], h = x.shape[2], width = x.shape[3];
@@ -540,20 +564,24 @@ HostTensor max_pool(const OnnxNode& node, const Inputs& inputs) {
   out.type = x.type;
   out.shape = {x.shape[0], x.shape[1], w.oh, w.ow};
   const std::size_t plane_out = w.oh * w.ow;
-  if (x.is_float()) out.floats.resize(planes * plane_out); else out.ints.resize(planes * plane_out);
+  if (x.is_float())
+    out.floats.resize(planes * plane_out);
+  else
+    out.ints.resize(planes * plane_out);
   for (std::size_t p = 0; p < planes; ++p) {
-    for_each_window(w, h, width, [&](std::size_t o, const std::vector<std::size_t>& taps, std::size_t) {
-      const std::size_t base = p * h * width;
-      if (x.is_float()) {
-        float m = -std::numeric_limits<float>::max();
-        for (std::size_t t : taps) m = std::max(m, x.floats[base + t]);
-        out.floats[p * plane_out + o] = m;
-      } else {
-        std::int64_t m = type_min(x.type);
-        for (std::size_t t : taps) m = std::max(m, x.ints[base + t]);
-        out.ints[p * plane_out + o] = m;
-      }
-    });
+    for_each_window(w, h, width,
+                    [&](std::size_t o, const std::vector<std::size_t>& taps, std::size_t) {
+                      const std::size_t base = p * h * width;
+                      if (x.is_float()) {
+                        float m = -std::numeric_limits<float>::max();
+                        for (std::size_t t : taps) m = std::max(m, x.floats[base + t]);
+                        out.floats[p * plane_out + o] = m;
+                      } else {
+                        std::int64_t m = type_min(x.type);
+                        for (std::size_t t : taps) m = std::max(m, x.ints[base + t]);
+                        out.ints[p * plane_out + o] = m;
+                      }
+                    });
   }
   return out;
 }
@@ -571,13 +599,14 @@ HostTensor average_pool(const OnnxNode& node, const Inputs& inputs) {
   const std::size_t plane_out = w.oh * w.ow;
   out.floats.resize(planes * plane_out);
   for (std::size_t p = 0; p < planes; ++p) {
-    for_each_window(w, h, width,
-                    [&](std::size_t o, const std::vector<std::size_t>& taps, std::size_t padded_taps) {
-                      float sum = 0;
-                      for (std::size_t t : taps) sum += x.floats[p * h * width + t];
-                      const std::size_t count = include_pad ? padded_taps : taps.size();
-                      out.floats[p * plane_out + o] = sum / static_cast<float>(count);
-                    });
+    for_each_window(
+        w, h, width,
+        [&](std::size_t o, const std::vector<std::size_t>& taps, std::size_t padded_taps) {
+          float sum = 0;
+          for (std::size_t t : taps) sum += x.floats[p * h * width + t];
+          const std::size_t count = include_pad ? padded_taps : taps.size();
+          out.floats[p * plane_out + o] = sum / static_cast<float>(count);
+        });
   }
   return out;
 }
@@ -585,7 +614,8 @@ HostTensor average_pool(const OnnxNode& node, const Inputs& inputs) {
 HostTensor global_average_pool(const OnnxNode& node, const Inputs& inputs) {
   const HostTensor& x = required(node, inputs, 0);
   expect_type(node, x, ElemType::kFloat, "X");
-  if (x.shape.size() < 3) fail(node, "input must be [N, C, spatial...], got " + shape_text(x.shape));
+  if (x.shape.size() < 3)
+    fail(node, "input must be [N, C, spatial...], got " + shape_text(x.shape));
   const std::size_t planes = x.shape[0] * x.shape[1];
   const std::size_t area = product(x.shape, 2, x.shape.size());
   HostTensor out;

@@ -17,8 +17,7 @@ using Inputs = std::vector<const HostTensor*>;  // nullptr for an omitted option
 std::int64_t type_min(ElemType type);
 std::int64_t type_max(ElemType type);
 // Throws InputError naming the node and the input when `tensor` is not of `type`.
-void expect_type(const OnnxNode& node, const HostTensor& tensor, ElemType type,
-                 const char* what);
+void expect_type(const OnnxNode& node, const HostTensor& tensor, ElemType type, const char* what);
 const HostTensor& required(const OnnxNode& node, const Inputs& inputs, std::size_t index);
 // A scale or zero point: a scalar or 1-element tensor, or (per_axis) one of `count`.
 std::vector<float> float_values(const OnnxNode& node, const HostTensor& tensor, std::size_t count,

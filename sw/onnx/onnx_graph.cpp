@@ -13,11 +13,16 @@ namespace tessera {
 
 const char* elem_type_name(ElemType type) {
   switch (type) {
-    case ElemType::kFloat: return "float32";
-    case ElemType::kUint8: return "uint8";
-    case ElemType::kInt8: return "int8";
-    case ElemType::kInt32: return "int32";
-    case ElemType::kInt64: return "int64";
+    case ElemType::kFloat:
+      return "float32";
+    case ElemType::kUint8:
+      return "uint8";
+    case ElemType::kInt8:
+      return "int8";
+    case ElemType::kInt32:
+      return "int32";
+    case ElemType::kInt64:
+      return "int64";
   }
   return "?";
 }
@@ -92,10 +97,8 @@ using EngineKernel =
 
 const std::map<std::string, EngineKernel>& engine_kernels() {
   static const std::map<std::string, EngineKernel> kernels = {
-      {":QLinearMatMul", onnx_ops::qlinear_matmul},
-      {":MatMulInteger", onnx_ops::matmul_integer},
-      {":QLinearConv", onnx_ops::qlinear_conv},
-      {":ConvInteger", onnx_ops::conv_integer},
+      {":QLinearMatMul", onnx_ops::qlinear_matmul}, {":MatMulInteger", onnx_ops::matmul_integer},
+      {":QLinearConv", onnx_ops::qlinear_conv},     {":ConvInteger", onnx_ops::conv_integer},
       {"com.microsoft:QGemm", onnx_ops::qgemm},
   };
   return kernels;
@@ -103,7 +106,8 @@ const std::map<std::string, EngineKernel>& engine_kernels() {
 
 const std::map<std::string, HostKernel>& host_kernels() {
   const auto plain = [](HostTensor (*op)(const OnnxNode&, const Inputs&)) -> HostKernel {
-    return [op](const OnnxNode& node, const Inputs& inputs, std::int64_t) { return op(node, inputs); };
+    return
+        [op](const OnnxNode& node, const Inputs& inputs, std::int64_t) { return op(node, inputs); };
   };
   static const std::map<std::string, HostKernel> kernels = {
       {":QuantizeLinear", plain(onnx_ops::quantize_linear)},
@@ -119,9 +123,8 @@ const std::map<std::string, HostKernel>& host_kernels() {
       {":AveragePool", plain(onnx_ops::average_pool)},
       {":GlobalAveragePool", plain(onnx_ops::global_average_pool)},
       {":Softmax", onnx_ops::softmax},
-      {":Identity", [](const OnnxNode& node, const Inputs& inputs, std::int64_t) {
-         return onnx_ops::required(node, inputs, 0);
-       }},
+      {":Identity", [](const OnnxNode& node, const Inputs& inputs,
+                       std::int64_t) { return onnx_ops::required(node, inputs, 0); }},
   };
   return kernels;
 }
@@ -157,7 +160,8 @@ struct Wiring {
   // The single QuantizeLinear consuming `value`, if that is its only use.
   const OnnxNode* sole_quantize(const OnnxModel& model, const std::string& value) const {
     const auto it = consumers.find(value);
-    if (graph_outputs.count(value) || it == consumers.end() || it->second.size() != 1) return nullptr;
+    if (graph_outputs.count(value) || it == consumers.end() || it->second.size() != 1)
+      return nullptr;
     const OnnxNode& node = model.nodes[it->second[0]];
     return node.op_type == "QuantizeLinear" && node.domain.empty() ? &node : nullptr;
   }
@@ -174,10 +178,31 @@ std::optional<std::int64_t> per_axis(const OnnxModel& model, const OnnxNode& dq)
   return dq.int_attr("axis", 1);
 }
 
+// An Add between two per-tensor DequantizeLinear inputs and one QuantizeLinear output
+// runs as the QLinearAdd ONNX Runtime fuses it into; nullopt otherwise (a float Add).
+std::optional<OnnxStep> fuse_qdq_add(const OnnxModel& model, const Wiring& wiring,
+                                     const OnnxNode& node) {
+  const OnnxNode* dq_a = wiring.dequantize(model, input_or_empty(node, 0));
+  const OnnxNode* dq_b = wiring.dequantize(model, input_or_empty(node, 1));
+  const OnnxNode* q = node.outputs.empty() ? nullptr : wiring.sole_quantize(model, node.outputs[0]);
+  if (!dq_a || !dq_b || !q || per_axis(model, *dq_a) || per_axis(model, *dq_b)) return std::nullopt;
+  OnnxStep step;
+  step.node.name = node.name;
+  step.node.op_type = "QLinearAdd";
+  step.node.domain = "com.microsoft";
+  step.node.inputs = {dq_a->inputs[0],       input_or_empty(*dq_a, 1), input_or_empty(*dq_a, 2),
+                      dq_b->inputs[0],       input_or_empty(*dq_b, 1), input_or_empty(*dq_b, 2),
+                      input_or_empty(*q, 1), input_or_empty(*q, 2)};
+  step.node.outputs = {q->outputs[0]};
+  step.fused = {dq_a->name, dq_b->name, node.name, q->name};
+  return step;
+}
+
 // A MatMul / Gemm / Conv between DequantizeLinear inputs and a QuantizeLinear output,
 // fused into the operator ONNX Runtime runs for it; nullopt if the node is not in QDQ form.
 std::optional<OnnxStep> fuse_qdq(const OnnxModel& model, const Wiring& wiring,
                                  const OnnxNode& node) {
+  if (node.op_type == "Add") return fuse_qdq_add(model, wiring, node);
   const OnnxNode* dq_a = wiring.dequantize(model, input_or_empty(node, 0));
   const OnnxNode* dq_w = wiring.dequantize(model, input_or_empty(node, 1));
   const OnnxNode* q = node.outputs.empty() ? nullptr : wiring.sole_quantize(model, node.outputs[0]);
@@ -198,8 +223,10 @@ std::optional<OnnxStep> fuse_qdq(const OnnxModel& model, const Wiring& wiring,
   fused.name = node.name;
   fused.attributes = node.attributes;
   fused.outputs = {q->outputs[0]};
-  const std::vector<std::string> a = {dq_a->inputs[0], input_or_empty(*dq_a, 1), input_or_empty(*dq_a, 2)};
-  const std::vector<std::string> w = {dq_w->inputs[0], input_or_empty(*dq_w, 1), input_or_empty(*dq_w, 2)};
+  const std::vector<std::string> a = {dq_a->inputs[0], input_or_empty(*dq_a, 1),
+                                      input_or_empty(*dq_a, 2)};
+  const std::vector<std::string> w = {dq_w->inputs[0], input_or_empty(*dq_w, 1),
+                                      input_or_empty(*dq_w, 2)};
   const std::vector<std::string> y = {input_or_empty(*q, 1), input_or_empty(*q, 2)};
   // The weight's per-axis scales must run along the output channels.
   const auto w_axis = per_axis(model, *dq_w);
@@ -217,8 +244,9 @@ std::optional<OnnxStep> fuse_qdq(const OnnxModel& model, const Wiring& wiring,
     if (w_axis && *w_axis != (trans_b ? 0 : 1)) fail("weight scales must be per output column");
     fused.op_type = "QGemm";
     fused.domain = "com.microsoft";
-    fused.inputs = {a[0], a[1], a[2], w[0], w[1], w[2],
-                    dq_bias ? dq_bias->inputs[0] : std::string(), y[0], y[1]};
+    fused.inputs = {
+        a[0], a[1], a[2], w[0], w[1], w[2], dq_bias ? dq_bias->inputs[0] : std::string(),
+        y[0], y[1]};
   }
   step.fused = {dq_a->name, dq_w->name};
   if (dq_bias) step.fused.push_back(dq_bias->name);
@@ -247,21 +275,26 @@ std::vector<OnnxStep> plan_onnx(const OnnxModel& model) {
       }
     }
     for (const auto& out : node.outputs) defined.insert(out);
-    const bool qdq_candidate = node.domain.empty() &&
-                               (node.op_type == "MatMul" || node.op_type == "Gemm" ||
-                                node.op_type == "Conv");
-    if (!qdq_candidate) continue;
-    fused[i] = fuse_qdq(model, wiring, node);
-    if (!fused[i]) {
-      throw UnsupportedOperator(
-          model.path + ": node '" + node.name + "': operator " + node.op_type +
-          " runs only in QDQ form (DequantizeLinear on its inputs, its output into one "
-          "QuantizeLinear); float " + node.op_type + " is not supported");
+    if (!node.domain.empty()) continue;
+    if (node.op_type == "Add") {
+      fused[i] = fuse_qdq(model, wiring, node);  // else a float Add, on the host
+    } else if (node.op_type == "MatMul" || node.op_type == "Gemm" || node.op_type == "Conv") {
+      fused[i] = fuse_qdq(model, wiring, node);
+      if (!fused[i]) {
+        throw UnsupportedOperator(
+            model.path + ": node '" + node.name + "': operator " + node.op_type +
+            " runs only in QDQ form (DequantizeLinear on its inputs, its output into one "
+            "QuantizeLinear); float " +
+            node.op_type + " is not supported");
+      }
     }
-    for (const auto& name : fused[i]->fused) absorbed.insert(name);
+    if (fused[i]) {
+      for (const auto& name : fused[i]->fused) absorbed.insert(name);
+    }
   }
   for (const auto& out : model.outputs) {
-    if (!defined.count(out.name)) throw InputError(model.path + ": graph output '" + out.name + "' is never computed");
+    if (!defined.count(out.name))
+      throw InputError(model.path + ": graph output '" + out.name + "' is never computed");
   }
 
   std::vector<OnnxStep> steps;
@@ -273,7 +306,8 @@ std::vector<OnnxStep> plan_onnx(const OnnxModel& model) {
     }
     if (absorbed.count(node.name)) {
       // A DequantizeLinear a fused step absorbed still runs if anything else reads it.
-      bool still_read = node.op_type == "DequantizeLinear" && wiring.graph_outputs.count(node.outputs[0]);
+      bool still_read =
+          node.op_type == "DequantizeLinear" && wiring.graph_outputs.count(node.outputs[0]);
       const auto it = wiring.consumers.find(node.outputs[0]);
       if (node.op_type == "DequantizeLinear" && it != wiring.consumers.end()) {
         for (std::size_t consumer : it->second) still_read |= !fused[consumer].has_value();
@@ -300,7 +334,8 @@ OnnxRun run_onnx(const OnnxModel& model, const std::vector<OnnxStep>& steps,
   std::map<std::string, HostTensor> values;
   for (const auto& info : model.inputs) {
     const auto it = inputs.find(info.name);
-    if (it == inputs.end()) throw InputError("missing input '" + info.name + "' (--input " + info.name + "=FILE.npy)");
+    if (it == inputs.end())
+      throw InputError("missing input '" + info.name + "' (--input " + info.name + "=FILE.npy)");
     const HostTensor& tensor = it->second;
     if (tensor.type != info.type) {
       throw InputError("input '" + info.name + "' is " + elem_type_name(tensor.type) +
@@ -327,7 +362,8 @@ OnnxRun run_onnx(const OnnxModel& model, const std::vector<OnnxStep>& steps,
   const auto lookup = [&](const std::string& name) -> const HostTensor* {
     if (name.empty()) return nullptr;
     if (const auto it = values.find(name); it != values.end()) return &it->second;
-    if (const auto it = model.initializers.find(name); it != model.initializers.end()) return &it->second;
+    if (const auto it = model.initializers.find(name); it != model.initializers.end())
+      return &it->second;
     throw InputError("value '" + name + "' is not defined");
   };
 
@@ -378,10 +414,14 @@ HostTensor load_host_npy(const std::string& path) {
       out.floats = std::move(t.data);
       return out;
     }
-    case NpyDescr::kUint8: return widen(load_npy<std::uint8_t>(path), ElemType::kUint8);
-    case NpyDescr::kInt8: return widen(load_npy<std::int8_t>(path), ElemType::kInt8);
-    case NpyDescr::kInt32: return widen(load_npy<std::int32_t>(path), ElemType::kInt32);
-    case NpyDescr::kInt64: return widen(load_npy<std::int64_t>(path), ElemType::kInt64);
+    case NpyDescr::kUint8:
+      return widen(load_npy<std::uint8_t>(path), ElemType::kUint8);
+    case NpyDescr::kInt8:
+      return widen(load_npy<std::int8_t>(path), ElemType::kInt8);
+    case NpyDescr::kInt32:
+      return widen(load_npy<std::int32_t>(path), ElemType::kInt32);
+    case NpyDescr::kInt64:
+      return widen(load_npy<std::int64_t>(path), ElemType::kInt64);
     default:
       throw InputError(path + ": expected dtype float32, uint8, int8, int32 or int64");
   }
@@ -396,10 +436,18 @@ void save_host_npy(const std::string& path, const HostTensor& tensor) {
       save_npy(path, t);
       return;
     }
-    case ElemType::kUint8: save_npy(path, narrowed<std::uint8_t>(tensor)); return;
-    case ElemType::kInt8: save_npy(path, narrowed<std::int8_t>(tensor)); return;
-    case ElemType::kInt32: save_npy(path, narrowed<std::int32_t>(tensor)); return;
-    case ElemType::kInt64: save_npy(path, narrowed<std::int64_t>(tensor)); return;
+    case ElemType::kUint8:
+      save_npy(path, narrowed<std::uint8_t>(tensor));
+      return;
+    case ElemType::kInt8:
+      save_npy(path, narrowed<std::int8_t>(tensor));
+      return;
+    case ElemType::kInt32:
+      save_npy(path, narrowed<std::int32_t>(tensor));
+      return;
+    case ElemType::kInt64:
+      save_npy(path, narrowed<std::int64_t>(tensor));
+      return;
   }
 }
 

@@ -1,10 +1,10 @@
 // ModelProto → OnnxModel, with the ONNX project's generated protobuf classes (Debian's
 // libonnx-dev): the only file that sees protobuf.
+#include <onnx/onnx_pb.h>
+
 #include <cstring>
 #include <fstream>
 #include <set>
-
-#include <onnx/onnx_pb.h>
 
 #include "tessera/errors.hpp"
 #include "tessera/onnx.hpp"
@@ -14,12 +14,18 @@ namespace {
 
 std::optional<ElemType> elem_type(int code) {
   switch (code) {
-    case onnx::TensorProto::FLOAT: return ElemType::kFloat;
-    case onnx::TensorProto::UINT8: return ElemType::kUint8;
-    case onnx::TensorProto::INT8: return ElemType::kInt8;
-    case onnx::TensorProto::INT32: return ElemType::kInt32;
-    case onnx::TensorProto::INT64: return ElemType::kInt64;
-    default: return std::nullopt;
+    case onnx::TensorProto::FLOAT:
+      return ElemType::kFloat;
+    case onnx::TensorProto::UINT8:
+      return ElemType::kUint8;
+    case onnx::TensorProto::INT8:
+      return ElemType::kInt8;
+    case onnx::TensorProto::INT32:
+      return ElemType::kInt32;
+    case onnx::TensorProto::INT64:
+      return ElemType::kInt64;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -41,8 +47,9 @@ void decode_raw(const std::string& raw, std::size_t count, std::vector<Out>& out
 
 HostTensor convert_tensor(const onnx::TensorProto& proto, const std::string& what) {
   if (proto.data_location() == onnx::TensorProto::EXTERNAL) {
-    throw InputError(what + ": external tensor data is not supported (save the model with its "
-                            "data inside)");
+    throw InputError(what +
+                     ": external tensor data is not supported (save the model with its "
+                     "data inside)");
   }
   const auto type = elem_type(proto.data_type());
   if (!type) {
@@ -152,15 +159,16 @@ OnnxModel load_onnx(const std::string& path) {
       model.inputs.push_back(convert_value_info(input, path));
     }
   }
-  for (const auto& output : graph.output()) model.outputs.push_back(convert_value_info(output, path));
+  for (const auto& output : graph.output())
+    model.outputs.push_back(convert_value_info(output, path));
 
   for (int index = 0; index < graph.node_size(); ++index) {
     const onnx::NodeProto& proto_node = graph.node(index);
     OnnxNode node;
     node.op_type = proto_node.op_type();
     node.domain = proto_node.domain() == "ai.onnx" ? "" : proto_node.domain();
-    node.name = proto_node.name().empty() ? node.op_type + "#" + std::to_string(index)
-                                          : proto_node.name();
+    node.name =
+        proto_node.name().empty() ? node.op_type + "#" + std::to_string(index) : proto_node.name();
     node.inputs.assign(proto_node.input().begin(), proto_node.input().end());
     node.outputs.assign(proto_node.output().begin(), proto_node.output().end());
     for (const auto& attribute : proto_node.attribute()) {

@@ -7,9 +7,9 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
-#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
@@ -124,7 +124,8 @@ struct MatMulModel {
   std::uint8_t a_zero = 9, y_zero = 100;
 
   MatMulModel() {
-    for (std::size_t n = 0; n < kN; ++n) b_scale.push_back(0.002f + 0.0005f * static_cast<float>(n));
+    for (std::size_t n = 0; n < kN; ++n)
+      b_scale.push_back(0.002f + 0.0005f * static_cast<float>(n));
   }
 
   void save(const fs::path& path) const {
@@ -162,9 +163,8 @@ TEST_CASE("onnx run: 3-D QLinearMatMul and MatMulInteger, per-column weight zero
   const MatMulModel model;
   model.save(dir / "mm.onnx");
   save(dir / "a.npy", {MatMulModel::kBatch, MatMulModel::kM, MatMulModel::kK}, model.a);
-  const CliResult result =
-      run_cli({"onnx", "run", "mm.onnx", "--input", "a=a.npy", "--output", "out", "--check"},
-              dir.path());
+  const CliResult result = run_cli(
+      {"onnx", "run", "mm.onnx", "--input", "a=a.npy", "--output", "out", "--check"}, dir.path());
   INFO(result.transcript);
   REQUIRE(result.exit_code == 0);
   CHECK(contains(result.output, "check: PASS"));

@@ -66,11 +66,11 @@ HostTensor run(const OnnxModel& m, const HostTensor& x) {
 
 // DequantizeLinear(x) → MatMul ← DequantizeLinear(w), → QuantizeLinear → y.
 OnnxModel qdq_matmul() {
-  OnnxModel m = model(ElemType::kUint8,
-                      {node("DequantizeLinear", "dq_x", {"x", "sx", "zx"}, {"xf"}),
-                       node("DequantizeLinear", "dq_w", {"w", "sw"}, {"wf"}),
-                       node("MatMul", "mm", {"xf", "wf"}, {"yf"}),
-                       node("QuantizeLinear", "q_y", {"yf", "sy", "zy"}, {"y"})});
+  OnnxModel m =
+      model(ElemType::kUint8, {node("DequantizeLinear", "dq_x", {"x", "sx", "zx"}, {"xf"}),
+                               node("DequantizeLinear", "dq_w", {"w", "sw"}, {"wf"}),
+                               node("MatMul", "mm", {"xf", "wf"}, {"yf"}),
+                               node("QuantizeLinear", "q_y", {"yf", "sy", "zy"}, {"y"})});
   m.outputs[0].type = ElemType::kUint8;
   m.initializers["sx"] = floats({}, {0.5f});
   m.initializers["zx"] = ints(ElemType::kUint8, {}, {10});
@@ -110,8 +110,8 @@ TEST_CASE("a DequantizeLinear that something else reads still runs beside the fu
 
 TEST_CASE("plans refuse what cannot run, naming the node", "[onnx]") {
   SECTION("an unsupported operator") {
-    const OnnxModel m = model(ElemType::kFloat, {node("Relu", "r", {"x"}, {"t"}),
-                                                 node("Tanh", "squash", {"t"}, {"y"})});
+    const OnnxModel m = model(
+        ElemType::kFloat, {node("Relu", "r", {"x"}, {"t"}), node("Tanh", "squash", {"t"}, {"y"})});
     CHECK_THROWS_AS(plan_onnx(m), UnsupportedOperator);
     CHECK_THROWS_WITH(plan_onnx(m), Catch::Contains("Tanh") && Catch::Contains("'squash'"));
   }
@@ -173,8 +173,9 @@ TEST_CASE("inputs of the wrong type or rank are refused, naming the input", "[on
   m.inputs[0].shape = {-1, 4};
   GoldenBackend golden;
   const auto steps = plan_onnx(m);
-  CHECK_THROWS_WITH(run_onnx(m, steps, {{"x", ints(ElemType::kInt8, {1, 4}, {0, 0, 0, 0})}}, golden),
-                    Catch::Contains("'x'") && Catch::Contains("int8"));
+  CHECK_THROWS_WITH(
+      run_onnx(m, steps, {{"x", ints(ElemType::kInt8, {1, 4}, {0, 0, 0, 0})}}, golden),
+      Catch::Contains("'x'") && Catch::Contains("int8"));
   CHECK_THROWS_WITH(run_onnx(m, steps, {{"x", floats({4}, {0, 0, 0, 0})}}, golden),
                     Catch::Contains("'x'") && Catch::Contains("[?,4]"));
   CHECK_THROWS_WITH(run_onnx(m, steps, {}, golden), Catch::Contains("missing input 'x'"));

@@ -87,7 +87,8 @@ OnnxModel load_onnx(const std::string& path);
 struct OnnxStep {
   OnnxNode node;  // op_type is the operator that runs (QLinearMatMul for a fused MatMul)
   bool on_engine = false;
-  std::vector<std::string> fused;  // the model's nodes this step stands for (more than one when fused)
+  std::vector<std::string>
+      fused;  // the model's nodes this step stands for (more than one when fused)
 };
 
 // The steps of a model, checked before anything runs: throws UnsupportedOperator for the
@@ -103,8 +104,8 @@ class UnsupportedOperator : public InputError {
 // What the engine did for one step.
 struct LayerStats {
   std::size_t gemms = 0;
-  std::uint64_t macs = 0;    // Σ M·K·N of its GEMMs
-  std::uint64_t cycles = 0;  // engine cycles, first command to last output beat
+  std::uint64_t macs = 0;           // Σ M·K·N of its GEMMs
+  std::uint64_t cycles = 0;         // engine cycles, first command to last output beat
   std::size_t m = 0, k = 0, n = 0;  // of its first GEMM
 
   void add(const QuantizedGemm& gemm, std::uint64_t gemm_cycles);
