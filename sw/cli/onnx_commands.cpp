@@ -19,14 +19,6 @@
 namespace tessera::cli {
 namespace {
 
-std::string shape_text(const std::vector<std::size_t>& shape) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (i) out += ',';
-    out += std::to_string(shape[i]);
-  }
-  return out + "]";
-}
 
 std::map<std::string, HostTensor> load_inputs(const std::vector<std::string>& specs) {
   std::map<std::string, HostTensor> inputs;
@@ -131,7 +123,7 @@ Classification classify(const OnnxModel& model, const OnnxRun& run,
   const HostTensor& scores = run.outputs.at(model.outputs.at(0).name);
   if (scores.shape.size() != 2) {
     throw InputError("--labels: the first output '" + model.outputs[0].name + "' is " +
-                     shape_text(scores.shape) + ", not [N, classes]");
+                     format_shape(scores.shape) + ", not [N, classes]");
   }
   const std::size_t rows = scores.shape[0], classes = scores.shape[1];
   if (labels.is_float() || labels.size() != rows) {
@@ -214,7 +206,7 @@ int cmd_onnx_run(const OnnxRunOptions& options) {
   for (const auto& [name, path] : written) {
     const HostTensor& tensor = run.outputs.at(name);
     std::cout << "wrote " << path << " " << elem_type_name(tensor.type) << " "
-              << shape_text(tensor.shape) << "\n";
+              << format_shape(tensor.shape) << "\n";
   }
   return kExitOk;
 }

@@ -20,14 +20,6 @@ namespace {
   throw InputError("node '" + node.name + "' (" + node.op_type + "): " + what);
 }
 
-std::string shape_text(const std::vector<std::size_t>& shape) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (i) out += ',';
-    out += std::to_string(shape[i]);
-  }
-  return out + "]";
-}
 
 std::size_t product(const std::vector<std::size_t>& shape, std::size_t first, std::size_t last) {
   std::size_t p = 1;
@@ -68,7 +60,7 @@ std::vector<std::size_t> broadcast_shape(const OnnxNode& node, const std::vector
     const std::size_t da = i + a.size() >= rank ? a[i + a.size() - rank] : 1;
     const std::size_t db = i + b.size() >= rank ? b[i + b.size() - rank] : 1;
     if (da != db && da != 1 && db != 1) {
-      fail(node, "shapes " + shape_text(a) + " and " + shape_text(b) + " do not broadcast");
+      fail(node, "shapes " + format_shape(a) + " and " + format_shape(b) + " do not broadcast");
     }
     out[i] = da == 1 ? db : da;
   }
@@ -384,12 +376,12 @@ HostTensor reshape(const OnnxNode& node, const Inputs& inputs) {
   }
   if (inferred) {
     if (known == 0 || out.size() % known != 0) {
-      fail(node, "cannot reshape " + shape_text(out.shape) + " with a -1 dimension");
+      fail(node, "cannot reshape " + format_shape(out.shape) + " with a -1 dimension");
     }
     dims[*inferred] = out.size() / known;
   }
   if (product(dims, 0, dims.size()) != out.size()) {
-    fail(node, "cannot reshape " + shape_text(out.shape) + " into " + shape_text(dims));
+    fail(node, "cannot reshape " + format_shape(out.shape) + " into " + format_shape(dims));
   }
   out.shape = dims;
   return out;
@@ -449,7 +441,7 @@ HostTensor transpose(const OnnxNode& node, const Inputs& inputs) {
 
 Window2d window_2d(const OnnxNode& node, const std::vector<std::size_t>& shape, std::size_t kh,
                    std::size_t kw, bool ceil_mode) {
-  if (shape.size() != 4) fail(node, "input must be 4-D [N, C, H, W], got " + shape_text(shape));
+  if (shape.size() != 4) fail(node, "input must be 4-D [N, C, H, W], got " + format_shape(shape));
   Window2d w;
   w.kh = kh;
   w.kw = kw;
@@ -499,7 +491,7 @@ Window2d window_2d(const OnnxNode& node, const std::vector<std::size_t>& shape, 
   const std::size_t padded_h = h + w.pad_top + w.pad_bottom;
   const std::size_t padded_w = width + w.pad_left + w.pad_right;
   if (padded_h < span_h || padded_w < span_w) {
-    fail(node, "the window is larger than the padded input " + shape_text(shape));
+    fail(node, "the window is larger than the padded input " + format_shape(shape));
   }
   const auto out_size = [&](std::size_t padded, std::size_t span, std::size_t stride,
                             std::size_t pad_begin, std::size_t in) {
@@ -615,7 +607,7 @@ HostTensor global_average_pool(const OnnxNode& node, const Inputs& inputs) {
   const HostTensor& x = required(node, inputs, 0);
   expect_type(node, x, ElemType::kFloat, "X");
   if (x.shape.size() < 3)
-    fail(node, "input must be [N, C, spatial...], got " + shape_text(x.shape));
+    fail(node, "input must be [N, C, spatial...], got " + format_shape(x.shape));
   const std::size_t planes = x.shape[0] * x.shape[1];
   const std::size_t area = product(x.shape, 2, x.shape.size());
   HostTensor out;

@@ -21,6 +21,16 @@
 #include "tessera/errors.hpp"
 
 namespace tessera {
+
+std::string format_shape(const std::vector<std::size_t>& shape) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i != 0) out += ", ";
+    out += std::to_string(shape[i]);
+  }
+  return out + "]";
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -75,14 +85,6 @@ struct NpyDtype<double> {
   static bool accepts(std::string_view d) { return d == "<f8"; }
 };
 
-std::string format_shape(const std::vector<std::size_t>& shape) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (i != 0) out += ", ";
-    out += std::to_string(shape[i]);
-  }
-  return out + "]";
-}
 
 // Number of elements, or nullopt when the product does not fit in size_t (a corrupt
 // header must not wrap around into a small, plausible size).

@@ -22,6 +22,9 @@ struct Tensor {
   const T& at(std::size_t r, std::size_t c) const { return data[r * shape[1] + c]; }
 };
 
+// "[2, 3, 4]": shapes in messages.
+std::string format_shape(const std::vector<std::size_t>& shape);
+
 // Reads an .npy file holding dtype T (int8 '|i1', uint8 '|u1', int32 '<i4', int64 '<i8',
 // float32 '<f4', float64 '<f8'); throws InputError naming the file and what was expected
 // when it is missing, truncated, Fortran-ordered or of another dtype.
