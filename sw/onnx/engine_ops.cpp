@@ -101,7 +101,7 @@ HostTensor qlinear_output(const OnnxNode& node, const HostTensor& sums, const In
   const float xs = float_values(node, required(node, inputs, x_scale), 1, "x scale")[0];
   const auto ws = float_values(node, required(node, inputs, w_scale), channels, "weight scale");
   const float ys = float_values(node, required(node, inputs, y_scale), 1, "y scale")[0];
-  const HostTensor* zero = inputs.size() > y_zero ? inputs[y_zero] : nullptr;
+  const HostTensor* zero = optional(inputs, y_zero);
   const std::int64_t zy = int_values(node, zero, 1, "y zero point")[0];
   const ElemType type = zero_point_type(zero, ElemType::kUint8);
   if (type != ElemType::kUint8 && type != ElemType::kInt8)
@@ -111,10 +111,6 @@ HostTensor qlinear_output(const OnnxNode& node, const HostTensor& sums, const In
 
 std::int64_t scalar_zero(const OnnxNode& node, const HostTensor* zero, const char* what) {
   return int_values(node, zero, 1, what)[0];
-}
-
-const HostTensor* optional_input(const Inputs& inputs, std::size_t index) {
-  return index < inputs.size() ? inputs[index] : nullptr;
 }
 
 // Σ over the convolution of (x − zx)(w − zw[oc]) + bias[oc], NCHW.
@@ -173,32 +169,33 @@ HostTensor qlinear_matmul(const OnnxNode& node, const Inputs& inputs, MatrixBack
                           LayerStats& stats) {
   const HostTensor& a = required(node, inputs, 0);
   const HostTensor& b = required(node, inputs, 3);
-  const HostTensor sums = integer_matmul(node, a, scalar_zero(node, inputs[2], "a_zero_point"), b,
-                                         inputs[5], {}, backend, stats);
+  const HostTensor sums =
+      integer_matmul(node, a, scalar_zero(node, optional(inputs, 2), "a_zero_point"), b,
+                     optional(inputs, 5), {}, backend, stats);
   return qlinear_output(node, sums, inputs, 1, 4, 6, 7, b.shape.back(), sums.shape.size() - 1);
 }
 
 HostTensor matmul_integer(const OnnxNode& node, const Inputs& inputs, MatrixBackend& backend,
                           LayerStats& stats) {
   return integer_matmul(node, required(node, inputs, 0),
-                        scalar_zero(node, optional_input(inputs, 2), "a_zero_point"),
-                        required(node, inputs, 1), optional_input(inputs, 3), {}, backend, stats);
+                        scalar_zero(node, optional(inputs, 2), "a_zero_point"),
+                        required(node, inputs, 1), optional(inputs, 3), {}, backend, stats);
 }
 
 HostTensor qlinear_conv(const OnnxNode& node, const Inputs& inputs, MatrixBackend& backend,
                         LayerStats& stats) {
   const HostTensor& w = required(node, inputs, 3);
   const HostTensor sums = integer_conv(
-      node, required(node, inputs, 0), scalar_zero(node, inputs[2], "x_zero_point"), w, inputs[5],
-      int32_bias(node, optional_input(inputs, 8), w.shape.at(0)), backend, stats);
+      node, required(node, inputs, 0), scalar_zero(node, optional(inputs, 2), "x_zero_point"), w,
+      optional(inputs, 5), int32_bias(node, optional(inputs, 8), w.shape.at(0)), backend, stats);
   return qlinear_output(node, sums, inputs, 1, 4, 6, 7, w.shape[0], 1);
 }
 
 HostTensor conv_integer(const OnnxNode& node, const Inputs& inputs, MatrixBackend& backend,
                         LayerStats& stats) {
   return integer_conv(node, required(node, inputs, 0),
-                      scalar_zero(node, optional_input(inputs, 2), "x_zero_point"),
-                      required(node, inputs, 1), optional_input(inputs, 3), {}, backend, stats);
+                      scalar_zero(node, optional(inputs, 2), "x_zero_point"),
+                      required(node, inputs, 1), optional(inputs, 3), {}, backend, stats);
 }
 
 HostTensor qgemm(const OnnxNode& node, const Inputs& inputs, MatrixBackend& backend,
@@ -215,8 +212,8 @@ HostTensor qgemm(const OnnxNode& node, const Inputs& inputs, MatrixBackend& back
   }
   const std::size_t n = b.shape[1];
   const HostTensor sums =
-      integer_matmul(node, a, scalar_zero(node, inputs[2], "a_zero_point"), b, inputs[5],
-                     int32_bias(node, optional_input(inputs, 6), n), backend, stats);
+      integer_matmul(node, a, scalar_zero(node, optional(inputs, 2), "a_zero_point"), b,
+                     optional(inputs, 5), int32_bias(node, optional(inputs, 6), n), backend, stats);
   return qlinear_output(node, sums, inputs, 1, 4, 7, 8, n, 1);
 }
 

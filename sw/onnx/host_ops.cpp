@@ -20,7 +20,6 @@ namespace {
   throw InputError("node '" + node.name + "' (" + node.op_type + "): " + what);
 }
 
-
 std::size_t product(const std::vector<std::size_t>& shape, std::size_t first, std::size_t last) {
   std::size_t p = 1;
   for (std::size_t i = first; i < last; ++i) p *= shape[i];
@@ -159,6 +158,10 @@ const HostTensor& required(const OnnxNode& node, const Inputs& inputs, std::size
   return *inputs[index];
 }
 
+const HostTensor* optional(const Inputs& inputs, std::size_t index) {
+  return index < inputs.size() ? inputs[index] : nullptr;
+}
+
 std::vector<float> float_values(const OnnxNode& node, const HostTensor& tensor, std::size_t count,
                                 const char* what) {
   expect_type(node, tensor, ElemType::kFloat, what);
@@ -198,7 +201,7 @@ HostTensor requantize(const HostTensor& acc, const std::vector<float>& scale,
 HostTensor quantize_linear(const OnnxNode& node, const Inputs& inputs) {
   const HostTensor& x = required(node, inputs, 0);
   const HostTensor& scale = required(node, inputs, 1);
-  const HostTensor* zero_point = inputs.size() > 2 ? inputs[2] : nullptr;
+  const HostTensor* zero_point = optional(inputs, 2);
   expect_type(node, x, ElemType::kFloat, "x");
   std::size_t axis = 0;
   const std::size_t count = scale_count(node, x, scale, axis);
@@ -220,7 +223,7 @@ HostTensor quantize_linear(const OnnxNode& node, const Inputs& inputs) {
 HostTensor dequantize_linear(const OnnxNode& node, const Inputs& inputs) {
   const HostTensor& x = required(node, inputs, 0);
   const HostTensor& scale = required(node, inputs, 1);
-  const HostTensor* zero_point = inputs.size() > 2 ? inputs[2] : nullptr;
+  const HostTensor* zero_point = optional(inputs, 2);
   if (x.is_float()) fail(node, "x must be uint8, int8 or int32");
   std::size_t axis = 0;
   const std::size_t count = scale_count(node, x, scale, axis);
@@ -246,10 +249,9 @@ HostTensor qlinear_add(const OnnxNode& node, const Inputs& inputs) {
   const float scale_a = float_values(node, required(node, inputs, 1), 1, "A_scale")[0];
   const float scale_b = float_values(node, required(node, inputs, 4), 1, "B_scale")[0];
   const float scale_c = float_values(node, required(node, inputs, 6), 1, "C_scale")[0];
-  const std::int64_t zero_a = int_values(node, inputs[2], 1, "A_zero_point")[0];
-  const std::int64_t zero_b =
-      int_values(node, inputs.size() > 5 ? inputs[5] : nullptr, 1, "B_zero_point")[0];
-  const HostTensor* zc_tensor = inputs.size() > 7 ? inputs[7] : nullptr;
+  const std::int64_t zero_a = int_values(node, optional(inputs, 2), 1, "A_zero_point")[0];
+  const std::int64_t zero_b = int_values(node, optional(inputs, 5), 1, "B_zero_point")[0];
+  const HostTensor* zc_tensor = optional(inputs, 7);
   const std::int64_t zero_c = int_values(node, zc_tensor, 1, "C_zero_point")[0];
   if (a.type != ElemType::kUint8 && a.type != ElemType::kInt8)
     fail(node, "A must be uint8 or int8");
@@ -335,15 +337,15 @@ HostTensor clip(const OnnxNode& node, const Inputs& inputs, std::int64_t opset) 
       lo = node.float_attr("min", lo);
       hi = node.float_attr("max", hi);
     } else {
-      if (inputs.size() > 1 && inputs[1]) lo = float_values(node, *inputs[1], 1, "min")[0];
-      if (inputs.size() > 2 && inputs[2]) hi = float_values(node, *inputs[2], 1, "max")[0];
+      if (optional(inputs, 1)) lo = float_values(node, *inputs[1], 1, "min")[0];
+      if (optional(inputs, 2)) hi = float_values(node, *inputs[2], 1, "max")[0];
     }
     for (float& v : out.floats) v = std::min(std::max(v, lo), hi);
     return out;
   }
   std::int64_t lo = type_min(out.type), hi = type_max(out.type);
-  if (inputs.size() > 1 && inputs[1]) lo = int_values(node, inputs[1], 1, "min")[0];
-  if (inputs.size() > 2 && inputs[2]) hi = int_values(node, inputs[2], 1, "max")[0];
+  if (optional(inputs, 1)) lo = int_values(node, inputs[1], 1, "min")[0];
+  if (optional(inputs, 2)) hi = int_values(node, inputs[2], 1, "max")[0];
   for (std::int64_t& v : out.ints) v = std::min(std::max(v, lo), hi);
   return out;
 }

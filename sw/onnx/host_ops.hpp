@@ -19,6 +19,8 @@ std::int64_t type_max(ElemType type);
 // Throws InputError naming the node and the input when `tensor` is not of `type`.
 void expect_type(const OnnxNode& node, const HostTensor& tensor, ElemType type, const char* what);
 const HostTensor& required(const OnnxNode& node, const Inputs& inputs, std::size_t index);
+// nullptr when the input is omitted ("" or past the end).
+const HostTensor* optional(const Inputs& inputs, std::size_t index);
 // A scale or zero point: a scalar or 1-element tensor, or (per_axis) one of `count`.
 std::vector<float> float_values(const OnnxNode& node, const HostTensor& tensor, std::size_t count,
                                 const char* what);

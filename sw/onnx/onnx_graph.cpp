@@ -190,9 +190,9 @@ std::optional<OnnxStep> fuse_qdq_add(const OnnxModel& model, const Wiring& wirin
   step.node.name = node.name;
   step.node.op_type = "QLinearAdd";
   step.node.domain = "com.microsoft";
-  step.node.inputs = {dq_a->inputs[0],       input_or_empty(*dq_a, 1), input_or_empty(*dq_a, 2),
-                      dq_b->inputs[0],       input_or_empty(*dq_b, 1), input_or_empty(*dq_b, 2),
-                      input_or_empty(*q, 1), input_or_empty(*q, 2)};
+  step.node.inputs = {input_or_empty(*dq_a, 0), input_or_empty(*dq_a, 1), input_or_empty(*dq_a, 2),
+                      input_or_empty(*dq_b, 0), input_or_empty(*dq_b, 1), input_or_empty(*dq_b, 2),
+                      input_or_empty(*q, 1),    input_or_empty(*q, 2)};
   step.node.outputs = {q->outputs[0]};
   step.fused = {dq_a->name, dq_b->name, node.name, q->name};
   return step;
@@ -223,9 +223,9 @@ std::optional<OnnxStep> fuse_qdq(const OnnxModel& model, const Wiring& wiring,
   fused.name = node.name;
   fused.attributes = node.attributes;
   fused.outputs = {q->outputs[0]};
-  const std::vector<std::string> a = {dq_a->inputs[0], input_or_empty(*dq_a, 1),
+  const std::vector<std::string> a = {input_or_empty(*dq_a, 0), input_or_empty(*dq_a, 1),
                                       input_or_empty(*dq_a, 2)};
-  const std::vector<std::string> w = {dq_w->inputs[0], input_or_empty(*dq_w, 1),
+  const std::vector<std::string> w = {input_or_empty(*dq_w, 0), input_or_empty(*dq_w, 1),
                                       input_or_empty(*dq_w, 2)};
   const std::vector<std::string> y = {input_or_empty(*q, 1), input_or_empty(*q, 2)};
   // The weight's per-axis scales must run along the output channels.
@@ -238,14 +238,14 @@ std::optional<OnnxStep> fuse_qdq(const OnnxModel& model, const Wiring& wiring,
     if (w_axis && *w_axis != 0) fail("weight scales must be per output channel (axis 0)");
     fused.op_type = "QLinearConv";
     fused.inputs = {a[0], a[1], a[2], w[0], w[1], w[2], y[0], y[1]};
-    if (dq_bias) fused.inputs.push_back(dq_bias->inputs[0]);
+    if (dq_bias) fused.inputs.push_back(input_or_empty(*dq_bias, 0));
   } else {
     const bool trans_b = node.int_attr("transB", 0) != 0;
     if (w_axis && *w_axis != (trans_b ? 0 : 1)) fail("weight scales must be per output column");
     fused.op_type = "QGemm";
     fused.domain = "com.microsoft";
     fused.inputs = {
-        a[0], a[1], a[2], w[0], w[1], w[2], dq_bias ? dq_bias->inputs[0] : std::string(),
+        a[0], a[1], a[2], w[0], w[1], w[2], dq_bias ? input_or_empty(*dq_bias, 0) : std::string(),
         y[0], y[1]};
   }
   step.fused = {dq_a->name, dq_w->name};
