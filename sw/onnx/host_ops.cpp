@@ -519,27 +519,18 @@ std::array<std::size_t, 2> kernel_shape(const OnnxNode& node) {
   return {static_cast<std::size_t>(k[0]), static_cast<std::size_t>(k[1])};
 }
 
-// Visits each output position with the input positions of its window that are inside the
-// input (row-major within the window) and the window's size clipped to the padded input.
+// Calls visit(index in the plane) for each input of output (oy, ox)'s window that lies
+// inside the input, row by row.
 template <typename Visit>
-void for_each_window(const Window2d& w, std::size_t h, std::size_t width, Visit visit) {
-  for (std::size_t oy = 0; oy < w.oh; ++oy) {
-    for (std::size_t ox = 0; ox < w.ow; ++ox) {
-      std::vector<std::size_t> taps;
-      std::size_t padded_taps = 0;
-      for (std::size_t ky = 0; ky < w.kh; ++ky) {
-        const std::size_t py = oy * w.stride_h + ky * w.dilation_h;
-        if (py >= h + w.pad_top + w.pad_bottom) continue;
-        for (std::size_t kx = 0; kx < w.kw; ++kx) {
-          const std::size_t px = ox * w.stride_w + kx * w.dilation_w;
-          if (px >= width + w.pad_left + w.pad_right) continue;
-          ++padded_taps;
-          if (py < w.pad_top || px < w.pad_left) continue;
-          const std::size_t y = py - w.pad_top, x = px - w.pad_left;
-          if (y < h && x < width) taps.push_back(y * width + x);
-        }
-      }
-      visit(oy * w.ow + ox, taps, padded_taps);
+void for_each_tap(const Window2d& w, std::size_t h, std::size_t width, std::size_t oy,
+                  std::size_t ox, Visit visit) {
+  for (std::size_t ky = 0; ky < w.kh; ++ky) {
+    const std::size_t py = oy * w.stride_h + ky * w.dilation_h;
+    if (py < w.pad_top || py - w.pad_top >= h) continue;
+    for (std::size_t kx = 0; kx < w.kw; ++kx) {
+      const std::size_t px = ox * w.stride_w + kx * w.dilation_w;
+      if (px < w.pad_left || px - w.pad_left >= width) continue;
+      visit((py - w.pad_top) * width + (px - w.pad_left));
     }
   }
 }
@@ -557,54 +548,111 @@ HostTensor max_pool(const OnnxNode& node, const Inputs& inputs) {
   HostTensor out;
   out.type = x.type;
   out.shape = {x.shape[0], x.shape[1], w.oh, w.ow};
-  const std::size_t plane_out = w.oh * w.ow;
   if (x.is_float())
-    out.floats.resize(planes * plane_out);
+    out.floats.resize(planes * w.oh * w.ow);
   else
-    out.ints.resize(planes * plane_out);
+    out.ints.resize(planes * w.oh * w.ow);
+  std::size_t o = 0;
   for (std::size_t p = 0; p < planes; ++p) {
-    for_each_window(w, h, width,
-                    [&](std::size_t o, const std::vector<std::size_t>& taps, std::size_t) {
-                      const std::size_t base = p * h * width;
-                      if (x.is_float()) {
-                        float m = -std::numeric_limits<float>::max();
-                        for (std::size_t t : taps) m = std::max(m, x.floats[base + t]);
-                        out.floats[p * plane_out + o] = m;
-                      } else {
-                        std::int64_t m = type_min(x.type);
-                        for (std::size_t t : taps) m = std::max(m, x.ints[base + t]);
-                        out.ints[p * plane_out + o] = m;
-                      }
-                    });
+    const std::size_t base = p * h * width;
+    for (std::size_t oy = 0; oy < w.oh; ++oy) {
+      for (std::size_t ox = 0; ox < w.ow; ++ox, ++o) {
+        if (x.is_float()) {
+          float m = std::numeric_limits<float>::lowest();
+          for_each_tap(w, h, width, oy, ox,
+                       [&](std::size_t at) { m = std::max(m, x.floats[base + at]); });
+          out.floats[o] = m;
+        } else {
+          std::int64_t m = type_min(x.type);
+          for_each_tap(w, h, width, oy, ox,
+                       [&](std::size_t at) { m = std::max(m, x.ints[base + at]); });
+          out.ints[o] = m;
+        }
+      }
+    }
   }
   return out;
 }
 
-HostTensor average_pool(const OnnxNode& node, const Inputs& inputs) {
+// The window sum of one output in ONNX Runtime's order. MLAS's vectorized 2-D kernel (no
+// dilation, strides up to 2 along the width, windows up to 32) first sums
+// each column of the window over its rows (from the first row's value), the padding
+// columns being 0, then sums those column sums across the window's width; MLAS's other
+// kernel and ONNX Runtime's own add every input of the window, row by row, to 0.
+static float window_sum(const float* plane, const Window2d& w, bool own_kernel, std::size_t h,
+                        std::size_t width, std::size_t oy, std::size_t ox) {
+  const auto clipped = [](std::size_t begin_padded, std::size_t span, std::size_t pad,
+                          std::size_t size) {
+    const std::size_t begin = begin_padded > pad ? begin_padded - pad : 0;
+    const std::size_t end =
+        std::min(begin_padded + span > pad ? begin_padded + span - pad : 0, size);
+    return std::pair{begin, std::max(begin, end)};
+  };
+  const auto [y0, y1] = clipped(oy * w.stride_h, w.kh, w.pad_top, h);
+  const bool vectorized = !own_kernel && w.stride_w <= 2 && w.kh <= 32 && w.kw <= 32 &&
+                          w.dilation_h == 1 && w.dilation_w == 1;
+  if (!vectorized) {
+    float sum = 0;
+    for_each_tap(w, h, width, oy, ox, [&](std::size_t at) { sum += plane[at]; });
+    return sum;
+  }
+  float sum = 0;
+  for (std::size_t kx = 0; kx < w.kw; ++kx) {
+    const std::size_t px = ox * w.stride_w + kx;  // column in padded coordinates
+    float column = 0;
+    if (px >= w.pad_left && px - w.pad_left < width && y0 < y1) {
+      const std::size_t x = px - w.pad_left;
+      column = plane[y0 * width + x];
+      for (std::size_t y = y0 + 1; y < y1; ++y) column += plane[y * width + x];
+    }
+    sum = kx == 0 ? column : sum + column;
+  }
+  return sum;
+}
+
+HostTensor average_pool(const OnnxNode& node, const Inputs& inputs, std::int64_t opset) {
   const HostTensor& x = required(node, inputs, 0);
   expect_type(node, x, ElemType::kFloat, "X");
   const auto [kh, kw] = kernel_shape(node);
-  const Window2d w = window_2d(node, x.shape, kh, kw, node.int_attr("ceil_mode", 0) != 0);
+  const bool ceil_mode = node.int_attr("ceil_mode", 0) != 0;
+  const Window2d w = window_2d(node, x.shape, kh, kw, ceil_mode);
   const bool include_pad = node.int_attr("count_include_pad", 0) != 0;
+  // ONNX Runtime runs AveragePool-19 (the version with dilations), and ceil_mode with
+  // count_include_pad, in its own kernel; the rest in MLAS's (window_sum).
+  const bool own_kernel = opset >= 19 || (ceil_mode && include_pad);
   const std::size_t planes = x.shape[0] * x.shape[1], h = x.shape[2], width = x.shape[3];
   HostTensor out;
   out.type = ElemType::kFloat;
   out.shape = {x.shape[0], x.shape[1], w.oh, w.ow};
-  const std::size_t plane_out = w.oh * w.ow;
-  out.floats.resize(planes * plane_out);
+  out.floats.resize(planes * w.oh * w.ow);
+  float* result = out.floats.data();
   for (std::size_t p = 0; p < planes; ++p) {
-    for_each_window(
-        w, h, width,
-        [&](std::size_t o, const std::vector<std::size_t>& taps, std::size_t padded_taps) {
-          float sum = 0;
-          for (std::size_t t : taps) sum += x.floats[p * h * width + t];
-          const std::size_t count = include_pad ? padded_taps : taps.size();
-          out.floats[p * plane_out + o] = sum / static_cast<float>(count);
-        });
+    const float* plane = x.floats.data() + p * h * width;
+    for (std::size_t oy = 0; oy < w.oh; ++oy) {
+      for (std::size_t ox = 0; ox < w.ow; ++ox) {
+        // Divided by how many of the window's inputs are inside the input, or (include_pad)
+        // inside the padded input: the window's size unless ceil_mode lets it run past.
+        std::size_t count = 0;
+        if (include_pad) {
+          for (std::size_t ky = 0; ky < w.kh; ++ky) {
+            for (std::size_t kx = 0; kx < w.kw; ++kx) {
+              count += oy * w.stride_h + ky * w.dilation_h < h + w.pad_top + w.pad_bottom &&
+                       ox * w.stride_w + kx * w.dilation_w < width + w.pad_left + w.pad_right;
+            }
+          }
+        } else {
+          for_each_tap(w, h, width, oy, ox, [&](std::size_t) { ++count; });
+        }
+        *result++ = window_sum(plane, w, own_kernel, h, width, oy, ox) /
+                    static_cast<float>(std::max<std::size_t>(count, 1));
+      }
+    }
   }
   return out;
 }
 
+// ONNX Runtime's global average: four running sums over groups of four consecutive
+// inputs, combined as (s0 + s2) + (s1 + s3), then the remaining inputs one by one.
 HostTensor global_average_pool(const OnnxNode& node, const Inputs& inputs) {
   const HostTensor& x = required(node, inputs, 0);
   expect_type(node, x, ElemType::kFloat, "X");
@@ -618,8 +666,14 @@ HostTensor global_average_pool(const OnnxNode& node, const Inputs& inputs) {
   out.shape.resize(x.shape.size(), 1);
   out.floats.resize(planes);
   for (std::size_t p = 0; p < planes; ++p) {
-    float sum = 0;
-    for (std::size_t i = 0; i < area; ++i) sum += x.floats[p * area + i];
+    const float* v = x.floats.data() + p * area;
+    std::array<float, 4> lanes = {0, 0, 0, 0};
+    std::size_t i = 0;
+    for (; i + 4 <= area; i += 4) {
+      for (std::size_t lane = 0; lane < 4; ++lane) lanes[lane] += v[i + lane];
+    }
+    float sum = (lanes[0] + lanes[2]) + (lanes[1] + lanes[3]);
+    for (; i < area; ++i) sum += v[i];
     out.floats[p] = sum / static_cast<float>(area);
   }
   return out;

@@ -45,7 +45,7 @@ HostTensor reshape(const OnnxNode& node, const Inputs& inputs);
 HostTensor flatten(const OnnxNode& node, const Inputs& inputs);
 HostTensor transpose(const OnnxNode& node, const Inputs& inputs);
 HostTensor max_pool(const OnnxNode& node, const Inputs& inputs);
-HostTensor average_pool(const OnnxNode& node, const Inputs& inputs);
+HostTensor average_pool(const OnnxNode& node, const Inputs& inputs, std::int64_t opset);
 HostTensor global_average_pool(const OnnxNode& node, const Inputs& inputs);
 HostTensor softmax(const OnnxNode& node, const Inputs& inputs, std::int64_t opset);
 

@@ -120,7 +120,7 @@ const std::map<std::string, HostKernel>& host_kernels() {
       {":Flatten", plain(onnx_ops::flatten)},
       {":Transpose", plain(onnx_ops::transpose)},
       {":MaxPool", plain(onnx_ops::max_pool)},
-      {":AveragePool", plain(onnx_ops::average_pool)},
+      {":AveragePool", onnx_ops::average_pool},
       {":GlobalAveragePool", plain(onnx_ops::global_average_pool)},
       {":Softmax", onnx_ops::softmax},
       {":Identity", [](const OnnxNode& node, const Inputs& inputs,
