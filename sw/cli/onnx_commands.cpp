@@ -19,7 +19,6 @@
 namespace tessera::cli {
 namespace {
 
-
 std::map<std::string, HostTensor> load_inputs(const std::vector<std::string>& specs) {
   std::map<std::string, HostTensor> inputs;
   for (const std::string& spec : specs) {
@@ -61,11 +60,16 @@ void print_table(const OnnxModel& model, const std::vector<OnnxStep>& steps, con
   LayerStats total;
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const LayerStats& s = run.layers[i];
-    std::string mkn = "-";
-    if (s.gemms) mkn = std::to_string(s.m) + "x" + std::to_string(s.k) + "x" + std::to_string(s.n);
-    std::printf("  %-28s %-18s %-6s %6zu %-16s %10llu %6.3f\n", steps[i].node.name.c_str(),
-                steps[i].node.op_type.c_str(), where(steps[i]).c_str(), s.gemms, mkn.c_str(),
-                static_cast<unsigned long long>(s.cycles), utilization(s, config));
+    std::printf("  %-28s %-18s %-6s", steps[i].node.name.c_str(), steps[i].node.op_type.c_str(),
+                where(steps[i]).c_str());
+    if (s.gemms) {
+      const std::string mkn =
+          std::to_string(s.m) + "x" + std::to_string(s.k) + "x" + std::to_string(s.n);
+      std::printf(" %6zu %-16s %10llu %6.3f\n", s.gemms, mkn.c_str(),
+                  static_cast<unsigned long long>(s.cycles), utilization(s, config));
+    } else {
+      std::printf(" %6s %-16s %10s %6s\n", "-", "-", "-", "-");
+    }
     total.macs += s.macs;
     total.cycles += s.cycles;
   }
@@ -110,6 +114,7 @@ nlohmann::json report(const OnnxModel& model, const std::vector<OnnxStep>& steps
 
 struct Classification {
   std::vector<std::size_t> predictions;
+  std::vector<std::int64_t> labels;
   std::size_t correct = 0;
   double accuracy() const {
     return predictions.empty() ? 0.0 : double(correct) / predictions.size();
@@ -140,6 +145,7 @@ Classification classify(const OnnxModel& model, const OnnxRun& run,
       if (greater) best = c;
     }
     out.predictions.push_back(best);
+    out.labels.push_back(labels.ints[r]);
     out.correct += static_cast<std::int64_t>(best) == labels.ints[r];
   }
   return out;
@@ -200,6 +206,8 @@ int cmd_onnx_run(const OnnxRunOptions& options) {
   if (classes) {
     std::cout << "predictions:";
     for (std::size_t p : classes->predictions) std::cout << " " << p;
+    std::cout << "\nlabels:     ";
+    for (std::int64_t label : classes->labels) std::cout << " " << label;
     std::printf("\naccuracy: %zu of %zu (%.4f)\n", classes->correct, classes->predictions.size(),
                 classes->accuracy());
   }
