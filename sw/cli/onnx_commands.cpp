@@ -186,7 +186,9 @@ int cmd_onnx_run(const OnnxRunOptions& options) {
   // Everything that can fail on the user's input is done before the first file is written.
   std::optional<Classification> classes;
   if (!options.labels.empty()) classes = classify(model, run, options.labels);
-  std::filesystem::create_directories(options.output_dir);
+  std::error_code error;
+  std::filesystem::create_directories(options.output_dir, error);
+  if (error) throw InputError("--output " + options.output_dir + ": " + error.message());
   std::map<std::string, std::string> written;
   for (const auto& [name, tensor] : run.outputs) {
     const std::string path = (std::filesystem::path(options.output_dir) / (name + ".npy")).string();

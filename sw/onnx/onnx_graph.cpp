@@ -274,6 +274,9 @@ std::vector<OnnxStep> plan_onnx(const OnnxModel& model) {
                          "', which no earlier node, input or initializer defines");
       }
     }
+    if (node.outputs.empty() || node.outputs[0].empty()) {
+      throw InputError(model.path + ": node '" + node.name + "' has no output");
+    }
     for (const auto& out : node.outputs) defined.insert(out);
     if (!node.domain.empty()) continue;
     if (node.op_type == "Add") {

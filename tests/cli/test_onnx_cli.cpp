@@ -261,6 +261,7 @@ TEST_CASE("onnx run: bad inputs exit 2 naming what is wrong, writing nothing",
   save(dir / "wrong_shape.npy", {1, MatMulModel::kM, MatMulModel::kK - 1},
        std::vector<std::uint8_t>(MatMulModel::kM * (MatMulModel::kK - 1), 1));
   write_bytes(dir / "garbage.onnx", "not a model at all");
+  write_bytes(dir / "a_file", "");
   const auto before = list_tree(dir.path());
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"onnx", "run", "mm.onnx", "--input", "a=wrong_type.npy", "--output", "out"}, "int8"},
@@ -269,6 +270,7 @@ TEST_CASE("onnx run: bad inputs exit 2 naming what is wrong, writing nothing",
       {{"onnx", "run", "mm.onnx", "--input", "a", "--output", "out"}, "NAME=FILE.npy"},
       {{"onnx", "run", "missing.onnx", "--input", "a=a.npy", "--output", "out"}, "missing.onnx"},
       {{"onnx", "run", "garbage.onnx", "--input", "a=a.npy", "--output", "out"}, "garbage.onnx"},
+      {{"onnx", "run", "mm.onnx", "--input", "a=a.npy", "--output", "a_file"}, "a_file"},
   };
   for (const auto& [args, named] : cases) {
     const CliResult result = run_cli(args, dir.path());
