@@ -240,6 +240,8 @@ def quantize(model, calibration_x, per_channel, path):
                         weight_type=QuantType.QInt8, per_channel=per_channel)
     quantized = onnx.load(path)
     onnx.checker.check_model(quantized)
+    # Strict: every node's output type and shape must follow from its inputs.
+    onnx.shape_inference.infer_shapes(quantized, check_type=True, strict_mode=True)
     return quantized
 
 
@@ -268,15 +270,16 @@ def main():
         quantized = quantize(export(net), train_x[:512], per_channel, path)
         session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
         int8 = session.run(None, {"input": test_x})[0]
-        ops = sorted({f"{n.domain + '.' if n.domain else ''}{n.op_type}" for n in quantized.graph.node})
+        ops = [f"{n.domain + '.' if n.domain else ''}{n.op_type}" for n in quantized.graph.node]
         print(f"{name}: float accuracy {accuracy(net.forward(test_x), y_test):.4f}, "
               f"ONNX Runtime int8 accuracy {accuracy(int8, y_test):.4f}, "
-              f"{os.path.getsize(path)} bytes, ops: {' '.join(ops)}")
+              f"{os.path.getsize(path)} bytes\n  nodes: {' -> '.join(ops)}")
 
     np.save(os.path.join(args.out, "digits_test_x.npy"), x_test)
     np.save(os.path.join(args.out, "digits_test_x_nchw.npy"), images_test)
     np.save(os.path.join(args.out, "digits_test_y.npy"), y_test)
     demo = np.arange(8)  # the first eight of the test split
+    np.save(os.path.join(args.out, "digits_demo_x.npy"), x_test[demo])
     np.save(os.path.join(args.out, "digits_demo_x_nchw.npy"), images_test[demo])
     np.save(os.path.join(args.out, "digits_demo_y.npy"), y_test[demo])
 

@@ -4,7 +4,6 @@
 # Idempotent and non-interactive: a no-op when every pin is installed.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-venv=$root/build/onnx-venv
-"$root/scripts/pinned_venv.sh" "$venv" "$root/scripts/onnx-requirements.txt" setup_onnx
-"$venv/bin/python" -c 'import onnxruntime, onnx, sklearn; print(
-    f"setup_onnx: onnxruntime {onnxruntime.__version__}, onnx {onnx.__version__} in build/onnx-venv")'
+reqs=$root/scripts/onnx-requirements.txt
+"$root/scripts/pinned_venv.sh" "$root/build/onnx-venv" "$reqs" setup_onnx
+echo "setup_onnx: $(grep -E '^(onnxruntime|onnx)==' "$reqs" | paste -sd ' ') in build/onnx-venv"
