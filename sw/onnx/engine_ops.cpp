@@ -88,9 +88,9 @@ HostTensor integer_matmul(const OnnxNode& node, const HostTensor& a, std::int64_
 // The output scales of a QLinear operator, one per output channel (or one).
 std::vector<float> output_scales(const OnnxNode& node, float x_scale,
                                  const std::vector<float>& w_scale, float y_scale) {
+  if (y_scale == 0) fail(node, "y_scale is 0");
   std::vector<float> out;
   for (const float w : w_scale) out.push_back(x_scale * w / y_scale);
-  if (y_scale == 0) fail(node, "y_scale is 0");
   return out;
 }
 
