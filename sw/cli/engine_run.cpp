@@ -5,9 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tessera/errors.hpp"
-#include "tessera/serial_transport.hpp"
 #include "tessera/sparse_runtime.hpp"
-#include "tessera/tcp_transport.hpp"
 
 namespace tessera::cli {
 namespace {
@@ -87,18 +85,6 @@ std::pair<std::uint64_t, std::uint64_t> parse_window(const std::string& text,
   } catch (const std::logic_error&) {
     throw InputError(option + ": expected START:END cycles with END > START, got '" + text + "'");
   }
-}
-
-std::unique_ptr<Transport> open_transport(const std::string& spec) {
-  if (spec == "sim") return sim::make_sim_transport();
-  if (is_tcp_device_spec(spec)) {
-    const DeviceSpec device = parse_device_spec(spec);
-    return make_tcp_transport(device.host, device.port);
-  }
-  if (is_serial_device_spec(spec)) return make_serial_transport(parse_serial_device_spec(spec));
-  throw InputError(
-      "--device: expected 'sim', 'tcp://HOST:PORT' or 'serial://PATH[?baud=N]', got '" + spec +
-      "'");
 }
 
 void validate(const DebugOptions& options) {

@@ -12,6 +12,7 @@
 
 #include "sim_transport.hpp"
 #include "tessera/device.hpp"
+#include "tessera/open.hpp"
 #include "tessera/runtime.hpp"
 #include "tessera/sparse.hpp"
 
@@ -71,7 +72,5 @@ void write_command_log(const std::string& path, const std::vector<sim::CommandRe
 // Parses "START:END" (END > START); throws InputError naming `option`.
 std::pair<std::uint64_t, std::uint64_t> parse_window(const std::string& text,
                                                      const std::string& option);
-
-std::unique_ptr<Transport> open_transport(const std::string& spec);
 
 }  // namespace tessera::cli
