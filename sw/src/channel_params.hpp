@@ -18,13 +18,16 @@ std::vector<std::uint8_t> param_words(const GemmProblem& problem, std::size_t ch
 // it (FEATURES bit 7 clear, ISA before 1.4): its PARAM words would be rounded twice.
 void require_rounding(const EngineConfig& config, const GemmProblem& problem);
 
-// Sets the output-stage fields a GEMM and an SPGEMM share: per-channel parameters,
-// and with requantization the zero point and the clamp.
+// Sets the output-stage fields a GEMM and an SPGEMM share: per-tensor requantization
+// where one multiplier and shift serve every channel (each PARAM word still carries them,
+// and its channel's bias), per-channel otherwise; with requantization the zero point and
+// the clamp.
 template <typename Command>
 void set_output_stage(Command& cmd, const GemmProblem& problem) {
   cmd.requant = problem.requant.has_value();
-  cmd.per_channel = true;
+  cmd.per_channel = false;
   if (!problem.requant) return;
+  cmd.per_channel = problem.requant->multiplier.size() > 1 || problem.requant->shift.size() > 1;
   cmd.zero_point = static_cast<std::int8_t>(problem.requant->zero_point);
   cmd.clamp_lo = static_cast<std::int8_t>(problem.clamp_lo);
   cmd.clamp_hi = static_cast<std::int8_t>(problem.clamp_hi);

@@ -31,6 +31,7 @@
 #include "channel_params.hpp"
 #include "result_reader.hpp"
 #include "split_k.hpp"
+#include "tessera/errors.hpp"
 
 namespace tessera {
 namespace {
@@ -57,24 +58,95 @@ struct Chunk {
   std::size_t m0 = 0, rows = 0;
 };
 
+// B and its PARAM words as LOADs carry them: column block nt at WGT words
+// [nt*kt*Rows, (nt+1)*kt*Rows), word kt*Rows + r holding B[kt*Rows + r, nt*Cols + c]
+// zero-padded past K and N; the PARAM words of every channel nt*Cols + c, the padding
+// channels past N repeating the last one (a valid shift).
+struct WeightLayout {
+  std::vector<std::uint8_t> weights, params;
+};
+
+WeightLayout lay_out_weights(const EngineConfig& config, const GemmProblem& problem) {
+  const std::size_t rows = config.rows, cols = config.cols;
+  const std::size_t nt = ceil_div(problem.n(), cols);
+  const std::size_t block_words = ceil_div(problem.k(), rows) * rows;
+  WeightLayout layout;
+  layout.weights.assign(nt * block_words * cols, 0);
+  for (std::size_t k = 0; k < problem.k(); ++k) {
+    for (std::size_t n = 0; n < problem.n(); ++n) {
+      layout.weights[((n / cols) * block_words + k) * cols + n % cols] =
+          static_cast<std::uint8_t>(problem.b.at(k, n));
+    }
+  }
+  layout.params = param_words(problem, nt * cols);
+  return layout;
+}
+
+// Whether all of B's column blocks and their channels fit WGT and PARAM at once, so that
+// they can stay there (a fixed place for the whole call, and across calls).
+bool fits_resident(const EngineConfig& config, std::span<const std::uint8_t> weights,
+                   std::span<const std::uint8_t> params) {
+  return weights.size() / config.cols <= config.wgt_depth &&
+         params.size() / isa::kParamBytes <= config.param_depth;
+}
+
+// Where B lives. A region that already holds it is reused as it is; otherwise one that
+// holds most of it (B changed a little: only the changed words are sent), else the least
+// recently used one, so that B's of different calls can stay resident side by side when
+// there is room for several.
+std::uint32_t choose_region(const Device& device, isa::Target target, std::size_t region_words,
+                            std::size_t depth, std::span<const std::uint8_t> contents) {
+  const std::size_t regions = depth / region_words;
+  std::size_t best = 0, best_matching = 0;
+  std::size_t oldest = 0;
+  std::uint64_t oldest_use = ~std::uint64_t{0};
+  for (std::size_t r = 0; r < regions; ++r) {
+    const auto base = static_cast<std::uint32_t>(r * region_words);
+    const std::size_t matching = device.matching_words(target, base, contents);
+    if (matching == region_words) return base;
+    if (matching > best_matching) best = r, best_matching = matching;
+    const std::uint64_t use = device.last_use(target, base, region_words);
+    if (use < oldest_use) oldest = r, oldest_use = use;
+  }
+  const std::size_t chosen = 2 * best_matching >= region_words ? best : oldest;
+  return static_cast<std::uint32_t>(chosen * region_words);
+}
+
+std::uint32_t choose_wgt_region(const Device& device, std::span<const std::uint8_t> weights) {
+  const EngineConfig& config = device.config();
+  return choose_region(device, isa::Target::kWgt, weights.size() / config.cols, config.wgt_depth,
+                       weights);
+}
+
+std::uint32_t choose_param_region(const Device& device, std::span<const std::uint8_t> params) {
+  const EngineConfig& config = device.config();
+  return choose_region(device, isa::Target::kParam, params.size() / isa::kParamBytes,
+                       config.param_depth, params);
+}
+
 class GemmScheduler {
  public:
-  GemmScheduler(Device& device, const GemmProblem& problem)
+  // `a` times the B of `stage` (whose own `a` is not read), laid out as lay_out_weights
+  // lays it out.
+  GemmScheduler(Device& device, const Tensor<std::int8_t>& a, const GemmProblem& stage,
+                std::span<const std::uint8_t> weights, std::span<const std::uint8_t> params)
       : device_(device),
         config_(device.config()),
-        problem_(problem),
+        a_(a),
+        problem_(stage),
         rows_(config_.rows),
         cols_(config_.cols),
-        kt_(ceil_div(problem.k(), rows_)),
-        nt_(ceil_div(problem.n(), cols_)),
-        block_words_(kt_ * rows_) {}
+        kt_(ceil_div(problem_.b.rows(), rows_)),
+        nt_(ceil_div(problem_.n(), cols_)),
+        block_words_(kt_ * rows_),
+        weights_(weights),
+        params_(params) {}
 
   GemmRun run() {
-    build_weights_and_params();
     place_weights();
     plan_chunks();
     plan_steps();
-    results_.emplace(device_, problem_.m(), problem_.n());
+    results_.emplace(device_, a_.rows(), problem_.n());
 
     const std::uint64_t start_cycles = device_.transport().stats().cycles;
     device_.perf_clear();
@@ -95,21 +167,6 @@ class GemmScheduler {
  private:
   static constexpr std::size_t kOutstandingCommands = 3;
 
-  // Weights of column block nt, word kt*Rows + r holding B[kt*Rows + r, nt*Cols + c],
-  // blocks one after the other; PARAM words of every channel, nt*Cols + c, the padding
-  // channels past N repeating the last one (a valid shift).
-  void build_weights_and_params() {
-    weights_.assign(nt_ * block_words_ * cols_, 0);
-    for (std::size_t k = 0; k < problem_.k(); ++k) {
-      for (std::size_t n = 0; n < problem_.n(); ++n) {
-        const std::size_t nt = n / cols_, c = n % cols_;
-        weights_[(nt * block_words_ + k) * cols_ + c] =
-            static_cast<std::uint8_t>(problem_.b.at(k, n));
-      }
-    }
-    params_ = param_words(problem_, nt_ * cols_);
-  }
-
   std::span<const std::uint8_t> weight_blocks(std::size_t first, std::size_t count) const {
     return std::span(weights_).subspan(first * block_words_ * cols_, count * block_words_ * cols_);
   }
@@ -118,33 +175,11 @@ class GemmScheduler {
     return std::span(params_).subspan(first * bytes, count * bytes);
   }
 
-  // Where B lives. A region that already holds it is reused as it is; otherwise one that
-  // holds most of it (B changed a little: only the changed words are sent), else the
-  // least recently used one, so that B's of different calls can stay resident side by
-  // side when there is room for several.
-  std::uint32_t choose_region(isa::Target target, std::size_t region_words, std::size_t depth,
-                              std::span<const std::uint8_t> contents) const {
-    const std::size_t regions = depth / region_words;
-    std::size_t best = 0, best_matching = 0;
-    std::size_t oldest = 0;
-    std::uint64_t oldest_use = ~std::uint64_t{0};
-    for (std::size_t r = 0; r < regions; ++r) {
-      const auto base = static_cast<std::uint32_t>(r * region_words);
-      const std::size_t matching = device_.matching_words(target, base, contents);
-      if (matching == region_words) return base;
-      if (matching > best_matching) best = r, best_matching = matching;
-      const std::uint64_t use = device_.last_use(target, base, region_words);
-      if (use < oldest_use) oldest = r, oldest_use = use;
-    }
-    const std::size_t chosen = 2 * best_matching >= region_words ? best : oldest;
-    return static_cast<std::uint32_t>(chosen * region_words);
-  }
-
   void place_weights() {
-    resident_ = nt_ * block_words_ <= config_.wgt_depth && nt_ * cols_ <= config_.param_depth;
+    resident_ = fits_resident(config_, weights_, params_);
     if (!resident_) return;
-    wgt_region_ = choose_region(isa::Target::kWgt, nt_ * block_words_, config_.wgt_depth, weights_);
-    param_region_ = choose_region(isa::Target::kParam, nt_ * cols_, config_.param_depth, params_);
+    wgt_region_ = choose_wgt_region(device_, weights_);
+    param_region_ = choose_param_region(device_, params_);
     in_place_ = device_.holds(isa::Target::kWgt, wgt_region_, weights_) &&
                 device_.holds(isa::Target::kParam, param_region_, params_);
   }
@@ -168,7 +203,7 @@ class GemmScheduler {
   // results leave only after its chunk is done, so a long last chunk gives up its end
   // to a short one.
   void plan_chunks() {
-    const std::size_t m = problem_.m();
+    const std::size_t m = a_.rows();
     const std::size_t m_max =
         std::min<std::size_t>({config_.acc_depth, (config_.act_depth / 2) / kt_, 0xFFFF});
     const std::size_t stream_rows = rows_ + ceil_div(cols_, kt_);
@@ -326,8 +361,8 @@ class GemmScheduler {
       const std::size_t kt = word / ch.rows, m = word % ch.rows;
       for (std::size_t r = 0; r < rows_; ++r) {
         const std::size_t k = kt * rows_ + r;
-        if (k < problem_.k()) {
-          words[i * rows_ + r] = static_cast<std::uint8_t>(problem_.a.at(ch.m0 + m, k));
+        if (k < a_.cols()) {
+          words[i * rows_ + r] = static_cast<std::uint8_t>(a_.at(ch.m0 + m, k));
         }
       }
     }
@@ -352,10 +387,11 @@ class GemmScheduler {
 
   Device& device_;
   const EngineConfig& config_;
-  const GemmProblem& problem_;
+  const Tensor<std::int8_t>& a_;
+  const GemmProblem& problem_;  // B and the output stage
   const std::size_t rows_, cols_, kt_, nt_;
   const std::size_t block_words_;  // WGT words of one column block
-  std::vector<std::uint8_t> weights_, params_;
+  const std::span<const std::uint8_t> weights_, params_;
   bool resident_ = false;
   bool in_place_ = false;  // resident, and all of B and its parameters already there
   std::uint32_t wgt_region_ = 0, param_region_ = 0;
@@ -378,15 +414,83 @@ GemmRun run_gemm(Device& device, const GemmProblem& problem) {
   require_rounding(device.config(), problem);
   try {
     const std::size_t limit = max_k(device.config());
-    if (problem.k() > limit) {
-      return run_split_k(problem, limit, [&device](const GemmProblem& part) {
-        return GemmScheduler(device, part).run();
-      });
-    }
-    return GemmScheduler(device, problem).run();
+    const auto run_whole = [&device](const GemmProblem& part) {
+      const WeightLayout layout = lay_out_weights(device.config(), part);
+      return GemmScheduler(device, part.a, part, layout.weights, layout.params).run();
+    };
+    if (problem.k() > limit) return run_split_k(problem, limit, run_whole);
+    return run_whole(problem);
   } catch (...) {
     // A run that stopped part way may have left a LOAD half fed or commands queued:
     // what the scratchpads hold is no longer known.
+    device.forget_resident();
+    throw;
+  }
+}
+
+ResidentWeights upload_weights(Device& device, Tensor<std::int8_t> b,
+                               std::vector<std::int32_t> bias, std::optional<Requant> requant,
+                               std::int32_t clamp_lo, std::int32_t clamp_hi) {
+  ResidentWeights weights;
+  GemmProblem& problem = weights.problem_;
+  // validate() checks B against a one-row A of B's K; the kept placeholder has no rows.
+  const std::size_t k = b.shape.size() == 2 ? b.shape[0] : 0;
+  problem.a = Tensor<std::int8_t>(1, k);
+  problem.b = std::move(b);
+  problem.bias = std::move(bias);
+  problem.requant = std::move(requant);
+  problem.clamp_lo = clamp_lo;
+  problem.clamp_hi = clamp_hi;
+  validate(problem);
+  require_rounding(device.config(), problem);
+  problem.a = Tensor<std::int8_t>(0, k);
+  weights.config_ = device.config();
+  if (k > max_k(device.config())) return weights;
+
+  WeightLayout layout = lay_out_weights(device.config(), problem);
+  if (fits_resident(device.config(), layout.weights, layout.params)) {
+    try {
+      // Parameters first, as run_gemm sends them; then any latched error is this upload's.
+      device.load(isa::Target::kParam, choose_param_region(device, layout.params), layout.params);
+      device.load(isa::Target::kWgt, choose_wgt_region(device, layout.weights), layout.weights);
+      device.check_error();
+    } catch (...) {
+      device.forget_resident();
+      throw;
+    }
+  }
+  weights.weights_ = std::move(layout.weights);
+  weights.params_ = std::move(layout.params);
+  return weights;
+}
+
+GemmRun run_gemm(Device& device, const Tensor<std::int8_t>& a, const ResidentWeights& weights) {
+  const EngineConfig& here = device.config();
+  const EngineConfig& there = weights.config_;
+  if (here.rows != there.rows || here.cols != there.cols || here.act_depth != there.act_depth ||
+      here.wgt_depth != there.wgt_depth || here.param_depth != there.param_depth) {
+    throw InputError("resident weights were laid out for another engine configuration (" +
+                     std::to_string(there.rows) + "x" + std::to_string(there.cols) +
+                     "); upload them to this Device (" + std::to_string(here.rows) + "x" +
+                     std::to_string(here.cols) + ")");
+  }
+  if (a.shape.size() != 2 || a.data.size() != a.shape[0] * a.shape[1]) {
+    throw InputError("a must be a [M,K] matrix, got shape " + format_shape(a.shape));
+  }
+  if (a.cols() != weights.k() || a.rows() == 0) {
+    throw InputError("shape mismatch: a is [M,K]=" + format_shape(a.shape) +
+                     " but the resident weights are [K,N]=" +
+                     format_shape(weights.problem_.b.shape) + "; M must be at least 1");
+  }
+  if (weights.weights_.empty()) {
+    // K beyond one pass: the passes are laid out per call.
+    GemmProblem whole = weights.problem_;
+    whole.a = a;
+    return run_gemm(device, whole);
+  }
+  try {
+    return GemmScheduler(device, a, weights.problem_, weights.weights_, weights.params_).run();
+  } catch (...) {
     device.forget_resident();
     throw;
   }

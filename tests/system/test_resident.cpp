@@ -153,3 +153,105 @@ TEST_CASE("a LOAD pushed around the runtime is not mistaken for resident weights
   const auto after = run_exact(rig.device, rig.counter, problem);
   CHECK(after.loads[kWgt] > 0);
 }
+
+namespace {
+
+ResidentWeights upload(Device& device, const GemmProblem& problem) {
+  return upload_weights(device, problem.b, problem.bias, problem.requant, problem.clamp_lo,
+                        problem.clamp_hi);
+}
+
+// run_gemm(device, a, weights), checked bit-exactly against the golden reference of
+// `problem` with its A replaced by `a`; returns what the run sent.
+CountingTransport::Counts run_resident_exact(Device& device, CountingTransport& counter,
+                                             const Tensor<std::int8_t>& a,
+                                             const ResidentWeights& weights, GemmProblem problem) {
+  counter.counts = {};
+  problem.a = a;
+  const GemmRun run = run_gemm(device, a, weights);
+  const Tensor<std::int32_t> want = golden_gemm(problem);
+  REQUIRE(run.output.shape == want.shape);
+  CHECK(run.output.data == want.data);
+  return counter.counts;
+}
+
+}  // namespace
+
+TEST_CASE("upload_weights sends B once: GEMMs on the handle send only activations", "[runtime]") {
+  Rig rig;
+  const auto& cfg = rig.device.config();
+  const std::size_t k = 2 * cfg.rows + 3, n = 3 * cfg.cols + 2;
+  // Per-channel requantization, the second problem per tensor.
+  for (const bool per_channel : {true, false}) {
+    INFO("per_channel " << per_channel);
+    const GemmProblem problem =
+        random_problem(3 * cfg.rows + 5, k, n, per_channel ? 511 : 512, {true, false, per_channel});
+    rig.counter.counts = {};
+    const ResidentWeights weights = upload(rig.device, problem);
+    const auto uploaded = rig.counter.counts;
+    CHECK(uploaded.loads[kWgt] == 1);
+    CHECK(uploaded.loads[kParam] == 1);
+    CHECK(uploaded.gemms == 0);
+    CHECK(uploaded.stream_bytes ==
+          (uploaded.load_words[kWgt] + uploaded.load_words[kParam]) * cfg.in_beat_bytes);
+
+    // Three different A's, each of several M chunks: no weight or parameter byte again.
+    for (std::uint64_t seed = 0; seed < 3; ++seed) {
+      const Tensor<std::int8_t> a = random_problem(2 * cfg.rows + 7 * seed + 1, k, 1, 520 + seed).a;
+      const auto sent = run_resident_exact(rig.device, rig.counter, a, weights, problem);
+      CHECK(sent.loads[kWgt] == 0);
+      CHECK(sent.loads[kParam] == 0);
+      CHECK(sent.gemms > 0);
+      CHECK(sent.stream_bytes == sent.load_words[kAct] * cfg.in_beat_bytes);
+    }
+  }
+}
+
+TEST_CASE("resident weights evicted by another B are sent again, and stay exact", "[runtime]") {
+  Rig rig;
+  const auto& cfg = rig.device.config();
+  const GemmProblem problem =
+      random_problem(cfg.rows + 2, cfg.rows, 2 * cfg.cols, 513, {true, false, true});
+  const ResidentWeights weights = upload(rig.device, problem);
+  // A raw LOAD over all of WGT evicts it.
+  std::vector<std::uint8_t> zeros(std::size_t{cfg.wgt_depth} * cfg.cols, 0);
+  rig.device.push(isa::encode(isa::LoadCommand{isa::Target::kWgt, 0, cfg.wgt_depth}));
+  rig.device.queue_words(zeros, cfg.cols);
+  const auto after = run_resident_exact(rig.device, rig.counter, problem.a, weights, problem);
+  CHECK(after.loads[kWgt] > 0);
+  const auto again = run_resident_exact(rig.device, rig.counter, problem.a, weights, problem);
+  CHECK(again.loads[kWgt] == 0);
+}
+
+TEST_CASE("resident weights beyond one pass of K, and beyond WGT, run exactly", "[runtime]") {
+  Rig rig;
+  const auto& cfg = rig.device.config();
+  const std::size_t long_k = max_k(cfg) + cfg.rows + 3;
+  const GemmProblem split =
+      random_problem(cfg.rows + 1, long_k, cfg.cols + 1, 514, {true, false, true});
+  const ResidentWeights split_weights = upload(rig.device, split);
+  run_resident_exact(rig.device, rig.counter, split.a, split_weights, split);
+
+  const std::size_t wide_n = (cfg.wgt_depth / (2 * cfg.rows) + 1) * cfg.cols;
+  const GemmProblem wide = random_problem(cfg.rows + 2, 2 * cfg.rows, wide_n, 515, {});
+  const ResidentWeights wide_weights = upload(rig.device, wide);
+  run_resident_exact(rig.device, rig.counter, wide.a, wide_weights, wide);
+}
+
+TEST_CASE("resident weights refuse a malformed B and an A of another K", "[runtime]") {
+  Rig rig;
+  const auto& cfg = rig.device.config();
+  const GemmProblem problem = random_problem(4, cfg.rows, cfg.cols, 516, {true, true, true});
+  std::vector<std::int32_t> short_bias(problem.n() - 1, 0);
+  CHECK_THROWS_WITH(upload_weights(rig.device, problem.b, short_bias), Catch::Contains("bias has"));
+  Tensor<std::int8_t> flat;
+  flat.shape = {problem.b.data.size()};
+  flat.data = problem.b.data;
+  CHECK_THROWS_AS(upload_weights(rig.device, flat), InputError);
+
+  const ResidentWeights weights = upload(rig.device, problem);
+  const Tensor<std::int8_t> wrong_k(3, cfg.rows + 1);
+  CHECK_THROWS_WITH(run_gemm(rig.device, wrong_k, weights), Catch::Contains("shape mismatch"));
+  // Nothing was sent for the refused calls, and the handle still works.
+  run_resident_exact(rig.device, rig.counter, problem.a, weights, problem);
+}

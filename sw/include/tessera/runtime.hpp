@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "tessera/device.hpp"
@@ -36,5 +37,43 @@ std::size_t max_k(const EngineConfig& config);
 // words that changed), see Device::load. A call that throws leaves nothing assumed
 // resident.
 GemmRun run_gemm(Device& device, const GemmProblem& problem);
+
+// A weight matrix B with its output stage (bias, requantization, clamp), laid out once in
+// the words of one engine configuration and kept on the engine: run_gemm(device, a,
+// weights) sends none of it while the engine still holds it, across M chunks and calls.
+// Another B that needs the room may evict it; the next call then sends it again. Made by
+// upload_weights; a plain value, cheap to move, usable on any Device of the same array
+// size and scratchpad depths.
+class ResidentWeights {
+ public:
+  // B, bias, requant and clamp; `a` is an empty [0, K] placeholder.
+  const GemmProblem& problem() const { return problem_; }
+  std::size_t k() const { return problem_.b.rows(); }
+  std::size_t n() const { return problem_.b.cols(); }
+
+ private:
+  friend ResidentWeights upload_weights(Device&, Tensor<std::int8_t>, std::vector<std::int32_t>,
+                                        std::optional<Requant>, std::int32_t, std::int32_t);
+  friend GemmRun run_gemm(Device&, const Tensor<std::int8_t>&, const ResidentWeights&);
+
+  GemmProblem problem_;
+  EngineConfig config_;  // the layout's engine
+  // B's column blocks and the PARAM words, as LOADs carry them; empty when K exceeds
+  // max_k (the passes of a split K are laid out per call).
+  std::vector<std::uint8_t> weights_, params_;
+};
+
+// Checks B and its parameters (InputError, as validate() names them), lays them out and,
+// where they fit the engine's WGT and PARAM scratchpads, loads them now, so that the
+// first GEMM already finds them in place. Throws EngineError / TransportError as run_gemm.
+ResidentWeights upload_weights(Device& device, Tensor<std::int8_t> b,
+                               std::vector<std::int32_t> bias = {},
+                               std::optional<Requant> requant = std::nullopt,
+                               std::int32_t clamp_lo = -128, std::int32_t clamp_hi = 127);
+
+// A [M, K] times resident weights: the same result, counters and errors as run_gemm on the
+// whole problem, without laying B out again or sending what the engine holds. Throws
+// InputError when A's K differs from the weights' or the Device is another configuration.
+GemmRun run_gemm(Device& device, const Tensor<std::int8_t>& a, const ResidentWeights& weights);
 
 }  // namespace tessera
