@@ -175,6 +175,7 @@ class Engine final : public SimTransport {
       return;
     }
     input_.insert(input_.end(), bytes.begin(), bytes.end());
+    tail_lost_ = false;  // the held beat's packet goes on with these beats
     if (ends_packet) packet_ends_.push_back(in_beats_ + input_.size() / in_beat_bytes_ - 1);
     packet_open_ = !ends_packet;
   }
@@ -231,7 +232,7 @@ class Engine final : public SimTransport {
     input_.clear();
     output_.clear();
     packet_ends_.clear();
-    packet_open_ = head_begun_ = discard_open_packet_ = false;
+    packet_open_ = head_begun_ = discard_open_packet_ = tail_lost_ = false;
     stale_output_beats_ = 0;
     read_want_bytes_ = 0;
     harness_.reset();
@@ -272,10 +273,15 @@ class Engine final : public SimTransport {
       } else {
         why = "no LOAD waits for it: data sent before the LOAD that consumes it";
       }
-      // What a board's bridge does: the rest of the frame is dropped.
-      input_.clear();
+      // What a board's bridge does: the rest of the frame is dropped, but the beat the
+      // engine sees presented stays (AXI4-Stream: it may not be withdrawn) and goes first.
+      // Should its packet have lost its TLAST beat, CTRL.CLEAR ends it (host_clear).
+      const bool head_last = head_beat_is_last();
+      input_.resize(in_beat_bytes_);
       packet_ends_.clear();
-      packet_open_ = head_begun_ = discard_open_packet_ = false;
+      if (head_last) packet_ends_.push_back(in_beats_);
+      tail_lost_ = !head_last && !packet_open_;
+      discard_open_packet_ = false;
       throw TransportError("engine took no input for " + std::to_string(waiting) + " cycles, " +
                            std::to_string(left) + " beats not taken (" + why + ")");
     }
@@ -343,7 +349,7 @@ class Engine final : public SimTransport {
     if (!head_in_progress) {
       // Nothing begun: every queued packet is dropped, the open one's later parts too.
       discard_open_packet_ = packet_open_;
-      packet_open_ = false;
+      packet_open_ = tail_lost_ = false;
       input_.clear();
       packet_ends_.clear();
     } else if (!packet_ends_.empty()) {
@@ -354,7 +360,14 @@ class Engine final : public SimTransport {
       packet_open_ = false;
       packet_ends_.resize(1);
     }
-    // Otherwise the head packet is the open one: all of it still goes out.
+    // Otherwise the head packet is the open one: all of it still goes out. One whose tail
+    // a stalled bounded write dropped gets a zero beat with TLAST, so that the engine's
+    // discard ends there rather than in the next LOAD's packet.
+    if (head_in_progress && tail_lost_) {
+      input_.insert(input_.end(), in_beat_bytes_, 0);
+      packet_ends_.push_back(in_beats_ + input_.size() / in_beat_bytes_ - 1);
+      tail_lost_ = false;
+    }
     output_.clear();
     stale_output_beats_ = output_presented ? 1 : 0;
   }
@@ -533,6 +546,8 @@ class Engine final : public SimTransport {
   // beats taken; whether CTRL.CLEAR dropped the open packet, so its rest is dropped too.
   std::deque<std::uint64_t> packet_ends_;
   bool packet_open_ = false, head_begun_ = false, discard_open_packet_ = false;
+  // A stalled bounded write kept the presented beat and dropped its packet's TLAST beat.
+  bool tail_lost_ = false;
   // Output: beats to discard as stale (CTRL.CLEAR), bytes a stream_read waits for.
   unsigned stale_output_beats_ = 0;
   std::size_t read_want_bytes_ = 0;

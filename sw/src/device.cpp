@@ -17,6 +17,12 @@ Device::Device(Transport& transport) : transport_(transport) {
     throw EngineError(message.str());
   }
   config_.version = transport_.csr_read(isa::csr::kVersion);
+  // Another major version is another ISA; a newer minor one only adds to this one.
+  if (config_.version >> 16 != isa::kVersionValue >> 16) {
+    throw EngineError("engine speaks ISA " + isa::version_text(config_.version) +
+                      ", this runtime ISA " + isa::version_text(isa::kVersionValue) +
+                      " (major versions differ: rebuild the engine or the runtime)");
+  }
   const std::uint32_t array = transport_.csr_read(isa::csr::kCfgArray);
   config_.rows = array & 0xFFFF;
   config_.cols = array >> 16;
@@ -29,6 +35,15 @@ Device::Device(Transport& transport) : transport_(transport) {
   config_.out_beat_bytes = stream >> 16;
   config_.features = transport_.csr_read(isa::csr::kFeatures);
   config_.cmd_fifo_depth = (config_.features >> 8) & 0xFF;
+  if ((config_.features & isa::kFeaturesRequired) != isa::kFeaturesRequired) {
+    std::ostringstream message;
+    message << "engine (ISA " << isa::version_text(config_.version)
+            << ") lacks features this runtime "
+            << "needs: FEATURES reads 0x" << std::hex << config_.features << ", bits 0x"
+            << (isa::kFeaturesRequired & ~config_.features) << " of 0x" << isa::kFeaturesRequired
+            << " (dense, requant, per-channel, hazard and TLAST checks) are clear";
+    throw EngineError(message.str());
+  }
   // Engines before version 1.2 have no sparse feature and do not map these CSRs.
   if (config_.sparse()) {
     config_.gbuf_depth = transport_.csr_read(isa::csr::kCfgGbufDepth);
@@ -125,10 +140,14 @@ void Device::check_error() {
   if (!(status() & isa::status::kError)) return;
   const auto code = static_cast<isa::ErrorCode>(transport_.csr_read(isa::csr::kErrCode) & 0xFF);
   const std::uint32_t index = transport_.csr_read(isa::csr::kErrCmd);
-  forget_resident();
-  throw EngineError(std::string("engine error ") + isa::error_name(code) + " (code " +
-                    std::to_string(static_cast<unsigned>(code)) + ") at command #" +
-                    std::to_string(index));
+  // The engine drops every command after the failing one until a CLEAR; clearing here
+  // leaves it ready for the caller's next call (what it held resident is forgotten).
+  clear();
+  std::string message = "engine error ";
+  message += isa::error_name(code);
+  message += " (code " + std::to_string(static_cast<unsigned>(code)) + ") at command #" +
+             std::to_string(index) + "; the engine was cleared";
+  throw EngineError(message);
 }
 
 // ---- resident operands ---------------------------------------------------------------

@@ -401,6 +401,27 @@ class GemmScheduler {
   std::size_t commands_ = 0;
 };
 
+// Called from a catch block of a run that stopped part way: it may have left a LOAD half
+// fed or commands queued, so what the scratchpads hold is no longer known. A link that
+// gave up waiting (a bounded transport's STREAM_WRITE the engine did not take, results
+// that never came) is often an engine error's echo: that error, if one is latched, is
+// thrown instead (and the engine cleared). Otherwise the exception goes on as it was.
+[[noreturn]] void stopped_part_way(Device& device) {
+  device.forget_resident();
+  try {
+    throw;
+  } catch (const TransportError&) {
+    try {
+      device.check_error();
+    } catch (const EngineError&) {
+      throw;
+    } catch (...) {
+      // The link itself is down: the first failure says more.
+    }
+    throw;
+  }
+}
+
 }  // namespace
 
 std::size_t max_k(const EngineConfig& config) {
@@ -421,10 +442,7 @@ GemmRun run_gemm(Device& device, const GemmProblem& problem) {
     if (problem.k() > limit) return run_split_k(problem, limit, run_whole);
     return run_whole(problem);
   } catch (...) {
-    // A run that stopped part way may have left a LOAD half fed or commands queued:
-    // what the scratchpads hold is no longer known.
-    device.forget_resident();
-    throw;
+    stopped_part_way(device);
   }
 }
 
@@ -491,8 +509,7 @@ GemmRun run_gemm(Device& device, const Tensor<std::int8_t>& a, const ResidentWei
   try {
     return GemmScheduler(device, a, weights.problem_, weights.weights_, weights.params_).run();
   } catch (...) {
-    device.forget_resident();
-    throw;
+    stopped_part_way(device);
   }
 }
 

@@ -131,3 +131,50 @@ TEST_CASE("unmapped and read-only CSRs answer SLVERR") {
   CHECK_THROWS_AS((transport->csr_write(isa::csr::kId, 1), transport->stats()), EngineError);
   CHECK(transport->csr_read(isa::csr::kId) == isa::kIdValue);
 }
+
+TEST_CASE("an engine error in a run is named, the engine cleared, and the next run works",
+          "[runtime]") {
+  auto transport = test::make_test_transport();
+  Device device(*transport);
+  const auto& cfg = device.config();
+  const GemmProblem problem =
+      random_problem(2 * cfg.rows + 3, 2 * cfg.rows + 1, cfg.cols + 2, 61, {true, false, true});
+  const Tensor<std::int32_t> want = golden_gemm(problem);
+  REQUIRE(run_gemm(device, problem).output.data == want.data);
+
+  SECTION("a bad command on its own") {
+    device.push({0x7f, 1, 2, 3});
+    device.transport().wait_idle(10'000);
+    CHECK_THROWS_WITH(device.check_error(), Catch::Contains("ILLEGAL_OP") &&
+                                                Catch::Contains("at command #") &&
+                                                Catch::Contains("the engine was cleared"));
+    CHECK((device.status() & isa::status::kError) == 0);
+  }
+  SECTION("a run behind a bad command: its LOADs dropped, their data already sent") {
+    // On a bounded transport the data of the dropped LOADs cannot go in at all (the
+    // server's STREAM_WRITE stalls); either way the run ends in the engine's error.
+    device.push({0x7f, 1, 2, 3});
+    CHECK_THROWS_WITH(run_gemm(device, problem),
+                      Catch::Contains("ILLEGAL_OP") && Catch::Contains("the engine was cleared"));
+  }
+  SECTION("a run whose PARAM word the engine refuses (BAD_PARAM)") {
+    // A shift the host would refuse, sent around the runtime's checks.
+    std::vector<std::uint8_t> params(cfg.cols * isa::kParamBytes, 0);
+    params[8] = 40;
+    device.load(isa::Target::kParam, 0, params);
+    isa::GemmCommand gemm;
+    gemm.requant = true;
+    gemm.per_channel = true;
+    gemm.m_rows = 1;
+    gemm.kt_count = 1;
+    gemm.nt_count = 1;
+    device.push(isa::encode(gemm));
+    device.transport().wait_idle(10'000);
+    CHECK_THROWS_WITH(device.check_error(), Catch::Contains("BAD_PARAM"));
+  }
+  // No CLEAR from the test: check_error did it. Twice, so the second finds it resident.
+  for (int run = 0; run < 2; ++run) {
+    const GemmRun after = run_gemm(device, problem);
+    CHECK(after.output.data == want.data);
+  }
+}

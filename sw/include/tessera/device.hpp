@@ -44,8 +44,9 @@ struct PerfCounters {
 
 class Device {
  public:
-  // Reads and checks the ID register and the configuration; throws EngineError if the
-  // other end is not a Tessera engine.
+  // Reads and checks the ID register, VERSION and FEATURES, and the configuration; throws
+  // EngineError if the other end is not a Tessera engine, speaks another major ISA version
+  // (the message names both) or lacks a feature in isa::kFeaturesRequired.
   explicit Device(Transport& transport);
 
   const EngineConfig& config() const { return config_; }
@@ -69,7 +70,9 @@ class Device {
   void perf_clear();
   PerfCounters perf();
   std::uint32_t status();
-  // Throws EngineError naming the error code and the failing command, if one is latched.
+  // If an error is latched: clears the engine (CTRL.CLEAR: commands dropped, the input
+  // stream drained, every unread result discarded), then throws EngineError naming the
+  // error code and the failing command. The next call on this Device then works.
   void check_error();
 
   // Resident operands. The Device remembers what every LOAD sent through load() wrote,

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 
 namespace tessera::isa {
 
@@ -109,17 +110,23 @@ struct SpgemmCommand {
   std::uint16_t wgt_base = 0;
   std::uint16_t param_base = 0;
   std::uint16_t meta_base = 0;
-  unsigned m_rows = 1;    // 1..64, <= Rows (SPGEMMA: <= Cols)
-  unsigned k_count = 1;   // 1..256
-  unsigned len = 1;       // entries per column and column block, 1..256
+  unsigned m_rows = 1;   // 1..64, <= Rows (SPGEMMA: <= Cols)
+  unsigned k_count = 1;  // 1..256
+  unsigned len = 1;      // entries per column and column block, 1..256
   std::uint8_t nt_count = 0;
   std::int8_t clamp_lo = -128;
   std::int8_t clamp_hi = 127;
 };
 
-inline constexpr unsigned kFeatureSparse = 5;   // FEATURES bit
-inline constexpr unsigned kFeatureSparseA = 6;  // FEATURES bit: SPGEMMA
+inline constexpr unsigned kFeatureSparse = 5;       // FEATURES bit
+inline constexpr unsigned kFeatureSparseA = 6;      // FEATURES bit: SPGEMMA
 inline constexpr unsigned kFeatureRoundSingle = 7;  // FEATURES bit: single rounding
+// FEATURES bits every engine this runtime drives must have: dense GEMM, requantization,
+// per-channel parameters, hazard checks, TLAST checks (bits 0-4).
+inline constexpr std::uint32_t kFeaturesRequired = 0x1F;
+
+// "1.4": a VERSION register value (major[31:16].minor[15:0]).
+std::string version_text(std::uint32_t version);
 
 CommandWords encode(const LoadCommand& cmd);
 CommandWords encode(const GemmCommand& cmd);
