@@ -48,12 +48,14 @@ nlohmann::ordered_json describe(const isa::CommandWords& w) {
   return {{"op", "opcode " + std::to_string(opcode)}};
 }
 
-// Tells where a stuck run stands: the oldest commands that never finished.
+// Tells where a stuck run stands: the oldest commands that never finished (those an
+// engine error's CLEAR dropped included).
 void report_unfinished(const std::vector<sim::CommandRecord>& commands, std::uint64_t origin) {
   int shown = 0;
   for (const auto& record : commands) {
     if (record.status != sim::CommandRecord::Status::kQueued &&
-        record.status != sim::CommandRecord::Status::kIssued) {
+        record.status != sim::CommandRecord::Status::kIssued &&
+        record.status != sim::CommandRecord::Status::kCleared) {
       continue;
     }
     const auto what = describe(record.words);

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace tessera::detail {
@@ -49,16 +50,21 @@ void FrameClient::open_session(int fd) {
 }
 
 void FrameClient::close_session() noexcept {
-  // Deliver posted writes: the server executes every complete frame it received. Over a
-  // lossy link, wait for a PING's reply so that they have run before the port closes.
+  // Deliver posted writes and wait for a PING's reply: they have run then, and a failure
+  // of theirs has arrived ahead of it. The destructor cannot throw it, so it is told.
+  std::string unreported;
   try {
     if (fd_ < 0 || !broken_.empty()) return;
-    if (policy_.lossy) {
-      if (!out_.empty()) call(MsgType::kPing, {});
-    } else if (!out_.empty()) {
-      flush_out();
-    }
+    if (posted_failure_) throw_posted_failure();
+    if (!out_.empty() || posted_unconfirmed_) call(MsgType::kPing, {});
+  } catch (const std::exception& e) {
+    unreported = e.what();
   } catch (...) {
+    unreported = "unknown error";
+  }
+  if (!unreported.empty()) {
+    std::fprintf(stderr, "tessera: %s: closing with a failure no call reported: %s\n",
+                 name().c_str(), unreported.c_str());
   }
 }
 
@@ -108,7 +114,8 @@ std::vector<std::uint8_t> FrameClient::stream_read(std::uint32_t beats,
   std::uint64_t budget_left = cycle_budget;
   do {
     const std::uint32_t n = std::min(per_request, beats - done);
-    const Frame reply = call(MsgType::kStreamRead, encode(StreamReadRequest{n, budget_left}));
+    const Frame reply =
+        call(MsgType::kStreamRead, encode(StreamReadRequest{n, budget_left}), false, budget_left);
     StreamReadReply data = checked([&] { return decode_stream_read_reply(reply.payload); });
     if (out_beat_bytes_ > 0 && data.data.size() != static_cast<std::size_t>(n) * out_beat_bytes_) {
       fail("STREAM_READ_REPLY carries " + std::to_string(data.data.size()) + " bytes for " +
@@ -127,7 +134,7 @@ std::vector<std::uint8_t> FrameClient::stream_read(std::uint32_t beats,
 }
 
 std::uint64_t FrameClient::wait_idle(std::uint64_t cycle_budget) {
-  const Frame reply = call(MsgType::kWaitIdle, encode_u64(cycle_budget));
+  const Frame reply = call(MsgType::kWaitIdle, encode_u64(cycle_budget), false, cycle_budget);
   return checked([&] { return decode_u64(reply.payload, "WAIT_IDLE_REPLY"); });
 }
 
@@ -135,7 +142,8 @@ std::uint64_t FrameClient::wait_status(std::uint32_t clear_mask, unsigned max_fi
                                        std::uint64_t cycle_budget) {
   // One round trip: the server clocks the engine until STATUS says so.
   const Frame reply = call(MsgType::kWaitStatus,
-                           encode(WaitStatusRequest{clear_mask, max_fifo_level, cycle_budget}));
+                           encode(WaitStatusRequest{clear_mask, max_fifo_level, cycle_budget}),
+                           false, cycle_budget);
   return checked([&] { return decode_u64(reply.payload, "WAIT_STATUS_REPLY"); });
 }
 
@@ -211,9 +219,16 @@ void FrameClient::throw_posted_failure() {
   throw_server_error(failure.error);
 }
 
-std::optional<FrameClient::Clock::time_point> FrameClient::reply_deadline() const {
+std::optional<FrameClient::Clock::time_point> FrameClient::reply_deadline(
+    std::uint64_t cycle_budget) const {
   if (policy_.reply_timeout.count() <= 0) return std::nullopt;
-  return Clock::now() + policy_.reply_timeout;
+  std::chrono::milliseconds allowance{0};
+  if (policy_.budget_cycles_per_second > 0) {
+    allowance = std::chrono::milliseconds(cycle_budget / policy_.budget_cycles_per_second * 1000 +
+                                          cycle_budget % policy_.budget_cycles_per_second * 1000 /
+                                              policy_.budget_cycles_per_second);
+  }
+  return Clock::now() + policy_.reply_timeout + allowance;
 }
 
 bool FrameClient::wait_ready(short events, std::optional<Clock::time_point> deadline) {
@@ -331,6 +346,7 @@ void FrameClient::unsolicited_error(const ErrorReply& error) {
 void FrameClient::post(MsgType type, std::span<const std::uint8_t> payload, std::uint16_t flags) {
   check_usable();
   append_frame(out_, static_cast<std::uint8_t>(type), kFlagPosted | flags, take_seq(), payload);
+  posted_unconfirmed_ = true;
   if (out_.size() >= policy_.send_batch_bytes) end_batch();
 }
 
@@ -420,17 +436,21 @@ BufferLimits FrameClient::ask_limits() {
 // until its reply. A posted failure that arrives first is what this call throws (the
 // server has skipped this request). With `error_reply_ok`, an ERROR answering this
 // request is returned rather than thrown.
-Frame FrameClient::call(MsgType type, std::span<const std::uint8_t> payload, bool error_reply_ok) {
+Frame FrameClient::call(MsgType type, std::span<const std::uint8_t> payload, bool error_reply_ok,
+                        std::uint64_t cycle_budget) {
   check_usable();
   const std::uint32_t seq = take_seq();
   append_frame(out_, static_cast<std::uint8_t>(type), 0, seq, payload);
   flush_out();
+  const auto started = Clock::now();
   for (;;) {
-    std::optional<Frame> frame = read_frame(reply_deadline(), true);
+    std::optional<Frame> frame = read_frame(reply_deadline(cycle_budget), true);
     if (!frame) {
+      const auto waited =
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
       const std::string what = "no reply to " + msg_type_name(static_cast<std::uint8_t>(type)) +
-                               " #" + std::to_string(seq) + " (nothing received for " +
-                               std::to_string(policy_.reply_timeout.count()) + " ms)";
+                               " #" + std::to_string(seq) + " after " +
+                               std::to_string(waited.count()) + " ms";
       if (!policy_.lossy) fail("timed out: " + what);
       const std::string corrupt = corrupt_.empty() ? "" : " (corrupt data seen: " + corrupt_ + ")";
       resync();  // throws, the link broken, when the device stays silent
@@ -442,6 +462,8 @@ Frame FrameClient::call(MsgType type, std::span<const std::uint8_t> payload, boo
       note_unexpected_frame(*frame);
       continue;
     }
+    // Every posted frame before this request has run, or its failure came first.
+    posted_unconfirmed_ = false;
     if (posted_failure_) throw_posted_failure();
     if (frame->type == kErrorType && !error_reply_ok) {
       throw_server_error(checked([&] { return decode_error(frame->payload); }));

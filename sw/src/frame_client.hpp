@@ -29,6 +29,10 @@ struct LinkPolicy {
   std::string name;  // "tcp://HOST:PORT", "serial:///dev/ttyUSB1": prefixes every error
   // Longest wait for one reply or send; 0 waits forever.
   std::chrono::milliseconds reply_timeout{0};
+  // A request that clocks the engine for up to a cycle budget (STREAM_READ, WAIT_IDLE,
+  // WAIT_STATUS) may take budget / this many seconds more than reply_timeout: the
+  // slowest the other end is expected to simulate. 0: no allowance.
+  std::uint64_t budget_cycles_per_second = 0;
   std::uint32_t max_payload = protocol::kDefaultMaxPayload;
   std::size_t send_batch_bytes = 256 * 1024;  // posted frames buffered before a send
   bool lossy = false;                         // serial semantics (above)
@@ -63,7 +67,8 @@ class FrameClient : public Transport {
   // LIMITS. Throws TransportError naming the link.
   void open_session(int fd);
   // For the subclass's destructor, before it closes the descriptor: delivers posted
-  // writes (a lossy link also waits for a PING's reply, so they have run). Never throws.
+  // writes and waits for a PING's reply, so that they have run and any failure of theirs
+  // has arrived. Never throws: a failure no call has reported yet goes to stderr.
   void close_session() noexcept;
 
   [[noreturn]] void fail(const std::string& why);
@@ -91,6 +96,7 @@ class FrameClient : public Transport {
   std::string broken_;   // why the link is unusable; empty while it is fine
   std::string corrupt_;  // lossy: the last decode error seen while waiting
   std::optional<PostedFailure> posted_failure_;
+  bool posted_unconfirmed_ = false;  // posted frames sent since the last reply
 
   std::uint32_t take_seq();
   template <typename F>
@@ -100,7 +106,7 @@ class FrameClient : public Transport {
   [[noreturn]] void throw_posted_failure();
   // Waits until the descriptor is ready for `events` or the deadline passes (false).
   bool wait_ready(short events, std::optional<Clock::time_point> deadline);
-  std::optional<Clock::time_point> reply_deadline() const;
+  std::optional<Clock::time_point> reply_deadline(std::uint64_t cycle_budget = 0) const;
   bool read_available();
   [[noreturn]] void fail_with_server_reason(const std::string& fallback);
   void flush_out();
@@ -120,7 +126,7 @@ class FrameClient : public Transport {
   void resync();
   BufferLimits ask_limits();
   protocol::Frame call(protocol::MsgType type, std::span<const std::uint8_t> payload,
-                       bool error_reply_ok = false);
+                       bool error_reply_ok = false, std::uint64_t cycle_budget = 0);
 };
 
 }  // namespace tessera::detail

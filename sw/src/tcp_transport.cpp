@@ -23,6 +23,7 @@ detail::LinkPolicy tcp_policy(const DeviceSpec& spec, const TcpOptions& options)
   detail::LinkPolicy policy;
   policy.name = spec.text();
   policy.reply_timeout = options.io_timeout;
+  policy.budget_cycles_per_second = options.budget_cycles_per_second;
   policy.max_payload = options.max_payload;
   policy.send_batch_bytes = options.send_batch_bytes;
   return policy;

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "backend.hpp"
+#include "counting_transport.hpp"
 #include "tessera/device.hpp"
 #include "tessera/errors.hpp"
 #include "tessera/random_problem.hpp"
@@ -177,4 +178,52 @@ TEST_CASE("an engine error in a run is named, the engine cleared, and the next r
     const GemmRun after = run_gemm(device, problem);
     CHECK(after.output.data == want.data);
   }
+}
+
+namespace {
+
+// The engine, with VERSION and FEATURES reading as another engine's would.
+class OtherEngine : public test::CountingTransport {
+ public:
+  OtherEngine(Transport& inner, std::uint32_t version, std::uint32_t features_clear)
+      : CountingTransport(inner), version_(version), features_clear_(features_clear) {}
+  std::uint32_t csr_read(std::uint32_t addr) override {
+    if (addr == isa::csr::kVersion) return version_;
+    const std::uint32_t value = CountingTransport::csr_read(addr);
+    return addr == isa::csr::kFeatures ? value & ~features_clear_ : value;
+  }
+
+ private:
+  std::uint32_t version_, features_clear_;
+};
+
+}  // namespace
+
+TEST_CASE("a Device refuses an engine of another major ISA version or without a feature it needs",
+          "[runtime]") {
+  auto transport = test::make_test_transport();
+  {
+    OtherEngine newer_minor(*transport, isa::kVersionValue + 7, 0);
+    CHECK(Device(newer_minor).config().version == isa::kVersionValue + 7);
+  }
+  {
+    OtherEngine next_major(*transport, 0x00020000, 0);
+    CHECK_THROWS_WITH(
+        Device(next_major),
+        Catch::Contains("engine speaks ISA 2.0") &&
+            Catch::Contains("this runtime ISA " + isa::version_text(isa::kVersionValue)));
+  }
+  {
+    OtherEngine old_major(*transport, 0x00000009, 0);
+    CHECK_THROWS_WITH(Device(old_major), Catch::Contains("engine speaks ISA 0.9"));
+  }
+  {
+    OtherEngine no_hazard_checks(*transport, isa::kVersionValue, 1u << 3);
+    CHECK_THROWS_WITH(Device(no_hazard_checks),
+                      Catch::Contains("lacks features") && Catch::Contains("bits 0x8 of 0x1f"));
+  }
+  // The engine itself is still fine to drive.
+  Device device(*transport);
+  const GemmProblem problem = random_problem(5, 9, 6, 62, {true, false, false});
+  CHECK(run_gemm(device, problem).output.data == golden_gemm(problem).data);
 }

@@ -4,6 +4,7 @@
 // (bad magic/version/checksum, oversize, truncation, random bytes, vanishing and idle
 // clients, busy), config errors, and - when the real binary is built - its exit codes.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -497,6 +498,65 @@ TEST_CASE("a posted failure already received is thrown by the next posted call",
   }
   CHECK(thrown);
   CHECK(device->csr_read(0x104) == 0);  // none of the later writes ran
+}
+
+TEST_CASE("a silent server times out, a slow budgeted wait is allowed for", "[server]") {
+  CHECK(TcpOptions{}.io_timeout > 0ms);  // on by default
+  TestServer server;
+  {
+    // FakeEngine's wait_idle at kSlowBudget takes 300 ms: longer than the timeout, and
+    // the budget's allowance at this speed is under a millisecond.
+    TcpOptions options;
+    options.io_timeout = 100ms;
+    options.budget_cycles_per_second = 10 * FakeEngine::kSlowBudget;
+    auto device = server.connect(options);
+    try {
+      device->wait_idle(FakeEngine::kSlowBudget);
+      FAIL("expected TransportError");
+    } catch (const TransportError& e) {
+      CHECK_THAT(std::string(e.what()), Catch::Contains("timed out: no reply to WAIT_IDLE"));
+    }
+  }
+  {
+    // At a tenth of that speed the allowance is a second: the same wait completes.
+    TcpOptions options;
+    options.io_timeout = 100ms;
+    options.budget_cycles_per_second = FakeEngine::kSlowBudget;
+    auto device = server.connect(options);
+    CHECK(device->wait_idle(FakeEngine::kSlowBudget) == 5);
+  }
+}
+
+TEST_CASE("a posted failure no call reported is told when the transport closes", "[server]") {
+  TestServer server;
+  // Catch what the destructor prints: stderr into a temporary file for the while.
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("tessera-close-" + std::to_string(::getpid()) + ".txt"))
+                               .string();
+  const int saved = ::dup(STDERR_FILENO);
+  const int file = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0600);
+  REQUIRE(file >= 0);
+  ::dup2(file, STDERR_FILENO);
+  {
+    auto device = server.connect();
+    device->csr_write(0x100, 1);
+    device->csr_write(0x900, 2);  // fails on the server; nothing waits for it
+  }
+  ::dup2(saved, STDERR_FILENO);
+  ::close(saved);
+  ::close(file);
+  std::ifstream in(path);
+  const std::string printed((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove(path);
+  CHECK_THAT(printed, Catch::Contains("closing with a failure no call reported"));
+  CHECK_THAT(printed, Catch::Contains("CSR_WRITE(addr=0x00000900, data=0x00000002)"));
+
+  // A clean close prints nothing, and the posted writes before it have run.
+  {
+    auto device = server.connect();
+    device->csr_write(0x104, 9);
+  }
+  CHECK(server.connect()->csr_read(0x104) == 9);
 }
 
 // ---- robustness: each malformed-input case over a real socket ------------------------------

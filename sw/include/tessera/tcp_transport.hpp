@@ -2,7 +2,9 @@
 // nothing (csr_write, stream_write) are POSTED: batched and sent without waiting for a
 // reply; a failure of one surfaces as the exception of the next call that waits for the
 // server (or of the posted call itself, if the error has already arrived), naming the
-// failing request. Every other call is one round trip.
+// failing request. Every other call is one round trip. A program that ends with posted
+// writes should make one call that waits (stats(), say) to hear of their failure as an
+// exception: the destructor waits for them too, but can only print a failure to stderr.
 #pragma once
 
 #include <chrono>
@@ -17,10 +19,14 @@ namespace tessera {
 
 struct TcpOptions {
   std::chrono::milliseconds connect_timeout{5000};
-  // Longest wait for any one reply or send; 0 waits forever. Off by default because a
-  // wait_idle or stream_read with a large cycle budget legitimately takes minutes, and
-  // a tessera-sim with busy_policy "wait" holds new clients until it is free.
-  std::chrono::milliseconds io_timeout{0};
+  // Longest silence before a call gives up on the server (TransportError naming the
+  // request); 0 waits forever. A call that clocks the engine for a cycle budget
+  // (stream_read, wait_idle, wait_status) may take budget / budget_cycles_per_second
+  // seconds more: a simulation with a large budget legitimately takes minutes.
+  std::chrono::milliseconds io_timeout{60'000};
+  // The slowest simulation speed the allowance above counts on (a 16x16 model with full
+  // FST tracing runs faster than this on one core).
+  std::uint64_t budget_cycles_per_second = 20'000;
   // Largest payload this client sends or accepts; the smaller of this and the server's
   // limit (from HELLO) bounds each frame. Big stream reads/writes are split to fit.
   std::uint32_t max_payload = protocol::kDefaultMaxPayload;
