@@ -174,8 +174,9 @@ std::string shape_text(const std::vector<std::size_t>& shape) {
 int run_conv(const Kernel& kernel, bool check, const DebugOptions& options) {
   const QuantizedConv2d& conv = *kernel.conv;
   if (!options.trace.empty()) {
-    throw InputError("--trace: a conv2d kernel runs one GEMM per group; trace the GEMM "
-                     "itself (a gemm kernel of its im2col) instead");
+    throw InputError(
+        "--trace: a conv2d kernel runs one GEMM per group; trace the GEMM "
+        "itself (a gemm kernel of its im2col) instead");
   }
   const std::vector<QuantizedGemm> gemms = conv_gemms(conv);
   std::vector<Tensor<std::int32_t>> outputs;
@@ -233,8 +234,8 @@ int cmd_run(const std::string& kernel_path, bool check, const DebugOptions& opti
     std::cout << "output not written: the result does not match the golden reference\n";
     return code;
   }
-  const bool requant = kernel.quantized ? kernel.quantized->requant.has_value()
-                                        : kernel.problem.requant.has_value();
+  const bool requant =
+      kernel.quantized ? kernel.quantized->requant.has_value() : kernel.problem.requant.has_value();
   save_result(kernel.output_path, output, requant,
               kernel.quantized ? kernel.quantized->out_type : DType::kInt8);
   std::cout << "wrote " << kernel.output_path << "\n";
@@ -339,8 +340,37 @@ double cpu_seconds() {
          1e-6 * (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
 }
 
-int cmd_bench(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed, bool json,
-              const DebugOptions& options) {
+// `batches` GEMMs of one B, uploaded once and kept on the engine (upload_weights), each
+// with a fresh A (the first: the problem's own): the steady state of a layer that runs
+// batch after batch. Every output is checked against the golden reference.
+struct ResidentBench {
+  std::size_t batches = 0;
+  std::uint64_t cycles = 0;  // all of the GEMMs
+  std::uint64_t commands = 0;
+  bool pass = true;
+};
+
+ResidentBench bench_resident(const GemmProblem& problem, std::uint64_t seed, std::size_t batches,
+                             const std::string& device_spec) {
+  auto transport = open_transport(device_spec);
+  Device device(*transport);
+  ResidentBench bench;
+  bench.batches = batches;
+  const ResidentWeights weights = upload_weights(device, problem.b, problem.bias, problem.requant,
+                                                 problem.clamp_lo, problem.clamp_hi);
+  GemmProblem batch = problem;
+  for (std::size_t i = 0; i < batches; ++i) {
+    if (i > 0) batch.a = random_problem(problem.m(), problem.k(), 1, seed + i).a;
+    const GemmRun run = run_gemm(device, batch.a, weights);
+    bench.cycles += run.cycles;
+    bench.commands += run.commands;
+    bench.pass = bench.pass && !compare(run.output, golden_gemm(batch));
+  }
+  return bench;
+}
+
+int cmd_bench(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed, std::size_t batches,
+              bool json, const DebugOptions& options) {
   const GemmProblem problem = random_problem(m, k, n, seed);
   const auto start = std::chrono::steady_clock::now();
   const double cpu_start = cpu_seconds();
@@ -350,7 +380,9 @@ int cmd_bench(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed, b
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const GemmRun& run = engine.run;
   const auto& cfg = engine.config;
-  const bool pass = !compare(run.output, golden_gemm(problem));
+  const ResidentBench resident =
+      batches > 1 ? bench_resident(problem, seed, batches, options.device) : ResidentBench{};
+  const bool pass = !compare(run.output, golden_gemm(problem)) && resident.pass;
 
   const std::uint64_t macs = std::uint64_t{m} * k * n;
   const double util = double(macs) / (double(run.cycles) * cfg.rows * cfg.cols);
@@ -376,26 +408,43 @@ int cmd_bench(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed, b
               static_cast<unsigned long long>(run.sim_cycles), wall, rate);
   std::printf("  process CPU       %.3f s = %.0f cycles/CPU-s (tracing %s)\n", cpu, cpu_rate,
               tracing.c_str());
+  double resident_util = 0.0;
+  if (batches > 1) {
+    const double mean = double(resident.cycles) / double(batches);
+    resident_util =
+        double(macs) * double(batches) / (double(resident.cycles) * cfg.rows * cfg.cols);
+    std::printf(
+        "  resident B        %zu GEMMs, B uploaded once: %.0f cycles each, utilization "
+        "%.4f, %.1f commands each\n",
+        batches, mean, resident_util, double(resident.commands) / double(batches));
+  }
   std::printf("  check             %s\n", pass ? "PASS" : "FAIL");
   if (json) {
-    const nlohmann::json line = {{"m", m},
-                                 {"k", k},
-                                 {"n", n},
-                                 {"rows", cfg.rows},
-                                 {"cols", cfg.cols},
-                                 {"cycles", run.cycles},
-                                 {"macs", macs},
-                                 {"utilization", util},
-                                 {"scalesim_ws_cycles", scalesim},
-                                 {"scalesim_ws_utilization", scalesim_util},
-                                 {"sim_cycles", run.sim_cycles},
-                                 {"wall_s", wall},
-                                 {"sim_cycles_per_s", rate},
-                                 {"cpu_s", cpu},
-                                 {"sim_cycles_per_cpu_s", cpu_rate},
-                                 {"tracing", tracing},
-                                 {"device", options.device},
-                                 {"check", pass ? "PASS" : "FAIL"}};
+    nlohmann::json line = {{"m", m},
+                           {"k", k},
+                           {"n", n},
+                           {"rows", cfg.rows},
+                           {"cols", cfg.cols},
+                           {"cycles", run.cycles},
+                           {"commands", run.commands},
+                           {"macs", macs},
+                           {"utilization", util},
+                           {"scalesim_ws_cycles", scalesim},
+                           {"scalesim_ws_utilization", scalesim_util},
+                           {"sim_cycles", run.sim_cycles},
+                           {"wall_s", wall},
+                           {"sim_cycles_per_s", rate},
+                           {"cpu_s", cpu},
+                           {"sim_cycles_per_cpu_s", cpu_rate},
+                           {"tracing", tracing},
+                           {"device", options.device},
+                           {"check", pass ? "PASS" : "FAIL"}};
+    if (batches > 1) {
+      line["batches"] = batches;
+      line["resident_cycles"] = resident.cycles;
+      line["resident_utilization"] = resident_util;
+      line["resident_commands"] = resident.commands;
+    }
     std::cout << line.dump() << std::endl;
   }
   return pass ? kExitOk : kExitMismatch;
@@ -541,14 +590,16 @@ int main(int argc, char** argv) {
 
   std::size_t m = 0, k = 0, n = 0;
   std::uint64_t seed = 1;
+  std::size_t batches = 1;
   bool requant = false, relu = false, json = false;
   std::string rounding = "double";
   const auto add_output_options = [&](CLI::App* command) {
     command->add_flag("--requant", requant, "int8 output through per-channel requantization");
     command->add_flag("--relu", relu, "requantize and clamp at the zero point (ReLU)");
-    command->add_option("--rounding", rounding,
-                        "rounding of --requant / --relu: double (gemmlowp, TFLite Micro; the "
-                        "default) or single (TFLITE_SINGLE_ROUNDING, current TFLite)")
+    command
+        ->add_option("--rounding", rounding,
+                     "rounding of --requant / --relu: double (gemmlowp, TFLite Micro; the "
+                     "default) or single (TFLITE_SINGLE_ROUNDING, current TFLite)")
         ->check(CLI::IsMember({"double", "single"}));
   };
   auto* gemm = app.add_subcommand("gemm", "run a seeded random GEMM");
@@ -581,6 +632,11 @@ int main(int argc, char** argv) {
   bench_gemm->add_option("--k", k, "columns of A")->required()->check(CLI::Range(1, 1 << 20));
   bench_gemm->add_option("--n", n, "columns of B")->required()->check(CLI::Range(1, 1 << 20));
   bench_gemm->add_option("--seed", seed, "random seed");
+  bench_gemm
+      ->add_option("--batches", batches,
+                   "also run this many GEMMs of the same B, uploaded once and kept on "
+                   "the engine, each with a fresh A (steady state; default 1: off)")
+      ->check(CLI::Range(1, 1 << 16));
   bench_gemm->add_flag("--json", json, "end with one JSON line");
   bench_gemm->add_option("--trace", options.trace, "trace into an FST (to measure its cost)");
   bench_gemm->add_option("--trace-window", options.window,
@@ -602,7 +658,8 @@ int main(int argc, char** argv) {
   OnnxRunOptions onnx_options;
   auto* onnx = app.add_subcommand("onnx", "quantized ONNX models (docs/onnx.md)");
   onnx->require_subcommand(1);
-  auto* onnx_run = onnx->add_subcommand("run", "run a model on the engine, outputs to DIR/NAME.npy");
+  auto* onnx_run =
+      onnx->add_subcommand("run", "run a model on the engine, outputs to DIR/NAME.npy");
   onnx_run->add_option("MODEL", onnx_options.model, "the .onnx file")->required();
   onnx_run->add_option("--input", onnx_options.inputs, "NAME=FILE.npy, one per graph input")
       ->required();
@@ -656,7 +713,7 @@ int main(int argc, char** argv) {
     if (spmm->parsed()) {
       return cmd_spmm(m, k, n, sparse_pattern(pattern_options), seed, output, check, options);
     }
-    if (bench_gemm->parsed()) return cmd_bench(m, k, n, seed, json, options);
+    if (bench_gemm->parsed()) return cmd_bench(m, k, n, seed, batches, json, options);
     if (bench_spmm->parsed()) {
       return cmd_bench_spmm(m, k, n, sparse_pattern(pattern_options), seed, json, options);
     }

@@ -72,7 +72,12 @@ Tensor<std::int32_t> MatrixBackend::conv(const QuantizedConv2d& conv, LayerStats
 
 Tensor<std::int32_t> EngineBackend::gemm(const QuantizedGemm& gemm, LayerStats& stats) {
   const LoweredGemm lowered = lower(gemm);
-  const GemmRun run = run_gemm(device_, lowered.engine);
+  // The layer's weights go in first as one resident upload; a Device that ran this layer
+  // before (the same graph again) still holds them, and sends none.
+  const GemmProblem& engine = lowered.engine;
+  const ResidentWeights weights = upload_weights(device_, engine.b, engine.bias, engine.requant,
+                                                 engine.clamp_lo, engine.clamp_hi);
+  const GemmRun run = run_gemm(device_, engine.a, weights);
   stats.add(gemm, run.cycles);
   return lowered.finish(run.output);
 }

@@ -303,7 +303,10 @@ TEST_CASE("run --check: uint8 activations, zero points and float scales", "[cli]
   weight_scale.shape = {n};
   for (std::size_t i = 0; i < n; ++i) weight_scale.data.push_back(0.004f + 0.001f * i);
   save_npy((dir / "sb.npy").string(), weight_scale);
-  json kernel = {{"op", "gemm"}, {"a", "a.npy"}, {"b", "b.npy"}, {"out", "y.npy"},
+  json kernel = {{"op", "gemm"},
+                 {"a", "a.npy"},
+                 {"b", "b.npy"},
+                 {"out", "y.npy"},
                  {"a_zero_point", 121},
                  {"scale", {{"input", 0.05}, {"weight", "sb.npy"}, {"output", 0.2}}},
                  {"requant", {{"zero_point", 130}, {"rounding", "single"}}}};
@@ -342,8 +345,9 @@ TEST_CASE("run --check: uint8 activations, zero points and float scales", "[cli]
 TEST_CASE("run --check: conv2d kernels, grouped and depthwise, NHWC and NCHW", "[cli][run][conv]") {
   TempDir dir;
   QuantizedConv2d conv;
-  json kernel = {{"op", "conv2d"}, {"input", "x.npy"}, {"weight", "w.npy"}, {"out", "y.npy"},
-                 {"strides", {2, 1}}, {"pads", {1, 0, 1, 2}}, {"input_zero_point", -3}};
+  json kernel = {{"op", "conv2d"},        {"input", "x.npy"},  {"weight", "w.npy"},
+                 {"out", "y.npy"},        {"strides", {2, 1}}, {"pads", {1, 0, 1, 2}},
+                 {"input_zero_point", -3}};
   conv.strides = {2, 1};
   conv.pads = {1, 0, 1, 2};
   conv.input_zero_point = -3;
@@ -389,9 +393,9 @@ TEST_CASE("run --check: conv2d kernels, grouped and depthwise, NHWC and NCHW", "
   CHECK(contains(result.output, "PASS"));
   CHECK(contains(result.output, std::to_string(group) + " GEMM"));
   const Tensor<std::int32_t> want = golden_conv2d(conv);
-  const Tensor<std::int32_t> got =
-      conv.requant ? widen(load_npy<std::int8_t>((dir / "y.npy").string()))
-                   : load_npy<std::int32_t>((dir / "y.npy").string());
+  const Tensor<std::int32_t> got = conv.requant
+                                       ? widen(load_npy<std::int8_t>((dir / "y.npy").string()))
+                                       : load_npy<std::int32_t>((dir / "y.npy").string());
   CHECK(got.shape == want.shape);
   CHECK(got.data == want.data);
 }
@@ -541,6 +545,32 @@ TEST_CASE("bench gemm --json ends with one JSON object of the documented fields"
   CHECK(utilization <= 1.0);
   CHECK(line["scalesim_ws_cycles"].get<double>() > 0);
   CHECK(line["sim_cycles_per_s"].get<double>() > 0);
+}
+
+TEST_CASE("bench gemm --batches runs more GEMMs on the same resident B, all checked",
+          "[cli][bench]") {
+  TempDir dir;
+  const CliResult result =
+      run_cli({"bench", "gemm", "--m", "40", "--k", "70", "--n", "50", "--batches", "3", "--json"},
+              dir.path());
+  INFO(result.transcript);
+  REQUIRE(result.exit_code == 0);
+  CHECK(contains(result.output, "resident B        3 GEMMs, B uploaded once"));
+  const json line = json::parse(last_line(result.output));
+  CHECK(line["batches"] == 3);
+  CHECK(line["check"] == "PASS");
+  CHECK(line["resident_cycles"].get<double>() > 0);
+  const double utilization = line["resident_utilization"].get<double>();
+  CHECK(utilization > 0.0);
+  CHECK(utilization <= 1.0);
+  // No batch of a resident B loads weights: each is its activations' LOADs and GEMMs,
+  // fewer commands than the first run, which also streamed B.
+  CHECK(line["resident_commands"].get<double>() > 0);
+  CHECK(line["resident_commands"].get<double>() / 3 < line["commands"].get<double>());
+
+  const CliResult zero =
+      run_cli({"bench", "gemm", "--m", "4", "--k", "4", "--n", "4", "--batches", "0"}, dir.path());
+  CHECK(zero.exit_code == 2);
 }
 
 TEST_CASE("info prints the array size read back from the engine", "[cli][info]") {
