@@ -1,6 +1,16 @@
 // NumPy .npy reading and writing (format versions 1.0, 2.0 and 3.0, C order, little
 // endian). The header is a Python dict literal; this is a small parser for the subset
 // NumPy writes, strict enough that a file it accepts means what the caller thinks.
+//
+// Why our own: the maintained C++ readers were weighed and none fits. xtensor's xnpy
+// (Debian's libxtensor-dev 0.24) reads into its own xt::xarray (a second tensor type and
+// the xtl dependency for one function), rejects valid headers whose keys are not in
+// NumPy's usual order, knows no format 3.0, cannot tell a file's dtype before reading it
+// (the kernel runner picks int8/uint8/int32 paths by it), throws std::runtime_error
+// without the file's name, and writes in place, so a failed write leaves half a file.
+// cnpy and libnpy are not packaged in Debian. What this file must do (exact dtype
+// checks with messages that name the file, truncation checks, atomic replace) is what
+// the ~300 lines below are.
 #include "tessera/tensor.hpp"
 
 #include <atomic>
