@@ -10,6 +10,8 @@
 // - A CSR_WRITE of CTRL.CLEAR does the host's part (docs/isa.md): the stale result beat
 //   the engine still presents is dropped, and an open input packet of which no beat went
 //   out is dropped with the rest of it (later STREAM_WRITEs up to the one without MORE).
+//   A packet whose TLAST beat a stall dropped gets a zero beat with TLAST, so that the
+//   engine's discard ends there and not in the next LOAD's packet.
 // - Posted requests: no reply on success; a failure answers with its seq, then posted
 //   requests are skipped until the next synchronous one, which is answered SKIPPED.
 module tsr_bridge_exec
@@ -106,8 +108,8 @@ module tsr_bridge_exec
   localparam logic [11:0] CsrStatus = 12'h028;
 
   typedef enum logic [4:0] {
-    StIdle, StArgs, StDispatch, StCsrWrite, StCsrRead, StClearDrain, StWait, StWaitRead,
-    StSwCount, StSwBegin, StSwFill, StSwPush, StSrCollect, StReset, StReply, StAck
+    StIdle, StArgs, StDispatch, StCsrWrite, StCsrRead, StClearDrain, StClearEnd, StWait,
+    StWaitRead, StSwCount, StSwBegin, StSwFill, StSwPush, StSrCollect, StReset, StReply, StAck
   } state_e;
 
   state_e             state_q, state_d;
@@ -142,6 +144,7 @@ module tsr_bridge_exec
   logic               open_q, open_d;        // an input packet has begun and not ended
   logic               begun_q, begun_d;      // a beat of the open packet went out
   logic               drop_q, drop_d;        // dropping the rest of a packet CLEAR caught
+  logic               cut_q, cut_d;          // a stall dropped the open packet's TLAST beat
   state_e             push_next_q, push_next_d;  // where StSwPush goes once its beat is taken
   // Stream read.
   logic [OutIdxW-1:0] out_byte_q, out_byte_d;
@@ -246,6 +249,7 @@ module tsr_bridge_exec
     open_d          = open_q;
     begun_d         = begun_q;
     drop_d          = drop_q;
+    cut_d           = cut_q;
     push_next_d     = push_next_q;
         out_byte_d      = out_byte_q;
     rst_cnt_d       = rst_cnt_q;
@@ -421,7 +425,25 @@ module tsr_bridge_exec
       // The result beat the engine presented when CLEAR took effect is stale: drop it.
       StClearDrain: begin
         s_axis_tready_o = 1'b1;
-        state_d         = StReply;
+        cyc_d           = '0;
+        state_d         = cut_q ? StClearEnd : StReply;
+      end
+
+      // The cut packet: once the engine has taken the beat still presented (it discards
+      // the packet CLEAR caught), a zero beat with TLAST ends it.
+      StClearEnd: begin
+        if (!tvalid_q) begin
+          beat_data_d = '0;
+          tvalid_d    = 1'b1;
+          tlast_d     = 1'b1;
+          cut_d       = 1'b0;
+          push_next_d = StReply;
+          state_d     = StSwPush;
+        end else if (cyc_q == CycW'(StallCycles)) begin
+          begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgStall; end
+        end else begin
+          cyc_d = cyc_q + 1'b1;
+        end
       end
 
       StCsrRead: begin
@@ -492,10 +514,14 @@ module tsr_bridge_exec
           tvalid_d    = 1'b1;
           tlast_d     = 1'b0;
           pend_d      = 1'b0;
+          cut_d       = 1'b0;
           push_next_d = StSwFill;
           cyc_d       = '0;
           state_d     = StSwPush;
-        end else state_d = StSwFill;
+        end else begin
+          cut_d   = 1'b0;  // the held beat's packet goes on with these beats
+          state_d = StSwFill;
+        end
       end
 
       // Assemble one beat from the frame buffer, byte 0 first.
@@ -531,7 +557,9 @@ module tsr_bridge_exec
         end else if (cyc_q == CycW'(StallCycles)) begin
           // The engine took nothing: the rest of the frame is dropped; the beat stays
           // presented (it may not be withdrawn) and goes first in the next STREAM_WRITE.
+          // Without MORE the dropped rest held the packet's TLAST beat, unless this is it.
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgStall; end
+          if (!tlast_q && !more) cut_d = 1'b1;
         end else begin
           cyc_d = cyc_q + 1'b1;
         end
@@ -569,6 +597,7 @@ module tsr_bridge_exec
         open_d    = 1'b0;
         begun_d   = 1'b0;
         drop_d    = 1'b0;
+        cut_d     = 1'b0;
         tvalid_d  = 1'b0;
         if (rst_cnt_q == 3'd0) state_d = StReply;
       end
@@ -639,6 +668,7 @@ module tsr_bridge_exec
       open_q          <= 1'b0;
       begun_q         <= 1'b0;
       drop_q          <= 1'b0;
+      cut_q           <= 1'b0;
       push_next_q     <= StReply;
       out_byte_q      <= '0;
       rst_cnt_q       <= '0;
@@ -674,6 +704,7 @@ module tsr_bridge_exec
       open_q          <= open_d;
       begun_q         <= begun_d;
       drop_q          <= drop_d;
+      cut_q           <= cut_d;
       push_next_q     <= push_next_d;
       out_byte_q      <= out_byte_d;
       rst_cnt_q       <= rst_cnt_d;

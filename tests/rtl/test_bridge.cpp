@@ -596,3 +596,27 @@ TEST_CASE("bridge: an empty STREAM_WRITE ends the packet on its held-back last b
   b.stream_write({}, false);
   b.ping();
 }
+
+TEST_CASE("bridge: CLEAR after a stalled STREAM_WRITE ends the cut packet, the next GEMM runs",
+          "[bridge]") {
+  BoardBench b;
+  std::mt19937_64 rng(11);
+  const BridgeGemm g = make_gemm(rng, 5, 8, 7, true);
+  for (const std::size_t beats : {1u, 4u}) {
+    INFO(beats << "-beat packet");
+    // An engine error drops the LOAD behind it, so its data has nowhere to go: the
+    // STREAM_WRITE stalls and fails, its first beat still presented, the rest dropped.
+    b.command({0x7f, 1, 2, 3});
+    b.command(tessera::isa::encode(tessera::isa::LoadCommand{
+        tessera::isa::Target::kAct, 0, static_cast<std::uint32_t>(beats)}));
+    const std::uint32_t seq = b.next_seq();
+    b.send(type_of(MsgType::kStreamWrite), 0, seq, Bytes(beats * kInBytes, 9));
+    expect_error(b.next_reply(2000000), ErrorCode::kTransport, seq);
+    CHECK(b.csr_read(csr::kErrCode) != 0);
+    b.csr_write(csr::kCtrl, tessera::isa::ctrl::kClear, /*posted=*/false);
+    CHECK(b.csr_read(csr::kErrCode) == 0);
+    // The engine discarded the cut packet up to a TLAST of the bridge's, not into the
+    // next LOAD's data.
+    run_gemm(b, g, false);
+  }
+}
