@@ -358,6 +358,9 @@ ResidentBench bench_resident(const GemmProblem& problem, std::uint64_t seed, std
   bench.batches = batches;
   const ResidentWeights weights = upload_weights(device, problem.b, problem.bias, problem.requant,
                                                  problem.clamp_lo, problem.clamp_hi);
+  // The upload's LOADs finish first: each GEMM's cycles are its own (PERF_CLEAR at its
+  // start would otherwise count the end of the upload into the first one).
+  device.transport().wait_idle(device.command_wait_budget);
   GemmProblem batch = problem;
   for (std::size_t i = 0; i < batches; ++i) {
     if (i > 0) batch.a = random_problem(problem.m(), problem.k(), 1, seed + i).a;

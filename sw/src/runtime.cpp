@@ -212,7 +212,7 @@ class GemmScheduler {
     // has to cover that twice over (B, and the next chunk's activations) to let the next
     // one grow.
     if (!resident_ && nt_ > 1) first = std::max(first, 2 * stream_rows);
-    first = std::min({first, m_max, m});
+    first = take_remainder(std::min({first, m_max, m}), m, m_max);
     chunks_.push_back({0, first});
     for (std::size_t done = first; done < m;) {
       const Chunk& last = chunks_.back();
@@ -225,7 +225,7 @@ class GemmScheduler {
                                            : 0;
       stream = stream > weight_beats ? stream - weight_beats : 0;
       std::size_t rows = std::max<std::size_t>(stream / kt_, last.rows);
-      rows = std::min({rows, m_max, m - done});
+      rows = take_remainder(std::min({rows, m_max, m - done}), m - done, m_max);
       chunks_.push_back({done, rows});
       done += rows;
     }
@@ -235,6 +235,13 @@ class GemmScheduler {
       last.rows -= tail;
       chunks_.push_back({last.m0 + last.rows, tail});
     }
+  }
+
+  // A chunk of `rows` out of the `left` rows still to plan, grown to all of them when
+  // what would follow is shorter than a fold and the chunk can hold it: every chunk runs
+  // every fold of B, so a remainder of a few rows costs about as much as a full chunk.
+  std::size_t take_remainder(std::size_t rows, std::size_t left, std::size_t m_max) const {
+    return left - rows < fold_rows() && left <= m_max ? left : rows;
   }
 
   std::uint32_t act_slot(std::size_t chunk) const {
