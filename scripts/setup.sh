@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(
   build-essential     # g++, make
   cmake               # the build (and ctest)
+  pkg-config          # the installed package's .pc files, checked by ctest package_install
+  doxygen             # make docs: the API reference from the public headers
   verilator           # RTL -> C++ model, RTL lint
   libboost-dev        # Boost.Asio (TCP sim server, serial transport)
   nlohmann-json3-dev  # JSON (configs, reports)
