@@ -286,11 +286,10 @@ py::dict engine_info(const tessera::EngineConfig& c) {
   static const char* const kFeatureNames[] = {"dense",         "requant",        "per-channel",
                                               "hazard-checks", "tlast-checks",   "sparse",
                                               "sparse-a",      "single-rounding"};
+  // Bits 0-7 are features; FEATURES[15:8] is the command FIFO depth (docs/isa.md).
   py::list features;
-  for (unsigned bit = 0; bit < 32; ++bit) {
-    if (!((c.features >> bit) & 1u)) continue;
-    features.append(bit < std::size(kFeatureNames) ? std::string(kFeatureNames[bit])
-                                                   : "bit " + std::to_string(bit));
+  for (unsigned bit = 0; bit < std::size(kFeatureNames); ++bit) {
+    if ((c.features >> bit) & 1u) features.append(kFeatureNames[bit]);
   }
   return py::dict("id"_a = c.id, "version"_a = tessera::isa::version_text(c.version),
                   "version_raw"_a = c.version, "rows"_a = c.rows, "cols"_a = c.cols,

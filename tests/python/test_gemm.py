@@ -24,6 +24,7 @@ def test_info_names_the_16x16_engine(dev):
     assert re.fullmatch(r"\d+\.\d+", info["version"])
     assert info["version"] == f"{info['version_raw'] >> 16}.{info['version_raw'] & 0xFFFF}"
     assert {"dense", "requant", "per-channel"} <= set(info["features"])
+    assert all(not name.startswith("bit") for name in info["features"])  # [15:8]: FIFO depth
     assert info["max_k"] > 0
 
 
