@@ -22,6 +22,7 @@ packages=(
   libonnx-dev         # the ONNX project's C++ library: reads models for `tessera onnx`
   libprotobuf-dev     # its protobuf headers (libonnx-dev does not depend on them)
   python3-venv        # the project-local Python environments (ONNX Runtime, YoWASP tools)
+  python3-dev         # Python.h: the tessera Python extension (pip install ., make python)
 )
 
 missing=()

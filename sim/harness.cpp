@@ -36,12 +36,18 @@ Harness::Harness()
   reset();
 }
 
+// Verilator keeps one "current" context per thread (the last one constructed), and reads it
+// in final(), $time, assertion messages and trace setup. With several engines alive in one
+// process (Python Devices, threads), each harness makes its own current before using its
+// model, so none reads another's context, nor a destroyed one's.
 Harness::~Harness() {
+  Verilated::threadContextp(context_.get());
   trace_off();
   top_->final();
 }
 
 void Harness::settle() {
+  Verilated::threadContextp(context_.get());
   top_->clk_i = 0;
   top_->eval();
   settled_ = true;
@@ -55,6 +61,7 @@ bool Harness::dumping() const {
 void Harness::dump(std::uint64_t time) { trace_->dump(time); }
 
 void Harness::tick() {
+  Verilated::threadContextp(context_.get());
   if (!settled_) {
     top_->clk_i = 0;
     top_->eval();
@@ -88,6 +95,7 @@ void Harness::reset(unsigned cycles) {
 void Harness::trace_on(const std::string& path, std::uint64_t start, std::uint64_t end,
                        std::uint64_t origin) {
   trace_off();
+  Verilated::threadContextp(context_.get());
   if (origin > start) origin = start;  // trace time never runs negative
   auto trace = std::make_unique<VerilatedFstC>();
   top_->trace(trace.get(), 99);
