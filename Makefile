@@ -25,7 +25,7 @@ columns := awk -F'\t' '{ printf "  %-14s %s\n", $$1, $$2 }'
 # One step at a time: the parallel work happens inside cmake and ctest, and setup must
 # finish before anything uses the tools it installs.
 .NOTPARALLEL:
-.PHONY: help setup build lint synth onnx-env python fpga fpga-check fpga-all test sanitize formal formal-mutate demo bench bench-sparse bench-tcp regress coverage wave wave-png clean
+.PHONY: help setup build lint synth docs onnx-env python fpga fpga-check fpga-all test sanitize formal formal-mutate demo bench bench-sparse bench-tcp regress coverage wave wave-png clean
 
 help: ## List targets and variables
 	@echo "Targets:"
@@ -59,6 +59,9 @@ fpga-all: setup ## Every board: bitstream, report, post-synthesis sim; build/fpg
 test: build lint synth onnx-env python ## Build, lint, synth, then run all tests (what CI runs)
 	ctest --test-dir $(BUILD) --output-on-failure -j2
 	$(if $(strip $(TEST_EXTRA)),$(MAKE) --no-print-directory $(TEST_EXTRA))
+
+docs: setup ## API reference from the public headers (Doxygen) into build/docs/html
+	scripts/docs.sh
 
 onnx-env: ## ONNX Runtime, onnx, scikit-learn into build/onnx-venv (the ONNX tests' reference)
 	bash scripts/setup_onnx.sh

@@ -14,19 +14,19 @@ enum ExitCode : int {
   kExitEngine = 3,
 };
 
-// Bad command line, bad file, bad field: exit 2.
+/// Bad command line, bad file, bad field: exit 2.
 class InputError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-// The engine reported an error or stopped answering: exit 3.
+/// The engine reported an error or stopped answering: exit 3.
 class EngineError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
 
-// The link to the engine failed (connection, framing, timeout): exit 3.
+/// The link to the engine failed (connection, framing, timeout): exit 3.
 class TransportError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

@@ -8,11 +8,11 @@
 
 namespace tessera::isa {
 
-inline constexpr std::uint32_t kIdValue = 0x54535241;  // "TSRA"
+inline constexpr std::uint32_t kIdValue = 0x54535241;  ///< "TSRA"
 inline constexpr std::uint32_t kVersionValue = 0x00010004;
 
 enum class Opcode : std::uint8_t { kLoad = 0x01, kGemm = 0x02, kSpgemm = 0x03, kSpgemmA = 0x04 };
-// kMeta and kGbuf exist on engines with the sparse feature (FEATURES bit 5).
+/// kMeta and kGbuf exist on engines with the sparse feature (FEATURES bit 5).
 enum class Target : std::uint8_t { kAct = 0, kWgt = 1, kParam = 2, kMeta = 3, kGbuf = 4 };
 
 enum class ErrorCode : std::uint8_t {
@@ -28,9 +28,9 @@ enum class ErrorCode : std::uint8_t {
 };
 const char* error_name(ErrorCode code);
 
-// A PARAM word: bias int32, multiplier int32, shift int8, flags (byte 9).
+/// A PARAM word: bias int32, multiplier int32, shift int8, flags (byte 9).
 inline constexpr unsigned kParamBytes = 10;
-inline constexpr std::uint8_t kParamSingleRounding = 0x01;  // flags bit 0 (FEATURES bit 7)
+inline constexpr std::uint8_t kParamSingleRounding = 0x01;  ///< flags bit 0 (FEATURES bit 7)
 
 namespace csr {
 inline constexpr std::uint32_t kId = 0x000;
@@ -95,14 +95,14 @@ struct GemmCommand {
   std::int8_t clamp_hi = 127;
 };
 
-// Sparse-gather GEMM (docs/isa.md, SPGEMM). Counts are plain (1-based); encode() stores
-// m_rows, k_count and len minus one, as the command words do.
-// With compressed_a it is SPGEMMA: the same fields with the operands' roles swapped. WGT
-// and META hold A's row blocks of Cols rows (nt_count of them, len entries a row),
-// m_rows is the rows of each block that are output, GBUF holds one column block of B and
-// param_base its Cols channels.
+/// Sparse-gather GEMM (docs/isa.md, SPGEMM). Counts are plain (1-based); encode() stores
+/// m_rows, k_count and len minus one, as the command words do.
+/// With compressed_a it is SPGEMMA: the same fields with the operands' roles swapped. WGT
+/// and META hold A's row blocks of Cols rows (nt_count of them, len entries a row),
+/// m_rows is the rows of each block that are output, GBUF holds one column block of B and
+/// param_base its Cols channels.
 struct SpgemmCommand {
-  bool compressed_a = false;  // SPGEMMA (FEATURES bit 6) instead of SPGEMM
+  bool compressed_a = false;  ///< SPGEMMA (FEATURES bit 6) instead of SPGEMM
   bool requant = false;
   bool per_channel = false;
   std::int8_t zero_point = 0;
@@ -110,22 +110,22 @@ struct SpgemmCommand {
   std::uint16_t wgt_base = 0;
   std::uint16_t param_base = 0;
   std::uint16_t meta_base = 0;
-  unsigned m_rows = 1;   // 1..64, <= Rows (SPGEMMA: <= Cols)
-  unsigned k_count = 1;  // 1..256
-  unsigned len = 1;      // entries per column and column block, 1..256
+  unsigned m_rows = 1;   ///< 1..64, <= Rows (SPGEMMA: <= Cols)
+  unsigned k_count = 1;  ///< 1..256
+  unsigned len = 1;      ///< entries per column and column block, 1..256
   std::uint8_t nt_count = 0;
   std::int8_t clamp_lo = -128;
   std::int8_t clamp_hi = 127;
 };
 
-inline constexpr unsigned kFeatureSparse = 5;       // FEATURES bit
-inline constexpr unsigned kFeatureSparseA = 6;      // FEATURES bit: SPGEMMA
-inline constexpr unsigned kFeatureRoundSingle = 7;  // FEATURES bit: single rounding
-// FEATURES bits every engine this runtime drives must have: dense GEMM, requantization,
-// per-channel parameters, hazard checks, TLAST checks (bits 0-4).
+inline constexpr unsigned kFeatureSparse = 5;       ///< FEATURES bit
+inline constexpr unsigned kFeatureSparseA = 6;      ///< FEATURES bit: SPGEMMA
+inline constexpr unsigned kFeatureRoundSingle = 7;  ///< FEATURES bit: single rounding
+/// FEATURES bits every engine this runtime drives must have: dense GEMM, requantization,
+/// per-channel parameters, hazard checks, TLAST checks (bits 0-4).
 inline constexpr std::uint32_t kFeaturesRequired = 0x1F;
 
-// "1.4": a VERSION register value (major[31:16].minor[15:0]).
+/// "1.4": a VERSION register value (major[31:16].minor[15:0]).
 std::string version_text(std::uint32_t version);
 
 CommandWords encode(const LoadCommand& cmd);

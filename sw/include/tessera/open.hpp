@@ -9,10 +9,10 @@
 
 namespace tessera {
 
-// "sim": the in-process engine model this library was built with (16x16 by default);
-// "tcp://HOST:PORT": a tessera-sim server; "serial://PATH[?baud=N]": a board's UART
-// bridge (or tessera-sim --pty). Throws InputError for any other spec and
-// TransportError when the other end cannot be reached.
+/// "sim": the in-process engine model this library was built with (16x16 by default);
+/// "tcp://HOST:PORT": a tessera-sim server; "serial://PATH[?baud=N]": a board's UART
+/// bridge (or tessera-sim --pty). Throws InputError for any other spec and
+/// TransportError when the other end cannot be reached.
 std::unique_ptr<Transport> open_transport(const std::string& spec);
 
 }  // namespace tessera

@@ -17,36 +17,36 @@
 namespace tessera {
 
 struct SerialOptions {
-  // The line rate; a pseudo-terminal ignores it. 1 Mbaud is the boards' default
-  // (docs/fpga.md).
+  /// The line rate; a pseudo-terminal ignores it. 1 Mbaud is the boards' default
+  /// (docs/fpga.md).
   unsigned baud = 1'000'000;
-  // Longest silence while waiting for a reply (each byte received restarts it), and
-  // longest wait for the device to take a write. A request that legitimately runs
-  // longer on the device before it answers (a wait_idle on a huge GEMM) needs more.
+  /// Longest silence while waiting for a reply (each byte received restarts it), and
+  /// longest wait for the device to take a write. A request that legitimately runs
+  /// longer on the device before it answers (a wait_idle on a huge GEMM) needs more.
   std::chrono::milliseconds reply_timeout{10'000};
-  // Largest payload this client sends or accepts; a board's bridge asks for less
-  // (its frame buffer, from HELLO).
+  /// Largest payload this client sends or accepts; a board's bridge asks for less
+  /// (its frame buffer, from HELLO).
   std::uint32_t max_payload = protocol::kDefaultMaxPayload;
-  // Posted frames sent before a PING confirms them.
+  /// Posted frames sent before a PING confirms them.
   std::size_t send_batch_bytes = 16 * 1024;
 };
 
 struct SerialDeviceSpec {
-  std::string path;  // e.g. /dev/ttyUSB1, /dev/pts/3
+  std::string path;  ///< e.g. /dev/ttyUSB1, /dev/pts/3
   unsigned baud = SerialOptions{}.baud;
-  std::string text() const;  // "serial:///dev/ttyUSB1" (with "?baud=N" unless the default)
+  std::string text() const;  ///< "serial:///dev/ttyUSB1" (with "?baud=N" unless the default)
 };
 
-// True when `spec` names a serial device (starts with "serial://").
+/// True when `spec` names a serial device (starts with "serial://").
 bool is_serial_device_spec(const std::string& spec);
 
-// Parses "serial://PATH[?baud=N]" (PATH absolute, N 300..12000000). Throws InputError
-// naming the spec and saying what is wrong.
+/// Parses "serial://PATH[?baud=N]" (PATH absolute, N 300..12000000). Throws InputError
+/// naming the spec and saying what is wrong.
 SerialDeviceSpec parse_serial_device_spec(const std::string& spec);
 
-// Opens the device in raw mode (8N1, no flow control) at spec.baud and exchanges HELLO.
-// Throws TransportError naming "serial://PATH" when the device cannot be opened or
-// configured, or does not answer.
+/// Opens the device in raw mode (8N1, no flow control) at spec.baud and exchanges HELLO.
+/// Throws TransportError naming "serial://PATH" when the device cannot be opened or
+/// configured, or does not answer.
 std::unique_ptr<Transport> make_serial_transport(const SerialDeviceSpec& spec,
                                                  SerialOptions options = {});
 
