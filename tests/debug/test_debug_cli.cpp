@@ -43,9 +43,18 @@ Result run(const std::string& command) {
   return result;
 }
 
+// Every scratch directory of this process lies under one, removed when the tests end.
+struct ScratchRoot {
+  fs::path path = fs::temp_directory_path() / ("tessera-debug-" + std::to_string(::getpid()));
+  ~ScratchRoot() {
+    std::error_code ignored;
+    fs::remove_all(path, ignored);
+  }
+};
+
 fs::path scratch(const std::string& name) {
-  const fs::path dir =
-      fs::temp_directory_path() / ("tessera-debug-" + std::to_string(::getpid())) / name;
+  static const ScratchRoot root;
+  const fs::path dir = root.path / name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
