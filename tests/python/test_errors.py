@@ -83,7 +83,11 @@ def test_a_closed_device_refuses_calls(rng):
         dev.gemm(int8(rng, 2, 2), int8(rng, 2, 2))
 
 
-@pytest.mark.skip(reason="no engine error is reachable through the Python API: the runtime "
-                  "issues only valid commands (tests/system/test_errors.cpp forces them in C++)")
-def test_engine_error():
-    pass
+def test_an_engine_error_is_named_and_the_next_call_works(rng):
+    # A dropped input beat ends a LOAD's packet early: the engine latches STREAM.
+    with tessera.Device("sim", faults=["stream-in:7:drop"]) as dev:
+        a, b = int8(rng, 24, 20), int8(rng, 20, 10)
+        with pytest.raises(tessera.EngineError, match=r"STREAM.*the engine was cleared"):
+            dev.gemm(a, b)
+        # The fault fired once; the cleared engine runs the same GEMM exactly.
+        np.testing.assert_array_equal(dev.gemm(a, b, check=True), tessera.golden.gemm(a, b))
