@@ -12,7 +12,9 @@ include(CMakePackageConfigHelpers)
 add_library(tessera_sim SHARED ${CMAKE_SOURCE_DIR}/sim/libtessera_sim.cpp)
 add_library(tessera::sim ALIAS tessera_sim)
 set_target_properties(tessera_sim PROPERTIES EXPORT_NAME sim VERSION ${PROJECT_VERSION}
-  SOVERSION ${PROJECT_VERSION_MAJOR})
+  SOVERSION ${PROJECT_VERSION_MAJOR}
+  # Installed, it finds libtessera beside itself whatever the consumer's search path.
+  INSTALL_RPATH "$ORIGIN")
 target_link_libraries(tessera_sim
   PUBLIC tessera
   PRIVATE $<LINK_LIBRARY:WHOLE_ARCHIVE,tsr_sim_16x16>)

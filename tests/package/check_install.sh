@@ -27,6 +27,13 @@ if grep -rlE '#include <(boost|nlohmann|zlib|google/protobuf)' "$work/prefix/inc
   fail "an installed header includes a private dependency"
 fi
 
+step "each installed header compiles on its own"
+for header in "$work"/prefix/include/tessera/*.hpp; do
+  echo "#include <tessera/$(basename "$header")>" |
+    g++ -std=c++20 -fsyntax-only -I"$work/prefix/include" -x c++ - ||
+    fail "tessera/$(basename "$header") does not compile on its own"
+done
+
 step "CMake consumer (find_package(tessera 1.0))"
 cmake -S "$here/consumer" -B "$work/cmake-build" -DCMAKE_PREFIX_PATH="$work/prefix" \
   -DCMAKE_BUILD_TYPE=Release >"$work/configure.log" ||
