@@ -33,7 +33,19 @@ void FrameClient::open_session(int fd) {
     ::tcflush(fd_, TCIFLUSH);
     resync();
   }
-  const Frame reply = call(MsgType::kHello, encode(HelloRequest{policy_.max_payload}));
+  // A tessera-sim with busy_policy "wait" answers HELLO once the clients queued before
+  // this one have left: over a reliable link the queue is waited out without the reply
+  // timeout, which guards every call after it (connect_timeout bounds the connection).
+  const std::chrono::milliseconds reply_timeout = policy_.reply_timeout;
+  if (!policy_.lossy) policy_.reply_timeout = std::chrono::milliseconds{0};
+  Frame reply;
+  try {
+    reply = call(MsgType::kHello, encode(HelloRequest{policy_.max_payload}));
+  } catch (...) {
+    policy_.reply_timeout = reply_timeout;
+    throw;
+  }
+  policy_.reply_timeout = reply_timeout;
   HelloReply hello;
   try {
     hello = decode_hello_reply(reply.payload);

@@ -906,7 +906,10 @@ TEST_CASE("busy_policy wait queues the second client until the first leaves",
   auto first = server.connect();
   first->csr_write(0x100, 11);
   auto second = std::async(std::launch::async, [&] {
-    auto device = server.connect();
+    // Queued longer than its I/O timeout: the wait for HELLO is not bounded by it.
+    TcpOptions options;
+    options.io_timeout = 100ms;
+    auto device = server.connect(options);
     return device->csr_read(0x104);
   });
   CHECK(second.wait_for(300ms) == std::future_status::timeout);

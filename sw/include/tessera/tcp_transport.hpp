@@ -22,7 +22,9 @@ struct TcpOptions {
   /// Longest silence before a call gives up on the server (TransportError naming the
   /// request); 0 waits forever. A call that clocks the engine for a cycle budget
   /// (stream_read, wait_idle, wait_status) may take budget / budget_cycles_per_second
-  /// seconds more: a simulation with a large budget legitimately takes minutes.
+  /// seconds more: a simulation with a large budget legitimately takes minutes. The
+  /// HELLO at connect waits without it: a server with busy_policy "wait" answers it only
+  /// when the clients queued before have left.
   std::chrono::milliseconds io_timeout{60'000};
   /// The slowest simulation speed the allowance above counts on (a 16x16 model with full
   /// FST tracing runs faster than this on one core).
