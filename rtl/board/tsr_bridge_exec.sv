@@ -736,4 +736,15 @@ module tsr_bridge_exec
   assign m_axis_tlast_o  = tlast_q;
   assign engine_rst_no   = (rst_cnt_q == 3'd0);
 
+`ifndef SYNTHESIS
+  // AXI4-Stream: a presented input beat stays, unchanged, until the engine takes it, a
+  // stall included (only a RESET, which resets the engine too, withdraws it).
+  InBeatHeld_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      tvalid_q && !m_axis_tready_i && engine_rst_no && rst_cnt_d == 3'd0 |=>
+      tvalid_q && $stable(beat_data_q) && $stable(tlast_q));
+  // A cut packet has begun: its held beat (not its last) is presented, or went in.
+  CutPacketOpen_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      cut_q |-> (tvalid_q && !tlast_q) || open_q);
+`endif
+
 endmodule
