@@ -17,6 +17,7 @@ module tsr_icebreaker #(
   parameter int unsigned CmdFifoRegRead = 1,     // command FIFO in block RAM
   parameter int unsigned OutFifoRegRead = 1,     // output FIFO in block RAM
   parameter int unsigned ScratchSpram   = 1,     // ACT and WGT in SPRAM, not 8 EBRs
+  parameter int unsigned RoundSingle    = 0,     // double rounding only (~320 cells less)
   parameter int unsigned ClkHz        = 24_000_000,
   parameter int unsigned Baud         = 1_000_000,
   parameter int unsigned FrameBytes   = 4096,
@@ -77,7 +78,7 @@ module tsr_icebreaker #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth),
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
-    .ScratchSpram(ScratchSpram),
+    .ScratchSpram(ScratchSpram), .RoundSingle(RoundSingle),
     .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes),
     .FrameBufSpram(FrameBufSpram)
   ) u_core (

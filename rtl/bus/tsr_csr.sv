@@ -17,6 +17,7 @@ module tsr_csr #(
   parameter bit          Sparse       = 1'b0,  // FEATURES bit 5; GBUF and META depths
   parameter int unsigned GbufDepth    = 0,
   parameter int unsigned MetaDepth    = 0,
+  parameter bit          RoundSingle  = 1'b1,  // FEATURES bit 7
   localparam int unsigned LevelW = $clog2(CmdFifoDepth) + 1
 ) (
   input  logic              clk_i,
@@ -173,7 +174,8 @@ module tsr_csr #(
       tsr_pkg::CsrCfgParamDepth: rdata_d = 32'(ParamDepth);
       tsr_pkg::CsrCfgStream:     rdata_d = {16'(4 * Cols), 16'(InBytes)};
       tsr_pkg::CsrFeatures:      rdata_d = {16'd0, 8'(CmdFifoDepth),
-                                            tsr_pkg::FeatureBits |  // bit 7 included
+                                            tsr_pkg::FeatureBits |
+                                            (8'(RoundSingle) << tsr_pkg::FeatureRoundSingle) |
                                             (8'(Sparse) << tsr_pkg::FeatureSparse) |
                                             (8'(Sparse && Rows == Cols)
                                              << tsr_pkg::FeatureSparseA)};

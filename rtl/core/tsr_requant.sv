@@ -2,71 +2,87 @@
 // in either of its rounding modes, the output zero point and the clamp. Double rounding
 // (gemmlowp, TFLite Micro): left shift, SaturatingRoundingDoublingHighMul, then
 // RoundingDivideByPOT. Single rounding (TFLITE_SINGLE_ROUNDING): the exact 64-bit
-// product shifted right by 31 - shift, rounding half up once. Fixed latency of tsr_pkg::RqLatency (9) cycles, no
-// stall: the store unit only issues what its output FIFO can take. Job-level settings are
-// read where they are used, from the store unit's sideband pipeline: the zero point
-// tsr_pkg::RqZpAt (7) cycles after the stage-1 inputs, requant and the clamp
-// tsr_pkg::RqClampAt (8) cycles after them.
+// product shifted right by 31 - shift, rounding half up once. Fixed latency of
+// tsr_pkg::RqLatency (9) cycles, no stall: the store unit only issues what its output FIFO
+// can take. Job-level settings are read where they are used, from the store unit's
+// sideband pipeline: requant with the stage-1 inputs, the zero point tsr_pkg::RqZpAt (7)
+// cycles after them, the clamp tsr_pkg::RqClampAt (8) cycles after them.
+//
+// Without requantization the raw int32 (acc + bias) takes the multiplier path too, as
+// an exact product by one shifted by nothing: one flag travels down the stages instead
+// of the 32-bit value (on an iCE40 a flip-flop that only copies another costs a logic
+// cell of its own). RoundSingle = 0 builds the double rounding alone (FEATURES bit 7
+// clear, the PARAM flag ignored): the 64-bit single-rounding shifter and its muxes go.
 //
 // Pipelined for an FPGA clock of 100 MHz and more, one short step a stage: the 32x32
 // multiply is four unsigned 16x16 products (one DSP block each: MULT18X18D, SB_MAC16),
 // registered on both sides, then summed over two stages; the rounding needs no
 // 64-bit adder chain (see stage 5).
-module tsr_requant (
+module tsr_requant #(
+  parameter bit RoundSingle = 1'b1  // single rounding (PARAM flags bit 0, FEATURES bit 7)
+) (
   input  logic        clk_i,
   // Stage 1 inputs.
+  input  logic        requant_i,    // 0: the raw int32 acc + bias, no zero point, no clamp
   input  logic [31:0] acc_i,
   input  logic [31:0] bias_i,
   input  logic [31:0] mult_i,
   input  logic [7:0]  shift_i,      // [6:0] signed, -31..30, > 0 shifts left;
-                                    // [7] single rounding (tsr_pkg::ParamSingle)
+                                    // [7] single rounding (ignored if !RoundSingle)
   // Read RqZpAt cycles after the stage-1 inputs (by stage 8).
   input  logic [7:0]  zero_point_i,
   // Read RqClampAt cycles after the stage-1 inputs (by stage 9).
-  input  logic        requant_i,
   input  logic [7:0]  clamp_lo_i,
   input  logic [7:0]  clamp_hi_i,
   output logic [31:0] data_o        // raw int32, or the int8 result sign-extended
 );
 
-  // Stage 1: bias (wraps, as the golden reference does).
+  // The right shift amount: 0..62 with single rounding, else 0..31.
+  localparam int unsigned RightW = RoundSingle ? 6 : 5;
+
+  // Stage 1: bias (wraps, as the golden reference does). A raw value is multiplied by
+  // one and kept exact: single rounding's path with a right shift of 0.
   logic [31:0] s1_raw_q, s1_mult_q;
   logic [7:0]  s1_shift_q;
+  logic        s1_bypass_q;
   always_ff @(posedge clk_i) begin
-    s1_raw_q   <= acc_i + bias_i;
-    s1_mult_q  <= mult_i;
-    s1_shift_q <= shift_i;
+    s1_raw_q    <= acc_i + bias_i;
+    s1_mult_q   <= requant_i ? mult_i : 32'd1;
+    s1_shift_q  <= shift_i;
+    s1_bypass_q <= !requant_i;
   end
 
   // Stage 2: double rounding's left shift (wraps). The right shift waits for stage 7,
-  // by r = -shift (double, 0..31) or by 31 - shift (single, 1..62).
+  // by r = -shift (double, 0..31) or by 31 - shift (single, 1..62); 0 for a raw value.
+  // From here on `exact` (single rounding or raw) keeps the 64-bit product unrounded.
   logic        single, shift_left;
   logic [6:0]  shift;
   logic [4:0]  left_amount;
-  logic [5:0]  right_amount;
-  logic [31:0] s2_a_q, s2_b_q, s2_raw_q;
-  logic [5:0]  s2_right_q;
-  logic        s2_single_q;
-  assign single       = s1_shift_q[7];
+  logic [RightW-1:0] right_amount;
+  logic [31:0] s2_a_q, s2_b_q;
+  logic [RightW-1:0] s2_right_q;
+  logic        s2_exact_q, s2_bypass_q;
+  assign single       = RoundSingle && s1_shift_q[7];
   assign shift        = s1_shift_q[6:0];
   assign shift_left   = !shift[6] && (shift != 7'd0);
-  assign left_amount  = (shift_left && !single) ? shift[4:0] : 5'd0;
-  assign right_amount = single     ? 6'(7'd31 - shift)
-                      : shift_left ? 6'd0 : 6'((~shift) + 7'd1);
+  assign left_amount  = (shift_left && !single && !s1_bypass_q) ? shift[4:0] : 5'd0;
+  assign right_amount = s1_bypass_q ? '0
+                      : single      ? RightW'(7'd31 - shift)
+                      : shift_left  ? '0 : RightW'((~shift) + 7'd1);
   always_ff @(posedge clk_i) begin
     s2_a_q      <= s1_raw_q << left_amount;
     s2_b_q      <= s1_mult_q;
-    s2_raw_q    <= s1_raw_q;
     s2_right_q  <= right_amount;
-    s2_single_q <= single;
+    s2_exact_q  <= single || s1_bypass_q;
+    s2_bypass_q <= s1_bypass_q;
   end
 
   // Stage 3: four unsigned 16x16 partial products of the operands' bit patterns, and the
   // correction that makes their sum the signed product: with A, B the unsigned readings
   // of a, b, a*b = A*B - 2^32 * (a<0 ? B : 0) - 2^32 * (b<0 ? A : 0)  (mod 2^64).
-  logic [31:0] s3_ll_q, s3_lh_q, s3_hl_q, s3_hh_q, s3_corr_q, s3_raw_q;
-  logic        s3_overflow_q, s3_single_q;
-  logic [5:0]  s3_right_q;
+  logic [31:0] s3_ll_q, s3_lh_q, s3_hl_q, s3_hh_q, s3_corr_q;
+  logic        s3_overflow_q, s3_exact_q, s3_bypass_q;
+  logic [RightW-1:0] s3_right_q;
   always_ff @(posedge clk_i) begin
     s3_ll_q       <= s2_a_q[15:0]  * s2_b_q[15:0];
     s3_lh_q       <= s2_a_q[15:0]  * s2_b_q[31:16];
@@ -74,40 +90,40 @@ module tsr_requant (
     s3_hh_q       <= s2_a_q[31:16] * s2_b_q[31:16];
     s3_corr_q     <= (s2_a_q[31] ? s2_b_q : 32'd0) + (s2_b_q[31] ? s2_a_q : 32'd0);
     s3_overflow_q <= (s2_a_q == 32'h8000_0000) && (s2_b_q == 32'h8000_0000);
-    s3_raw_q      <= s2_raw_q;
     s3_right_q    <= s2_right_q;
-    s3_single_q   <= s2_single_q;
+    s3_exact_q    <= s2_exact_q;
+    s3_bypass_q   <= s2_bypass_q;
   end
 
   // Stage 4: the middle terms, the low term with double rounding's constant 2^30 (stage
   // 6), the high term corrected for the signs. Single rounding keeps the product exact.
   logic [32:0] s4_mid_q, s4_lo_q;
-  logic [31:0] s4_hi_q, s4_raw_q;
-  logic        s4_overflow_q, s4_single_q;
-  logic [5:0]  s4_right_q;
+  logic [31:0] s4_hi_q;
+  logic        s4_overflow_q, s4_exact_q, s4_bypass_q;
+  logic [RightW-1:0] s4_right_q;
   always_ff @(posedge clk_i) begin
     s4_mid_q      <= {1'b0, s3_lh_q} + {1'b0, s3_hl_q};
-    s4_lo_q       <= {1'b0, s3_ll_q} + (s3_single_q ? 33'd0 : 33'h0_4000_0000);
+    s4_lo_q       <= {1'b0, s3_ll_q} + (s3_exact_q ? 33'd0 : 33'h0_4000_0000);
     s4_hi_q       <= s3_hh_q - s3_corr_q;
     s4_overflow_q <= s3_overflow_q;
-    s4_raw_q      <= s3_raw_q;
     s4_right_q    <= s3_right_q;
-    s4_single_q   <= s3_single_q;
+    s4_exact_q    <= s3_exact_q;
+    s4_bypass_q   <= s3_bypass_q;
   end
 
   // Stage 5: p (+ 2^30) = hi*2^32 + mid*2^16 + lo, in two 32-bit halves: the low half
   // with its carry, the high half without it yet.
   logic [32:0] s5_low_q;
-  logic [31:0] s5_high_q, s5_raw_q;
-  logic        s5_overflow_q, s5_single_q;
-  logic [5:0]  s5_right_q;
+  logic [31:0] s5_high_q;
+  logic        s5_overflow_q, s5_exact_q, s5_bypass_q;
+  logic [RightW-1:0] s5_right_q;
   always_ff @(posedge clk_i) begin
     s5_low_q      <= {1'b0, s4_lo_q[31:0]} + {1'b0, s4_mid_q[15:0], 16'd0};
     s5_high_q     <= s4_hi_q + 32'(s4_mid_q[32:16]) + 32'(s4_lo_q[32]);
     s5_overflow_q <= s4_overflow_q;
-    s5_raw_q      <= s4_raw_q;
     s5_right_q    <= s4_right_q;
-    s5_single_q   <= s4_single_q;
+    s5_exact_q    <= s4_exact_q;
+    s5_bypass_q   <= s4_bypass_q;
   end
 
   // Stage 6: the 64-bit value stage 7 shifts right. Double rounding: gemmlowp's doubling
@@ -115,20 +131,27 @@ module tsr_requant (
   // by 2^31 that truncates toward zero come to floor((p + 2^30) / 2^31) for either sign:
   // for p < 0 the nudged value is negative, and truncating it toward zero adds 2^31 - 1
   // before the floor. So it is bits [62:31] of p + 2^30, saturated for the one
-  // overflowing product (-2^31 * -2^31), sign-extended to 64 bits. Single rounding: p.
-  logic [31:0] high_sum, high_half;
-  logic [63:0] s6_value_q;
-  logic [31:0] s6_raw_q;
-  logic [5:0]  s6_right_q;
-  logic        s6_single_q;
+  // overflowing product (-2^31 * -2^31), sign-extended. Single rounding and raw: p
+  // (for a raw value, p fits in its low half). Without single rounding the value is 32
+  // bits wide, and so is stage 7's shifter.
+  localparam int unsigned ValueW = RoundSingle ? 64 : 32;
+  logic [31:0]        high_sum, high_half;
+  logic [63:0]        product;
+  logic [ValueW-1:0]  s6_value_q;
+  logic [RightW-1:0] s6_right_q;
+  logic               s6_exact_q, s6_bypass_q;
   assign high_sum  = s5_high_q + 32'(s5_low_q[32]);
   assign high_half = s5_overflow_q ? 32'h7FFF_FFFF : {high_sum[30:0], s5_low_q[31]};
+  assign product   = {high_sum, s5_low_q[31:0]};
+  if (!RoundSingle) begin : gen_unused_high
+    logic unused_high;
+    assign unused_high = ^product[63:32];  // a raw value's product fits its low half
+  end
   always_ff @(posedge clk_i) begin
-    s6_value_q  <= s5_single_q ? {high_sum, s5_low_q[31:0]}
-                               : {{32{high_half[31]}}, high_half};
-    s6_raw_q    <= s5_raw_q;
+    s6_value_q  <= s5_exact_q ? ValueW'(product) : ValueW'($signed(high_half));
     s6_right_q  <= s5_right_q;
-    s6_single_q <= s5_single_q;
+    s6_exact_q  <= s5_exact_q;
+    s6_bypass_q <= s5_bypass_q;
   end
 
   // Stage 7: x >> r (arithmetic, x = s6_value_q, r = s6_right_q) and the rounding
@@ -139,26 +162,28 @@ module tsr_requant (
   // never. No adder or comparator on the path.
   logic [30:0] below_half;   // bits below r-1
   logic        half_bit, any_below, round_up;
-  logic [31:0] s7_shifted_q, s7_raw_q;
-  logic        s7_round_q;
+  logic [31:0] s7_shifted_q;
+  logic        s7_round_q, s7_bypass_q;
   always_comb begin
     below_half = '0;
-    for (int i = 0; i < 31; i++) below_half[i] = (6'(i + 1) < s6_right_q);
+    for (int i = 0; i < 31; i++) below_half[i] = (RightW'(i + 1) < s6_right_q);
   end
-  assign half_bit  = (s6_right_q != 6'd0) && s6_value_q[s6_right_q - 6'd1];
+  assign half_bit  = (s6_right_q != '0) && s6_value_q[s6_right_q - 1'b1];
   assign any_below = |(s6_value_q[30:0] & below_half);
-  assign round_up  = half_bit && (s6_single_q || !s6_value_q[63] || any_below);
+  assign round_up  = half_bit && (s6_exact_q || !s6_value_q[ValueW-1] || any_below);
   always_ff @(posedge clk_i) begin
     s7_shifted_q <= 32'($signed(s6_value_q) >>> s6_right_q);
     s7_round_q   <= round_up;
-    s7_raw_q     <= s6_raw_q;
+    s7_bypass_q  <= s6_bypass_q;
   end
 
-  // Stage 8: rounding and the zero point (wrapping 32-bit add).
-  logic [31:0] s8_with_zp_q, s8_raw_q;
+  // Stage 8: rounding and the zero point (wrapping 32-bit add); a raw value has neither.
+  logic [31:0] s8_value_q;
+  logic        s8_bypass_q;
   always_ff @(posedge clk_i) begin
-    s8_with_zp_q <= s7_shifted_q + {{24{zero_point_i[7]}}, zero_point_i} + 32'(s7_round_q);
-    s8_raw_q     <= s7_raw_q;
+    s8_value_q  <= s7_shifted_q + (s7_bypass_q ? 32'd0 : {{24{zero_point_i[7]}}, zero_point_i})
+                   + 32'(s7_round_q);
+    s8_bypass_q <= s7_bypass_q;
   end
 
   // Stage 9: the clamp, or the raw int32 (acc + bias) without requantization.
@@ -167,10 +192,10 @@ module tsr_requant (
   assign lo = {{24{clamp_lo_i[7]}}, clamp_lo_i};
   assign hi = {{24{clamp_hi_i[7]}}, clamp_hi_i};
   always_ff @(posedge clk_i) begin
-    if (!requant_i)                                s9_data_q <= s8_raw_q;
-    else if ($signed(s8_with_zp_q) < $signed(lo))  s9_data_q <= lo;
-    else if ($signed(s8_with_zp_q) > $signed(hi))  s9_data_q <= hi;
-    else                                           s9_data_q <= s8_with_zp_q;
+    if (s8_bypass_q)                               s9_data_q <= s8_value_q;
+    else if ($signed(s8_value_q) < $signed(lo))  s9_data_q <= lo;
+    else if ($signed(s8_value_q) > $signed(hi))  s9_data_q <= hi;
+    else                                           s9_data_q <= s8_value_q;
   end
 
   assign data_o = s9_data_q;

@@ -20,6 +20,7 @@ module tsr_store_unit #(
   parameter int unsigned RqLanes    = Cols,  // requantization lanes, a divisor of Cols
   parameter int unsigned OutDepth   = 16,    // output FIFO entries (power of two >= 2)
   parameter int unsigned OutFifoRegRead = 0,  // 1: output FIFO on a registered-read memory
+  parameter bit          RoundSingle = 1'b1,   // single rounding in the lanes (tsr_requant)
   localparam int unsigned AccAW   = $clog2(AccDepth),
   localparam int unsigned ParamAW = $clog2(ParamDepth),
   localparam int unsigned JobW    = tsr_pkg::JobFixedW + (AccAW + 1) + ParamAW
@@ -293,14 +294,14 @@ module tsr_store_unit #(
         end
       end
     end
-    tsr_requant u_requant (
+    tsr_requant #(.RoundSingle(RoundSingle)) u_requant (
       .clk_i,
+      .requant_i   (side_lane[tsr_pkg::CfgRequant]),
       .acc_i       (acc_sel),
       .bias_i      (bias_sel),
       .mult_i      (side_lane[tsr_pkg::CfgPerChan] ? mult_sel : tensor_mult_q),
       .shift_i     (side_lane[tsr_pkg::CfgPerChan] ? shift_sel : tensor_shift_q),
       .zero_point_i(side_zp[tsr_pkg::CfgZp +: 8]),
-      .requant_i   (side_clamp[tsr_pkg::CfgRequant]),
       .clamp_lo_i  (side_clamp[tsr_pkg::CfgLo +: 8]),
       .clamp_hi_i  (side_clamp[tsr_pkg::CfgHi +: 8]),
       .data_o      (lane_data[l*32 +: 32])

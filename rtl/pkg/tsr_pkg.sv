@@ -31,9 +31,9 @@ package tsr_pkg;
   localparam logic [7:0] ErrBadMeta   = 8'd8;  // an SPGEMM entry's K index >= its K
 
   // FEATURES bits [7:0].
-  localparam logic [7:0] FeatureBits = 8'b1001_1111;  // dense, requant, per-channel,
-                                                       // hazard checks, TLAST checks,
-                                                       // single rounding (bit 7)
+  localparam logic [7:0] FeatureBits = 8'b0001_1111;  // dense, requant, per-channel,
+                                                       // hazard checks, TLAST checks;
+                                                       // bits 5-7 by parameter (tsr_csr)
   localparam int unsigned FeatureSparse = 5;  // FEATURES bit: SPGEMM, META, GBUF
   localparam int unsigned FeatureSparseA = 6; // FEATURES bit: SPGEMMA (sparse, Rows = Cols)
   localparam int unsigned FeatureRoundSingle = 7;  // FEATURES bit: PARAM rounding flag

@@ -24,6 +24,8 @@ module tsr_top #(
                                                  // logic, not DSP blocks (tsr_pe LutMul)
   parameter int unsigned LoadWriteReg   = 0,      // 1: scratchpad writes registered in the
                                                  // load unit (a cycle later; tsr_load_unit)
+  parameter int unsigned RoundSingle    = 1,      // 0: double rounding only, FEATURES bit 7
+                                                 // clear (tsr_requant)
   // Sparse-gather path (SPGEMM, docs/isa.md): Rows x Cols MAC lanes of its own, the META
   // scratchpad and GBUF (Cols copies). The simulation engine has it; boards leave it out.
   parameter int unsigned Sparse         = 1,
@@ -400,7 +402,7 @@ module tsr_top #(
   logic store_busy, store_stall;
   tsr_store_unit #(
     .Cols(Cols), .AccDepth(AccDepth), .ParamDepth(ParamDepth), .RqLanes(RqLanes),
-    .OutFifoRegRead(OutFifoRegRead)
+    .OutFifoRegRead(OutFifoRegRead), .RoundSingle(RoundSingle != 0)
   ) u_store (
     .clk_i, .rst_ni, .clear_i(clear),
     .job_push_i(job_push || sp_job_push), .job_i(sp_job_push ? sp_job : job),
@@ -422,7 +424,7 @@ module tsr_top #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .InBytes(InBytes),
     .CmdFifoDepth(CmdFifoDepth), .Sparse(Sparse != 0), .GbufDepth(GbufDepth),
-    .MetaDepth(MetaDepth)
+    .MetaDepth(MetaDepth), .RoundSingle(RoundSingle != 0)
   ) u_csr (
     .clk_i, .rst_ni,
     .s_awaddr_i(s_axil_awaddr_i), .s_awvalid_i(s_axil_awvalid_i),

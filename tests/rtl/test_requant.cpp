@@ -1,7 +1,7 @@
 // tsr_requant: one store lane, bit-exact against TFLite's integer requantization in both
 // rounding modes (double: gemmlowp / TFLite Micro; single: TFLITE_SINGLE_ROUNDING).
-// Stage-1 inputs (acc, bias, multiplier, shift) are presented in cycle t, the zero point in
-// t+7 and requant and the clamp in t+8 (tsr_pkg::RqZpAt, RqClampAt: the store unit's
+// Stage-1 inputs (requant, acc, bias, multiplier, shift) are presented in cycle t, the zero
+// point in t+7 and the clamp in t+8 (tsr_pkg::RqZpAt, RqClampAt: the store unit's
 // sideband taps them there), and the result shows after the ninth edge
 // (tsr_pkg::RqLatency). The test keeps that pipeline full with a new vector every cycle,
 // and holds each setting only in its own cycle, so a wrong latency, a setting read in the
@@ -10,6 +10,8 @@
 // Only results inside the int8 clamp window show the multiplier path's low bits, so most
 // vectors are built to land near the window (the "targeted" and "tie" generators); the rest
 // hammer the edges (INT32_MIN/MAX, every shift, degenerate multipliers) and raw mode.
+// The lane built without single rounding (RoundSingle = 0, the iCEBreaker's) runs the same
+// vectors and must round every one of them twice, whatever its flag says.
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "Vtsr_requant.h"
+#include "Vtsr_requant_double.h"
 #include "block_bench.hpp"
 #include "tessera/golden.hpp"
 
@@ -53,11 +56,13 @@ struct Vector {
   bool single = false;  // single rounding: bit 7 of shift_i
 };
 
-std::int32_t reference(const Vector& v) {
+// round_single: the lane has single rounding (RoundSingle), so it obeys the flag.
+std::int32_t reference(const Vector& v, bool round_single = true) {
   const std::int32_t biased = wrap(std::int64_t{v.acc} + v.bias);
   if (!v.requant) return biased;
   const std::int32_t scaled = multiply_by_quantized_multiplier(
-      biased, v.mult, v.shift, v.single ? Rounding::kSingle : Rounding::kDouble);
+      biased, v.mult, v.shift,
+      v.single && round_single ? Rounding::kSingle : Rounding::kDouble);
   const std::int32_t with_zp = wrap(std::int64_t{scaled} + v.zero_point);
   return std::clamp<std::int32_t>(with_zp, v.clamp_lo, v.clamp_hi);
 }
@@ -71,8 +76,12 @@ std::string describe(const Vector& v) {
 }
 
 // ---- the pipelined driver ------------------------------------------------------------
-class RequantBench : public BlockBench<Vtsr_requant> {
+template <class Model, bool RoundSingle>
+class Bench : public BlockBench<Model> {
  public:
+  using BlockBench<Model>::dut;
+  using BlockBench<Model>::tick;
+
   // Runs every vector through the lane, one per cycle; returns the number of mismatches and
   // reports the first few.
   int run(const std::vector<Vector>& vectors) {
@@ -82,6 +91,7 @@ class RequantBench : public BlockBench<Vtsr_requant> {
     for (std::size_t t = 0; t < n + kLatency; ++t) {
       if (t < n) {
         const Vector& v = vectors[t];
+        d.requant_i = v.requant;
         d.acc_i = static_cast<std::uint32_t>(v.acc);
         d.bias_i = static_cast<std::uint32_t>(v.bias);
         d.mult_i = static_cast<std::uint32_t>(v.mult);
@@ -89,6 +99,7 @@ class RequantBench : public BlockBench<Vtsr_requant> {
       } else {
         d.acc_i = d.bias_i = d.mult_i = 0;
         d.shift_i = 0;
+        d.requant_i = 0;
       }
       // Each vector's settings in their own cycle only; a neighbour's everywhere else.
       if (t >= kZpAt && t - kZpAt < n) {
@@ -96,7 +107,6 @@ class RequantBench : public BlockBench<Vtsr_requant> {
       }
       if (t >= kClampAt && t - kClampAt < n) {
         const Vector& v = vectors[t - kClampAt];
-        d.requant_i = v.requant;
         d.clamp_lo_i = static_cast<std::uint8_t>(v.clamp_lo);
         d.clamp_hi_i = static_cast<std::uint8_t>(v.clamp_hi);
       }
@@ -104,7 +114,7 @@ class RequantBench : public BlockBench<Vtsr_requant> {
       if (t >= kLatency - 1 && t - (kLatency - 1) < n) {
         const Vector& v = vectors[t - (kLatency - 1)];
         const auto got = static_cast<std::int32_t>(d.data_o);
-        const std::int32_t expected = reference(v);
+        const std::int32_t expected = reference(v, RoundSingle);
         if (got != expected && ++mismatches <= 8) {
           FAIL_CHECK("vector " << t - (kLatency - 1) << ": " << describe(v) << ": expected "
                                << expected << ", got " << got);
@@ -114,6 +124,9 @@ class RequantBench : public BlockBench<Vtsr_requant> {
     return mismatches;
   }
 };
+
+using RequantBench = Bench<Vtsr_requant, true>;
+using DoubleOnlyBench = Bench<Vtsr_requant_double, false>;
 
 // ---- vector generators -----------------------------------------------------------------
 constexpr std::array<std::int32_t, 14> kEdgeValues = {
@@ -323,6 +336,8 @@ TEST_CASE("requant: raw mode passes acc + bias, wrapping", "[requant]") {
     for (std::int32_t bias : kEdgeValues)
       vectors.push_back({acc, bias, kMax, -31, false, 5, -3, 3});
   CHECK(lane.run(vectors) == 0);
+  DoubleOnlyBench double_only;
+  CHECK(double_only.run(vectors) == 0);
 }
 
 TEST_CASE("requant: every shift against the edge values", "[requant]") {
@@ -338,6 +353,8 @@ TEST_CASE("requant: every shift against the edge values", "[requant]") {
             vectors.push_back({0, x, mult, shift, true, zp, 0, 6, single});
           }
   CHECK(lane.run(vectors) == 0);
+  DoubleOnlyBench double_only;
+  CHECK(double_only.run(vectors) == 0);
 }
 
 TEST_CASE("requant: the zero point add wraps before the clamp", "[requant]") {
@@ -353,6 +370,8 @@ TEST_CASE("requant: the zero point add wraps before the clamp", "[requant]") {
       {kMin, 0, kMax, 0, true, -1, -128, 127},    // INT32_MIN: -128
   };
   CHECK(lane.run(vectors) == 0);
+  DoubleOnlyBench double_only;
+  CHECK(double_only.run(vectors) == 0);
 }
 
 TEST_CASE("requant: seeded random vectors, bit-exact", "[requant]") {
@@ -376,4 +395,6 @@ TEST_CASE("requant: seeded random vectors, bit-exact", "[requant]") {
   // or the test would only be checking the clamp.
   CHECK(in_window > kVectors / 4);
   CHECK(lane.run(vectors) == 0);
+  DoubleOnlyBench double_only;
+  CHECK(double_only.run(vectors) == 0);
 }
