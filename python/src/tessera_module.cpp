@@ -231,7 +231,8 @@ void check_against_golden(const Tensor<std::int32_t>& got, const Tensor<std::int
 
 py::dict run_info(const tessera::GemmRun& run) {
   return py::dict("cycles"_a = run.cycles, "commands"_a = run.commands,
-                  "sim_cycles"_a = run.sim_cycles, "macs"_a = run.perf.macs);
+                  "sim_cycles"_a = run.sim_cycles,
+                  "macs"_a = run.perf.detail ? py::object(py::int_(run.perf.macs)) : py::none());
 }
 
 // tessera.Device: a transport (in-process engine, TCP or serial) and the Device on it.

@@ -25,6 +25,7 @@ module tsr_board_core #(
   parameter int unsigned LutMulCols     = 0,     // array columns with logic multipliers
   parameter int unsigned LoadWriteReg   = 0,     // scratchpad writes registered (tsr_top)
   parameter int unsigned RoundSingle    = 1,     // single rounding (tsr_top)
+  parameter int unsigned PerfDetail     = 1,     // every performance counter (tsr_top)
   parameter int unsigned Sparse         = 0,     // sparse-gather path (tsr_top); no board
                                                  // builds it, its cost is measured with it
   // Board.
@@ -96,7 +97,7 @@ module tsr_board_core #(
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth),
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
     .ScratchSpram(ScratchSpram), .LutMulCols(LutMulCols), .LoadWriteReg(LoadWriteReg),
-    .Sparse(Sparse), .RoundSingle(RoundSingle)
+    .Sparse(Sparse), .RoundSingle(RoundSingle), .PerfDetail(PerfDetail)
   ) u_engine (
     .clk_i, .rst_ni(engine_rst_n),
     .s_axil_awaddr_i(awaddr), .s_axil_awvalid_i(awvalid), .s_axil_awready_o(awready),

@@ -18,6 +18,7 @@ module tsr_icebreaker #(
   parameter int unsigned OutFifoRegRead = 1,     // output FIFO in block RAM
   parameter int unsigned ScratchSpram   = 1,     // ACT and WGT in SPRAM, not 8 EBRs
   parameter int unsigned RoundSingle    = 0,     // double rounding only (~320 cells less)
+  parameter int unsigned PerfDetail     = 0,     // PERF_CYCLES, PERF_LAST_OUT only (~430)
   parameter int unsigned ClkHz        = 24_000_000,
   parameter int unsigned Baud         = 1_000_000,
   parameter int unsigned FrameBytes   = 4096,
@@ -78,7 +79,7 @@ module tsr_icebreaker #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth),
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
-    .ScratchSpram(ScratchSpram), .RoundSingle(RoundSingle),
+    .ScratchSpram(ScratchSpram), .RoundSingle(RoundSingle), .PerfDetail(PerfDetail),
     .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes),
     .FrameBufSpram(FrameBufSpram)
   ) u_core (

@@ -18,6 +18,8 @@ module tsr_csr #(
   parameter int unsigned GbufDepth    = 0,
   parameter int unsigned MetaDepth    = 0,
   parameter bit          RoundSingle  = 1'b1,  // FEATURES bit 7
+  parameter bit          PerfDetail   = 1'b1,  // 0: PERF_CYCLES and PERF_LAST_OUT only
+                                              // (FEATURES bit 16 set)
   localparam int unsigned LevelW = $clog2(CmdFifoDepth) + 1
 ) (
   input  logic              clk_i,
@@ -140,13 +142,16 @@ module tsr_csr #(
       macs_q         <= '0;
     end else begin
       cycles_q <= cycles_q + 32'd1;
-      if (busy_i)     busy_cycles_q  <= busy_cycles_q + 32'd1;
-      if (stall_i)    stall_cycles_q <= stall_cycles_q + 32'd1;
       // Counted so that PERF_LAST_OUT - 0 is the cycles from PERF_CLEAR to the beat.
       if (out_beat_i) last_out_q     <= cycles_q + 32'd1;
-      if (mac_row_i)  macs_q         <= macs_q + MacsPerRow;
-      if (dropped_i)  dropped_q      <= dropped_q + 32'd1;
-      retired_q <= retired_q + {30'd0, retired_i};
+      // Without PerfDetail these stay 0 (and synthesis removes them).
+      if (PerfDetail) begin
+        if (busy_i)     busy_cycles_q  <= busy_cycles_q + 32'd1;
+        if (stall_i)    stall_cycles_q <= stall_cycles_q + 32'd1;
+        if (mac_row_i)  macs_q         <= macs_q + MacsPerRow;
+        if (dropped_i)  dropped_q      <= dropped_q + 32'd1;
+        retired_q <= retired_q + {30'd0, retired_i};
+      end
     end
   end
 
@@ -178,7 +183,8 @@ module tsr_csr #(
                                             (8'(RoundSingle) << tsr_pkg::FeatureRoundSingle) |
                                             (8'(Sparse) << tsr_pkg::FeatureSparse) |
                                             (8'(Sparse && Rows == Cols)
-                                             << tsr_pkg::FeatureSparseA)};
+                                             << tsr_pkg::FeatureSparseA)} |
+                                           (32'(!PerfDetail) << tsr_pkg::FeaturePerfLite);
       tsr_pkg::CsrCtrl:          rdata_d = '0;
       tsr_pkg::CsrStatus:        rdata_d = {8'd0, 8'(cmd_level_i), 10'd0, unit_busy_i[2],
                                             unit_busy_i[1], unit_busy_i[0], cmd_full_i,

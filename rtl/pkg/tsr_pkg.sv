@@ -37,6 +37,10 @@ package tsr_pkg;
   localparam int unsigned FeatureSparse = 5;  // FEATURES bit: SPGEMM, META, GBUF
   localparam int unsigned FeatureSparseA = 6; // FEATURES bit: SPGEMMA (sparse, Rows = Cols)
   localparam int unsigned FeatureRoundSingle = 7;  // FEATURES bit: PARAM rounding flag
+  // FEATURES bit 16: only PERF_CYCLES and PERF_LAST_OUT count; PERF_BUSY, PERF_STALL,
+  // PERF_MACS, PERF_CMDS and PERF_DROPPED read 0 (set, unlike bits 0-7, by an engine
+  // that lacks something, so that engines before it read as having every counter).
+  localparam int unsigned FeaturePerfLite = 16;
   // Outstanding GEMMs whose PARAM words the store unit has yet to read (at most 3).
   localparam int unsigned ParamReaders = 4;
 

@@ -26,6 +26,8 @@ module tsr_top #(
                                                  // load unit (a cycle later; tsr_load_unit)
   parameter int unsigned RoundSingle    = 1,      // 0: double rounding only, FEATURES bit 7
                                                  // clear (tsr_requant)
+  parameter int unsigned PerfDetail     = 1,      // 0: PERF_CYCLES and PERF_LAST_OUT only,
+                                                 // FEATURES bit 16 set (tsr_csr)
   // Sparse-gather path (SPGEMM, docs/isa.md): Rows x Cols MAC lanes of its own, the META
   // scratchpad and GBUF (Cols copies). The simulation engine has it; boards leave it out.
   parameter int unsigned Sparse         = 1,
@@ -424,7 +426,7 @@ module tsr_top #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .InBytes(InBytes),
     .CmdFifoDepth(CmdFifoDepth), .Sparse(Sparse != 0), .GbufDepth(GbufDepth),
-    .MetaDepth(MetaDepth), .RoundSingle(RoundSingle != 0)
+    .MetaDepth(MetaDepth), .RoundSingle(RoundSingle != 0), .PerfDetail(PerfDetail != 0)
   ) u_csr (
     .clk_i, .rst_ni,
     .s_awaddr_i(s_axil_awaddr_i), .s_awvalid_i(s_axil_awvalid_i),

@@ -406,7 +406,11 @@ int cmd_bench(std::size_t m, std::size_t k, std::size_t n, std::uint64_t seed, s
   std::printf("  utilization       %.4f\n", util);
   std::printf("  SCALE-Sim WS      %llu cycles, utilization %.4f\n",
               static_cast<unsigned long long>(scalesim), scalesim_util);
-  std::printf("  busy/stall cycles %u / %u\n", run.perf.busy, run.perf.stall);
+  if (run.perf.detail) {
+    std::printf("  busy/stall cycles %u / %u\n", run.perf.busy, run.perf.stall);
+  } else {
+    std::printf("  busy/stall cycles not counted by this engine (FEATURES bit 16)\n");
+  }
   std::printf("  simulation        %llu cycles in %.3f s = %.0f cycles/s\n",
               static_cast<unsigned long long>(run.sim_cycles), wall, rate);
   std::printf("  process CPU       %.3f s = %.0f cycles/CPU-s (tracing %s)\n", cpu, cpu_rate,

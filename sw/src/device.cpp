@@ -123,12 +123,14 @@ void Device::perf_clear() { transport_.csr_write(isa::csr::kCtrl, isa::ctrl::kPe
 
 PerfCounters Device::perf() {
   PerfCounters perf;
+  perf.detail = config_.perf_detail();
   perf.cycles = transport_.csr_read(isa::csr::kPerfCycles);
+  perf.last_out = transport_.csr_read(isa::csr::kPerfLastOut);
+  if (!perf.detail) return perf;
   perf.busy = transport_.csr_read(isa::csr::kPerfBusy);
   perf.stall = transport_.csr_read(isa::csr::kPerfStall);
   perf.macs = transport_.csr_read(isa::csr::kPerfMacsLo);
   perf.macs |= std::uint64_t{transport_.csr_read(isa::csr::kPerfMacsHi)} << 32;
-  perf.last_out = transport_.csr_read(isa::csr::kPerfLastOut);
   perf.retired = transport_.csr_read(isa::csr::kPerfCmds);
   perf.dropped = transport_.csr_read(isa::csr::kPerfDropped);
   return perf;

@@ -1,13 +1,15 @@
 // tsr_csr: the AXI4-Lite register file a host sees first (docs/isa.md, CSR map). Built with
 // Rows=8 Cols=4 ActDepth=512 WgtDepth=256 AccDepth=32 ParamDepth=128 InBytes=16
 // CmdFifoDepth=8, Sparse=1 GbufDepth=1024 MetaDepth=64 (tests/rtl/CMakeLists.txt): every
-// value distinct, so a swapped field shows.
+// value distinct, so a swapped field shows. Vtsr_csr_lite is the same block with
+// PerfDetail=0 (the iCEBreaker's): PERF_CYCLES and PERF_LAST_OUT only, FEATURES bit 16.
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <random>
 
 #include "Vtsr_csr.h"
+#include "Vtsr_csr_lite.h"
 #include "block_bench.hpp"
 #include "tessera/isa.hpp"
 
@@ -42,9 +44,16 @@ struct ReadResult {
   std::uint32_t resp;
 };
 
-class CsrBench : public BlockBench<Vtsr_csr> {
+template <class Model>
+class Bench : public BlockBench<Model> {
  public:
-  CsrBench() {
+  using BlockBench<Model>::cycle;
+  using BlockBench<Model>::dut;
+  using BlockBench<Model>::reset;
+  using BlockBench<Model>::settle;
+  using BlockBench<Model>::tick;
+
+  Bench() {
     auto& d = dut();
     d.s_awaddr_i = 0;
     d.s_awvalid_i = 0;
@@ -155,6 +164,7 @@ class CsrBench : public BlockBench<Vtsr_csr> {
     return r.data;
   }
 };
+using CsrBench = Bench<Vtsr_csr>;
 
 }  // namespace
 
@@ -171,7 +181,7 @@ TEST_CASE("csr: ID, VERSION and the configuration read back", "[csr]") {
   CHECK(csr.read_ok(kCfgStream) == ((4 * kCols) << 16 | kInBytes));
   // dense, requant, per-channel, hazard checks, TLAST checks, sparse, single rounding; not
   // bit 6 (SPGEMMA): this block is 8x4, not square. The FIFO depth above.
-  CHECK(csr.read_ok(kFeatures) == (kCmdFifoDepth << 8 | 0b1011'1111));
+  CHECK(csr.read_ok(kFeatures) == (kCmdFifoDepth << 8 | 0b1011'1111));  // bit 16 clear
   // The sparse feature's scratchpads (ISA 1.2: 0x034 and 0x038 are mapped).
   CHECK(csr.read_ok(kCfgGbufDepth) == kGbufDepth);
   CHECK(csr.read_ok(kCfgMetaDepth) == kMetaDepth);
@@ -418,6 +428,34 @@ TEST_CASE("csr: performance counters count and clear with CTRL.PERF_CLEAR", "[cs
        {kPerfBusy, kPerfStall, kPerfMacsLo, kPerfMacsHi, kPerfLastOut, kPerfCmds, kPerfDropped}) {
     INFO("counter 0x" << std::hex << addr);
     CHECK(csr.read_ok(addr) == 0);
+  }
+}
+
+TEST_CASE("csr: without PerfDetail only PERF_CYCLES and PERF_LAST_OUT count", "[csr]") {
+  Bench<Vtsr_csr_lite> csr;
+  auto& d = csr.dut();
+  const std::uint32_t features = csr.read_ok(kFeatures);
+  CHECK((features >> tessera::isa::kFeaturePerfLite & 1) == 1);
+  CHECK((features & 0xFFFF) == (kCmdFifoDepth << 8 | 0b1011'1111));  // the rest as before
+  const WriteResult clear = csr.write(kCtrl, 1u << 1);
+  d.busy_i = d.stall_i = d.mac_row_i = d.dropped_i = 1;
+  d.retired_i = 2;
+  d.out_beat_i = 1;
+  csr.settle();
+  const std::uint64_t beat_cycle = csr.cycle();
+  csr.ticks(6);
+  d.out_beat_i = 0;
+  const std::uint64_t last_beat = csr.cycle() - 1;
+  csr.ticks(4);
+  std::uint64_t ar_cycle = 0;
+  const ReadResult cycles = csr.read(kPerfCycles, &ar_cycle);
+  CHECK(cycles.data == ar_cycle - clear.fire_cycle - 1);
+  CHECK(last_beat > beat_cycle);
+  CHECK(csr.read_ok(kPerfLastOut) == last_beat - clear.fire_cycle);
+  for (std::uint32_t addr : {kPerfBusy, kPerfStall, kPerfMacsLo, kPerfMacsHi, kPerfCmds,
+                             kPerfDropped}) {
+    INFO("counter 0x" << std::hex << addr);
+    CHECK(csr.read_ok(addr) == 0);  // mapped (OKAY), not counted
   }
 }
 

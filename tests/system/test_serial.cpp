@@ -247,6 +247,24 @@ TEST_CASE("GEMMs pass through the iCEBreaker's UART bridge, simulated at the bit
     CHECK(transport->limits() == BufferLimits{0, 8});
     check_gemm(*transport, 8, 8, 8, 1);
     check_gemm(*transport, 5, 3, 7, 2);
+    // The iCEBreaker's engine rounds twice only and counts cycles only (RoundSingle = 0,
+    // PerfDetail = 0): FEATURES says so, a requantized GEMM is exact in double rounding,
+    // single rounding is refused before anything is sent, and a run has its cycles.
+    Device device(*transport);
+    CHECK_FALSE(device.config().round_single());
+    CHECK_FALSE(device.config().perf_detail());
+    RandomOptions requant;
+    requant.requant = true;
+    const GemmProblem problem = random_problem(6, 9, 5, 3, requant);
+    const GemmRun run = run_gemm(device, problem);
+    CHECK(run.output.data == golden_gemm(problem).data);
+    CHECK(run.cycles > 0);
+    CHECK_FALSE(run.perf.detail);
+    CHECK(run.perf.busy == 0);
+    requant.rounding = Rounding::kSingle;
+    CHECK_THROWS_WITH(run_gemm(device, random_problem(6, 9, 5, 4, requant)),
+                      Catch::Contains("FEATURES bit 7"));
+    check_gemm(*transport, 4, 5, 6, 5);
   }
   {
     // A client that died mid-frame leaves the bridge waiting for a payload that never

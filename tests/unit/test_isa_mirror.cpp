@@ -81,6 +81,7 @@ TEST_CASE("identity and opcodes match tsr_pkg", "[isa]") {
   CHECK(pkg("FeatureSparse") == kFeatureSparse);
   CHECK(pkg("FeatureSparseA") == kFeatureSparseA);
   CHECK(pkg("FeatureRoundSingle") == kFeatureRoundSingle);
+  CHECK(pkg("FeaturePerfLite") == kFeaturePerfLite);
   CHECK(pkg("FeatureBits") == kFeaturesRequired);  // every engine; bits 5-7 by parameter
   CHECK(pkg("TgtAct") == static_cast<unsigned>(Target::kAct));
   CHECK(pkg("TgtWgt") == static_cast<unsigned>(Target::kWgt));

@@ -30,9 +30,15 @@ struct EngineConfig {
   bool sparse() const { return (features >> isa::kFeatureSparse) & 1u; }
   bool sparse_a() const { return (features >> isa::kFeatureSparseA) & 1u; }
   bool round_single() const { return (features >> isa::kFeatureRoundSingle) & 1u; }
+  /// Every performance counter, not only PERF_CYCLES and PERF_LAST_OUT.
+  bool perf_detail() const { return !((features >> isa::kFeaturePerfLite) & 1u); }
 };
 
+/// The engine's performance counters since the last PERF_CLEAR. Without `detail` (an
+/// engine whose FEATURES bit 16 is set) only cycles and last_out were counted; busy,
+/// stall, macs, retired and dropped are 0 and mean nothing.
 struct PerfCounters {
+  bool detail = true;
   std::uint32_t cycles = 0;
   std::uint32_t busy = 0;
   std::uint32_t stall = 0;

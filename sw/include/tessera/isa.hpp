@@ -121,6 +121,9 @@ struct SpgemmCommand {
 inline constexpr unsigned kFeatureSparse = 5;       ///< FEATURES bit
 inline constexpr unsigned kFeatureSparseA = 6;      ///< FEATURES bit: SPGEMMA
 inline constexpr unsigned kFeatureRoundSingle = 7;  ///< FEATURES bit: single rounding
+/// FEATURES bit set by an engine that counts only PERF_CYCLES and PERF_LAST_OUT (the
+/// iCEBreaker's); the other PERF registers read 0 there.
+inline constexpr unsigned kFeaturePerfLite = 16;
 /// FEATURES bits every engine this runtime drives must have: dense GEMM, requantization,
 /// per-channel parameters, hazard checks, TLAST checks (bits 0-4).
 inline constexpr std::uint32_t kFeaturesRequired = 0x1F;
