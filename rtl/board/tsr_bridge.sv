@@ -116,7 +116,8 @@ module tsr_bridge #(
   logic             tx_start, tx_busy, tx_tail_rom, exec_error;
   logic [7:0]       tx_type;
   logic [31:0]      tx_seq;
-  logic [63:0]      tx_fixed;
+  logic [7:0]       tx_fixed_byte;
+  logic             tx_fixed_next;
   logic [3:0]       tx_fixed_len;
   msg_e             tx_msg;
   logic [LenW-1:0]  tx_tail_buf_len;
@@ -132,7 +133,8 @@ module tsr_bridge #(
     .buf_en_o(ex_en), .buf_we_o(ex_we), .buf_addr_o(ex_addr), .buf_wdata_o(ex_wdata),
     .buf_rdata_i(buf_rdata),
     .tx_start_o(tx_start), .tx_busy_i(tx_busy), .tx_type_o(tx_type), .tx_seq_o(tx_seq),
-    .tx_fixed_o(tx_fixed), .tx_fixed_len_o(tx_fixed_len), .tx_tail_rom_o(tx_tail_rom),
+    .tx_fixed_byte_o(tx_fixed_byte), .tx_fixed_next_i(tx_fixed_next),
+    .tx_fixed_len_o(tx_fixed_len), .tx_tail_rom_o(tx_tail_rom),
     .tx_msg_o(tx_msg), .tx_tail_buf_len_o(tx_tail_buf_len),
     .m_axil_awaddr_o, .m_axil_awvalid_o, .m_axil_awready_i, .m_axil_wdata_o,
     .m_axil_wstrb_o, .m_axil_wvalid_o, .m_axil_wready_i, .m_axil_bresp_i, .m_axil_bvalid_i,
@@ -150,7 +152,8 @@ module tsr_bridge #(
   tsr_bridge_tx #(.FrameBytes(FrameBytes)) u_tx (
     .clk_i, .rst_ni,
     .start_i(tx_start), .busy_o(tx_busy), .type_i(tx_type), .seq_i(tx_seq),
-    .fixed_i(tx_fixed), .fixed_len_i(tx_fixed_len), .tail_rom_i(tx_tail_rom),
+    .fixed_byte_i(tx_fixed_byte), .fixed_next_o(tx_fixed_next),
+    .fixed_len_i(tx_fixed_len), .tail_rom_i(tx_tail_rom),
     .msg_i(tx_msg), .tail_buf_len_i(tx_tail_buf_len),
     .buf_re_o(tx_re), .buf_addr_o(tx_addr), .buf_rdata_i(buf_rdata),
     .tx_data_o(tx_data), .tx_valid_o(tx_valid), .tx_ready_i(tx_ready)

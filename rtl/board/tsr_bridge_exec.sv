@@ -49,7 +49,8 @@ module tsr_bridge_exec
   input  logic                 tx_busy_i,
   output logic [7:0]           tx_type_o,
   output logic [31:0]          tx_seq_o,
-  output logic [63:0]          tx_fixed_o,
+  output logic [7:0]           tx_fixed_byte_o,  // the next fixed payload byte
+  input  logic                 tx_fixed_next_i,  // the sender took it: shift the next in
   output logic [3:0]           tx_fixed_len_o,
   output logic                 tx_tail_rom_o,
   output msg_e                 tx_msg_o,
@@ -115,18 +116,27 @@ module tsr_bridge_exec
   state_e             state_q, state_d;
   // The first min(len, 16) payload bytes, the last of them in bits 127:120: each request's
   // fields are then at fixed places (any budget in arg_q[127:64]), read where they are.
+  // Once the request is done, arg_q[63:0] holds the reply's fixed payload bytes (byte 0 in
+  // bits 7:0), and the sender shifts them out a byte at a time (tx_fixed_next_i): no
+  // separate 64-bit reply register, and no byte mux in the sender.
   logic [127:0]       arg_q, arg_d;
+  // What arg_q takes this cycle: one mux per bit, outside the state machine.
+  typedef enum logic [2:0] {
+    LdHold, LdShift, LdError, LdHello, LdStats, LdLimits, LdRdata, LdCycles
+  } arg_ld_e;
+  arg_ld_e            arg_ld;
+  err_e               ld_code;               // LdError's code
   logic [4:0]         nargs_q, nargs_d;      // payload bytes read into arg_q
   logic               rd_pending_q, rd_pending_d;
   logic               skip_q, skip_d;        // a posted request failed
-  // Reply descriptor.
-  logic [7:0]         rep_type_q, rep_type_d;
-  logic [31:0]        rep_seq_q, rep_seq_d;
-  logic [63:0]        rep_fixed_q, rep_fixed_d;
-  logic [3:0]         rep_fixed_len_q, rep_fixed_len_d;
+  // Reply descriptor. Its type and seq are the event's, held by the receiver until the
+  // executor acknowledges it (after the reply went out): only whether it is an ERROR is
+  // kept here. A buffer tail is always the addr_q bytes STREAM_READ collected.
+  logic               rep_err_q, rep_err_d;
+  logic [1:0]         rep_fixed_len_q, rep_fixed_len_d;  // fixed payload bytes / 4
   logic               rep_rom_q, rep_rom_d;
   msg_e               rep_msg_q, rep_msg_d;
-  logic [LenW-1:0]    rep_buf_len_q, rep_buf_len_d;
+  logic               rep_buf_q, rep_buf_d;
   logic               sent_q, sent_d;        // the sender took the descriptor
   // AXI4-Lite.
   logic               aw_q, aw_d, w_q, w_d, ar_q, ar_d;
@@ -148,6 +158,8 @@ module tsr_bridge_exec
   state_e             push_next_q, push_next_d;  // where StSwPush goes once its beat is taken
   // Stream read.
   logic [OutIdxW-1:0] out_byte_q, out_byte_d;
+  logic               cyc_clr, cyc_inc, addr_clr, addr_inc, beat_clr, beat_inc;
+  logic               in_byte_clr, in_byte_inc, out_byte_clr, out_byte_inc;
   logic [2:0]         rst_cnt_q, rst_cnt_d;
 
   // Beats of the STREAM_WRITE frame: counted by StSwCount unless InBytes is a power of two.
@@ -221,27 +233,30 @@ module tsr_bridge_exec
 
   always_comb begin
     state_d         = state_q;
-    arg_d           = arg_q;
+    arg_ld          = tx_fixed_next_i ? LdShift : LdHold;
+    ld_code         = ev_code_i;
     nargs_d         = nargs_q;
     rd_pending_d    = 1'b0;
     skip_d          = skip_q;
-    rep_type_d      = rep_type_q;
-    rep_seq_d       = rep_seq_q;
-    rep_fixed_d     = rep_fixed_q;
+    rep_err_d       = rep_err_q;
     rep_fixed_len_d = rep_fixed_len_q;
     rep_rom_d       = rep_rom_q;
     rep_msg_d       = rep_msg_q;
-    rep_buf_len_d   = rep_buf_len_q;
+    rep_buf_d       = rep_buf_q;
     sent_d          = sent_q;
     aw_d            = aw_q;
     w_d             = w_q;
     ar_d            = ar_q;
-    cyc_d           = cyc_q;
+    cyc_clr         = 1'b0;
+    cyc_inc         = 1'b0;
     rem_d           = rem_q;
     nbeats_d        = nbeats_q;
-    beat_d          = beat_q;
-    in_byte_d       = in_byte_q;
-    addr_d          = addr_q;
+    beat_clr        = 1'b0;
+    beat_inc        = 1'b0;
+    in_byte_clr     = 1'b0;
+    in_byte_inc     = 1'b0;
+    addr_clr        = 1'b0;
+    addr_inc        = 1'b0;
     beat_data_d     = beat_data_q;
     tvalid_d        = tvalid_q;
     tlast_d         = tlast_q;
@@ -251,7 +266,8 @@ module tsr_bridge_exec
     drop_d          = drop_q;
     cut_d           = cut_q;
     push_next_d     = push_next_q;
-        out_byte_d      = out_byte_q;
+    out_byte_clr    = 1'b0;
+    out_byte_inc    = 1'b0;
     rst_cnt_d       = rst_cnt_q;
     buf_en_o        = 1'b0;
     buf_we_o        = 1'b0;
@@ -275,18 +291,16 @@ module tsr_bridge_exec
 
     unique case (state_q)
       StIdle: if (ev_valid_i) begin
-        rep_seq_d       = ev_seq_i;
-        rep_type_d      = ev_type_i | ReplyBit;
+        rep_err_d       = 1'b0;
         rep_fixed_len_d = '0;
         rep_rom_d       = 1'b0;
-        rep_buf_len_d   = '0;
+        rep_buf_d       = 1'b0;
         if (!ev_ok_i) begin
           // A framing error: answered with the header's seq and type when it is intact.
           // A posted frame lost this way starts the skip like a failed posted request.
-          rep_type_d      = TypeError;
-          rep_seq_d       = ev_hdr_valid_i ? ev_seq_i : '0;
-          rep_fixed_d     = {32'h0, 8'h00, ev_hdr_valid_i ? ev_type_i : 8'h00, 12'h0, ev_code_i};
-          rep_fixed_len_d = 4'd4;
+          rep_err_d       = 1'b1;
+          arg_ld          = LdError;
+          rep_fixed_len_d = 2'd1;
           rep_rom_d       = 1'b1;
           rep_msg_d       = ev_msg_i;
           if (ev_hdr_valid_i && posted) skip_d = 1'b1;
@@ -296,16 +310,17 @@ module tsr_bridge_exec
           if (posted) state_d = StAck;
           else begin
             skip_d          = 1'b0;
-            rep_type_d      = TypeError;
-            rep_fixed_d     = {32'h0, 8'h00, ev_type_i, 12'h0, ErrSkipped};
-            rep_fixed_len_d = 4'd4;
+            rep_err_d       = 1'b1;
+            arg_ld          = LdError;
+            ld_code         = ErrSkipped;
+            rep_fixed_len_d = 2'd1;
             rep_rom_d       = 1'b1;
             rep_msg_d       = MsgSkipped;
             state_d         = StReply;
           end
         end else begin
           nargs_d = '0;
-          addr_d  = '0;
+          addr_clr  = 1'b1;
           state_d = StArgs;
         end
       end
@@ -316,9 +331,9 @@ module tsr_bridge_exec
         if (nargs_q == nargs_want) begin
           state_d = StDispatch;
         end else if (rd_pending_q) begin
-          arg_d   = {buf_rdata_i, arg_q[127:8]};
+          arg_ld  = LdShift;
           nargs_d = nargs_q + 5'd1;
-          addr_d  = addr_q + 1'b1;
+          addr_inc  = 1'b1;
         end else begin
           buf_en_o     = 1'b1;
           rd_pending_d = 1'b1;
@@ -346,8 +361,8 @@ module tsr_bridge_exec
           unique case (ev_type_i)
             TypeHello: begin
               // u32 max payload, u16 input beat bytes, u16 output beat bytes, name.
-              rep_fixed_d     = {16'(OutBytes), 16'(InBytes), 32'(FrameBytes)};
-              rep_fixed_len_d = 4'd8;
+              arg_ld          = LdHello;
+              rep_fixed_len_d = 2'd2;
               rep_rom_d       = 1'b1;
               rep_msg_d       = MsgName;
             end
@@ -361,14 +376,14 @@ module tsr_bridge_exec
               state_d = StCsrRead;
             end
             TypeWaitIdle, TypeWaitStatus: begin
-              cyc_d    = '0;
+              cyc_clr    = 1'b1;
               ar_d     = 1'b1;
               state_d  = StWait;
             end
             TypeStreamWrite: begin
               rem_d       = ev_len_i;
               nbeats_d    = '0;
-              cyc_d       = '0;
+              cyc_clr       = 1'b1;
               push_next_d = StSwCount;
               // A beat a stalled write left presented goes first.
               state_d     = tvalid_q ? StSwPush : StSwCount;
@@ -377,10 +392,10 @@ module tsr_bridge_exec
               if (arg_q[63:32] > 32'(MaxReadBeats)) begin
                 begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgReplyTooLarge; end
               end else begin
-                cyc_d      = '0;
-                beat_d     = '0;
-                out_byte_d = '0;
-                addr_d     = '0;
+                cyc_clr      = 1'b1;
+                beat_clr     = 1'b1;
+                out_byte_clr = 1'b1;
+                addr_clr     = 1'b1;
                 state_d    = StSrCollect;
               end
             end
@@ -389,14 +404,14 @@ module tsr_bridge_exec
               state_d   = StReset;
             end
             TypeStats: begin
-              rep_fixed_d     = {16'h0, stats_q};
-              rep_fixed_len_d = 4'd8;
+              arg_ld          = LdStats;
+              rep_fixed_len_d = 2'd2;
             end
             TypeLimits: begin
               // Nothing is accepted ahead of the LOAD that consumes it; the engine holds
               // OutFifoBeats results without a STREAM_READ.
-              rep_fixed_d     = {32'(OutFifoBeats), 32'h0};
-              rep_fixed_len_d = 4'd8;
+              arg_ld          = LdLimits;
+              rep_fixed_len_d = 2'd2;
             end
             default: ;  // PING
           endcase
@@ -425,7 +440,7 @@ module tsr_bridge_exec
       // The result beat the engine presented when CLEAR took effect is stale: drop it.
       StClearDrain: begin
         s_axis_tready_o = 1'b1;
-        cyc_d           = '0;
+        cyc_clr           = 1'b1;
         state_d         = cut_q ? StClearEnd : StReply;
       end
 
@@ -442,7 +457,7 @@ module tsr_bridge_exec
         end else if (cyc_q == CycW'(StallCycles)) begin
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgStall; end
         end else begin
-          cyc_d = cyc_q + 1'b1;
+          cyc_inc = 1'b1;
         end
       end
 
@@ -451,8 +466,8 @@ module tsr_bridge_exec
         if (m_axil_rvalid_i) begin
           if (m_axil_rresp_i[1]) begin do_fail = 1'b1; fail_code = ErrEngine; fail_msg = MsgSlverr; end
           else begin
-            rep_fixed_d     = {32'h0, m_axil_rdata_i};
-            rep_fixed_len_d = 4'd4;
+            arg_ld          = LdRdata;
+            rep_fixed_len_d = 2'd1;
             state_d         = StReply;
           end
         end
@@ -461,13 +476,13 @@ module tsr_bridge_exec
       // WAIT_IDLE / WAIT_STATUS: read STATUS until the mask bits are clear and the FIFO
       // level is low enough; cycles counted from the first read, as tessera-sim does.
       StWait: begin
-        cyc_d = cyc_q + 1'b1;
+        cyc_inc = 1'b1;
         if (m_axil_arready_i) ar_d = 1'b0;
         if (r_seen_q) begin
           if (r_err_q) begin do_fail = 1'b1; fail_code = ErrEngine; fail_msg = MsgSlverr; end
           else if (r_ok_q) begin
-            rep_fixed_d     = {24'h0, cyc_q};
-            rep_fixed_len_d = 4'd8;
+            arg_ld          = LdCycles;
+            rep_fixed_len_d = 2'd2;
             state_d         = StReply;
           end else if (over_q) begin
             begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
@@ -492,9 +507,9 @@ module tsr_bridge_exec
       end
 
       StSwBegin: begin
-        beat_d    = '0;
-        in_byte_d = '0;
-        addr_d    = '0;
+        beat_clr    = 1'b1;
+        in_byte_clr = 1'b1;
+        addr_clr    = 1'b1;
         state_d   = StReply;
         if (drop_q) begin
           drop_d = more;  // the packet CLEAR dropped: this frame is part of it
@@ -506,7 +521,7 @@ module tsr_bridge_exec
               tlast_d     = 1'b1;
               pend_d      = 1'b0;
               push_next_d = StReply;
-              cyc_d       = '0;
+              cyc_clr       = 1'b1;
               state_d     = StSwPush;
             end else begin do_fail = 1'b1; fail_code = ErrInput; fail_msg = MsgEmptyEnd; end
           end
@@ -516,7 +531,7 @@ module tsr_bridge_exec
           pend_d      = 1'b0;
           cut_d       = 1'b0;
           push_next_d = StSwFill;
-          cyc_d       = '0;
+          cyc_clr       = 1'b1;
           state_d     = StSwPush;
         end else begin
           cut_d   = 1'b0;  // the held beat's packet goes on with these beats
@@ -528,11 +543,11 @@ module tsr_bridge_exec
       StSwFill: begin
         if (rd_pending_q) begin
           beat_data_d = {buf_rdata_i, beat_data_q[InBytes*8-1:8]};
-          addr_d      = addr_q + 1'b1;
-          in_byte_d   = in_byte_q + 1'b1;
+          addr_inc      = 1'b1;
+          in_byte_inc   = 1'b1;
           if (in_byte_q == InIdxW'(InBytes - 1)) begin
-            in_byte_d = '0;
-            beat_d    = beat_q + 1'b1;
+            in_byte_clr = 1'b1;
+            beat_inc    = 1'b1;
             open_d    = 1'b1;
             if (beat_q == nbeats - 1'b1 && more) begin
               pend_d  = 1'b1;  // held back: the packet goes on in the next frame
@@ -541,7 +556,7 @@ module tsr_bridge_exec
               tvalid_d    = 1'b1;
               tlast_d     = (beat_q == nbeats - 1'b1);
               push_next_d = (beat_q == nbeats - 1'b1) ? StReply : StSwFill;
-              cyc_d       = '0;
+              cyc_clr       = 1'b1;
               state_d     = StSwPush;
             end
           end
@@ -561,7 +576,7 @@ module tsr_bridge_exec
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgStall; end
           if (!tlast_q && !more) cut_d = 1'b1;
         end else begin
-          cyc_d = cyc_q + 1'b1;
+          cyc_inc = 1'b1;
         end
       end
 
@@ -569,23 +584,23 @@ module tsr_bridge_exec
       // takes it with its last byte.
       StSrCollect: begin
         if (beat_q == arg_q[32 +: BeatW]) begin  // at most MaxReadBeats
-          rep_fixed_d     = {24'h0, cyc_q};
-          rep_fixed_len_d = 4'd8;
-          rep_buf_len_d   = LenW'(addr_q);  // beats * OutBytes
+          arg_ld          = LdCycles;
+          rep_fixed_len_d = 2'd2;
+          rep_buf_d       = 1'b1;  // addr_q: beats * OutBytes
           state_d         = StReply;
         end else if (budget_huge ? (&cyc_q) : budget_ge) begin
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
         end else begin
-          cyc_d = cyc_q + 1'b1;
+          cyc_inc = 1'b1;
           if (s_axis_tvalid_i) begin
             buf_en_o   = 1'b1;
             buf_we_o   = 1'b1;
-            addr_d     = addr_q + 1'b1;
-            out_byte_d = out_byte_q + 1'b1;
+            addr_inc     = 1'b1;
+            out_byte_inc = 1'b1;
             if (out_byte_q == OutIdxW'(OutBytes - 1)) begin
               s_axis_tready_o = 1'b1;
-              out_byte_d      = '0;
-              beat_d          = beat_q + 1'b1;
+              out_byte_clr      = 1'b1;
+              beat_inc          = 1'b1;
             end
           end
         end
@@ -605,7 +620,7 @@ module tsr_bridge_exec
       // Success or failure: a reply unless this was a posted success.
       StReply: begin
         if (!sent_q) begin
-          if (rep_type_q != TypeError && posted) state_d = StAck;
+          if (!rep_err_q && posted) state_d = StAck;
           else if (!tx_busy_i) sent_d = 1'b1;
         end else if (!tx_busy_i) begin
           sent_d  = 1'b0;
@@ -621,18 +636,43 @@ module tsr_bridge_exec
       default: state_d = StIdle;
     endcase
 
+    // The counters: cleared or stepped (one adder and one mux each, whatever the state).
+    cyc_d      = cyc_clr ? '0 : (cyc_inc ? cyc_q + 1'b1 : cyc_q);
+    addr_d     = addr_clr ? '0 : (addr_inc ? addr_q + 1'b1 : addr_q);
+    beat_d     = beat_clr ? '0 : (beat_inc ? beat_q + 1'b1 : beat_q);
+    in_byte_d  = in_byte_clr ? '0 : (in_byte_inc ? in_byte_q + 1'b1 : in_byte_q);
+    out_byte_d = out_byte_clr ? '0 : (out_byte_inc ? out_byte_q + 1'b1 : out_byte_q);
+
     // A request fails: an error reply with its seq; a posted one starts the skip.
     if (do_fail) begin
-      rep_type_d      = TypeError;
-      rep_fixed_d     = {32'h0, 8'h00, ev_type_i, 12'h0, fail_code};
-      rep_fixed_len_d = 4'd4;
+      rep_err_d       = 1'b1;
+      arg_ld          = LdError;
+      ld_code         = fail_code;
+      rep_fixed_len_d = 2'd1;
       rep_rom_d       = 1'b1;
       rep_msg_d       = fail_msg;
-      rep_buf_len_d   = '0;
+      rep_buf_d       = 1'b0;
       if (posted) skip_d = 1'b1;
       error_o         = 1'b1;
       state_d         = StReply;
     end
+  end
+
+  // The argument / reply register. An error reply's type is the header's when it is intact
+  // (a good frame's always is); its fixed payload is 4 bytes, a CSR read's too: only
+  // arg_q[31:0] is loaded for them.
+  always_comb begin
+    arg_d = arg_q;
+    unique case (arg_ld)
+      LdShift:  arg_d = {buf_rdata_i, arg_q[127:8]};
+      LdError:  arg_d[31:0] = {8'h00, ev_hdr_valid_i ? ev_type_i : 8'h00, 12'h0, ld_code};
+      LdHello:  arg_d[63:0] = {16'(OutBytes), 16'(InBytes), 32'(FrameBytes)};
+      LdStats:  arg_d[63:0] = {16'h0, stats_q};
+      LdLimits: arg_d[63:0] = {32'(OutFifoBeats), 32'h0};
+      LdRdata:  arg_d[31:0] = m_axil_rdata_i;
+      LdCycles: arg_d[63:0] = {24'h0, cyc_q};
+      default: ;
+    endcase
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -642,13 +682,11 @@ module tsr_bridge_exec
       nargs_q         <= '0;
       rd_pending_q    <= 1'b0;
       skip_q          <= 1'b0;
-      rep_type_q      <= '0;
-      rep_seq_q       <= '0;
-      rep_fixed_q     <= '0;
+      rep_err_q       <= 1'b0;
       rep_fixed_len_q <= '0;
       rep_rom_q       <= 1'b0;
       rep_msg_q       <= MsgName;
-      rep_buf_len_q   <= '0;
+      rep_buf_q       <= 1'b0;
       sent_q          <= 1'b0;
       aw_q            <= 1'b0;
       w_q             <= 1'b0;
@@ -678,13 +716,11 @@ module tsr_bridge_exec
       nargs_q         <= nargs_d;
       rd_pending_q    <= rd_pending_d;
       skip_q          <= skip_d;
-      rep_type_q      <= rep_type_d;
-      rep_seq_q       <= rep_seq_d;
-      rep_fixed_q     <= rep_fixed_d;
+      rep_err_q       <= rep_err_d;
       rep_fixed_len_q <= rep_fixed_len_d;
       rep_rom_q       <= rep_rom_d;
       rep_msg_q       <= rep_msg_d;
-      rep_buf_len_q   <= rep_buf_len_d;
+      rep_buf_q       <= rep_buf_d;
       sent_q          <= sent_d;
       aw_q            <= aw_d;
       w_q             <= w_d;
@@ -712,14 +748,15 @@ module tsr_bridge_exec
   end
 
   assign tx_start_o        = (state_q == StReply) && !sent_q && !tx_busy_i &&
-                             !(rep_type_q != TypeError && posted);
-  assign tx_type_o         = rep_type_q;
-  assign tx_seq_o          = rep_seq_q;
-  assign tx_fixed_o        = rep_fixed_q;
-  assign tx_fixed_len_o    = rep_fixed_len_q;
+                             !(!rep_err_q && posted);
+  // A good frame's header is intact; a framing error's seq is zero unless it was.
+  assign tx_type_o         = rep_err_q ? TypeError : (ev_type_i | ReplyBit);
+  assign tx_seq_o          = ev_hdr_valid_i ? ev_seq_i : '0;
+  assign tx_fixed_byte_o   = arg_q[7:0];
+  assign tx_fixed_len_o    = {rep_fixed_len_q, 2'b00};
   assign tx_tail_rom_o     = rep_rom_q;
   assign tx_msg_o          = rep_msg_q;
-  assign tx_tail_buf_len_o = rep_buf_len_q;
+  assign tx_tail_buf_len_o = rep_buf_q ? LenW'(addr_q) : '0;
 
   assign m_axil_awaddr_o  = arg_q[75:64];
   assign m_axil_awvalid_o = aw_q;

@@ -1,7 +1,7 @@
 // Reply sender of the UART bridge: builds one reply frame (docs/protocol.md) from a
 // descriptor and shifts it out to the UART transmitter, computing the header CRC and the
-// frame CRC on the fly. The payload is up to 8 fixed bytes (fixed_i, byte 0 in bits 7:0)
-// followed by a tail: one of the fixed ASCII messages from the message ROM, or the first
+// frame CRC on the fly. The payload is up to 8 fixed bytes (presented one at a time in
+// fixed_byte_i, the next after each fixed_next_o) followed by a tail: one of the fixed ASCII messages from the message ROM, or the first
 // tail_buf_len_i bytes of the frame buffer (STREAM_READ's beats). The descriptor is read
 // where it is, not copied: it must stay unchanged from start_i until busy_o falls (the
 // executor holds it that long).
@@ -18,7 +18,8 @@ module tsr_bridge_tx
   output logic             busy_o,
   input  logic [7:0]       type_i,
   input  logic [31:0]      seq_i,
-  input  logic [63:0]      fixed_i,
+  input  logic [7:0]       fixed_byte_i,   // the next fixed byte
+  output logic             fixed_next_o,   // fixed_byte_i taken: present the next
   input  logic [3:0]       fixed_len_i,    // 0..8
   input  logic             tail_rom_i,     // tail: message msg_i (else the frame buffer)
   input  msg_e             msg_i,
@@ -72,7 +73,7 @@ module tsr_bridge_tx
       PartHeader:  byte_out = (pos_q < LenW'(16)) ? header[8*pos_q[3:0] +: 8]
                                                    : ~crc_q[8*pos_q[1:0] +: 8];
       PartPayload: begin
-        if (pos_q < LenW'(fixed_len_i)) byte_out = fixed_i[8*pos_q[2:0] +: 8];
+        if (pos_q < LenW'(fixed_len_i)) byte_out = fixed_byte_i;
         else if (tail_rom_i)            byte_out = rom_byte_q;
         else                            byte_out = buf_rdata_i;
       end
@@ -155,6 +156,8 @@ module tsr_bridge_tx
     end
   end
 
+  assign fixed_next_o = (state_q == StLatch) && (part_q == PartPayload) &&
+                        (pos_q < LenW'(fixed_len_i));
   assign busy_o     = (state_q != StIdle);
   assign buf_addr_o = tail_pos[AddrW-1:0];
   assign tx_data_o  = byte_q;
