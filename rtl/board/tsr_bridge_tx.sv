@@ -35,33 +35,36 @@ module tsr_bridge_tx
 );
 
   typedef enum logic [1:0] {StIdle, StFetch, StLatch, StSend} state_e;
-  typedef enum logic [1:0] {PartHeader, PartPayload, PartTrailer} part_e;
+  // The payload in two parts, each counted from 0: its fixed bytes, then its tail (whose
+  // position is then the ROM / frame buffer address as it is, no subtraction).
+  typedef enum logic [1:0] {PartHeader, PartFixed, PartTail, PartTrailer} part_e;
 
   localparam msg_rom_t  Rom  = msg_rom();
   localparam msg_lens_t Lens = msg_lens();
 
-  state_e          state_q, state_d;
-  part_e           part_q, part_d;
-  logic [LenW-1:0] pos_q, pos_d;      // byte within the part
-  logic [LenW-1:0] len_q, len_d;      // payload length
-  logic [127:0]    header;
-  logic [31:0]     crc_q, crc_d, crc_next;
-  logic [7:0]      byte_out, byte_q, rom_byte_q;  // byte_q: byte_out latched for StSend
-  logic            rom_re;
-  logic [LenW-1:0] tail_pos;
+  state_e           state_q, state_d;
+  part_e            part_q, part_d;
+  logic [AddrW-1:0] pos_q, pos_d;      // byte within the part
+  logic [LenW-1:0]  rem_q, rem_d;      // payload length, then payload bytes still to send
+  logic [127:0]     header;
+  logic [31:0]      crc_q, crc_d, crc_next;
+  logic [7:0]       byte_out, byte_q, rom_byte_q;  // byte_q: byte_out latched for StSend
+  logic             rom_re;
+  logic             fixed_last;        // the last of the fixed bytes (4 or 8 of them)
 
   // The byte is latched a cycle before it is sent: the frame buffer's block-RAM output and
   // the CRC's XOR tree then do not share a cycle.
   tsr_crc32 u_crc (.crc_i(crc_q), .byte_i(byte_q), .crc_o(crc_next));
 
-  assign header   = {32'(len_q), seq_i, 16'h0000, 16'h0000, type_i, Version, Magic1, Magic0};
-  assign tail_pos = pos_q - LenW'(fixed_len_i);
-  logic unused_tail_msb;  // a tail is shorter than the frame buffer
-  assign unused_tail_msb = tail_pos[LenW-1];
+  // rem_q still holds the payload length while the header goes out.
+  assign header     = {32'(rem_q), seq_i, 16'h0000, 16'h0000, type_i, Version, Magic1, Magic0};
+  assign fixed_last = (pos_q[1:0] == 2'd3) && (pos_q[2] == fixed_len_i[3]);
+  logic unused_fixed_len;  // 0, 4 or 8
+  assign unused_fixed_len = ^{fixed_len_i[2], fixed_len_i[1:0]};
 
   always_ff @(posedge clk_i) begin
     if (state_q == StLatch) byte_q <= byte_out;
-    if (rom_re) rom_byte_q <= Rom[{msg_i, tail_pos[4:0]}];
+    if (rom_re) rom_byte_q <= Rom[{msg_i, pos_q[4:0]}];
   end
 
   // The byte at the current position (valid in StLatch, sent from byte_q in StSend).
@@ -70,13 +73,10 @@ module tsr_bridge_tx
     unique case (part_q)
       // The header's CRC field and the trailer are both ~crc_q, little-endian (the
       // register is not advanced over them).
-      PartHeader:  byte_out = (pos_q < LenW'(16)) ? header[8*pos_q[3:0] +: 8]
-                                                   : ~crc_q[8*pos_q[1:0] +: 8];
-      PartPayload: begin
-        if (pos_q < LenW'(fixed_len_i)) byte_out = fixed_byte_i;
-        else if (tail_rom_i)            byte_out = rom_byte_q;
-        else                            byte_out = buf_rdata_i;
-      end
+      PartHeader:  byte_out = (pos_q < AddrW'(16)) ? header[8*pos_q[3:0] +: 8]
+                                                    : ~crc_q[8*pos_q[1:0] +: 8];
+      PartFixed:   byte_out = fixed_byte_i;
+      PartTail:    byte_out = tail_rom_i ? rom_byte_q : buf_rdata_i;
       PartTrailer: byte_out = ~crc_q[8*pos_q[1:0] +: 8];
       default: ;
     endcase
@@ -86,7 +86,7 @@ module tsr_bridge_tx
     state_d     = state_q;
     part_d      = part_q;
     pos_d       = pos_q;
-    len_d       = len_q;
+    rem_d       = rem_q;
     crc_d       = crc_q;
     rom_re      = 1'b0;
     buf_re_o    = 1'b0;
@@ -94,16 +94,16 @@ module tsr_bridge_tx
 
     unique case (state_q)
       StIdle: if (start_i) begin
-        len_d = LenW'(fixed_len_i) +
-                (tail_rom_i ? LenW'(Lens[msg_i]) : tail_buf_len_i);
-        crc_d       = '1;
-        part_d      = PartHeader;
-        pos_d       = '0;
-        state_d     = StFetch;
+        rem_d   = LenW'(fixed_len_i) +
+                  (tail_rom_i ? LenW'(Lens[msg_i]) : tail_buf_len_i);
+        crc_d   = '1;
+        part_d  = PartHeader;
+        pos_d   = '0;
+        state_d = StFetch;
       end
       StFetch: begin
         // One cycle for the ROM or the frame buffer to present a tail byte.
-        if (part_q == PartPayload && pos_q >= LenW'(fixed_len_i)) begin
+        if (part_q == PartTail) begin
           rom_re   = tail_rom_i;
           buf_re_o = !tail_rom_i;
         end
@@ -115,23 +115,31 @@ module tsr_bridge_tx
         if (tx_ready_i) begin
           // Over the header's CRC field the register stands still; after it, it holds
           // what running over it gives, the residue.
-          if (part_q == PartPayload || (part_q == PartHeader && pos_q < LenW'(16))) begin
+          if (part_q == PartFixed || part_q == PartTail ||
+              (part_q == PartHeader && pos_q < AddrW'(16))) begin
             crc_d = crc_next;
-          end else if (part_q == PartHeader && pos_q == LenW'(19)) begin
+          end else if (part_q == PartHeader && pos_q == AddrW'(19)) begin
             crc_d = CrcResidue;
           end
           pos_d   = pos_q + 1'b1;
           state_d = StFetch;
           unique case (part_q)
-            PartHeader: if (pos_q == LenW'(19)) begin
+            PartHeader: if (pos_q == AddrW'(19)) begin
               pos_d  = '0;
-              part_d = (len_q == '0) ? PartTrailer : PartPayload;
+              part_d = (rem_q == '0) ? PartTrailer :
+                       (fixed_len_i != '0) ? PartFixed : PartTail;
             end
-            PartPayload: if (pos_d == len_q) begin
-              pos_d  = '0;
-              part_d = PartTrailer;
+            PartFixed, PartTail: begin
+              rem_d = rem_q - 1'b1;
+              if (rem_q == LenW'(1)) begin
+                pos_d  = '0;
+                part_d = PartTrailer;
+              end else if (part_q == PartFixed && fixed_last) begin
+                pos_d  = '0;
+                part_d = PartTail;
+              end
             end
-            PartTrailer: if (pos_q == LenW'(3)) state_d = StIdle;
+            PartTrailer: if (pos_q == AddrW'(3)) state_d = StIdle;
             default: ;
           endcase
         end
@@ -145,21 +153,20 @@ module tsr_bridge_tx
       state_q     <= StIdle;
       part_q      <= PartHeader;
       pos_q       <= '0;
-      len_q       <= '0;
+      rem_q       <= '0;
       crc_q       <= '1;
     end else begin
       state_q     <= state_d;
       part_q      <= part_d;
       pos_q       <= pos_d;
-      len_q       <= len_d;
+      rem_q       <= rem_d;
       crc_q       <= crc_d;
     end
   end
 
-  assign fixed_next_o = (state_q == StLatch) && (part_q == PartPayload) &&
-                        (pos_q < LenW'(fixed_len_i));
-  assign busy_o     = (state_q != StIdle);
-  assign buf_addr_o = tail_pos[AddrW-1:0];
-  assign tx_data_o  = byte_q;
+  assign fixed_next_o = (state_q == StLatch) && (part_q == PartFixed);
+  assign busy_o       = (state_q != StIdle);
+  assign buf_addr_o   = pos_q;
+  assign tx_data_o    = byte_q;
 
 endmodule
