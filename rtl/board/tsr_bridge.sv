@@ -98,6 +98,9 @@ module tsr_bridge #(
   logic             rx_we;
   logic [AddrW-1:0] rx_addr;
   logic [7:0]       rx_wdata;
+  crc_op_e          rx_crc_op, tx_crc_op;
+  logic [7:0]       rx_crc_byte;
+  logic [31:0]      crc_q, crc_next;
 
   tsr_bridge_rx #(.FrameBytes(FrameBytes)) u_rx (
     .clk_i, .rst_ni,
@@ -106,7 +109,8 @@ module tsr_bridge #(
     .buf_we_o(rx_we), .buf_addr_o(rx_addr), .buf_wdata_o(rx_wdata),
     .ev_valid_o(ev_valid), .ev_ready_i(ev_ready), .ev_ok_o(ev_ok), .ev_code_o(ev_code),
     .ev_msg_o(ev_msg), .ev_hdr_valid_o(ev_hdr_valid), .ev_type_o(ev_type),
-    .ev_flags_o(ev_flags), .ev_seq_o(ev_seq), .ev_len_o(ev_len)
+    .ev_flags_o(ev_flags), .ev_seq_o(ev_seq), .ev_len_o(ev_len),
+    .crc_op_o(rx_crc_op), .crc_byte_o(rx_crc_byte), .crc_next_i(crc_next)
   );
 
   // ---- executor -----------------------------------------------------------------------
@@ -156,8 +160,32 @@ module tsr_bridge #(
     .fixed_len_i(tx_fixed_len), .tail_rom_i(tx_tail_rom),
     .msg_i(tx_msg), .tail_buf_len_i(tx_tail_buf_len),
     .buf_re_o(tx_re), .buf_addr_o(tx_addr), .buf_rdata_i(buf_rdata),
-    .tx_data_o(tx_data), .tx_valid_o(tx_valid), .tx_ready_i(tx_ready)
+    .tx_data_o(tx_data), .tx_valid_o(tx_valid), .tx_ready_i(tx_ready),
+    .crc_op_o(tx_crc_op), .crc_i(crc_q)
   );
+
+  // ---- one CRC-32 register for both directions ----------------------------------------
+  // The receiver runs it over a request's header, payload and CRC; the sender over the
+  // reply, which goes out only while the receiver holds an event and reads nothing.
+  crc_op_e     crc_op;
+  logic [7:0]  crc_byte;
+  assign crc_op   = crc_op_e'(rx_crc_op | tx_crc_op);  // the idle one asks CrcHold (0)
+  assign crc_byte = tx_busy ? tx_data : rx_crc_byte;   // the sender's latched byte
+
+  tsr_crc32 u_crc (.crc_i(crc_q), .byte_i(crc_byte), .crc_o(crc_next));
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      crc_q <= '1;
+    end else begin
+      unique case (crc_op)
+        CrcInit:       crc_q <= '1;
+        CrcStep:       crc_q <= crc_next;
+        CrcSetResidue: crc_q <= CrcResidue;
+        default:       ;
+      endcase
+    end
+  end
 
   // ---- frame buffer: one port, the three take turns -----------------------------------
   tsr_frame_buf #(.Bytes(FrameBytes), .Spram(FrameBufSpram)) u_buf (
@@ -174,6 +202,9 @@ module tsr_bridge #(
   assign tx_byte_o = tx_valid && tx_ready;
 
 `ifndef SYNTHESIS
+  // The receiver and the sender never run the shared CRC register at once.
+  CrcOneUser_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      rx_crc_op == CrcHold || tx_crc_op == CrcHold);
   // The three users of the frame buffer's single port never collide.
   BufOnePort_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
       $onehot0({rx_we, ex_en, tx_re}));

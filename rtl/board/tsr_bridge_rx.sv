@@ -48,7 +48,11 @@ module tsr_bridge_rx
   output logic [7:0]       ev_type_o,
   output logic [15:0]      ev_flags_o,
   output logic [31:0]      ev_seq_o,
-  output logic [LenW-1:0]  ev_len_o
+  output logic [LenW-1:0]  ev_len_o,
+  // The shared CRC register (tsr_bridge): a step over crc_byte_o, and its next value.
+  output crc_op_e          crc_op_o,
+  output logic [7:0]       crc_byte_o,
+  input  logic [31:0]      crc_next_i
 );
 
   if (FrameBytes < 64 || (1 << AddrW) != FrameBytes) begin : gen_bad_frame
@@ -70,19 +74,15 @@ module tsr_bridge_rx
   logic            inflight_q, inflight_d;
   logic            garbage_q, garbage_d;
   logic [4:0]      k_q, k_d;          // header byte being CRCed
-  logic [31:0]     crc_q, crc_d, crc_next;
-  logic [7:0]      crc_byte;
   logic [LenW-1:0] idx_q, idx_d;      // payload byte (and trailer byte) count
   logic            ev_ok_q, ev_ok_d, ev_hv_q, ev_hv_d;
   err_e            ev_code_q, ev_code_d;
   msg_e            ev_msg_q, ev_msg_d;
 
-  tsr_crc32 u_crc (.crc_i(crc_q), .byte_i(crc_byte), .crc_o(crc_next));
-
   // The CRC runs over the CRC fields too: a match leaves the residue (one comparator for
   // the header's and the frame's CRC, and no copy of either field).
   logic crc_ok;
-  assign crc_ok = (crc_next == CrcResidue);
+  assign crc_ok = (crc_next_i == CrcResidue);
 
   // Header fields, valid once the window is full.
   logic [7:0]  hdr_version, hdr_type;
@@ -96,7 +96,7 @@ module tsr_bridge_rx
   assign hdr_len      = win_q[8*12 +: 32];
 
   // The CRC takes the header from the rotating window, the payload from the FIFO.
-  assign crc_byte = (state_q == StHeaderCrc) ? win_q[7:0] : fifo_data_i;
+  assign crc_byte_o = (state_q == StHeaderCrc) ? win_q[7:0] : fifo_data_i;
 
   // The oldest byte held is window byte 20-cnt_q (for cnt_q >= 1).
   logic [4:0]  head;
@@ -119,7 +119,7 @@ module tsr_bridge_rx
     inflight_d = inflight_q;
     garbage_d  = garbage_q;
     k_d        = k_q;
-    crc_d      = crc_q;
+    crc_op_o   = CrcHold;
     idx_d      = idx_q;
     ev_ok_d    = ev_ok_q;
     ev_hv_d    = ev_hv_q;
@@ -154,7 +154,7 @@ module tsr_bridge_rx
         end else if (!not_magic && cnt_q == WinBytes && !inflight_q) begin
           state_d = StHeaderCrc;
           k_d     = '0;
-          crc_d   = '1;
+          crc_op_o = CrcInit;
           hbad_d  = 1'b0;
         end else if (!inflight_d && !fifo_empty_i &&
                      (cnt_q < WinBytes - 5'd1 || (cnt_q == WinBytes - 5'd1 && !fifo_valid_i))) begin
@@ -167,7 +167,7 @@ module tsr_bridge_rx
       end
 
       StHeaderCrc: begin
-        crc_d    = crc_next;
+        crc_op_o = CrcStep;
         k_d      = k_q + 5'd1;
         if (k_q != WinBytes) win_d = {win_q[7:0], win_q[159:8]};
         if (k_q == 5'd19 && !crc_ok) hbad_d = 1'b1;  // byte 19 ends the CRC field
@@ -178,10 +178,10 @@ module tsr_bridge_rx
           ev_hv_d   = 1'b0;
           ev_code_d = ErrBadFrame;
           ev_msg_d  = MsgBadHeaderCrc;
-          crc_d     = crc_q;
+          crc_op_o  = CrcHold;
         end else if (k_q == WinBytes) begin
           // Intact header: the checks of FrameDecoder, in its order.
-          crc_d     = crc_q;
+          crc_op_o  = CrcHold;
           post_d    = PostSkip2;
           ev_ok_d   = 1'b0;
           ev_hv_d   = 1'b1;
@@ -209,7 +209,7 @@ module tsr_bridge_rx
       StPayload: begin
         if (fifo_valid_i) begin
           buf_we_o = 1'b1;
-          crc_d    = crc_next;
+          crc_op_o = CrcStep;
           idx_d    = idx_q + 1'b1;
           if (idx_d == hdr_len[LenW-1:0]) begin  // hdr_len <= FrameBytes here
             state_d = StTrailer;
@@ -224,8 +224,8 @@ module tsr_bridge_rx
 
       StTrailer: begin
         if (fifo_valid_i) begin
-          crc_d = crc_next;
-          idx_d = idx_q + 1'b1;
+          crc_op_o = CrcStep;
+          idx_d    = idx_q + 1'b1;
           if (idx_q == LenW'(3)) begin
             state_d = StEvent;
             ev_hv_d = 1'b1;
@@ -274,7 +274,6 @@ module tsr_bridge_rx
       inflight_q <= 1'b0;
       garbage_q  <= 1'b0;
       k_q        <= '0;
-      crc_q      <= '1;
       idx_q      <= '0;
       ev_ok_q    <= 1'b0;
       ev_hv_q    <= 1'b0;
@@ -291,7 +290,6 @@ module tsr_bridge_rx
       inflight_q <= inflight_d;
       garbage_q  <= garbage_d;
       k_q        <= k_d;
-      crc_q      <= crc_d;
       idx_q      <= idx_d;
       ev_ok_q    <= ev_ok_d;
       ev_hv_q    <= ev_hv_d;

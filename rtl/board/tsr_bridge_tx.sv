@@ -31,7 +31,10 @@ module tsr_bridge_tx
   // UART transmitter.
   output logic [7:0]       tx_data_o,
   output logic             tx_valid_o,
-  input  logic             tx_ready_i
+  input  logic             tx_ready_i,
+  // The shared CRC register (tsr_bridge), stepped over tx_data_o.
+  output crc_op_e          crc_op_o,
+  input  logic [31:0]      crc_i
 );
 
   typedef enum logic [1:0] {StIdle, StFetch, StLatch, StSend} state_e;
@@ -47,15 +50,12 @@ module tsr_bridge_tx
   logic [AddrW-1:0] pos_q, pos_d;      // byte within the part
   logic [LenW-1:0]  rem_q, rem_d;      // payload length, then payload bytes still to send
   logic [127:0]     header;
-  logic [31:0]      crc_q, crc_d, crc_next;
   logic [7:0]       byte_out, byte_q, rom_byte_q;  // byte_q: byte_out latched for StSend
   logic             rom_re;
   logic             fixed_last;        // the last of the fixed bytes (4 or 8 of them)
 
-  // The byte is latched a cycle before it is sent: the frame buffer's block-RAM output and
-  // the CRC's XOR tree then do not share a cycle.
-  tsr_crc32 u_crc (.crc_i(crc_q), .byte_i(byte_q), .crc_o(crc_next));
-
+  // The byte is latched a cycle before it is sent (byte_q): the frame buffer's block-RAM
+  // output and the CRC's XOR tree then do not share a cycle.
   // rem_q still holds the payload length while the header goes out.
   assign header     = {32'(rem_q), seq_i, 16'h0000, 16'h0000, type_i, Version, Magic1, Magic0};
   assign fixed_last = (pos_q[1:0] == 2'd3) && (pos_q[2] == fixed_len_i[3]);
@@ -71,13 +71,13 @@ module tsr_bridge_tx
   always_comb begin
     byte_out = 8'h00;
     unique case (part_q)
-      // The header's CRC field and the trailer are both ~crc_q, little-endian (the
+      // The header's CRC field and the trailer are both ~crc_i, little-endian (the
       // register is not advanced over them).
       PartHeader:  byte_out = (pos_q < AddrW'(16)) ? header[8*pos_q[3:0] +: 8]
-                                                    : ~crc_q[8*pos_q[1:0] +: 8];
+                                                    : ~crc_i[8*pos_q[1:0] +: 8];
       PartFixed:   byte_out = fixed_byte_i;
       PartTail:    byte_out = tail_rom_i ? rom_byte_q : buf_rdata_i;
-      PartTrailer: byte_out = ~crc_q[8*pos_q[1:0] +: 8];
+      PartTrailer: byte_out = ~crc_i[8*pos_q[1:0] +: 8];
       default: ;
     endcase
   end
@@ -87,7 +87,7 @@ module tsr_bridge_tx
     part_d      = part_q;
     pos_d       = pos_q;
     rem_d       = rem_q;
-    crc_d       = crc_q;
+    crc_op_o    = CrcHold;
     rom_re      = 1'b0;
     buf_re_o    = 1'b0;
     tx_valid_o  = 1'b0;
@@ -96,7 +96,7 @@ module tsr_bridge_tx
       StIdle: if (start_i) begin
         rem_d   = LenW'(fixed_len_i) +
                   (tail_rom_i ? LenW'(Lens[msg_i]) : tail_buf_len_i);
-        crc_d   = '1;
+        crc_op_o = CrcInit;
         part_d  = PartHeader;
         pos_d   = '0;
         state_d = StFetch;
@@ -117,9 +117,9 @@ module tsr_bridge_tx
           // what running over it gives, the residue.
           if (part_q == PartFixed || part_q == PartTail ||
               (part_q == PartHeader && pos_q < AddrW'(16))) begin
-            crc_d = crc_next;
+            crc_op_o = CrcStep;
           end else if (part_q == PartHeader && pos_q == AddrW'(19)) begin
-            crc_d = CrcResidue;
+            crc_op_o = CrcSetResidue;
           end
           pos_d   = pos_q + 1'b1;
           state_d = StFetch;
@@ -154,13 +154,11 @@ module tsr_bridge_tx
       part_q      <= PartHeader;
       pos_q       <= '0;
       rem_q       <= '0;
-      crc_q       <= '1;
     end else begin
       state_q     <= state_d;
       part_q      <= part_d;
       pos_q       <= pos_d;
       rem_q       <= rem_d;
-      crc_q       <= crc_d;
     end
   end
 
