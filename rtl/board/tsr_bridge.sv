@@ -93,13 +93,13 @@ module tsr_bridge #(
   msg_e             ev_msg;
   logic [7:0]       ev_type;
   logic [15:0]      ev_flags;
-  logic [31:0]      ev_seq;
   logic [LenW-1:0]  ev_len;
   logic             rx_we;
   logic [AddrW-1:0] rx_addr;
   logic [7:0]       rx_wdata;
   crc_op_e          rx_crc_op, tx_crc_op;
-  logic [7:0]       rx_crc_byte;
+  logic [7:0]       rx_crc_byte, req_byte;
+  logic             req_next;
   logic [31:0]      crc_q, crc_next;
 
   tsr_bridge_rx #(.FrameBytes(FrameBytes)) u_rx (
@@ -109,7 +109,8 @@ module tsr_bridge #(
     .buf_we_o(rx_we), .buf_addr_o(rx_addr), .buf_wdata_o(rx_wdata),
     .ev_valid_o(ev_valid), .ev_ready_i(ev_ready), .ev_ok_o(ev_ok), .ev_code_o(ev_code),
     .ev_msg_o(ev_msg), .ev_hdr_valid_o(ev_hdr_valid), .ev_type_o(ev_type),
-    .ev_flags_o(ev_flags), .ev_seq_o(ev_seq), .ev_len_o(ev_len),
+    .ev_flags_o(ev_flags), .ev_len_o(ev_len),
+    .hdr_byte_o(req_byte), .hdr_next_i(req_next),
     .crc_op_o(rx_crc_op), .crc_byte_o(rx_crc_byte), .crc_next_i(crc_next)
   );
 
@@ -118,8 +119,7 @@ module tsr_bridge #(
   logic [AddrW-1:0] ex_addr;
   logic [7:0]       ex_wdata, buf_rdata;
   logic             tx_start, tx_busy, tx_tail_rom, exec_error;
-  logic [7:0]       tx_type;
-  logic [31:0]      tx_seq;
+  logic             tx_err;
   logic [7:0]       tx_fixed_byte;
   logic             tx_fixed_next;
   logic [3:0]       tx_fixed_len;
@@ -133,10 +133,10 @@ module tsr_bridge #(
     .clk_i, .rst_ni,
     .ev_valid_i(ev_valid), .ev_ready_o(ev_ready), .ev_ok_i(ev_ok), .ev_code_i(ev_code),
     .ev_msg_i(ev_msg), .ev_hdr_valid_i(ev_hdr_valid), .ev_type_i(ev_type),
-    .ev_flags_i(ev_flags), .ev_seq_i(ev_seq), .ev_len_i(ev_len),
+    .ev_flags_i(ev_flags), .ev_len_i(ev_len),
     .buf_en_o(ex_en), .buf_we_o(ex_we), .buf_addr_o(ex_addr), .buf_wdata_o(ex_wdata),
     .buf_rdata_i(buf_rdata),
-    .tx_start_o(tx_start), .tx_busy_i(tx_busy), .tx_type_o(tx_type), .tx_seq_o(tx_seq),
+    .tx_start_o(tx_start), .tx_busy_i(tx_busy), .tx_err_o(tx_err),
     .tx_fixed_byte_o(tx_fixed_byte), .tx_fixed_next_i(tx_fixed_next),
     .tx_fixed_len_o(tx_fixed_len), .tx_tail_rom_o(tx_tail_rom),
     .tx_msg_o(tx_msg), .tx_tail_buf_len_o(tx_tail_buf_len),
@@ -155,7 +155,8 @@ module tsr_bridge #(
 
   tsr_bridge_tx #(.FrameBytes(FrameBytes)) u_tx (
     .clk_i, .rst_ni,
-    .start_i(tx_start), .busy_o(tx_busy), .type_i(tx_type), .seq_i(tx_seq),
+    .start_i(tx_start), .busy_o(tx_busy), .err_i(tx_err), .seq_valid_i(ev_hdr_valid),
+    .req_byte_i(req_byte), .req_next_o(req_next),
     .fixed_byte_i(tx_fixed_byte), .fixed_next_o(tx_fixed_next),
     .fixed_len_i(tx_fixed_len), .tail_rom_i(tx_tail_rom),
     .msg_i(tx_msg), .tail_buf_len_i(tx_tail_buf_len),

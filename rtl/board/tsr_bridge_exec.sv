@@ -36,7 +36,6 @@ module tsr_bridge_exec
   input  logic                 ev_hdr_valid_i,
   input  logic [7:0]           ev_type_i,
   input  logic [15:0]          ev_flags_i,
-  input  logic [31:0]          ev_seq_i,
   input  logic [LenW-1:0]      ev_len_i,
   // Frame buffer port (registered read).
   output logic                 buf_en_o,
@@ -47,8 +46,7 @@ module tsr_bridge_exec
   // Reply sender.
   output logic                 tx_start_o,
   input  logic                 tx_busy_i,
-  output logic [7:0]           tx_type_o,
-  output logic [31:0]          tx_seq_o,
+  output logic                 tx_err_o,         // an ERROR reply
   output logic [7:0]           tx_fixed_byte_o,  // the next fixed payload byte
   input  logic                 tx_fixed_next_i,  // the sender took it: shift the next in
   output logic [3:0]           tx_fixed_len_o,
@@ -129,9 +127,9 @@ module tsr_bridge_exec
   logic [4:0]         nargs_q, nargs_d;      // payload bytes read into arg_q
   logic               rd_pending_q, rd_pending_d;
   logic               skip_q, skip_d;        // a posted request failed
-  // Reply descriptor. Its type and seq are the event's, held by the receiver until the
-  // executor acknowledges it (after the reply went out): only whether it is an ERROR is
-  // kept here. A buffer tail is always the addr_q bytes STREAM_READ collected.
+  // Reply descriptor. Its type and seq are the request's, which the sender takes from the
+  // receiver's header window (held until the executor acknowledges the event, after the
+  // reply went out): only whether it is an ERROR is kept here. A buffer tail is always the addr_q bytes STREAM_READ collected.
   logic               rep_err_q, rep_err_d;
   logic [1:0]         rep_fixed_len_q, rep_fixed_len_d;  // fixed payload bytes / 4
   logic               rep_rom_q, rep_rom_d;
@@ -749,9 +747,7 @@ module tsr_bridge_exec
 
   assign tx_start_o        = (state_q == StReply) && !sent_q && !tx_busy_i &&
                              !(!rep_err_q && posted);
-  // A good frame's header is intact; a framing error's seq is zero unless it was.
-  assign tx_type_o         = rep_err_q ? TypeError : (ev_type_i | ReplyBit);
-  assign tx_seq_o          = ev_hdr_valid_i ? ev_seq_i : '0;
+  assign tx_err_o          = rep_err_q;
   assign tx_fixed_byte_o   = arg_q[7:0];
   assign tx_fixed_len_o    = {rep_fixed_len_q, 2'b00};
   assign tx_tail_rom_o     = rep_rom_q;

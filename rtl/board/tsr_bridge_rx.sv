@@ -17,6 +17,9 @@
 // byte 0 (20 cycles), which leaves it as it was. Two flag vectors that move with the
 // window say which bytes are the magic's.
 //
+// While the reply goes out the sender rotates the window through byte 0 the same way, to
+// read the request's type and seq where they are.
+//
 // Between the event and its acknowledgement (ev_ready_i) the receiver reads nothing: the
 // executor owns the frame buffer and the byte FIFO absorbs what arrives meanwhile.
 module tsr_bridge_rx
@@ -47,8 +50,11 @@ module tsr_bridge_rx
   output logic             ev_hdr_valid_o,  // the fields below come from an intact header
   output logic [7:0]       ev_type_o,
   output logic [15:0]      ev_flags_o,
-  output logic [31:0]      ev_seq_o,
   output logic [LenW-1:0]  ev_len_o,
+  // The reply sender reads the held request header a byte at a time (its type and seq):
+  // hdr_byte_o is window byte 0, hdr_next_i rotates the window by one byte.
+  output logic [7:0]       hdr_byte_o,
+  input  logic             hdr_next_i,
   // The shared CRC register (tsr_bridge): a step over crc_byte_o, and its next value.
   output crc_op_e          crc_op_o,
   output logic [7:0]       crc_byte_o,
@@ -87,12 +93,11 @@ module tsr_bridge_rx
   // Header fields, valid once the window is full.
   logic [7:0]  hdr_version, hdr_type;
   logic [15:0] hdr_flags, hdr_reserved;
-  logic [31:0] hdr_seq, hdr_len;
+  logic [31:0] hdr_len;
   assign hdr_version  = win_q[8*2 +: 8];
   assign hdr_type     = win_q[8*3 +: 8];
   assign hdr_flags    = win_q[8*4 +: 16];
   assign hdr_reserved = win_q[8*6 +: 16];
-  assign hdr_seq      = win_q[8*8 +: 32];
   assign hdr_len      = win_q[8*12 +: 32];
 
   // The CRC takes the header from the rotating window, the payload from the FIFO.
@@ -247,6 +252,8 @@ module tsr_bridge_rx
       end
 
       StEvent: begin
+        // The reply sender reads the header: 20 rotations, one per header byte it sends.
+        if (hdr_next_i) win_d = {win_q[7:0], win_q[159:8]};
         if (ev_ready_i) begin
           state_d = StHeader;
           unique case (post_q)
@@ -307,13 +314,25 @@ module tsr_bridge_rx
   assign ev_hdr_valid_o = ev_hv_q;
   assign ev_type_o      = hdr_type;
   assign ev_flags_o     = hdr_flags;
-  assign ev_seq_o       = hdr_seq;
+  assign hdr_byte_o     = win_q[7:0];
   assign ev_len_o       = hdr_len[LenW-1:0];
 
 `ifndef SYNTHESIS
   // A pop is issued only with room for its byte, so no received byte is ever dropped here.
   PopOnlyWithRoom_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
       fifo_pop_o |-> (!inflight_q || fifo_valid_i) && !fifo_empty_i);
+  // The sender rotates the window only while the event is held, and a whole number of
+  // turns (20 bytes each): the window is as it was when the executor takes the event.
+  int unsigned hdr_turn_q;  // rotations in this event, modulo WinBytes
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) hdr_turn_q <= 0;
+    else if (state_q != StEvent) hdr_turn_q <= 0;
+    else if (hdr_next_i) hdr_turn_q <= (hdr_turn_q + 1) % 32'(WinBytes);
+  end
+  HdrNextInEvent_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      hdr_next_i |-> state_q == StEvent);
+  WindowRestored_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      state_q == StEvent && ev_ready_i |-> hdr_turn_q == 0);
 `endif
 
 endmodule

@@ -1,10 +1,15 @@
 // Reply sender of the UART bridge: builds one reply frame (docs/protocol.md) from a
 // descriptor and shifts it out to the UART transmitter, computing the header CRC and the
 // frame CRC on the fly. The payload is up to 8 fixed bytes (presented one at a time in
-// fixed_byte_i, the next after each fixed_next_o) followed by a tail: one of the fixed ASCII messages from the message ROM, or the first
-// tail_buf_len_i bytes of the frame buffer (STREAM_READ's beats). The descriptor is read
-// where it is, not copied: it must stay unchanged from start_i until busy_o falls (the
-// executor holds it that long).
+// fixed_byte_i, the next after each fixed_next_o) followed by a tail: one of the fixed
+// ASCII messages from the message ROM, or the first tail_buf_len_i bytes of the frame
+// buffer (STREAM_READ's beats). The descriptor is read where it is, not copied: it must
+// stay unchanged from start_i until busy_o falls (the executor holds it that long).
+//
+// The reply's type and seq are the request's: the request header, still in the frame
+// receiver's window, is presented a byte at a time in req_byte_i, header byte i while
+// header byte i goes out (req_next_o rotates the window by one byte for each of the 20,
+// which leaves it as it was). No copy of the seq, and no 16-way byte mux over it.
 module tsr_bridge_tx
   import tsr_bridge_pkg::*;
 #(
@@ -16,8 +21,10 @@ module tsr_bridge_tx
   input  logic             rst_ni,
   input  logic             start_i,        // takes the descriptor when !busy_o
   output logic             busy_o,
-  input  logic [7:0]       type_i,
-  input  logic [31:0]      seq_i,
+  input  logic             err_i,          // an ERROR reply (else the request's type | 0x80)
+  input  logic             seq_valid_i,    // the request's seq (else zero)
+  input  logic [7:0]       req_byte_i,     // the request header's byte at this position
+  output logic             req_next_o,     // req_byte_i taken: present the next
   input  logic [7:0]       fixed_byte_i,   // the next fixed byte
   output logic             fixed_next_o,   // fixed_byte_i taken: present the next
   input  logic [3:0]       fixed_len_i,    // 0..8
@@ -49,7 +56,7 @@ module tsr_bridge_tx
   part_e            part_q, part_d;
   logic [AddrW-1:0] pos_q, pos_d;      // byte within the part
   logic [LenW-1:0]  rem_q, rem_d;      // payload length, then payload bytes still to send
-  logic [127:0]     header;
+  logic [7:0]       header_byte;       // the header byte at pos_q (below 16)
   logic [7:0]       byte_out, byte_q, rom_byte_q;  // byte_q: byte_out latched for StSend
   logic             rom_re;
   logic             fixed_last;        // the last of the fixed bytes (4 or 8 of them)
@@ -57,7 +64,18 @@ module tsr_bridge_tx
   // The byte is latched a cycle before it is sent (byte_q): the frame buffer's block-RAM
   // output and the CRC's XOR tree then do not share a cycle.
   // rem_q still holds the payload length while the header goes out.
-  assign header     = {32'(rem_q), seq_i, 16'h0000, 16'h0000, type_i, Version, Magic1, Magic0};
+  always_comb begin
+    unique case (pos_q[3:0])
+      4'd0:    header_byte = Magic0;
+      4'd1:    header_byte = Magic1;
+      4'd2:    header_byte = Version;
+      4'd3:    header_byte = err_i ? TypeError : (req_byte_i | ReplyBit);
+      4'd8, 4'd9, 4'd10, 4'd11: header_byte = seq_valid_i ? req_byte_i : 8'h00;
+      4'd12:   header_byte = rem_q[7:0];
+      4'd13:   header_byte = 8'(rem_q[LenW-1:8]);
+      default: header_byte = 8'h00;  // flags, reserved, the length's upper bytes
+    endcase
+  end
   assign fixed_last = (pos_q[1:0] == 2'd3) && (pos_q[2] == fixed_len_i[3]);
   logic unused_fixed_len;  // 0, 4 or 8
   assign unused_fixed_len = ^{fixed_len_i[2], fixed_len_i[1:0]};
@@ -73,7 +91,7 @@ module tsr_bridge_tx
     unique case (part_q)
       // The header's CRC field and the trailer are both ~crc_i, little-endian (the
       // register is not advanced over them).
-      PartHeader:  byte_out = (pos_q < AddrW'(16)) ? header[8*pos_q[3:0] +: 8]
+      PartHeader:  byte_out = (pos_q < AddrW'(16)) ? header_byte
                                                     : ~crc_i[8*pos_q[1:0] +: 8];
       PartFixed:   byte_out = fixed_byte_i;
       PartTail:    byte_out = tail_rom_i ? rom_byte_q : buf_rdata_i;
@@ -163,6 +181,7 @@ module tsr_bridge_tx
   end
 
   assign fixed_next_o = (state_q == StLatch) && (part_q == PartFixed);
+  assign req_next_o   = (state_q == StLatch) && (part_q == PartHeader);
   assign busy_o       = (state_q != StIdle);
   assign buf_addr_o   = pos_q;
   assign tx_data_o    = byte_q;
