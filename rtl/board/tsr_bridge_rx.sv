@@ -14,8 +14,9 @@
 // byte enters at byte 19 and everything moves down one, so the cnt_q bytes held are bytes
 // 20-cnt_q..19, oldest first, and dropping the oldest bytes is only a smaller cnt_q. Once
 // full, byte i is header byte i. The header CRC rotates the full window once through
-// byte 0 (20 cycles), which leaves it as it was. Two flag vectors that move with the
-// window say which bytes are the magic's.
+// byte 0 (20 cycles), which leaves it as it was. A flag vector that moves with the window
+// says which bytes begin the magic (that byte Magic0, the next Magic1), set as the second
+// byte enters; one more flag says whether the newest byte is Magic0.
 //
 // While the reply goes out the sender rotates the window through byte 0 the same way, to
 // read the request's type and seq where they are.
@@ -74,7 +75,8 @@ module tsr_bridge_rx
   state_e          state_q, state_d;
   post_e           post_q, post_d;
   logic [159:0]    win_q, win_d;      // byte i of the window in bits 8i+7:8i
-  logic [19:0]     m0_q, m0_d, m1_q, m1_d;  // window byte i is Magic0 / Magic1
+  logic [18:0]     mm_q, mm_d;        // window bytes i, i+1 are Magic0, Magic1
+  logic            m0_q, m0_d;        // window byte 19 (the newest) is Magic0
   logic            hbad_q, hbad_d;    // the header CRC failed
   logic [4:0]      cnt_q, cnt_d;      // bytes in the window
   logic            inflight_q, inflight_d;
@@ -105,20 +107,19 @@ module tsr_bridge_rx
 
   // The oldest byte held is window byte 20-cnt_q (for cnt_q >= 1).
   logic [4:0]  head;
-  logic [31:0] m0_ext, m1_ext;
+  logic [31:0] mm_ext;
   logic        not_magic;
   assign head      = WinBytes - cnt_q;
-  assign m0_ext    = 32'(m0_q);
-  assign m1_ext    = 32'(m1_q);
-  assign not_magic = (cnt_q >= 5'd1 && !m0_ext[head]) ||
-                     (cnt_q >= 5'd2 && !m1_ext[head + 5'd1]);
+  assign mm_ext    = 32'(mm_q);
+  // The oldest byte is not Magic0, or the next one held is not Magic1.
+  assign not_magic = (cnt_q == 5'd1) ? !m0_q : (cnt_q >= 5'd2 && !mm_ext[head]);
 
   always_comb begin
     state_d    = state_q;
     post_d     = post_q;
     win_d      = win_q;
+    mm_d       = mm_q;
     m0_d       = m0_q;
-    m1_d       = m1_q;
     hbad_d     = hbad_q;
     cnt_d      = cnt_q;
     inflight_d = inflight_q;
@@ -143,8 +144,8 @@ module tsr_bridge_rx
         end
         if (fifo_valid_i) begin
           win_d = {fifo_data_i, win_q[159:8]};
-          m0_d  = {fifo_data_i == Magic0, m0_q[19:1]};
-          m1_d  = {fifo_data_i == Magic1, m1_q[19:1]};
+          mm_d  = {m0_q && fifo_data_i == Magic1, mm_q[18:1]};
+          m0_d  = (fifo_data_i == Magic0);
           cnt_d = cnt_d + 5'd1;
         end
         if (!not_magic && garbage_q && cnt_q >= 5'd2 && !inflight_q) begin
@@ -274,8 +275,8 @@ module tsr_bridge_rx
       state_q    <= StHeader;
       post_q     <= PostKeep;
       win_q      <= '0;
-      m0_q       <= '0;
-      m1_q       <= '0;
+      mm_q       <= '0;
+      m0_q       <= 1'b0;
       hbad_q     <= 1'b0;
       cnt_q      <= '0;
       inflight_q <= 1'b0;
@@ -290,8 +291,8 @@ module tsr_bridge_rx
       state_q    <= state_d;
       post_q     <= post_d;
       win_q      <= win_d;
+      mm_q       <= mm_d;
       m0_q       <= m0_d;
-      m1_q       <= m1_d;
       hbad_q     <= hbad_d;
       cnt_q      <= cnt_d;
       inflight_q <= inflight_d;
