@@ -119,8 +119,8 @@ module tsr_bridge_exec
   // separate 64-bit reply register, and no byte mux in the sender.
   logic [127:0]       arg_q, arg_d;
   // What arg_q takes this cycle: one mux per bit, outside the state machine.
-  typedef enum logic [2:0] {
-    LdHold, LdShift, LdError, LdHello, LdStats, LdLimits, LdRdata, LdCycles
+  typedef enum logic [3:0] {
+    LdHold, LdShift, LdArgs, LdError, LdHello, LdStats, LdLimits, LdRdata, LdCycles
   } arg_ld_e;
   arg_ld_e            arg_ld;
   err_e               ld_code;               // LdError's code
@@ -170,7 +170,9 @@ module tsr_bridge_exec
   assign posted = ev_flags_i[FlagPosted];
   assign more   = ev_flags_i[FlagMore];
 
-  // The u64 budget saturates at 2^40 - 1 cycles, longer than anyone waits.
+  // The u64 budget saturates at 2^40 - 1 cycles, longer than anyone waits: StDispatch
+  // sets arg_q's budget bits to that (LdArgs), so STREAM_READ needs no other comparator;
+  // a wait with a budget that large never fails (budget_huge).
   logic            budget_huge;
   logic [CycW-1:0] budget;
   assign budget_huge = (arg_q[127:64+CycW] != '0);
@@ -184,13 +186,15 @@ module tsr_bridge_exec
   assign over_d    = (state_q == StWait) && !budget_huge && budget_ge;
 
   // WAIT_IDLE waits for STATUS.busy; WAIT_STATUS for its mask and FIFO level (a level
-  // over 255 is no limit).
-  logic        wait_idle;
+  // over 255 is no limit). StDispatch leaves both in arg_q (LdArgs): WAIT_IDLE's as mask
+  // 1 and level 255, a level over 255 as 255.
+  logic        wait_req, wait_idle;
   logic [31:0] wait_mask;
   logic [7:0]  wait_level;
+  assign wait_req   = (ev_type_i == TypeWaitIdle || ev_type_i == TypeWaitStatus);
   assign wait_idle  = (ev_type_i == TypeWaitIdle);
-  assign wait_mask  = wait_idle ? 32'h1 : arg_q[31:0];
-  assign wait_level = (wait_idle || arg_q[63:40] != '0) ? 8'hFF : arg_q[39:32];
+  assign wait_mask  = arg_q[31:0];
+  assign wait_level = arg_q[39:32];
 
   // The verdict on each STATUS read, registered: the AXI read data and these comparators
   // do not share a cycle with the state machine (StWait acts on it a cycle after RVALID).
@@ -374,6 +378,7 @@ module tsr_bridge_exec
               state_d = StCsrRead;
             end
             TypeWaitIdle, TypeWaitStatus: begin
+              arg_ld   = LdArgs;
               cyc_clr    = 1'b1;
               ar_d     = 1'b1;
               state_d  = StWait;
@@ -390,6 +395,7 @@ module tsr_bridge_exec
               if (arg_q[63:32] > 32'(MaxReadBeats)) begin
                 begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgReplyTooLarge; end
               end else begin
+                arg_ld       = LdArgs;
                 cyc_clr      = 1'b1;
                 beat_clr     = 1'b1;
                 out_byte_clr = 1'b1;
@@ -586,7 +592,7 @@ module tsr_bridge_exec
           rep_fixed_len_d = 2'd2;
           rep_buf_d       = 1'b1;  // addr_q: beats * OutBytes
           state_d         = StReply;
-        end else if (budget_huge ? (&cyc_q) : budget_ge) begin
+        end else if (budget_ge) begin  // saturated: &cyc_q when budget_huge
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
         end else begin
           cyc_inc = 1'b1;
@@ -663,6 +669,11 @@ module tsr_bridge_exec
     arg_d = arg_q;
     unique case (arg_ld)
       LdShift:  arg_d = {buf_rdata_i, arg_q[127:8]};
+      LdArgs: begin
+        arg_d[64 +: CycW] = arg_q[64 +: CycW] | {CycW{budget_huge}};
+        if (wait_idle) arg_d[39:0] = {8'hFF, 32'h1};
+        else if (wait_req && arg_q[63:40] != '0) arg_d[39:32] = 8'hFF;
+      end
       LdError:  arg_d[31:0] = {8'h00, ev_hdr_valid_i ? ev_type_i : 8'h00, 12'h0, ld_code};
       LdHello:  arg_d[63:0] = {16'(OutBytes), 16'(InBytes), 32'(FrameBytes)};
       LdStats:  arg_d[63:0] = {16'h0, stats_q};
