@@ -37,10 +37,12 @@ module tsr_bridge_exec
   input  logic [7:0]           ev_type_i,
   input  logic [15:0]          ev_flags_i,
   input  logic [LenW-1:0]      ev_len_i,
-  // Frame buffer port (registered read).
+  // Frame buffer port (registered read), at the shared position counter (tsr_bridge).
+  input  logic [LenW-1:0]      pos_i,
+  output logic                 pos_clr_o,
+  output logic                 pos_inc_o,
   output logic                 buf_en_o,
   output logic                 buf_we_o,
-  output logic [AddrW-1:0]     buf_addr_o,
   output logic [7:0]           buf_wdata_o,
   input  logic [7:0]           buf_rdata_i,
   // Reply sender.
@@ -129,7 +131,8 @@ module tsr_bridge_exec
   logic               skip_q, skip_d;        // a posted request failed
   // Reply descriptor. Its type and seq are the request's, which the sender takes from the
   // receiver's header window (held until the executor acknowledges the event, after the
-  // reply went out): only whether it is an ERROR is kept here. A buffer tail is always the addr_q bytes STREAM_READ collected.
+  // reply went out): only whether it is an ERROR is kept here. A buffer tail is always
+  // the pos_i bytes STREAM_READ collected.
   logic               rep_err_q, rep_err_d;
   logic [1:0]         rep_fixed_len_q, rep_fixed_len_d;  // fixed payload bytes / 4
   logic               rep_rom_q, rep_rom_d;
@@ -145,7 +148,6 @@ module tsr_bridge_exec
   logic [LenW-1:0]    rem_q, rem_d;
   logic [BeatW-1:0]   nbeats_q, nbeats_d, beat_q, beat_d;
   logic [InIdxW-1:0]  in_byte_q, in_byte_d;
-  logic [AddrW-1:0]   addr_q, addr_d;
   logic [InBytes*8-1:0] beat_data_q, beat_data_d;
   logic               tvalid_q, tvalid_d, tlast_q, tlast_d;
   logic               pend_q, pend_d;        // beat_data_q holds the open packet's last beat
@@ -156,7 +158,7 @@ module tsr_bridge_exec
   state_e             push_next_q, push_next_d;  // where StSwPush goes once its beat is taken
   // Stream read.
   logic [OutIdxW-1:0] out_byte_q, out_byte_d;
-  logic               cyc_clr, cyc_inc, addr_clr, addr_inc, beat_clr, beat_inc;
+  logic               cyc_clr, cyc_inc, beat_clr, beat_inc;
   logic               in_byte_clr, in_byte_inc, out_byte_clr, out_byte_inc;
   logic [2:0]         rst_cnt_q, rst_cnt_d;
 
@@ -257,8 +259,8 @@ module tsr_bridge_exec
     beat_inc        = 1'b0;
     in_byte_clr     = 1'b0;
     in_byte_inc     = 1'b0;
-    addr_clr        = 1'b0;
-    addr_inc        = 1'b0;
+    pos_clr_o       = 1'b0;
+    pos_inc_o       = 1'b0;
     beat_data_d     = beat_data_q;
     tvalid_d        = tvalid_q;
     tlast_d         = tlast_q;
@@ -273,7 +275,6 @@ module tsr_bridge_exec
     rst_cnt_d       = rst_cnt_q;
     buf_en_o        = 1'b0;
     buf_we_o        = 1'b0;
-    buf_addr_o      = addr_q;
     buf_wdata_o     = out_shifted[7:0];
     s_axis_tready_o = 1'b0;
     ev_ready_o      = 1'b0;
@@ -322,7 +323,7 @@ module tsr_bridge_exec
           end
         end else begin
           nargs_d = '0;
-          addr_clr  = 1'b1;
+          pos_clr_o = 1'b1;
           state_d = StArgs;
         end
       end
@@ -335,7 +336,7 @@ module tsr_bridge_exec
         end else if (rd_pending_q) begin
           arg_ld  = LdShift;
           nargs_d = nargs_q + 5'd1;
-          addr_inc  = 1'b1;
+          pos_inc_o = 1'b1;
         end else begin
           buf_en_o     = 1'b1;
           rd_pending_d = 1'b1;
@@ -399,7 +400,7 @@ module tsr_bridge_exec
                 cyc_clr      = 1'b1;
                 beat_clr     = 1'b1;
                 out_byte_clr = 1'b1;
-                addr_clr     = 1'b1;
+                pos_clr_o    = 1'b1;
                 state_d    = StSrCollect;
               end
             end
@@ -513,7 +514,7 @@ module tsr_bridge_exec
       StSwBegin: begin
         beat_clr    = 1'b1;
         in_byte_clr = 1'b1;
-        addr_clr    = 1'b1;
+        pos_clr_o   = 1'b1;
         state_d   = StReply;
         if (drop_q) begin
           drop_d = more;  // the packet CLEAR dropped: this frame is part of it
@@ -547,7 +548,7 @@ module tsr_bridge_exec
       StSwFill: begin
         if (rd_pending_q) begin
           beat_data_d = {buf_rdata_i, beat_data_q[InBytes*8-1:8]};
-          addr_inc      = 1'b1;
+          pos_inc_o     = 1'b1;
           in_byte_inc   = 1'b1;
           if (in_byte_q == InIdxW'(InBytes - 1)) begin
             in_byte_clr = 1'b1;
@@ -590,7 +591,7 @@ module tsr_bridge_exec
         if (beat_q == arg_q[32 +: BeatW]) begin  // at most MaxReadBeats
           arg_ld          = LdCycles;
           rep_fixed_len_d = 2'd2;
-          rep_buf_d       = 1'b1;  // addr_q: beats * OutBytes
+          rep_buf_d       = 1'b1;  // pos_i: beats * OutBytes
           state_d         = StReply;
         end else if (budget_ge) begin  // saturated: &cyc_q when budget_huge
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
@@ -599,7 +600,7 @@ module tsr_bridge_exec
           if (s_axis_tvalid_i) begin
             buf_en_o   = 1'b1;
             buf_we_o   = 1'b1;
-            addr_inc     = 1'b1;
+            pos_inc_o    = 1'b1;
             out_byte_inc = 1'b1;
             if (out_byte_q == OutIdxW'(OutBytes - 1)) begin
               s_axis_tready_o = 1'b1;
@@ -642,7 +643,6 @@ module tsr_bridge_exec
 
     // The counters: cleared or stepped (one adder and one mux each, whatever the state).
     cyc_d      = cyc_clr ? '0 : (cyc_inc ? cyc_q + 1'b1 : cyc_q);
-    addr_d     = addr_clr ? '0 : (addr_inc ? addr_q + 1'b1 : addr_q);
     beat_d     = beat_clr ? '0 : (beat_inc ? beat_q + 1'b1 : beat_q);
     in_byte_d  = in_byte_clr ? '0 : (in_byte_inc ? in_byte_q + 1'b1 : in_byte_q);
     out_byte_d = out_byte_clr ? '0 : (out_byte_inc ? out_byte_q + 1'b1 : out_byte_q);
@@ -707,7 +707,6 @@ module tsr_bridge_exec
       nbeats_q        <= '0;
       beat_q          <= '0;
       in_byte_q       <= '0;
-      addr_q          <= '0;
       beat_data_q     <= '0;
       tvalid_q        <= 1'b0;
       tlast_q         <= 1'b0;
@@ -741,7 +740,6 @@ module tsr_bridge_exec
       nbeats_q        <= nbeats_d;
       beat_q          <= beat_d;
       in_byte_q       <= in_byte_d;
-      addr_q          <= addr_d;
       beat_data_q     <= beat_data_d;
       tvalid_q        <= tvalid_d;
       tlast_q         <= tlast_d;
@@ -763,7 +761,7 @@ module tsr_bridge_exec
   assign tx_fixed_len_o    = {rep_fixed_len_q, 2'b00};
   assign tx_tail_rom_o     = rep_rom_q;
   assign tx_msg_o          = rep_msg_q;
-  assign tx_tail_buf_len_o = rep_buf_q ? LenW'(addr_q) : '0;
+  assign tx_tail_buf_len_o = rep_buf_q ? pos_i : '0;
 
   assign m_axil_awaddr_o  = arg_q[75:64];
   assign m_axil_awvalid_o = aw_q;

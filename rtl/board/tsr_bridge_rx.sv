@@ -38,9 +38,12 @@ module tsr_bridge_rx
   output logic             fifo_pop_o,
   input  logic [7:0]       fifo_data_i,
   input  logic             fifo_valid_i,
-  // Frame buffer, written with the payload.
+  // Frame buffer, written with the payload at the shared position counter (tsr_bridge),
+  // which also counts the trailer's bytes.
+  input  logic [LenW-1:0]  pos_i,
+  output logic             pos_clr_o,
+  output logic             pos_inc_o,
   output logic             buf_we_o,
-  output logic [AddrW-1:0] buf_addr_o,
   output logic [7:0]       buf_wdata_o,
   // One event at a time, held until the executor is done with it.
   output logic             ev_valid_o,
@@ -82,7 +85,6 @@ module tsr_bridge_rx
   logic            inflight_q, inflight_d;
   logic            garbage_q, garbage_d;
   logic [4:0]      k_q, k_d;          // header byte being CRCed
-  logic [LenW-1:0] idx_q, idx_d;      // payload byte (and trailer byte) count
   logic            ev_ok_q, ev_ok_d, ev_hv_q, ev_hv_d;
   err_e            ev_code_q, ev_code_d;
   msg_e            ev_msg_q, ev_msg_d;
@@ -126,7 +128,8 @@ module tsr_bridge_rx
     garbage_d  = garbage_q;
     k_d        = k_q;
     crc_op_o   = CrcHold;
-    idx_d      = idx_q;
+    pos_clr_o  = 1'b0;
+    pos_inc_o  = 1'b0;
     ev_ok_d    = ev_ok_q;
     ev_hv_d    = ev_hv_q;
     ev_code_d  = ev_code_q;
@@ -193,7 +196,7 @@ module tsr_bridge_rx
           ev_hv_d   = 1'b1;
           ev_code_d = ErrBadFrame;
           ev_msg_d  = MsgReserved;
-          idx_d     = '0;
+          pos_clr_o = 1'b1;
           if (hdr_version != Version) begin
             state_d   = StEvent;
             ev_code_d = ErrBadVersion;
@@ -216,10 +219,10 @@ module tsr_bridge_rx
         if (fifo_valid_i) begin
           buf_we_o = 1'b1;
           crc_op_o = CrcStep;
-          idx_d    = idx_q + 1'b1;
-          if (idx_d == hdr_len[LenW-1:0]) begin  // hdr_len <= FrameBytes here
-            state_d = StTrailer;
-            idx_d   = '0;
+          pos_inc_o = 1'b1;
+          if (pos_i + 1'b1 == hdr_len[LenW-1:0]) begin  // hdr_len <= FrameBytes here
+            state_d   = StTrailer;
+            pos_clr_o = 1'b1;
           end
         end
         if (state_d == StPayload && !inflight_d && !fifo_empty_i) begin
@@ -231,8 +234,8 @@ module tsr_bridge_rx
       StTrailer: begin
         if (fifo_valid_i) begin
           crc_op_o = CrcStep;
-          idx_d    = idx_q + 1'b1;
-          if (idx_q == LenW'(3)) begin
+          pos_inc_o = 1'b1;
+          if (pos_i == LenW'(3)) begin
             state_d = StEvent;
             ev_hv_d = 1'b1;
             if (crc_ok) begin
@@ -282,7 +285,6 @@ module tsr_bridge_rx
       inflight_q <= 1'b0;
       garbage_q  <= 1'b0;
       k_q        <= '0;
-      idx_q      <= '0;
       ev_ok_q    <= 1'b0;
       ev_hv_q    <= 1'b0;
       ev_code_q  <= ErrNone;
@@ -298,7 +300,6 @@ module tsr_bridge_rx
       inflight_q <= inflight_d;
       garbage_q  <= garbage_d;
       k_q        <= k_d;
-      idx_q      <= idx_d;
       ev_ok_q    <= ev_ok_d;
       ev_hv_q    <= ev_hv_d;
       ev_code_q  <= ev_code_d;
@@ -306,7 +307,6 @@ module tsr_bridge_rx
     end
   end
 
-  assign buf_addr_o     = idx_q[AddrW-1:0];
   assign buf_wdata_o    = fifo_data_i;
   assign ev_valid_o     = (state_q == StEvent);
   assign ev_ok_o        = ev_ok_q;

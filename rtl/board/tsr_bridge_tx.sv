@@ -31,9 +31,12 @@ module tsr_bridge_tx
   input  logic             tail_rom_i,     // tail: message msg_i (else the frame buffer)
   input  msg_e             msg_i,
   input  logic [LenW-1:0]  tail_buf_len_i,
-  // Frame buffer read port (registered read).
+  // Frame buffer read port (registered read), at the shared position counter (tsr_bridge):
+  // pos_i counts the bytes of each part from 0, so a tail byte's address is pos_i.
+  input  logic [LenW-1:0]  pos_i,
+  output logic             pos_clr_o,
+  output logic             pos_inc_o,
   output logic             buf_re_o,
-  output logic [AddrW-1:0] buf_addr_o,
   input  logic [7:0]       buf_rdata_i,
   // UART transmitter.
   output logic [7:0]       tx_data_o,
@@ -54,9 +57,8 @@ module tsr_bridge_tx
 
   state_e           state_q, state_d;
   part_e            part_q, part_d;
-  logic [AddrW-1:0] pos_q, pos_d;      // byte within the part
   logic [LenW-1:0]  rem_q, rem_d;      // payload length, then payload bytes still to send
-  logic [7:0]       header_byte;       // the header byte at pos_q (below 16)
+  logic [7:0]       header_byte;       // the header byte at pos_i (below 16)
   logic [7:0]       byte_out, byte_q, rom_byte_q;  // byte_q: byte_out latched for StSend
   logic             rom_re;
   logic             fixed_last;        // the last of the fixed bytes (4 or 8 of them)
@@ -65,7 +67,7 @@ module tsr_bridge_tx
   // output and the CRC's XOR tree then do not share a cycle.
   // rem_q still holds the payload length while the header goes out.
   always_comb begin
-    unique case (pos_q[3:0])
+    unique case (pos_i[3:0])
       4'd0:    header_byte = Magic0;
       4'd1:    header_byte = Magic1;
       4'd2:    header_byte = Version;
@@ -76,13 +78,13 @@ module tsr_bridge_tx
       default: header_byte = 8'h00;  // flags, reserved, the length's upper bytes
     endcase
   end
-  assign fixed_last = (pos_q[1:0] == 2'd3) && (pos_q[2] == fixed_len_i[3]);
+  assign fixed_last = (pos_i[1:0] == 2'd3) && (pos_i[2] == fixed_len_i[3]);
   logic unused_fixed_len;  // 0, 4 or 8
   assign unused_fixed_len = ^{fixed_len_i[2], fixed_len_i[1:0]};
 
   always_ff @(posedge clk_i) begin
     if (state_q == StLatch) byte_q <= byte_out;
-    if (rom_re) rom_byte_q <= Rom[{msg_i, pos_q[4:0]}];
+    if (rom_re) rom_byte_q <= Rom[{msg_i, pos_i[4:0]}];
   end
 
   // The byte at the current position (valid in StLatch, sent from byte_q in StSend).
@@ -91,11 +93,11 @@ module tsr_bridge_tx
     unique case (part_q)
       // The header's CRC field and the trailer are both ~crc_i, little-endian (the
       // register is not advanced over them).
-      PartHeader:  byte_out = (pos_q < AddrW'(16)) ? header_byte
-                                                    : ~crc_i[8*pos_q[1:0] +: 8];
+      PartHeader:  byte_out = (pos_i < LenW'(16)) ? header_byte
+                                                    : ~crc_i[8*pos_i[1:0] +: 8];
       PartFixed:   byte_out = fixed_byte_i;
       PartTail:    byte_out = tail_rom_i ? rom_byte_q : buf_rdata_i;
-      PartTrailer: byte_out = ~crc_i[8*pos_q[1:0] +: 8];
+      PartTrailer: byte_out = ~crc_i[8*pos_i[1:0] +: 8];
       default: ;
     endcase
   end
@@ -103,7 +105,8 @@ module tsr_bridge_tx
   always_comb begin
     state_d     = state_q;
     part_d      = part_q;
-    pos_d       = pos_q;
+    pos_clr_o   = 1'b0;
+    pos_inc_o   = 1'b0;
     rem_d       = rem_q;
     crc_op_o    = CrcHold;
     rom_re      = 1'b0;
@@ -116,7 +119,7 @@ module tsr_bridge_tx
                   (tail_rom_i ? LenW'(Lens[msg_i]) : tail_buf_len_i);
         crc_op_o = CrcInit;
         part_d  = PartHeader;
-        pos_d   = '0;
+        pos_clr_o = 1'b1;
         state_d = StFetch;
       end
       StFetch: begin
@@ -134,30 +137,30 @@ module tsr_bridge_tx
           // Over the header's CRC field the register stands still; after it, it holds
           // what running over it gives, the residue.
           if (part_q == PartFixed || part_q == PartTail ||
-              (part_q == PartHeader && pos_q < AddrW'(16))) begin
+              (part_q == PartHeader && pos_i < LenW'(16))) begin
             crc_op_o = CrcStep;
-          end else if (part_q == PartHeader && pos_q == AddrW'(19)) begin
+          end else if (part_q == PartHeader && pos_i == LenW'(19)) begin
             crc_op_o = CrcSetResidue;
           end
-          pos_d   = pos_q + 1'b1;
+          pos_inc_o = 1'b1;
           state_d = StFetch;
           unique case (part_q)
-            PartHeader: if (pos_q == AddrW'(19)) begin
-              pos_d  = '0;
+            PartHeader: if (pos_i == LenW'(19)) begin
+              pos_clr_o = 1'b1;
               part_d = (rem_q == '0) ? PartTrailer :
                        (fixed_len_i != '0) ? PartFixed : PartTail;
             end
             PartFixed, PartTail: begin
               rem_d = rem_q - 1'b1;
               if (rem_q == LenW'(1)) begin
-                pos_d  = '0;
+                pos_clr_o = 1'b1;
                 part_d = PartTrailer;
               end else if (part_q == PartFixed && fixed_last) begin
-                pos_d  = '0;
+                pos_clr_o = 1'b1;
                 part_d = PartTail;
               end
             end
-            PartTrailer: if (pos_q == AddrW'(3)) state_d = StIdle;
+            PartTrailer: if (pos_i == LenW'(3)) state_d = StIdle;
             default: ;
           endcase
         end
@@ -170,12 +173,10 @@ module tsr_bridge_tx
     if (!rst_ni) begin
       state_q     <= StIdle;
       part_q      <= PartHeader;
-      pos_q       <= '0;
       rem_q       <= '0;
     end else begin
       state_q     <= state_d;
       part_q      <= part_d;
-      pos_q       <= pos_d;
       rem_q       <= rem_d;
     end
   end
@@ -183,7 +184,6 @@ module tsr_bridge_tx
   assign fixed_next_o = (state_q == StLatch) && (part_q == PartFixed);
   assign req_next_o   = (state_q == StLatch) && (part_q == PartHeader);
   assign busy_o       = (state_q != StIdle);
-  assign buf_addr_o   = pos_q;
   assign tx_data_o    = byte_q;
 
 endmodule
