@@ -66,6 +66,8 @@ module tsr_bridge #(
   localparam int unsigned AddrW = $clog2(FrameBytes);
   localparam int unsigned LenW  = AddrW + 1;
 
+  logic [LenW-1:0] pos_q;  // the frame buffer's position counter (below)
+
   // ---- UART and receive FIFO ----------------------------------------------------------
   logic [7:0] rx_data, fifo_data, tx_data;
   logic       rx_valid, rx_frame_err, fifo_empty, fifo_pop, fifo_valid, fifo_overflow;
@@ -93,30 +95,36 @@ module tsr_bridge #(
   msg_e             ev_msg;
   logic [7:0]       ev_type;
   logic [15:0]      ev_flags;
-  logic [31:0]      ev_seq;
   logic [LenW-1:0]  ev_len;
   logic             rx_we;
-  logic [AddrW-1:0] rx_addr;
+  logic             rx_pos_clr, rx_pos_inc;
   logic [7:0]       rx_wdata;
+  crc_op_e          rx_crc_op, tx_crc_op;
+  logic [7:0]       rx_crc_byte, req_byte;
+  logic             req_next;
+  logic [31:0]      crc_q, crc_next;
 
   tsr_bridge_rx #(.FrameBytes(FrameBytes)) u_rx (
     .clk_i, .rst_ni,
     .fifo_empty_i(fifo_empty), .fifo_pop_o(fifo_pop), .fifo_data_i(fifo_data),
     .fifo_valid_i(fifo_valid),
-    .buf_we_o(rx_we), .buf_addr_o(rx_addr), .buf_wdata_o(rx_wdata),
+    .buf_we_o(rx_we), .pos_i(pos_q), .pos_clr_o(rx_pos_clr),
+    .pos_inc_o(rx_pos_inc), .buf_wdata_o(rx_wdata),
     .ev_valid_o(ev_valid), .ev_ready_i(ev_ready), .ev_ok_o(ev_ok), .ev_code_o(ev_code),
     .ev_msg_o(ev_msg), .ev_hdr_valid_o(ev_hdr_valid), .ev_type_o(ev_type),
-    .ev_flags_o(ev_flags), .ev_seq_o(ev_seq), .ev_len_o(ev_len)
+    .ev_flags_o(ev_flags), .ev_len_o(ev_len),
+    .hdr_byte_o(req_byte), .hdr_next_i(req_next),
+    .crc_op_o(rx_crc_op), .crc_byte_o(rx_crc_byte), .crc_next_i(crc_next)
   );
 
   // ---- executor -----------------------------------------------------------------------
   logic             ex_en, ex_we;
-  logic [AddrW-1:0] ex_addr;
+  logic             ex_pos_clr, ex_pos_inc;
   logic [7:0]       ex_wdata, buf_rdata;
   logic             tx_start, tx_busy, tx_tail_rom, exec_error;
-  logic [7:0]       tx_type;
-  logic [31:0]      tx_seq;
-  logic [63:0]      tx_fixed;
+  logic             tx_err;
+  logic [7:0]       tx_fixed_byte;
+  logic             tx_fixed_next;
   logic [3:0]       tx_fixed_len;
   msg_e             tx_msg;
   logic [LenW-1:0]  tx_tail_buf_len;
@@ -128,11 +136,13 @@ module tsr_bridge #(
     .clk_i, .rst_ni,
     .ev_valid_i(ev_valid), .ev_ready_o(ev_ready), .ev_ok_i(ev_ok), .ev_code_i(ev_code),
     .ev_msg_i(ev_msg), .ev_hdr_valid_i(ev_hdr_valid), .ev_type_i(ev_type),
-    .ev_flags_i(ev_flags), .ev_seq_i(ev_seq), .ev_len_i(ev_len),
-    .buf_en_o(ex_en), .buf_we_o(ex_we), .buf_addr_o(ex_addr), .buf_wdata_o(ex_wdata),
+    .ev_flags_i(ev_flags), .ev_len_i(ev_len),
+    .buf_en_o(ex_en), .buf_we_o(ex_we), .pos_i(pos_q),
+    .pos_clr_o(ex_pos_clr), .pos_inc_o(ex_pos_inc), .buf_wdata_o(ex_wdata),
     .buf_rdata_i(buf_rdata),
-    .tx_start_o(tx_start), .tx_busy_i(tx_busy), .tx_type_o(tx_type), .tx_seq_o(tx_seq),
-    .tx_fixed_o(tx_fixed), .tx_fixed_len_o(tx_fixed_len), .tx_tail_rom_o(tx_tail_rom),
+    .tx_start_o(tx_start), .tx_busy_i(tx_busy), .tx_err_o(tx_err),
+    .tx_fixed_byte_o(tx_fixed_byte), .tx_fixed_next_i(tx_fixed_next),
+    .tx_fixed_len_o(tx_fixed_len), .tx_tail_rom_o(tx_tail_rom),
     .tx_msg_o(tx_msg), .tx_tail_buf_len_o(tx_tail_buf_len),
     .m_axil_awaddr_o, .m_axil_awvalid_o, .m_axil_awready_i, .m_axil_wdata_o,
     .m_axil_wstrb_o, .m_axil_wvalid_o, .m_axil_wready_i, .m_axil_bresp_i, .m_axil_bvalid_i,
@@ -145,23 +155,65 @@ module tsr_bridge #(
 
   // ---- reply sender -------------------------------------------------------------------
   logic             tx_re;
-  logic [AddrW-1:0] tx_addr;
+  logic             tx_pos_clr, tx_pos_inc;
 
   tsr_bridge_tx #(.FrameBytes(FrameBytes)) u_tx (
     .clk_i, .rst_ni,
-    .start_i(tx_start), .busy_o(tx_busy), .type_i(tx_type), .seq_i(tx_seq),
-    .fixed_i(tx_fixed), .fixed_len_i(tx_fixed_len), .tail_rom_i(tx_tail_rom),
+    .start_i(tx_start), .busy_o(tx_busy), .err_i(tx_err), .seq_valid_i(ev_hdr_valid),
+    .req_byte_i(req_byte), .req_next_o(req_next),
+    .fixed_byte_i(tx_fixed_byte), .fixed_next_o(tx_fixed_next),
+    .fixed_len_i(tx_fixed_len), .tail_rom_i(tx_tail_rom),
     .msg_i(tx_msg), .tail_buf_len_i(tx_tail_buf_len),
-    .buf_re_o(tx_re), .buf_addr_o(tx_addr), .buf_rdata_i(buf_rdata),
-    .tx_data_o(tx_data), .tx_valid_o(tx_valid), .tx_ready_i(tx_ready)
+    .buf_re_o(tx_re), .pos_i(pos_q), .pos_clr_o(tx_pos_clr),
+    .pos_inc_o(tx_pos_inc), .buf_rdata_i(buf_rdata),
+    .tx_data_o(tx_data), .tx_valid_o(tx_valid), .tx_ready_i(tx_ready),
+    .crc_op_o(tx_crc_op), .crc_i(crc_q)
   );
+
+  // ---- one CRC-32 register for both directions ----------------------------------------
+  // The receiver runs it over a request's header, payload and CRC; the sender over the
+  // reply, which goes out only while the receiver holds an event and reads nothing.
+  crc_op_e     crc_op;
+  logic [7:0]  crc_byte;
+  assign crc_op   = crc_op_e'(rx_crc_op | tx_crc_op);  // the idle one asks CrcHold (0)
+  assign crc_byte = tx_busy ? tx_data : rx_crc_byte;   // the sender's latched byte
+
+  tsr_crc32 u_crc (.crc_i(crc_q), .byte_i(crc_byte), .crc_o(crc_next));
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      crc_q <= '1;
+    end else begin
+      unique case (crc_op)
+        CrcInit:       crc_q <= '1;
+        CrcStep:       crc_q <= crc_next;
+        CrcSetResidue: crc_q <= CrcResidue;
+        default:       ;
+      endcase
+    end
+  end
+
+  // ---- one position counter for the frame buffer ---------------------------------------
+  // The receiver counts a request's payload (and CRC) bytes with it, the executor the
+  // bytes it reads or collects, the sender a reply's bytes: they take turns like the
+  // buffer's port (the receiver holds its event while the other two work). It addresses
+  // the buffer, and a STREAM_READ leaves its reply's length in it.
+  logic            pos_clr, pos_inc;
+  assign pos_clr = rx_pos_clr || ex_pos_clr || tx_pos_clr;
+  assign pos_inc = rx_pos_inc || ex_pos_inc || tx_pos_inc;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni)      pos_q <= '0;
+    else if (pos_clr) pos_q <= '0;
+    else if (pos_inc) pos_q <= pos_q + 1'b1;
+  end
 
   // ---- frame buffer: one port, the three take turns -----------------------------------
   tsr_frame_buf #(.Bytes(FrameBytes), .Spram(FrameBufSpram)) u_buf (
     .clk_i,
     .en_i(rx_we || ex_en || tx_re),
     .we_i(rx_we || ex_we),
-    .addr_i(rx_we ? rx_addr : (ex_en ? ex_addr : tx_addr)),
+    .addr_i(pos_q[AddrW-1:0]),
     .wdata_i(rx_we ? rx_wdata : ex_wdata),
     .rdata_o(buf_rdata)
   );
@@ -171,6 +223,12 @@ module tsr_bridge #(
   assign tx_byte_o = tx_valid && tx_ready;
 
 `ifndef SYNTHESIS
+  // One user of the position counter at a time.
+  PosOneUser_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      $onehot0({rx_pos_clr || rx_pos_inc, ex_pos_clr || ex_pos_inc, tx_pos_clr || tx_pos_inc}));
+  // The receiver and the sender never run the shared CRC register at once.
+  CrcOneUser_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      rx_crc_op == CrcHold || tx_crc_op == CrcHold);
   // The three users of the frame buffer's single port never collide.
   BufOnePort_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
       $onehot0({rx_we, ex_en, tx_re}));

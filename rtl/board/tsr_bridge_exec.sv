@@ -36,20 +36,21 @@ module tsr_bridge_exec
   input  logic                 ev_hdr_valid_i,
   input  logic [7:0]           ev_type_i,
   input  logic [15:0]          ev_flags_i,
-  input  logic [31:0]          ev_seq_i,
   input  logic [LenW-1:0]      ev_len_i,
-  // Frame buffer port (registered read).
+  // Frame buffer port (registered read), at the shared position counter (tsr_bridge).
+  input  logic [LenW-1:0]      pos_i,
+  output logic                 pos_clr_o,
+  output logic                 pos_inc_o,
   output logic                 buf_en_o,
   output logic                 buf_we_o,
-  output logic [AddrW-1:0]     buf_addr_o,
   output logic [7:0]           buf_wdata_o,
   input  logic [7:0]           buf_rdata_i,
   // Reply sender.
   output logic                 tx_start_o,
   input  logic                 tx_busy_i,
-  output logic [7:0]           tx_type_o,
-  output logic [31:0]          tx_seq_o,
-  output logic [63:0]          tx_fixed_o,
+  output logic                 tx_err_o,         // an ERROR reply
+  output logic [7:0]           tx_fixed_byte_o,  // the next fixed payload byte
+  input  logic                 tx_fixed_next_i,  // the sender took it: shift the next in
   output logic [3:0]           tx_fixed_len_o,
   output logic                 tx_tail_rom_o,
   output msg_e                 tx_msg_o,
@@ -115,18 +116,28 @@ module tsr_bridge_exec
   state_e             state_q, state_d;
   // The first min(len, 16) payload bytes, the last of them in bits 127:120: each request's
   // fields are then at fixed places (any budget in arg_q[127:64]), read where they are.
+  // Once the request is done, arg_q[63:0] holds the reply's fixed payload bytes (byte 0 in
+  // bits 7:0), and the sender shifts them out a byte at a time (tx_fixed_next_i): no
+  // separate 64-bit reply register, and no byte mux in the sender.
   logic [127:0]       arg_q, arg_d;
+  // What arg_q takes this cycle: one mux per bit, outside the state machine.
+  typedef enum logic [3:0] {
+    LdHold, LdShift, LdArgs, LdError, LdHello, LdStats, LdLimits, LdRdata, LdCycles
+  } arg_ld_e;
+  arg_ld_e            arg_ld;
+  err_e               ld_code;               // LdError's code
   logic [4:0]         nargs_q, nargs_d;      // payload bytes read into arg_q
   logic               rd_pending_q, rd_pending_d;
   logic               skip_q, skip_d;        // a posted request failed
-  // Reply descriptor.
-  logic [7:0]         rep_type_q, rep_type_d;
-  logic [31:0]        rep_seq_q, rep_seq_d;
-  logic [63:0]        rep_fixed_q, rep_fixed_d;
-  logic [3:0]         rep_fixed_len_q, rep_fixed_len_d;
+  // Reply descriptor. Its type and seq are the request's, which the sender takes from the
+  // receiver's header window (held until the executor acknowledges the event, after the
+  // reply went out): only whether it is an ERROR is kept here. A buffer tail is always
+  // the pos_i bytes STREAM_READ collected.
+  logic               rep_err_q, rep_err_d;
+  logic [1:0]         rep_fixed_len_q, rep_fixed_len_d;  // fixed payload bytes / 4
   logic               rep_rom_q, rep_rom_d;
   msg_e               rep_msg_q, rep_msg_d;
-  logic [LenW-1:0]    rep_buf_len_q, rep_buf_len_d;
+  logic               rep_buf_q, rep_buf_d;
   logic               sent_q, sent_d;        // the sender took the descriptor
   // AXI4-Lite.
   logic               aw_q, aw_d, w_q, w_d, ar_q, ar_d;
@@ -137,7 +148,6 @@ module tsr_bridge_exec
   logic [LenW-1:0]    rem_q, rem_d;
   logic [BeatW-1:0]   nbeats_q, nbeats_d, beat_q, beat_d;
   logic [InIdxW-1:0]  in_byte_q, in_byte_d;
-  logic [AddrW-1:0]   addr_q, addr_d;
   logic [InBytes*8-1:0] beat_data_q, beat_data_d;
   logic               tvalid_q, tvalid_d, tlast_q, tlast_d;
   logic               pend_q, pend_d;        // beat_data_q holds the open packet's last beat
@@ -148,6 +158,8 @@ module tsr_bridge_exec
   state_e             push_next_q, push_next_d;  // where StSwPush goes once its beat is taken
   // Stream read.
   logic [OutIdxW-1:0] out_byte_q, out_byte_d;
+  logic               cyc_clr, cyc_inc, beat_clr, beat_inc;
+  logic               in_byte_clr, in_byte_inc, out_byte_clr, out_byte_inc;
   logic [2:0]         rst_cnt_q, rst_cnt_d;
 
   // Beats of the STREAM_WRITE frame: counted by StSwCount unless InBytes is a power of two.
@@ -160,7 +172,9 @@ module tsr_bridge_exec
   assign posted = ev_flags_i[FlagPosted];
   assign more   = ev_flags_i[FlagMore];
 
-  // The u64 budget saturates at 2^40 - 1 cycles, longer than anyone waits.
+  // The u64 budget saturates at 2^40 - 1 cycles, longer than anyone waits: StDispatch
+  // sets arg_q's budget bits to that (LdArgs), so STREAM_READ needs no other comparator;
+  // a wait with a budget that large never fails (budget_huge).
   logic            budget_huge;
   logic [CycW-1:0] budget;
   assign budget_huge = (arg_q[127:64+CycW] != '0);
@@ -174,13 +188,15 @@ module tsr_bridge_exec
   assign over_d    = (state_q == StWait) && !budget_huge && budget_ge;
 
   // WAIT_IDLE waits for STATUS.busy; WAIT_STATUS for its mask and FIFO level (a level
-  // over 255 is no limit).
-  logic        wait_idle;
+  // over 255 is no limit). StDispatch leaves both in arg_q (LdArgs): WAIT_IDLE's as mask
+  // 1 and level 255, a level over 255 as 255.
+  logic        wait_req, wait_idle;
   logic [31:0] wait_mask;
   logic [7:0]  wait_level;
+  assign wait_req   = (ev_type_i == TypeWaitIdle || ev_type_i == TypeWaitStatus);
   assign wait_idle  = (ev_type_i == TypeWaitIdle);
-  assign wait_mask  = wait_idle ? 32'h1 : arg_q[31:0];
-  assign wait_level = (wait_idle || arg_q[63:40] != '0) ? 8'hFF : arg_q[39:32];
+  assign wait_mask  = arg_q[31:0];
+  assign wait_level = arg_q[39:32];
 
   // The verdict on each STATUS read, registered: the AXI read data and these comparators
   // do not share a cycle with the state machine (StWait acts on it a cycle after RVALID).
@@ -221,27 +237,30 @@ module tsr_bridge_exec
 
   always_comb begin
     state_d         = state_q;
-    arg_d           = arg_q;
+    arg_ld          = tx_fixed_next_i ? LdShift : LdHold;
+    ld_code         = ev_code_i;
     nargs_d         = nargs_q;
     rd_pending_d    = 1'b0;
     skip_d          = skip_q;
-    rep_type_d      = rep_type_q;
-    rep_seq_d       = rep_seq_q;
-    rep_fixed_d     = rep_fixed_q;
+    rep_err_d       = rep_err_q;
     rep_fixed_len_d = rep_fixed_len_q;
     rep_rom_d       = rep_rom_q;
     rep_msg_d       = rep_msg_q;
-    rep_buf_len_d   = rep_buf_len_q;
+    rep_buf_d       = rep_buf_q;
     sent_d          = sent_q;
     aw_d            = aw_q;
     w_d             = w_q;
     ar_d            = ar_q;
-    cyc_d           = cyc_q;
+    cyc_clr         = 1'b0;
+    cyc_inc         = 1'b0;
     rem_d           = rem_q;
     nbeats_d        = nbeats_q;
-    beat_d          = beat_q;
-    in_byte_d       = in_byte_q;
-    addr_d          = addr_q;
+    beat_clr        = 1'b0;
+    beat_inc        = 1'b0;
+    in_byte_clr     = 1'b0;
+    in_byte_inc     = 1'b0;
+    pos_clr_o       = 1'b0;
+    pos_inc_o       = 1'b0;
     beat_data_d     = beat_data_q;
     tvalid_d        = tvalid_q;
     tlast_d         = tlast_q;
@@ -251,11 +270,11 @@ module tsr_bridge_exec
     drop_d          = drop_q;
     cut_d           = cut_q;
     push_next_d     = push_next_q;
-        out_byte_d      = out_byte_q;
+    out_byte_clr    = 1'b0;
+    out_byte_inc    = 1'b0;
     rst_cnt_d       = rst_cnt_q;
     buf_en_o        = 1'b0;
     buf_we_o        = 1'b0;
-    buf_addr_o      = addr_q;
     buf_wdata_o     = out_shifted[7:0];
     s_axis_tready_o = 1'b0;
     ev_ready_o      = 1'b0;
@@ -275,18 +294,16 @@ module tsr_bridge_exec
 
     unique case (state_q)
       StIdle: if (ev_valid_i) begin
-        rep_seq_d       = ev_seq_i;
-        rep_type_d      = ev_type_i | ReplyBit;
+        rep_err_d       = 1'b0;
         rep_fixed_len_d = '0;
         rep_rom_d       = 1'b0;
-        rep_buf_len_d   = '0;
+        rep_buf_d       = 1'b0;
         if (!ev_ok_i) begin
           // A framing error: answered with the header's seq and type when it is intact.
           // A posted frame lost this way starts the skip like a failed posted request.
-          rep_type_d      = TypeError;
-          rep_seq_d       = ev_hdr_valid_i ? ev_seq_i : '0;
-          rep_fixed_d     = {32'h0, 8'h00, ev_hdr_valid_i ? ev_type_i : 8'h00, 12'h0, ev_code_i};
-          rep_fixed_len_d = 4'd4;
+          rep_err_d       = 1'b1;
+          arg_ld          = LdError;
+          rep_fixed_len_d = 2'd1;
           rep_rom_d       = 1'b1;
           rep_msg_d       = ev_msg_i;
           if (ev_hdr_valid_i && posted) skip_d = 1'b1;
@@ -296,16 +313,17 @@ module tsr_bridge_exec
           if (posted) state_d = StAck;
           else begin
             skip_d          = 1'b0;
-            rep_type_d      = TypeError;
-            rep_fixed_d     = {32'h0, 8'h00, ev_type_i, 12'h0, ErrSkipped};
-            rep_fixed_len_d = 4'd4;
+            rep_err_d       = 1'b1;
+            arg_ld          = LdError;
+            ld_code         = ErrSkipped;
+            rep_fixed_len_d = 2'd1;
             rep_rom_d       = 1'b1;
             rep_msg_d       = MsgSkipped;
             state_d         = StReply;
           end
         end else begin
           nargs_d = '0;
-          addr_d  = '0;
+          pos_clr_o = 1'b1;
           state_d = StArgs;
         end
       end
@@ -316,9 +334,9 @@ module tsr_bridge_exec
         if (nargs_q == nargs_want) begin
           state_d = StDispatch;
         end else if (rd_pending_q) begin
-          arg_d   = {buf_rdata_i, arg_q[127:8]};
+          arg_ld  = LdShift;
           nargs_d = nargs_q + 5'd1;
-          addr_d  = addr_q + 1'b1;
+          pos_inc_o = 1'b1;
         end else begin
           buf_en_o     = 1'b1;
           rd_pending_d = 1'b1;
@@ -346,8 +364,8 @@ module tsr_bridge_exec
           unique case (ev_type_i)
             TypeHello: begin
               // u32 max payload, u16 input beat bytes, u16 output beat bytes, name.
-              rep_fixed_d     = {16'(OutBytes), 16'(InBytes), 32'(FrameBytes)};
-              rep_fixed_len_d = 4'd8;
+              arg_ld          = LdHello;
+              rep_fixed_len_d = 2'd2;
               rep_rom_d       = 1'b1;
               rep_msg_d       = MsgName;
             end
@@ -361,14 +379,15 @@ module tsr_bridge_exec
               state_d = StCsrRead;
             end
             TypeWaitIdle, TypeWaitStatus: begin
-              cyc_d    = '0;
+              arg_ld   = LdArgs;
+              cyc_clr    = 1'b1;
               ar_d     = 1'b1;
               state_d  = StWait;
             end
             TypeStreamWrite: begin
               rem_d       = ev_len_i;
               nbeats_d    = '0;
-              cyc_d       = '0;
+              cyc_clr       = 1'b1;
               push_next_d = StSwCount;
               // A beat a stalled write left presented goes first.
               state_d     = tvalid_q ? StSwPush : StSwCount;
@@ -377,10 +396,11 @@ module tsr_bridge_exec
               if (arg_q[63:32] > 32'(MaxReadBeats)) begin
                 begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgReplyTooLarge; end
               end else begin
-                cyc_d      = '0;
-                beat_d     = '0;
-                out_byte_d = '0;
-                addr_d     = '0;
+                arg_ld       = LdArgs;
+                cyc_clr      = 1'b1;
+                beat_clr     = 1'b1;
+                out_byte_clr = 1'b1;
+                pos_clr_o    = 1'b1;
                 state_d    = StSrCollect;
               end
             end
@@ -389,14 +409,14 @@ module tsr_bridge_exec
               state_d   = StReset;
             end
             TypeStats: begin
-              rep_fixed_d     = {16'h0, stats_q};
-              rep_fixed_len_d = 4'd8;
+              arg_ld          = LdStats;
+              rep_fixed_len_d = 2'd2;
             end
             TypeLimits: begin
               // Nothing is accepted ahead of the LOAD that consumes it; the engine holds
               // OutFifoBeats results without a STREAM_READ.
-              rep_fixed_d     = {32'(OutFifoBeats), 32'h0};
-              rep_fixed_len_d = 4'd8;
+              arg_ld          = LdLimits;
+              rep_fixed_len_d = 2'd2;
             end
             default: ;  // PING
           endcase
@@ -425,7 +445,7 @@ module tsr_bridge_exec
       // The result beat the engine presented when CLEAR took effect is stale: drop it.
       StClearDrain: begin
         s_axis_tready_o = 1'b1;
-        cyc_d           = '0;
+        cyc_clr           = 1'b1;
         state_d         = cut_q ? StClearEnd : StReply;
       end
 
@@ -442,7 +462,7 @@ module tsr_bridge_exec
         end else if (cyc_q == CycW'(StallCycles)) begin
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgStall; end
         end else begin
-          cyc_d = cyc_q + 1'b1;
+          cyc_inc = 1'b1;
         end
       end
 
@@ -451,8 +471,8 @@ module tsr_bridge_exec
         if (m_axil_rvalid_i) begin
           if (m_axil_rresp_i[1]) begin do_fail = 1'b1; fail_code = ErrEngine; fail_msg = MsgSlverr; end
           else begin
-            rep_fixed_d     = {32'h0, m_axil_rdata_i};
-            rep_fixed_len_d = 4'd4;
+            arg_ld          = LdRdata;
+            rep_fixed_len_d = 2'd1;
             state_d         = StReply;
           end
         end
@@ -461,13 +481,13 @@ module tsr_bridge_exec
       // WAIT_IDLE / WAIT_STATUS: read STATUS until the mask bits are clear and the FIFO
       // level is low enough; cycles counted from the first read, as tessera-sim does.
       StWait: begin
-        cyc_d = cyc_q + 1'b1;
+        cyc_inc = 1'b1;
         if (m_axil_arready_i) ar_d = 1'b0;
         if (r_seen_q) begin
           if (r_err_q) begin do_fail = 1'b1; fail_code = ErrEngine; fail_msg = MsgSlverr; end
           else if (r_ok_q) begin
-            rep_fixed_d     = {24'h0, cyc_q};
-            rep_fixed_len_d = 4'd8;
+            arg_ld          = LdCycles;
+            rep_fixed_len_d = 2'd2;
             state_d         = StReply;
           end else if (over_q) begin
             begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
@@ -492,9 +512,9 @@ module tsr_bridge_exec
       end
 
       StSwBegin: begin
-        beat_d    = '0;
-        in_byte_d = '0;
-        addr_d    = '0;
+        beat_clr    = 1'b1;
+        in_byte_clr = 1'b1;
+        pos_clr_o   = 1'b1;
         state_d   = StReply;
         if (drop_q) begin
           drop_d = more;  // the packet CLEAR dropped: this frame is part of it
@@ -506,7 +526,7 @@ module tsr_bridge_exec
               tlast_d     = 1'b1;
               pend_d      = 1'b0;
               push_next_d = StReply;
-              cyc_d       = '0;
+              cyc_clr       = 1'b1;
               state_d     = StSwPush;
             end else begin do_fail = 1'b1; fail_code = ErrInput; fail_msg = MsgEmptyEnd; end
           end
@@ -516,7 +536,7 @@ module tsr_bridge_exec
           pend_d      = 1'b0;
           cut_d       = 1'b0;
           push_next_d = StSwFill;
-          cyc_d       = '0;
+          cyc_clr       = 1'b1;
           state_d     = StSwPush;
         end else begin
           cut_d   = 1'b0;  // the held beat's packet goes on with these beats
@@ -528,11 +548,11 @@ module tsr_bridge_exec
       StSwFill: begin
         if (rd_pending_q) begin
           beat_data_d = {buf_rdata_i, beat_data_q[InBytes*8-1:8]};
-          addr_d      = addr_q + 1'b1;
-          in_byte_d   = in_byte_q + 1'b1;
+          pos_inc_o     = 1'b1;
+          in_byte_inc   = 1'b1;
           if (in_byte_q == InIdxW'(InBytes - 1)) begin
-            in_byte_d = '0;
-            beat_d    = beat_q + 1'b1;
+            in_byte_clr = 1'b1;
+            beat_inc    = 1'b1;
             open_d    = 1'b1;
             if (beat_q == nbeats - 1'b1 && more) begin
               pend_d  = 1'b1;  // held back: the packet goes on in the next frame
@@ -541,7 +561,7 @@ module tsr_bridge_exec
               tvalid_d    = 1'b1;
               tlast_d     = (beat_q == nbeats - 1'b1);
               push_next_d = (beat_q == nbeats - 1'b1) ? StReply : StSwFill;
-              cyc_d       = '0;
+              cyc_clr       = 1'b1;
               state_d     = StSwPush;
             end
           end
@@ -561,7 +581,7 @@ module tsr_bridge_exec
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgStall; end
           if (!tlast_q && !more) cut_d = 1'b1;
         end else begin
-          cyc_d = cyc_q + 1'b1;
+          cyc_inc = 1'b1;
         end
       end
 
@@ -569,23 +589,23 @@ module tsr_bridge_exec
       // takes it with its last byte.
       StSrCollect: begin
         if (beat_q == arg_q[32 +: BeatW]) begin  // at most MaxReadBeats
-          rep_fixed_d     = {24'h0, cyc_q};
-          rep_fixed_len_d = 4'd8;
-          rep_buf_len_d   = LenW'(addr_q);  // beats * OutBytes
+          arg_ld          = LdCycles;
+          rep_fixed_len_d = 2'd2;
+          rep_buf_d       = 1'b1;  // pos_i: beats * OutBytes
           state_d         = StReply;
-        end else if (budget_huge ? (&cyc_q) : budget_ge) begin
+        end else if (budget_ge) begin  // saturated: &cyc_q when budget_huge
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
         end else begin
-          cyc_d = cyc_q + 1'b1;
+          cyc_inc = 1'b1;
           if (s_axis_tvalid_i) begin
             buf_en_o   = 1'b1;
             buf_we_o   = 1'b1;
-            addr_d     = addr_q + 1'b1;
-            out_byte_d = out_byte_q + 1'b1;
+            pos_inc_o    = 1'b1;
+            out_byte_inc = 1'b1;
             if (out_byte_q == OutIdxW'(OutBytes - 1)) begin
               s_axis_tready_o = 1'b1;
-              out_byte_d      = '0;
-              beat_d          = beat_q + 1'b1;
+              out_byte_clr      = 1'b1;
+              beat_inc          = 1'b1;
             end
           end
         end
@@ -605,7 +625,7 @@ module tsr_bridge_exec
       // Success or failure: a reply unless this was a posted success.
       StReply: begin
         if (!sent_q) begin
-          if (rep_type_q != TypeError && posted) state_d = StAck;
+          if (!rep_err_q && posted) state_d = StAck;
           else if (!tx_busy_i) sent_d = 1'b1;
         end else if (!tx_busy_i) begin
           sent_d  = 1'b0;
@@ -621,18 +641,47 @@ module tsr_bridge_exec
       default: state_d = StIdle;
     endcase
 
+    // The counters: cleared or stepped (one adder and one mux each, whatever the state).
+    cyc_d      = cyc_clr ? '0 : (cyc_inc ? cyc_q + 1'b1 : cyc_q);
+    beat_d     = beat_clr ? '0 : (beat_inc ? beat_q + 1'b1 : beat_q);
+    in_byte_d  = in_byte_clr ? '0 : (in_byte_inc ? in_byte_q + 1'b1 : in_byte_q);
+    out_byte_d = out_byte_clr ? '0 : (out_byte_inc ? out_byte_q + 1'b1 : out_byte_q);
+
     // A request fails: an error reply with its seq; a posted one starts the skip.
     if (do_fail) begin
-      rep_type_d      = TypeError;
-      rep_fixed_d     = {32'h0, 8'h00, ev_type_i, 12'h0, fail_code};
-      rep_fixed_len_d = 4'd4;
+      rep_err_d       = 1'b1;
+      arg_ld          = LdError;
+      ld_code         = fail_code;
+      rep_fixed_len_d = 2'd1;
       rep_rom_d       = 1'b1;
       rep_msg_d       = fail_msg;
-      rep_buf_len_d   = '0;
+      rep_buf_d       = 1'b0;
       if (posted) skip_d = 1'b1;
       error_o         = 1'b1;
       state_d         = StReply;
     end
+  end
+
+  // The argument / reply register. An error reply's type is the header's when it is intact
+  // (a good frame's always is); its fixed payload is 4 bytes, a CSR read's too: only
+  // arg_q[31:0] is loaded for them.
+  always_comb begin
+    arg_d = arg_q;
+    unique case (arg_ld)
+      LdShift:  arg_d = {buf_rdata_i, arg_q[127:8]};
+      LdArgs: begin
+        arg_d[64 +: CycW] = arg_q[64 +: CycW] | {CycW{budget_huge}};
+        if (wait_idle) arg_d[39:0] = {8'hFF, 32'h1};
+        else if (wait_req && arg_q[63:40] != '0) arg_d[39:32] = 8'hFF;
+      end
+      LdError:  arg_d[31:0] = {8'h00, ev_hdr_valid_i ? ev_type_i : 8'h00, 12'h0, ld_code};
+      LdHello:  arg_d[63:0] = {16'(OutBytes), 16'(InBytes), 32'(FrameBytes)};
+      LdStats:  arg_d[63:0] = {16'h0, stats_q};
+      LdLimits: arg_d[63:0] = {32'(OutFifoBeats), 32'h0};
+      LdRdata:  arg_d[31:0] = m_axil_rdata_i;
+      LdCycles: arg_d[63:0] = {24'h0, cyc_q};
+      default: ;
+    endcase
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -642,13 +691,11 @@ module tsr_bridge_exec
       nargs_q         <= '0;
       rd_pending_q    <= 1'b0;
       skip_q          <= 1'b0;
-      rep_type_q      <= '0;
-      rep_seq_q       <= '0;
-      rep_fixed_q     <= '0;
+      rep_err_q       <= 1'b0;
       rep_fixed_len_q <= '0;
       rep_rom_q       <= 1'b0;
       rep_msg_q       <= MsgName;
-      rep_buf_len_q   <= '0;
+      rep_buf_q       <= 1'b0;
       sent_q          <= 1'b0;
       aw_q            <= 1'b0;
       w_q             <= 1'b0;
@@ -660,7 +707,6 @@ module tsr_bridge_exec
       nbeats_q        <= '0;
       beat_q          <= '0;
       in_byte_q       <= '0;
-      addr_q          <= '0;
       beat_data_q     <= '0;
       tvalid_q        <= 1'b0;
       tlast_q         <= 1'b0;
@@ -678,13 +724,11 @@ module tsr_bridge_exec
       nargs_q         <= nargs_d;
       rd_pending_q    <= rd_pending_d;
       skip_q          <= skip_d;
-      rep_type_q      <= rep_type_d;
-      rep_seq_q       <= rep_seq_d;
-      rep_fixed_q     <= rep_fixed_d;
+      rep_err_q       <= rep_err_d;
       rep_fixed_len_q <= rep_fixed_len_d;
       rep_rom_q       <= rep_rom_d;
       rep_msg_q       <= rep_msg_d;
-      rep_buf_len_q   <= rep_buf_len_d;
+      rep_buf_q       <= rep_buf_d;
       sent_q          <= sent_d;
       aw_q            <= aw_d;
       w_q             <= w_d;
@@ -696,7 +740,6 @@ module tsr_bridge_exec
       nbeats_q        <= nbeats_d;
       beat_q          <= beat_d;
       in_byte_q       <= in_byte_d;
-      addr_q          <= addr_d;
       beat_data_q     <= beat_data_d;
       tvalid_q        <= tvalid_d;
       tlast_q         <= tlast_d;
@@ -712,14 +755,13 @@ module tsr_bridge_exec
   end
 
   assign tx_start_o        = (state_q == StReply) && !sent_q && !tx_busy_i &&
-                             !(rep_type_q != TypeError && posted);
-  assign tx_type_o         = rep_type_q;
-  assign tx_seq_o          = rep_seq_q;
-  assign tx_fixed_o        = rep_fixed_q;
-  assign tx_fixed_len_o    = rep_fixed_len_q;
+                             !(!rep_err_q && posted);
+  assign tx_err_o          = rep_err_q;
+  assign tx_fixed_byte_o   = arg_q[7:0];
+  assign tx_fixed_len_o    = {rep_fixed_len_q, 2'b00};
   assign tx_tail_rom_o     = rep_rom_q;
   assign tx_msg_o          = rep_msg_q;
-  assign tx_tail_buf_len_o = rep_buf_len_q;
+  assign tx_tail_buf_len_o = rep_buf_q ? pos_i : '0;
 
   assign m_axil_awaddr_o  = arg_q[75:64];
   assign m_axil_awvalid_o = aw_q;

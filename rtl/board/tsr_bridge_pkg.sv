@@ -12,6 +12,10 @@ package tsr_bridge_pkg;
   // The CRC-32 register after a message followed by its CRC (little-endian): checking a
   // CRC is running it over the CRC field too and comparing with this constant.
   localparam logic [31:0] CrcResidue = 32'hDEBB_20E3;
+  // The receiver and the sender share one CRC register (tsr_bridge): the receiver runs it
+  // over a request, the sender over the reply, never both at once. Each asks for a step
+  // with one of these (CrcHold when idle: the two requests are ORed).
+  typedef enum logic [1:0] {CrcHold, CrcInit, CrcStep, CrcSetResidue} crc_op_e;
 
   // ---- request types ---------------------------------------------------------------------
   localparam logic [7:0] TypeHello       = 8'h01;

@@ -14,8 +14,12 @@
 // byte enters at byte 19 and everything moves down one, so the cnt_q bytes held are bytes
 // 20-cnt_q..19, oldest first, and dropping the oldest bytes is only a smaller cnt_q. Once
 // full, byte i is header byte i. The header CRC rotates the full window once through
-// byte 0 (20 cycles), which leaves it as it was. Two flag vectors that move with the
-// window say which bytes are the magic's.
+// byte 0 (20 cycles), which leaves it as it was. A flag vector that moves with the window
+// says which bytes begin the magic (that byte Magic0, the next Magic1), set as the second
+// byte enters; one more flag says whether the newest byte is Magic0.
+//
+// While the reply goes out the sender rotates the window through byte 0 the same way, to
+// read the request's type and seq where they are.
 //
 // Between the event and its acknowledgement (ev_ready_i) the receiver reads nothing: the
 // executor owns the frame buffer and the byte FIFO absorbs what arrives meanwhile.
@@ -34,9 +38,12 @@ module tsr_bridge_rx
   output logic             fifo_pop_o,
   input  logic [7:0]       fifo_data_i,
   input  logic             fifo_valid_i,
-  // Frame buffer, written with the payload.
+  // Frame buffer, written with the payload at the shared position counter (tsr_bridge),
+  // which also counts the trailer's bytes.
+  input  logic [LenW-1:0]  pos_i,
+  output logic             pos_clr_o,
+  output logic             pos_inc_o,
   output logic             buf_we_o,
-  output logic [AddrW-1:0] buf_addr_o,
   output logic [7:0]       buf_wdata_o,
   // One event at a time, held until the executor is done with it.
   output logic             ev_valid_o,
@@ -47,8 +54,15 @@ module tsr_bridge_rx
   output logic             ev_hdr_valid_o,  // the fields below come from an intact header
   output logic [7:0]       ev_type_o,
   output logic [15:0]      ev_flags_o,
-  output logic [31:0]      ev_seq_o,
-  output logic [LenW-1:0]  ev_len_o
+  output logic [LenW-1:0]  ev_len_o,
+  // The reply sender reads the held request header a byte at a time (its type and seq):
+  // hdr_byte_o is window byte 0, hdr_next_i rotates the window by one byte.
+  output logic [7:0]       hdr_byte_o,
+  input  logic             hdr_next_i,
+  // The shared CRC register (tsr_bridge): a step over crc_byte_o, and its next value.
+  output crc_op_e          crc_op_o,
+  output logic [7:0]       crc_byte_o,
+  input  logic [31:0]      crc_next_i
 );
 
   if (FrameBytes < 64 || (1 << AddrW) != FrameBytes) begin : gen_bad_frame
@@ -64,63 +78,58 @@ module tsr_bridge_rx
   state_e          state_q, state_d;
   post_e           post_q, post_d;
   logic [159:0]    win_q, win_d;      // byte i of the window in bits 8i+7:8i
-  logic [19:0]     m0_q, m0_d, m1_q, m1_d;  // window byte i is Magic0 / Magic1
+  logic [18:0]     mm_q, mm_d;        // window bytes i, i+1 are Magic0, Magic1
+  logic            m0_q, m0_d;        // window byte 19 (the newest) is Magic0
   logic            hbad_q, hbad_d;    // the header CRC failed
   logic [4:0]      cnt_q, cnt_d;      // bytes in the window
   logic            inflight_q, inflight_d;
   logic            garbage_q, garbage_d;
   logic [4:0]      k_q, k_d;          // header byte being CRCed
-  logic [31:0]     crc_q, crc_d, crc_next;
-  logic [7:0]      crc_byte;
-  logic [LenW-1:0] idx_q, idx_d;      // payload byte (and trailer byte) count
   logic            ev_ok_q, ev_ok_d, ev_hv_q, ev_hv_d;
   err_e            ev_code_q, ev_code_d;
   msg_e            ev_msg_q, ev_msg_d;
 
-  tsr_crc32 u_crc (.crc_i(crc_q), .byte_i(crc_byte), .crc_o(crc_next));
-
   // The CRC runs over the CRC fields too: a match leaves the residue (one comparator for
   // the header's and the frame's CRC, and no copy of either field).
   logic crc_ok;
-  assign crc_ok = (crc_next == CrcResidue);
+  assign crc_ok = (crc_next_i == CrcResidue);
 
   // Header fields, valid once the window is full.
   logic [7:0]  hdr_version, hdr_type;
   logic [15:0] hdr_flags, hdr_reserved;
-  logic [31:0] hdr_seq, hdr_len;
+  logic [31:0] hdr_len;
   assign hdr_version  = win_q[8*2 +: 8];
   assign hdr_type     = win_q[8*3 +: 8];
   assign hdr_flags    = win_q[8*4 +: 16];
   assign hdr_reserved = win_q[8*6 +: 16];
-  assign hdr_seq      = win_q[8*8 +: 32];
   assign hdr_len      = win_q[8*12 +: 32];
 
   // The CRC takes the header from the rotating window, the payload from the FIFO.
-  assign crc_byte = (state_q == StHeaderCrc) ? win_q[7:0] : fifo_data_i;
+  assign crc_byte_o = (state_q == StHeaderCrc) ? win_q[7:0] : fifo_data_i;
 
   // The oldest byte held is window byte 20-cnt_q (for cnt_q >= 1).
   logic [4:0]  head;
-  logic [31:0] m0_ext, m1_ext;
+  logic [31:0] mm_ext;
   logic        not_magic;
   assign head      = WinBytes - cnt_q;
-  assign m0_ext    = 32'(m0_q);
-  assign m1_ext    = 32'(m1_q);
-  assign not_magic = (cnt_q >= 5'd1 && !m0_ext[head]) ||
-                     (cnt_q >= 5'd2 && !m1_ext[head + 5'd1]);
+  assign mm_ext    = 32'(mm_q);
+  // The oldest byte is not Magic0, or the next one held is not Magic1.
+  assign not_magic = (cnt_q == 5'd1) ? !m0_q : (cnt_q >= 5'd2 && !mm_ext[head]);
 
   always_comb begin
     state_d    = state_q;
     post_d     = post_q;
     win_d      = win_q;
+    mm_d       = mm_q;
     m0_d       = m0_q;
-    m1_d       = m1_q;
     hbad_d     = hbad_q;
     cnt_d      = cnt_q;
     inflight_d = inflight_q;
     garbage_d  = garbage_q;
     k_d        = k_q;
-    crc_d      = crc_q;
-    idx_d      = idx_q;
+    crc_op_o   = CrcHold;
+    pos_clr_o  = 1'b0;
+    pos_inc_o  = 1'b0;
     ev_ok_d    = ev_ok_q;
     ev_hv_d    = ev_hv_q;
     ev_code_d  = ev_code_q;
@@ -138,8 +147,8 @@ module tsr_bridge_rx
         end
         if (fifo_valid_i) begin
           win_d = {fifo_data_i, win_q[159:8]};
-          m0_d  = {fifo_data_i == Magic0, m0_q[19:1]};
-          m1_d  = {fifo_data_i == Magic1, m1_q[19:1]};
+          mm_d  = {m0_q && fifo_data_i == Magic1, mm_q[18:1]};
+          m0_d  = (fifo_data_i == Magic0);
           cnt_d = cnt_d + 5'd1;
         end
         if (!not_magic && garbage_q && cnt_q >= 5'd2 && !inflight_q) begin
@@ -154,7 +163,7 @@ module tsr_bridge_rx
         end else if (!not_magic && cnt_q == WinBytes && !inflight_q) begin
           state_d = StHeaderCrc;
           k_d     = '0;
-          crc_d   = '1;
+          crc_op_o = CrcInit;
           hbad_d  = 1'b0;
         end else if (!inflight_d && !fifo_empty_i &&
                      (cnt_q < WinBytes - 5'd1 || (cnt_q == WinBytes - 5'd1 && !fifo_valid_i))) begin
@@ -167,7 +176,7 @@ module tsr_bridge_rx
       end
 
       StHeaderCrc: begin
-        crc_d    = crc_next;
+        crc_op_o = CrcStep;
         k_d      = k_q + 5'd1;
         if (k_q != WinBytes) win_d = {win_q[7:0], win_q[159:8]};
         if (k_q == 5'd19 && !crc_ok) hbad_d = 1'b1;  // byte 19 ends the CRC field
@@ -178,16 +187,16 @@ module tsr_bridge_rx
           ev_hv_d   = 1'b0;
           ev_code_d = ErrBadFrame;
           ev_msg_d  = MsgBadHeaderCrc;
-          crc_d     = crc_q;
+          crc_op_o  = CrcHold;
         end else if (k_q == WinBytes) begin
           // Intact header: the checks of FrameDecoder, in its order.
-          crc_d     = crc_q;
+          crc_op_o  = CrcHold;
           post_d    = PostSkip2;
           ev_ok_d   = 1'b0;
           ev_hv_d   = 1'b1;
           ev_code_d = ErrBadFrame;
           ev_msg_d  = MsgReserved;
-          idx_d     = '0;
+          pos_clr_o = 1'b1;
           if (hdr_version != Version) begin
             state_d   = StEvent;
             ev_code_d = ErrBadVersion;
@@ -209,11 +218,11 @@ module tsr_bridge_rx
       StPayload: begin
         if (fifo_valid_i) begin
           buf_we_o = 1'b1;
-          crc_d    = crc_next;
-          idx_d    = idx_q + 1'b1;
-          if (idx_d == hdr_len[LenW-1:0]) begin  // hdr_len <= FrameBytes here
-            state_d = StTrailer;
-            idx_d   = '0;
+          crc_op_o = CrcStep;
+          pos_inc_o = 1'b1;
+          if (pos_i + 1'b1 == hdr_len[LenW-1:0]) begin  // hdr_len <= FrameBytes here
+            state_d   = StTrailer;
+            pos_clr_o = 1'b1;
           end
         end
         if (state_d == StPayload && !inflight_d && !fifo_empty_i) begin
@@ -224,9 +233,9 @@ module tsr_bridge_rx
 
       StTrailer: begin
         if (fifo_valid_i) begin
-          crc_d = crc_next;
-          idx_d = idx_q + 1'b1;
-          if (idx_q == LenW'(3)) begin
+          crc_op_o = CrcStep;
+          pos_inc_o = 1'b1;
+          if (pos_i == LenW'(3)) begin
             state_d = StEvent;
             ev_hv_d = 1'b1;
             if (crc_ok) begin
@@ -247,6 +256,8 @@ module tsr_bridge_rx
       end
 
       StEvent: begin
+        // The reply sender reads the header: 20 rotations, one per header byte it sends.
+        if (hdr_next_i) win_d = {win_q[7:0], win_q[159:8]};
         if (ev_ready_i) begin
           state_d = StHeader;
           unique case (post_q)
@@ -267,15 +278,13 @@ module tsr_bridge_rx
       state_q    <= StHeader;
       post_q     <= PostKeep;
       win_q      <= '0;
-      m0_q       <= '0;
-      m1_q       <= '0;
+      mm_q       <= '0;
+      m0_q       <= 1'b0;
       hbad_q     <= 1'b0;
       cnt_q      <= '0;
       inflight_q <= 1'b0;
       garbage_q  <= 1'b0;
       k_q        <= '0;
-      crc_q      <= '1;
-      idx_q      <= '0;
       ev_ok_q    <= 1'b0;
       ev_hv_q    <= 1'b0;
       ev_code_q  <= ErrNone;
@@ -284,15 +293,13 @@ module tsr_bridge_rx
       state_q    <= state_d;
       post_q     <= post_d;
       win_q      <= win_d;
+      mm_q       <= mm_d;
       m0_q       <= m0_d;
-      m1_q       <= m1_d;
       hbad_q     <= hbad_d;
       cnt_q      <= cnt_d;
       inflight_q <= inflight_d;
       garbage_q  <= garbage_d;
       k_q        <= k_d;
-      crc_q      <= crc_d;
-      idx_q      <= idx_d;
       ev_ok_q    <= ev_ok_d;
       ev_hv_q    <= ev_hv_d;
       ev_code_q  <= ev_code_d;
@@ -300,7 +307,6 @@ module tsr_bridge_rx
     end
   end
 
-  assign buf_addr_o     = idx_q[AddrW-1:0];
   assign buf_wdata_o    = fifo_data_i;
   assign ev_valid_o     = (state_q == StEvent);
   assign ev_ok_o        = ev_ok_q;
@@ -309,13 +315,25 @@ module tsr_bridge_rx
   assign ev_hdr_valid_o = ev_hv_q;
   assign ev_type_o      = hdr_type;
   assign ev_flags_o     = hdr_flags;
-  assign ev_seq_o       = hdr_seq;
+  assign hdr_byte_o     = win_q[7:0];
   assign ev_len_o       = hdr_len[LenW-1:0];
 
 `ifndef SYNTHESIS
   // A pop is issued only with room for its byte, so no received byte is ever dropped here.
   PopOnlyWithRoom_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
       fifo_pop_o |-> (!inflight_q || fifo_valid_i) && !fifo_empty_i);
+  // The sender rotates the window only while the event is held, and a whole number of
+  // turns (20 bytes each): the window is as it was when the executor takes the event.
+  int unsigned hdr_turn_q;  // rotations in this event, modulo WinBytes
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) hdr_turn_q <= 0;
+    else if (state_q != StEvent) hdr_turn_q <= 0;
+    else if (hdr_next_i) hdr_turn_q <= (hdr_turn_q + 1) % 32'(WinBytes);
+  end
+  HdrNextInEvent_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      hdr_next_i |-> state_q == StEvent);
+  WindowRestored_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      state_q == StEvent && ev_ready_i |-> hdr_turn_q == 0);
 `endif
 
 endmodule

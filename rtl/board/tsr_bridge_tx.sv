@@ -1,10 +1,15 @@
 // Reply sender of the UART bridge: builds one reply frame (docs/protocol.md) from a
 // descriptor and shifts it out to the UART transmitter, computing the header CRC and the
-// frame CRC on the fly. The payload is up to 8 fixed bytes (fixed_i, byte 0 in bits 7:0)
-// followed by a tail: one of the fixed ASCII messages from the message ROM, or the first
-// tail_buf_len_i bytes of the frame buffer (STREAM_READ's beats). The descriptor is read
-// where it is, not copied: it must stay unchanged from start_i until busy_o falls (the
-// executor holds it that long).
+// frame CRC on the fly. The payload is up to 8 fixed bytes (presented one at a time in
+// fixed_byte_i, the next after each fixed_next_o) followed by a tail: one of the fixed
+// ASCII messages from the message ROM, or the first tail_buf_len_i bytes of the frame
+// buffer (STREAM_READ's beats). The descriptor is read where it is, not copied: it must
+// stay unchanged from start_i until busy_o falls (the executor holds it that long).
+//
+// The reply's type and seq are the request's: the request header, still in the frame
+// receiver's window, is presented a byte at a time in req_byte_i, header byte i while
+// header byte i goes out (req_next_o rotates the window by one byte for each of the 20,
+// which leaves it as it was). No copy of the seq, and no 16-way byte mux over it.
 module tsr_bridge_tx
   import tsr_bridge_pkg::*;
 #(
@@ -16,67 +21,83 @@ module tsr_bridge_tx
   input  logic             rst_ni,
   input  logic             start_i,        // takes the descriptor when !busy_o
   output logic             busy_o,
-  input  logic [7:0]       type_i,
-  input  logic [31:0]      seq_i,
-  input  logic [63:0]      fixed_i,
+  input  logic             err_i,          // an ERROR reply (else the request's type | 0x80)
+  input  logic             seq_valid_i,    // the request's seq (else zero)
+  input  logic [7:0]       req_byte_i,     // the request header's byte at this position
+  output logic             req_next_o,     // req_byte_i taken: present the next
+  input  logic [7:0]       fixed_byte_i,   // the next fixed byte
+  output logic             fixed_next_o,   // fixed_byte_i taken: present the next
   input  logic [3:0]       fixed_len_i,    // 0..8
   input  logic             tail_rom_i,     // tail: message msg_i (else the frame buffer)
   input  msg_e             msg_i,
   input  logic [LenW-1:0]  tail_buf_len_i,
-  // Frame buffer read port (registered read).
+  // Frame buffer read port (registered read), at the shared position counter (tsr_bridge):
+  // pos_i counts the bytes of each part from 0, so a tail byte's address is pos_i.
+  input  logic [LenW-1:0]  pos_i,
+  output logic             pos_clr_o,
+  output logic             pos_inc_o,
   output logic             buf_re_o,
-  output logic [AddrW-1:0] buf_addr_o,
   input  logic [7:0]       buf_rdata_i,
   // UART transmitter.
   output logic [7:0]       tx_data_o,
   output logic             tx_valid_o,
-  input  logic             tx_ready_i
+  input  logic             tx_ready_i,
+  // The shared CRC register (tsr_bridge), stepped over tx_data_o.
+  output crc_op_e          crc_op_o,
+  input  logic [31:0]      crc_i
 );
 
   typedef enum logic [1:0] {StIdle, StFetch, StLatch, StSend} state_e;
-  typedef enum logic [1:0] {PartHeader, PartPayload, PartTrailer} part_e;
+  // The payload in two parts, each counted from 0: its fixed bytes, then its tail (whose
+  // position is then the ROM / frame buffer address as it is, no subtraction).
+  typedef enum logic [1:0] {PartHeader, PartFixed, PartTail, PartTrailer} part_e;
 
   localparam msg_rom_t  Rom  = msg_rom();
   localparam msg_lens_t Lens = msg_lens();
 
-  state_e          state_q, state_d;
-  part_e           part_q, part_d;
-  logic [LenW-1:0] pos_q, pos_d;      // byte within the part
-  logic [LenW-1:0] len_q, len_d;      // payload length
-  logic [127:0]    header;
-  logic [31:0]     crc_q, crc_d, crc_next;
-  logic [7:0]      byte_out, byte_q, rom_byte_q;  // byte_q: byte_out latched for StSend
-  logic            rom_re;
-  logic [LenW-1:0] tail_pos;
+  state_e           state_q, state_d;
+  part_e            part_q, part_d;
+  logic [LenW-1:0]  rem_q, rem_d;      // payload length, then payload bytes still to send
+  logic [7:0]       header_byte;       // the header byte at pos_i (below 16)
+  logic [7:0]       byte_out, byte_q, rom_byte_q;  // byte_q: byte_out latched for StSend
+  logic             rom_re;
+  logic             fixed_last;        // the last of the fixed bytes (4 or 8 of them)
 
-  // The byte is latched a cycle before it is sent: the frame buffer's block-RAM output and
-  // the CRC's XOR tree then do not share a cycle.
-  tsr_crc32 u_crc (.crc_i(crc_q), .byte_i(byte_q), .crc_o(crc_next));
-
-  assign header   = {32'(len_q), seq_i, 16'h0000, 16'h0000, type_i, Version, Magic1, Magic0};
-  assign tail_pos = pos_q - LenW'(fixed_len_i);
-  logic unused_tail_msb;  // a tail is shorter than the frame buffer
-  assign unused_tail_msb = tail_pos[LenW-1];
+  // The byte is latched a cycle before it is sent (byte_q): the frame buffer's block-RAM
+  // output and the CRC's XOR tree then do not share a cycle.
+  // rem_q still holds the payload length while the header goes out.
+  always_comb begin
+    unique case (pos_i[3:0])
+      4'd0:    header_byte = Magic0;
+      4'd1:    header_byte = Magic1;
+      4'd2:    header_byte = Version;
+      4'd3:    header_byte = err_i ? TypeError : (req_byte_i | ReplyBit);
+      4'd8, 4'd9, 4'd10, 4'd11: header_byte = seq_valid_i ? req_byte_i : 8'h00;
+      4'd12:   header_byte = rem_q[7:0];
+      4'd13:   header_byte = 8'(rem_q[LenW-1:8]);
+      default: header_byte = 8'h00;  // flags, reserved, the length's upper bytes
+    endcase
+  end
+  assign fixed_last = (pos_i[1:0] == 2'd3) && (pos_i[2] == fixed_len_i[3]);
+  logic unused_fixed_len;  // 0, 4 or 8
+  assign unused_fixed_len = ^{fixed_len_i[2], fixed_len_i[1:0]};
 
   always_ff @(posedge clk_i) begin
     if (state_q == StLatch) byte_q <= byte_out;
-    if (rom_re) rom_byte_q <= Rom[{msg_i, tail_pos[4:0]}];
+    if (rom_re) rom_byte_q <= Rom[{msg_i, pos_i[4:0]}];
   end
 
   // The byte at the current position (valid in StLatch, sent from byte_q in StSend).
   always_comb begin
     byte_out = 8'h00;
     unique case (part_q)
-      // The header's CRC field and the trailer are both ~crc_q, little-endian (the
+      // The header's CRC field and the trailer are both ~crc_i, little-endian (the
       // register is not advanced over them).
-      PartHeader:  byte_out = (pos_q < LenW'(16)) ? header[8*pos_q[3:0] +: 8]
-                                                   : ~crc_q[8*pos_q[1:0] +: 8];
-      PartPayload: begin
-        if (pos_q < LenW'(fixed_len_i)) byte_out = fixed_i[8*pos_q[2:0] +: 8];
-        else if (tail_rom_i)            byte_out = rom_byte_q;
-        else                            byte_out = buf_rdata_i;
-      end
-      PartTrailer: byte_out = ~crc_q[8*pos_q[1:0] +: 8];
+      PartHeader:  byte_out = (pos_i < LenW'(16)) ? header_byte
+                                                    : ~crc_i[8*pos_i[1:0] +: 8];
+      PartFixed:   byte_out = fixed_byte_i;
+      PartTail:    byte_out = tail_rom_i ? rom_byte_q : buf_rdata_i;
+      PartTrailer: byte_out = ~crc_i[8*pos_i[1:0] +: 8];
       default: ;
     endcase
   end
@@ -84,25 +105,26 @@ module tsr_bridge_tx
   always_comb begin
     state_d     = state_q;
     part_d      = part_q;
-    pos_d       = pos_q;
-    len_d       = len_q;
-    crc_d       = crc_q;
+    pos_clr_o   = 1'b0;
+    pos_inc_o   = 1'b0;
+    rem_d       = rem_q;
+    crc_op_o    = CrcHold;
     rom_re      = 1'b0;
     buf_re_o    = 1'b0;
     tx_valid_o  = 1'b0;
 
     unique case (state_q)
       StIdle: if (start_i) begin
-        len_d = LenW'(fixed_len_i) +
-                (tail_rom_i ? LenW'(Lens[msg_i]) : tail_buf_len_i);
-        crc_d       = '1;
-        part_d      = PartHeader;
-        pos_d       = '0;
-        state_d     = StFetch;
+        rem_d   = LenW'(fixed_len_i) +
+                  (tail_rom_i ? LenW'(Lens[msg_i]) : tail_buf_len_i);
+        crc_op_o = CrcInit;
+        part_d  = PartHeader;
+        pos_clr_o = 1'b1;
+        state_d = StFetch;
       end
       StFetch: begin
         // One cycle for the ROM or the frame buffer to present a tail byte.
-        if (part_q == PartPayload && pos_q >= LenW'(fixed_len_i)) begin
+        if (part_q == PartTail) begin
           rom_re   = tail_rom_i;
           buf_re_o = !tail_rom_i;
         end
@@ -114,23 +136,31 @@ module tsr_bridge_tx
         if (tx_ready_i) begin
           // Over the header's CRC field the register stands still; after it, it holds
           // what running over it gives, the residue.
-          if (part_q == PartPayload || (part_q == PartHeader && pos_q < LenW'(16))) begin
-            crc_d = crc_next;
-          end else if (part_q == PartHeader && pos_q == LenW'(19)) begin
-            crc_d = CrcResidue;
+          if (part_q == PartFixed || part_q == PartTail ||
+              (part_q == PartHeader && pos_i < LenW'(16))) begin
+            crc_op_o = CrcStep;
+          end else if (part_q == PartHeader && pos_i == LenW'(19)) begin
+            crc_op_o = CrcSetResidue;
           end
-          pos_d   = pos_q + 1'b1;
+          pos_inc_o = 1'b1;
           state_d = StFetch;
           unique case (part_q)
-            PartHeader: if (pos_q == LenW'(19)) begin
-              pos_d  = '0;
-              part_d = (len_q == '0) ? PartTrailer : PartPayload;
+            PartHeader: if (pos_i == LenW'(19)) begin
+              pos_clr_o = 1'b1;
+              part_d = (rem_q == '0) ? PartTrailer :
+                       (fixed_len_i != '0) ? PartFixed : PartTail;
             end
-            PartPayload: if (pos_d == len_q) begin
-              pos_d  = '0;
-              part_d = PartTrailer;
+            PartFixed, PartTail: begin
+              rem_d = rem_q - 1'b1;
+              if (rem_q == LenW'(1)) begin
+                pos_clr_o = 1'b1;
+                part_d = PartTrailer;
+              end else if (part_q == PartFixed && fixed_last) begin
+                pos_clr_o = 1'b1;
+                part_d = PartTail;
+              end
             end
-            PartTrailer: if (pos_q == LenW'(3)) state_d = StIdle;
+            PartTrailer: if (pos_i == LenW'(3)) state_d = StIdle;
             default: ;
           endcase
         end
@@ -143,20 +173,17 @@ module tsr_bridge_tx
     if (!rst_ni) begin
       state_q     <= StIdle;
       part_q      <= PartHeader;
-      pos_q       <= '0;
-      len_q       <= '0;
-      crc_q       <= '1;
+      rem_q       <= '0;
     end else begin
       state_q     <= state_d;
       part_q      <= part_d;
-      pos_q       <= pos_d;
-      len_q       <= len_d;
-      crc_q       <= crc_d;
+      rem_q       <= rem_d;
     end
   end
 
-  assign busy_o     = (state_q != StIdle);
-  assign buf_addr_o = tail_pos[AddrW-1:0];
-  assign tx_data_o  = byte_q;
+  assign fixed_next_o = (state_q == StLatch) && (part_q == PartFixed);
+  assign req_next_o   = (state_q == StLatch) && (part_q == PartHeader);
+  assign busy_o       = (state_q != StIdle);
+  assign tx_data_o    = byte_q;
 
 endmodule

@@ -555,6 +555,29 @@ TEST_CASE("bridge runs GEMMs bit-exactly: LOAD, STREAM_WRITE, GEMM, STREAM_READ"
   REQUIRE(status.type == proto::reply_type(MsgType::kWaitStatus));
 }
 
+TEST_CASE("bridge: waits and reads with budgets beyond 2^40 cycles, levels beyond 255",
+          "[bridge]") {
+  // Budgets over the 40-bit cycle counter saturate and levels over 255 are no limit: an
+  // idle engine answers at once, with a cycle count that fits the counter.
+  BoardBench b;
+  for (const std::uint64_t budget : {~std::uint64_t{0}, std::uint64_t{1} << 40,
+                                     (std::uint64_t{1} << 40) - 1}) {
+    const Frame idle = b.request(MsgType::kWaitIdle, b.next_seq(), proto::encode_u64(budget));
+    REQUIRE(idle.type == proto::reply_type(MsgType::kWaitIdle));
+    CHECK(proto::decode_u64(idle.payload, "cycles") < 1000);
+    const Frame status =
+        b.request(MsgType::kWaitStatus, b.next_seq(),
+                  proto::encode(proto::WaitStatusRequest{0x3F, 0x100, budget}));
+    REQUIRE(status.type == proto::reply_type(MsgType::kWaitStatus));
+    CHECK(proto::decode_u64(status.payload, "cycles") < 1000);
+  }
+  // A read of nothing with a huge budget answers at once, too.
+  const Frame read = b.request(MsgType::kStreamRead, b.next_seq(),
+                               proto::encode(proto::StreamReadRequest{0, ~std::uint64_t{0}}));
+  REQUIRE(read.type == proto::reply_type(MsgType::kStreamRead));
+  CHECK(proto::decode_stream_read_reply(read.payload).data.empty());
+}
+
 TEST_CASE("bridge: CTRL.CLEAR drops the stale result, RESET resets the engine", "[bridge]") {
   BoardBench b;
   std::mt19937_64 rng(7);
