@@ -20,6 +20,7 @@ module tsr_dispatch #(
   parameter bit          Sparse     = 1'b0,  // SPGEMM, LOAD META and GBUF
   parameter int unsigned GbufDepth  = 2,     // without Sparse: 2 (the widths stay small)
   parameter int unsigned MetaDepth  = 2,
+  parameter bit          HeadInFifo = 1'b0,  // the FIFO's head is a register (block RAM)
   localparam int unsigned ActAW   = $clog2(ActDepth),
   localparam int unsigned WgtAW   = $clog2(WgtDepth),
   localparam int unsigned AccAW   = $clog2(AccDepth),
@@ -89,40 +90,64 @@ module tsr_dispatch #(
   // waits, and the checks below look only at registers. A new head is taken
   // in the cycle the old one leaves (handed off or dropped), so commands still leave one a
   // cycle while the error is set; a valid one leaves at best every ValidLatency+1 cycles.
+  // With HeadInFifo (a FIFO whose head is already a block RAM's read register, stable
+  // until popped: tsr_fifo RegRead) that register is the head: the command is validated
+  // in place and popped as it leaves, with the same timing, and no copy is made (on an
+  // iCE40 each of its flip-flops would take a logic cell of its own).
   localparam int unsigned ValidLatency = 4;
   localparam int unsigned PhaseW       = 3;
 
-  logic         head_valid_q, head_take, head_leave;
-  logic [127:0] head_q;
-  logic [PhaseW-1:0] phase_q;    // cycles head_q has been held, saturating at ValidLatency
-  logic         checked;         // the validation registers describe head_q
+  logic         head_valid, head_leave;
+  logic [127:0] head;
+  logic [PhaseW-1:0] phase_q;    // cycles the head has been held, saturating at ValidLatency
+  logic         checked;         // the validation registers describe the head
 
-  assign head_take = cmd_valid_i && (!head_valid_q || head_leave);
-  assign checked   = head_valid_q && (phase_q == PhaseW'(ValidLatency));
+  assign checked = head_valid && (phase_q == PhaseW'(ValidLatency));
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      head_valid_q <= 1'b0;
-      head_q       <= '0;
-      phase_q      <= '0;
-    end else if (clear_i) begin
-      head_valid_q <= 1'b0;
-      phase_q      <= '0;
-    end else begin
-      if (head_take) begin
-        head_valid_q <= 1'b1;
-        head_q       <= cmd_i;
+  if (HeadInFifo) begin : gen_head_in_fifo
+    assign head_valid = cmd_valid_i;
+    assign head       = cmd_i;
+    assign cmd_pop_o  = head_leave;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        phase_q <= '0;
+      end else if (clear_i || head_leave || !cmd_valid_i) begin
+        phase_q <= '0;  // the next head, if any, shows in the next cycle
+      end else if (phase_q != PhaseW'(ValidLatency)) begin
+        phase_q <= phase_q + 1'b1;
+      end
+    end
+  end else begin : gen_head_reg
+    logic         head_valid_q, head_take;
+    logic [127:0] head_q;
+    assign head_take  = cmd_valid_i && (!head_valid_q || head_leave);
+    assign head_valid = head_valid_q;
+    assign head       = head_q;
+    assign cmd_pop_o  = head_take;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        head_valid_q <= 1'b0;
+        head_q       <= '0;
+        phase_q      <= '0;
+      end else if (clear_i) begin
+        head_valid_q <= 1'b0;
         phase_q      <= '0;
       end else begin
-        if (head_leave) head_valid_q <= 1'b0;
-        if (phase_q != PhaseW'(ValidLatency)) phase_q <= phase_q + 1'b1;
+        if (head_take) begin
+          head_valid_q <= 1'b1;
+          head_q       <= cmd_i;
+          phase_q      <= '0;
+        end else begin
+          if (head_leave) head_valid_q <= 1'b0;
+          if (phase_q != PhaseW'(ValidLatency)) phase_q <= phase_q + 1'b1;
+        end
       end
     end
   end
 
-  // ---- decode (all from head_q) --------------------------------------------------------
+  // ---- decode (all from the head) ------------------------------------------------------
   logic [31:0] w0, w1, w2, w3;
-  assign {w3, w2, w1, w0} = head_q;
+  assign {w3, w2, w1, w0} = head;
 
   logic [7:0]  opcode;
   logic        is_load, is_gemm, is_sp, is_spa;
@@ -341,7 +366,7 @@ module tsr_dispatch #(
   // first in program order, and its packet or BAD_META error must win.
   assign invalid = checked && (check_q != tsr_pkg::ErrNone);
   assign bad     = invalid && load_ready_i && !sp_held;
-  assign drop    = head_valid_q && (error_q || bad);
+  assign drop    = head_valid && (error_q || bad);
   assign load_go = checked && !error_q && !invalid && is_load && load_ready_i && !ld_hazard;
   assign gemm_go = checked && !error_q && !invalid && is_gemm && gemm_ready_i &&
                    !gemm_hazard && !readers_full;
@@ -349,7 +374,6 @@ module tsr_dispatch #(
                    !sp_hazard && !readers_full;
 
   assign head_leave   = drop || load_go || gemm_go || sp_go;
-  assign cmd_pop_o    = head_take;
   assign load_valid_o = load_go;
   assign gemm_valid_o = gemm_go;
   assign sp_valid_o   = sp_go;
@@ -385,7 +409,7 @@ module tsr_dispatch #(
   assign err_code_o = err_code_q;
   assign err_cmd_o  = err_cmd_q;
   assign dropped_o  = drop;
-  assign busy_o     = head_valid_q;
+  assign busy_o     = head_valid;
 
   // The index of the command a unit reports an error for: the last one handed to the
   // load unit (a LOAD's packet or PARAM word) or to the sparse unit (BAD_META); when both
@@ -446,7 +470,7 @@ module tsr_dispatch #(
   PopOnlyValid_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
                                    cmd_pop_o |-> cmd_valid_i);
   LeaveOnlyValid_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
-                                     head_leave |-> head_valid_q);
+                                     head_leave |-> head_valid);
   CmdLoad_C: cover property (@(posedge clk_i) disable iff (!rst_ni) load_go);
   CmdLoadAct_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
                                 load_go && ld_target == tsr_pkg::TgtAct);

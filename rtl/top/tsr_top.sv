@@ -130,7 +130,9 @@ module tsr_top #(
   // ---- command FIFO and dispatcher ---------------------------------------------------
   // The dispatcher holds the head command in a register of its own while it validates
   // it; that register counts as one of the CmdFifoDepth entries the host sees (STATUS
-  // level, FIFO_FULL), so the queue's capacity is CmdFifoDepth as before.
+  // level, FIFO_FULL), so the queue's capacity is CmdFifoDepth as before. A block RAM
+  // FIFO's head is a register already: the dispatcher validates it there (HeadInFifo),
+  // and the FIFO's own level counts it.
   logic              cmd_push, cmd_full, cmd_empty, cmd_pop, cmd_fifo_full, dispatch_busy;
   logic [127:0]      cmd_in, cmd_head;
   logic [LevelW-1:0] cmd_level, cmd_fifo_level;
@@ -140,7 +142,7 @@ module tsr_top #(
     .push_i(cmd_push), .data_i(cmd_in), .full_o(cmd_fifo_full),
     .pop_i(cmd_pop), .data_o(cmd_head), .empty_o(cmd_empty), .level_o(cmd_fifo_level)
   );
-  assign cmd_level = cmd_fifo_level + LevelW'(dispatch_busy);
+  assign cmd_level = cmd_fifo_level + LevelW'(CmdFifoRegRead == 0 && dispatch_busy);
   assign cmd_full  = (cmd_level == LevelW'(CmdFifoDepth));
 
   logic               load_valid, load_ready, load_done;
@@ -172,7 +174,7 @@ module tsr_top #(
   tsr_dispatch #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .Sparse(Sparse != 0),
-    .GbufDepth(GbufWords), .MetaDepth(MetaWords)
+    .GbufDepth(GbufWords), .MetaDepth(MetaWords), .HeadInFifo(CmdFifoRegRead != 0)
   ) u_dispatch (
     .clk_i, .rst_ni, .clear_i(clear),
     .cmd_push_i(cmd_push), .cmd_valid_i(!cmd_empty), .cmd_i(cmd_head), .cmd_pop_o(cmd_pop),

@@ -151,7 +151,7 @@ module tsr_dispatch_props #(
   // An SPGEMM's products are small (nt * len: 8 x 9 bits; nt * Cols, a constant
   // multiple, folds to a shift): its ends are computed here, with plain multiplies.
   logic [31:0] h0, h1, h2, h3;
-  assign {h3, h2, h1, h0} = u_dut.head_q;
+  assign {h3, h2, h1, h0} = u_dut.head;
   logic  r_is_load, r_is_gemm, r_is_sp, r_is_spa;
   assign r_is_load = (h0[7:0] == tsr_pkg::OpLoad);
   assign r_is_gemm = (h0[7:0] == tsr_pkg::OpGemm);
@@ -399,10 +399,10 @@ module tsr_dispatch_props #(
       // One hand-off a cycle, only of a held head; the FIFO is read only when there is a
       // head to read and the head register is empty or being vacated.
       assert ($countones({dropped, load_valid, gemm_valid, sp_valid}) <= 1);
-      if (dropped || load_valid || gemm_valid || sp_valid) assert (u_dut.head_valid_q);
+      if (dropped || load_valid || gemm_valid || sp_valid) assert (u_dut.head_valid);
       if (cmd_pop) assert (cmd_valid_i);
       if (cmd_valid_i &&
-          (!u_dut.head_valid_q || dropped || load_valid || gemm_valid || sp_valid))
+          (!u_dut.head_valid || dropped || load_valid || gemm_valid || sp_valid))
         assert (cmd_pop);
 
       // Validation: a granted command is exactly the command at the head (no field cut
@@ -451,8 +451,8 @@ module tsr_dispatch_props #(
       // (checked) all of its SPGEMM (a packet or BAD_META error of the command in progress
       // comes first in program order): the FIFO always drains, nothing bad is granted,
       // nothing until CLEAR. The verdict is the reference one.
-      if (u_dut.head_valid_q) assert (head_q == u_dut.head_q);
-      if (u_dut.head_valid_q && u_dut.error_q) assert (dropped);
+      if (u_dut.head_valid) assert (head_q == u_dut.head);
+      if (u_dut.head_valid && u_dut.error_q) assert (dropped);
       if (u_dut.checked) assert (u_dut.check_q == ref_check);
       if (u_dut.checked && ref_check != tsr_pkg::ErrNone && !ld_busy_q && !sp_busy_q)
         assert (dropped);
@@ -463,10 +463,10 @@ module tsr_dispatch_props #(
       if (ref_check != tsr_pkg::ErrNone) assert (!load_valid && !gemm_valid && !sp_valid);
       if (u_dut.error_q) assert (!load_valid && !gemm_valid && !sp_valid);
       if (cmd_pop)
-        assert (!u_dut.head_valid_q || dropped || load_valid || gemm_valid || sp_valid);
+        assert (!u_dut.head_valid || dropped || load_valid || gemm_valid || sp_valid);
 
       // Inductive strengthening: each validation stage computed once, from this head.
-      if (u_dut.head_valid_q && u_dut.phase_q >= 3'd1) begin
+      if (u_dut.head_valid && u_dut.phase_q >= 3'd1) begin
         assert (u_dut.s1_ld_end_q == {1'b0, h1} + {1'b0, h2});
         if (r_is_load && !r_bad_field) assert (u_dut.s1_ld_depth_q == {1'b0, r_ld_depth});
         assert (u_dut.s1_bad_field_q == r_bad_field && u_dut.s1_bad_shape_q == r_bad_shape);
@@ -480,7 +480,7 @@ module tsr_dispatch_props #(
       end
       // A region's end lies at or past its base (so an end inside the scratchpad puts
       // the base there too).
-      if (u_dut.head_valid_q && u_dut.phase_q >= 3'd2) begin
+      if (u_dut.head_valid && u_dut.phase_q >= 3'd2) begin
         assert (u_dut.s2_ld_range_q == (u_dut.s1_ld_end_q > u_dut.s1_ld_depth_q));
         assert (r_act_end >= addr_t'(h1[15:0]) && r_par_end >= addr_t'(h2[15:0]));
         if (r_is_sp) begin
@@ -489,7 +489,7 @@ module tsr_dispatch_props #(
           assert (r_par_end == r_sp_par_end);
         end
       end
-      if (u_dut.head_valid_q && u_dut.phase_q >= 3'd3) begin
+      if (u_dut.head_valid && u_dut.phase_q >= 3'd3) begin
         assert (u_dut.s3_act_range_q == (r_act_end > addr_t'(ActDepth)) &&
                 u_dut.s3_par_range_q == (r_par_end > addr_t'(ParamDepth)));
         assert (r_wgt_end >= addr_t'(h1[31:16]));
