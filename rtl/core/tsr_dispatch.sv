@@ -471,6 +471,11 @@ module tsr_dispatch #(
                                    cmd_pop_o |-> cmd_valid_i);
   LeaveOnlyValid_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
                                      head_leave |-> head_valid);
+  // The validation registers describe the head only while it holds still until it
+  // leaves: the copy does by construction, a FIFO head (HeadInFifo) must.
+  HeadHeld_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                               head_valid && !head_leave |=> head_valid && $stable(head))
+    else $error("the command at the head changed or vanished before it left");
   CmdLoad_C: cover property (@(posedge clk_i) disable iff (!rst_ni) load_go);
   CmdLoadAct_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
                                 load_go && ld_target == tsr_pkg::TgtAct);
