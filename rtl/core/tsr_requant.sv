@@ -4,9 +4,9 @@
 // RoundingDivideByPOT. Single rounding (TFLITE_SINGLE_ROUNDING): the exact 64-bit
 // product shifted right by 31 - shift, rounding half up once. Fixed latency of
 // tsr_pkg::RqLatency (9) cycles, no stall: the store unit only issues what its output FIFO
-// can take. Job-level settings are read where they are used, from the store unit's
-// sideband pipeline: requant with the stage-1 inputs, the zero point tsr_pkg::RqZpAt (7)
-// cycles after them, the clamp tsr_pkg::RqClampAt (8) cycles after them.
+// can take. Job-level settings are read where they are used: requant with the stage-1
+// inputs, the zero point tsr_pkg::RqZpAt (7) cycles after them, the clamp
+// tsr_pkg::RqClampAt (8) cycles after them (the store unit keeps them per job).
 //
 // Without requantization the raw int32 (acc + bias) takes the multiplier path too, as
 // an exact product by one shifted by nothing: one flag travels down the stages instead

@@ -86,7 +86,7 @@ module tsr_store_unit #(
   logic             cmd_last_q, bank_q;
   logic [AccAW:0]   m_rows_q, row_q;
   logic [ParamAW-1:0] param_addr_q;
-  logic [tsr_pkg::StoreCfgW-1:0] cfg_q;  // fields at tsr_pkg::Cfg*
+  logic             requant_q, per_channel_q;
   logic [LaneW-1:0] param_idx_q;        // parameter word being read
   logic             param_we_q;         // write lane param_we_lane_q this cycle
   logic [LaneW-1:0] param_we_lane_q;
@@ -123,7 +123,8 @@ module tsr_store_unit #(
   assign can_issue = (CreditW'(out_level) + inflight_q) < CreditW'(OutDepth);
   assign issue     = (state_q == StRows) && !grp_busy && can_issue;
 
-  assign job_pop       = (state_q == StIdle) && job_valid;
+  logic zc_busy;  // the job slot the next job takes is still read (below)
+  assign job_pop       = (state_q == StIdle) && job_valid && !zc_busy;
   // The last parameter word lands the cycle after its read; rows start then, or as soon
   // as the bank is written.
   logic params_done;
@@ -159,7 +160,8 @@ module tsr_store_unit #(
       m_rows_q        <= '0;
       row_q           <= '0;
       param_addr_q    <= '0;
-      cfg_q           <= '0;
+      requant_q       <= 1'b0;
+      per_channel_q   <= 1'b0;
       param_idx_q     <= '0;
       param_we_q      <= 1'b0;
       param_we_lane_q <= '0;
@@ -183,7 +185,8 @@ module tsr_store_unit #(
         m_rows_q      <= head_m_rows;
         row_q         <= '0;
         param_addr_q  <= head_param_base;
-        cfg_q         <= head_cfg;
+        requant_q     <= head_requant;
+        per_channel_q <= head_per_channel;
         param_idx_q   <= '0;
         first_q       <= next_first_q;
         next_first_q  <= head_cmd_last;
@@ -216,15 +219,32 @@ module tsr_store_unit #(
     end
   end
 
+  // The zero point and clamp, read late in the lanes, do not travel down the sideband:
+  // they wait in one of two job slots, and the sideband carries the slot's number. A job
+  // takes the slot of the job before the last, so it is popped only when no group of
+  // that job has yet to read it (zc_busy: in practice only after a job of one row).
+  localparam int unsigned ZcW = 24;  // {zero point, clamp lo, clamp hi}
+  logic [1:0][ZcW-1:0] zc_q;
+  logic           jslot_q;            // the current job's slot
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni)      jslot_q <= 1'b0;
+    else if (job_pop) jslot_q <= !jslot_q;
+  end
+  always_ff @(posedge clk_i) begin
+    if (job_pop) zc_q[!jslot_q] <= head_cfg[tsr_pkg::CfgHi +: ZcW];
+  end
+
   // Sideband that travels with each column group into the lanes, from the cycle before
-  // it enters them (the row's read for group 0): the store settings (tsr_pkg::Cfg*), and
-  // above them gemm last, tlast, last group of the row, valid, and the group number.
-  // The lanes read the zero point and the clamp from it where they use them.
-  localparam int unsigned SideGemm  = tsr_pkg::StoreCfgW;
-  localparam int unsigned SideLast  = tsr_pkg::StoreCfgW + 1;
-  localparam int unsigned SideEnd   = tsr_pkg::StoreCfgW + 2;  // last group of a row
-  localparam int unsigned SideValid = tsr_pkg::StoreCfgW + 3;
-  localparam int unsigned SideGrp   = tsr_pkg::StoreCfgW + 4;
+  // it enters them (the row's read for group 0): requant, per channel, the job slot, gemm
+  // last, tlast, last group of the row, valid, and the group number.
+  localparam int unsigned SideReq   = 0;
+  localparam int unsigned SidePerCh = 1;
+  localparam int unsigned SideJob   = 2;
+  localparam int unsigned SideGemm  = 3;
+  localparam int unsigned SideLast  = 4;
+  localparam int unsigned SideEnd   = 5;  // last group of a row
+  localparam int unsigned SideValid = 6;
+  localparam int unsigned SideGrp   = 7;
   localparam int unsigned SideW     = SideGrp + GrpW;
   logic [PipeLatency*SideW-1:0] side_q;
   logic [SideW-1:0] side_in, side_lane, side_zp, side_clamp, side_out;
@@ -234,7 +254,8 @@ module tsr_store_unit #(
   assign slot_end       = (Groups == 1) ? issue : (grp_q == GrpW'(Groups - 1));
   assign slot_tlast     = issue ? last_row : row_last_q;
   assign slot_gemm_last = issue ? (cmd_last_q && last_row) : row_gemm_last_q;
-  assign side_in = {grp_q, slot, slot_end && slot, slot_tlast, slot_gemm_last, cfg_q};
+  assign side_in = {grp_q, slot, slot_end && slot, slot_tlast, slot_gemm_last, jslot_q,
+                    per_channel_q, requant_q};
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       side_q          <= '0;
@@ -251,12 +272,26 @@ module tsr_store_unit #(
     end
   end
   // side_q stage k (1-based) describes the group in its k-th cycle after side_in; a group
-  // enters the lanes in its first, so the lanes read their settings RqZpAt and RqClampAt
-  // cycles later, and the result comes out at stage PipeLatency.
+  // enters the lanes in its first, and the result comes out at stage PipeLatency. The
+  // lanes read the zero point RqZpAt and the clamp RqClampAt cycles after they take a
+  // group: from registers loaded out of the group's job slot a stage earlier.
   assign side_lane  = side_q[0 +: SideW];
-  assign side_zp    = side_q[tsr_pkg::RqZpAt*SideW +: SideW];
-  assign side_clamp = side_q[tsr_pkg::RqClampAt*SideW +: SideW];
+  assign side_zp    = side_q[(tsr_pkg::RqZpAt - 1)*SideW +: SideW];
+  assign side_clamp = side_q[(tsr_pkg::RqClampAt - 1)*SideW +: SideW];
   assign side_out   = side_q[(PipeLatency-1)*SideW +: SideW];
+  logic [7:0]  zp_q;
+  logic [15:0] clamp_q;  // {lo, hi}
+  always_ff @(posedge clk_i) begin
+    zp_q    <= zc_q[side_zp[SideJob]][tsr_pkg::CfgZp - tsr_pkg::CfgHi +: 8];
+    clamp_q <= zc_q[side_clamp[SideJob]][15:0];
+  end
+  // A group that reads a slot later than this cycle must not see it rewritten.
+  always_comb begin
+    zc_busy = 1'b0;
+    for (int k = 0; k < tsr_pkg::RqClampAt - 1; k++) begin
+      if (side_q[k*SideW + SideValid] && side_q[k*SideW + SideJob] != jslot_q) zc_busy = 1'b1;
+    end
+  end
 
   // The row read from the accumulator shows the cycle after its read, for group 0; the
   // later groups take it from a register (the bank's read port may move on).
@@ -296,14 +331,14 @@ module tsr_store_unit #(
     end
     tsr_requant #(.RoundSingle(RoundSingle)) u_requant (
       .clk_i,
-      .requant_i   (side_lane[tsr_pkg::CfgRequant]),
+      .requant_i   (side_lane[SideReq]),
       .acc_i       (acc_sel),
       .bias_i      (bias_sel),
-      .mult_i      (side_lane[tsr_pkg::CfgPerChan] ? mult_sel : tensor_mult_q),
-      .shift_i     (side_lane[tsr_pkg::CfgPerChan] ? shift_sel : tensor_shift_q),
-      .zero_point_i(side_zp[tsr_pkg::CfgZp +: 8]),
-      .clamp_lo_i  (side_clamp[tsr_pkg::CfgLo +: 8]),
-      .clamp_hi_i  (side_clamp[tsr_pkg::CfgHi +: 8]),
+      .mult_i      (side_lane[SidePerCh] ? mult_sel : tensor_mult_q),
+      .shift_i     (side_lane[SidePerCh] ? shift_sel : tensor_shift_q),
+      .zero_point_i(zp_q),
+      .clamp_lo_i  (clamp_q[15:8]),
+      .clamp_hi_i  (clamp_q[7:0]),
       .data_o      (lane_data[l*32 +: 32])
     );
   end

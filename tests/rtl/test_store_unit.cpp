@@ -52,6 +52,10 @@ constexpr unsigned kParamAW = 4;     // $clog2(ParamDepth)
 constexpr unsigned kJobW = 36;       // 1 + 1 + (AccAW + 1) + ParamAW + 26
 constexpr unsigned kOutDepth = 16;    // output FIFO entries, the unit's issue credit
 constexpr unsigned kReadToBeat = 11;  // bank read, 9 lane stages (tsr_pkg::RqLatency), FIFO write
+// A row read this many cycles ago or less still has to read its job's zero point and clamp
+// (tsr_pkg::RqClampAt - 1): the job before the current one holds the slot the next job
+// takes, so the next job waits while such a row of it is in the lanes.
+constexpr unsigned kSlotReadBy = 7;
 constexpr std::int32_t kMin = std::numeric_limits<std::int32_t>::min();
 constexpr std::int32_t kMax = std::numeric_limits<std::int32_t>::max();
 
@@ -391,6 +395,8 @@ class StoreBench : public BlockBench<Vtsr_store_unit> {
   unsigned rows_issued_ = 0;
   std::uint64_t issued_ = 0, landed_ = 0, popped_ = 0;
   std::deque<std::uint64_t> issue_cycles_;  // rows read, beat not yet offered
+  std::deque<std::pair<std::uint64_t, unsigned>> slot_reads_;  // rows read: cycle, job
+  unsigned jobs_popped_ = 0;
   std::deque<Beat> expected_;
   std::optional<std::pair<Row, bool>> held_;  // beat offered and not taken last cycle
 
@@ -442,7 +448,12 @@ void StoreBench::step(bool clear) {
   }
   const std::uint64_t in_flight = issued_ - popped_;  // lane pipeline + output FIFO
 
-  const bool pop = phase_ == Phase::kIdle && !queued_.empty();
+  while (!slot_reads_.empty() && slot_reads_.front().first + kSlotReadBy < now)
+    slot_reads_.pop_front();
+  const bool slot_busy =
+      std::any_of(slot_reads_.begin(), slot_reads_.end(),
+                  [&](const auto& read) { return read.second != jobs_popped_; });
+  const bool pop = phase_ == Phase::kIdle && !queued_.empty() && !slot_busy;
   const bool params_done = phase_ == Phase::kParams && params_read_ == kCols;
   const bool start = (params_done || phase_ == Phase::kWait) && written_[current_.bank];
   expect_eq("acc_start_o", d.acc_start_o, start);
@@ -496,6 +507,7 @@ void StoreBench::step(bool clear) {
     current_ = queued_.front();
     queued_.pop_front();
     phase_ = Phase::kParams;
+    ++jobs_popped_;
     params_read_ = 0;
     rows_issued_ = 0;
   } else if (start) {
@@ -513,6 +525,7 @@ void StoreBench::step(bool clear) {
     bank_rdata_[current_.bank] = banks_[current_.bank][rows_issued_];
     store_bank_q_ = current_.bank;
     issue_cycles_.push_back(now);
+    slot_reads_.emplace_back(now, jobs_popped_);
     ++issued_;
     if (++rows_issued_ == current_.m_rows) {
       phase_ = Phase::kIdle;
@@ -590,6 +603,7 @@ void StoreBench::clear_model() {
   params_read_ = rows_issued_ = 0;
   issued_ = landed_ = popped_ = 0;
   issue_cycles_.clear();
+  slot_reads_.clear();
   expected_.clear();
   // A beat on offer stays until taken, now stale: it retires nothing (no gemm_done_o).
   held_through_clear_ = held_.has_value();
