@@ -26,6 +26,7 @@ module tsr_board_core #(
   parameter int unsigned LoadWriteReg   = 0,     // scratchpad writes registered (tsr_top)
   parameter int unsigned RoundSingle    = 1,     // single rounding (tsr_top)
   parameter int unsigned PerfDetail     = 1,     // every performance counter (tsr_top)
+  parameter int unsigned AccForward     = 1,     // accumulator sum forwarding (tsr_top)
   parameter int unsigned Sparse         = 0,     // sparse-gather path (tsr_top); no board
                                                  // builds it, its cost is measured with it
   // Board.
@@ -97,7 +98,8 @@ module tsr_board_core #(
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth),
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
     .ScratchSpram(ScratchSpram), .LutMulCols(LutMulCols), .LoadWriteReg(LoadWriteReg),
-    .Sparse(Sparse), .RoundSingle(RoundSingle), .PerfDetail(PerfDetail)
+    .Sparse(Sparse), .RoundSingle(RoundSingle), .PerfDetail(PerfDetail),
+    .AccForward(AccForward)
   ) u_engine (
     .clk_i, .rst_ni(engine_rst_n),
     .s_axil_awaddr_i(awaddr), .s_axil_awvalid_i(awvalid), .s_axil_awready_o(awready),

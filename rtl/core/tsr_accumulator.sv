@@ -6,7 +6,9 @@
 // adder do not share a cycle) and written back as sum (first row block) or sum + old
 // (later row blocks). When the same row comes round again within two cycles (M <= 2,
 // back-to-back folds), the read saw the memory before the earlier write landed, so
-// that write's sum is forwarded to the add instead.
+// that write's sum is forwarded to the add instead. With Forward = 0 there is no
+// forwarding: the execute unit spaces such rows 3 cycles apart (tsr_exec_unit AccForward),
+// and an assertion checks that no row needs it.
 // The sparse unit (tsr_sparse_unit) claims banks the same way and writes whole rows
 // directly (a sparse block covers all of K, so nothing is read back); the dispatcher lets
 // the two fill banks one after the other, and a claimed bank has one writer.
@@ -14,6 +16,7 @@ module tsr_accumulator #(
   parameter int unsigned Rows     = 4,
   parameter int unsigned Cols     = 4,
   parameter int unsigned AccDepth = 16,
+  parameter bit          Forward  = 1'b1,  // forward sums the read could not see
   localparam int unsigned AccAW = $clog2(AccDepth)
 ) (
   input  logic               clk_i,
@@ -111,7 +114,7 @@ module tsr_accumulator #(
   // the one written in the cycle after the read (fwd1, newest) and the one written in the
   // cycle of the read (fwd2; a read of the row written at once returns undefined data).
   logic               fwd1_q, fwd2_p_q, fwd2_q;
-  logic [Cols*32-1:0] rdata_q, sum1_q, sum2_q;
+  logic [Cols*32-1:0] rdata_q;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       fwd1_q   <= 1'b0;
@@ -125,10 +128,17 @@ module tsr_accumulator #(
   end
   always_ff @(posedge clk_i) begin
     rdata_q <= mid_bank ? bank_rdata[Cols*32 +: Cols*32] : bank_rdata[0 +: Cols*32];
-    sum1_q  <= sum;
-    sum2_q  <= sum1_q;
   end
-  assign rmw_rdata = fwd1_q ? sum1_q : (fwd2_q ? sum2_q : rdata_q);
+  if (Forward) begin : gen_forward
+    logic [Cols*32-1:0] sum1_q, sum2_q;
+    always_ff @(posedge clk_i) begin
+      sum1_q <= sum;
+      sum2_q <= sum1_q;
+    end
+    assign rmw_rdata = fwd1_q ? sum1_q : (fwd2_q ? sum2_q : rdata_q);
+  end else begin : gen_no_forward
+    assign rmw_rdata = rdata_q;
+  end
 
   for (genvar c = 0; c < Cols; c++) begin : gen_add
     logic [31:0] old_sum;
@@ -197,6 +207,9 @@ module tsr_accumulator #(
   end
   BothBanksBusy_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                                    free_q == 2'b00);
+  NoForwardNeeded_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+      !Forward && wr_valid && !wr_first |-> !fwd1_q && !fwd2_q)
+    else $error("accumulator row added to before the write it needs had landed");
   Forward1_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i) fwd1_q && wr_valid);
   Forward2_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                               fwd2_q && !fwd1_q && wr_valid);

@@ -13,6 +13,7 @@ module tsr_exec_unit #(
   parameter int unsigned WgtDepth   = 64,
   parameter int unsigned AccDepth   = 16,
   parameter int unsigned ParamDepth = 16,
+  parameter bit          AccForward = 1'b1,  // 0: the accumulator does not forward sums
   localparam int unsigned ActAW   = $clog2(ActDepth),
   localparam int unsigned WgtAW   = $clog2(WgtDepth),
   localparam int unsigned AccAW   = $clog2(AccDepth),
@@ -177,9 +178,33 @@ module tsr_exec_unit #(
   assign wgt_bank_o = pre_we_bank_q;
 
   // ---- issuer ----------------------------------------------------------------------
+  // Without the accumulator's forwarding (AccForward = 0), a row that adds to its sum
+  // (a later row block) is issued at least 3 cycles after the same row of the fold before,
+  // so that its read sees that fold's write. Only M <= 2 repeats a row sooner; its rows
+  // are told apart by their low bit.
+  logic acc_wait;
+  if (AccForward) begin : gen_acc_forward
+    assign acc_wait = 1'b0;
+  end else begin : gen_acc_spacing
+    logic [1:0] recent_q;      // a row was issued 1, 2 cycles ago
+    logic [1:0] recent_row_q;  // its low bit
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        recent_q     <= '0;
+        recent_row_q <= '0;
+      end else begin
+        recent_q     <= {recent_q[0], issue_valid_o};
+        recent_row_q <= {recent_row_q[0], iss_row_q[0]};
+      end
+    end
+    assign acc_wait = (iss_kt_q != 8'd0) && (m_rows_q[AccAW:2] == '0) &&
+                      ((recent_q[0] && recent_row_q[0] == iss_row_q[0]) ||
+                       (recent_q[1] && recent_row_q[1] == iss_row_q[0]));
+  end
+
   assign iss_fold_ready = active_q && wbank_ready_q[iss_bank_q] &&
                           (acc_claimed_q || acc_free_i[acc_bank_q]) &&
-                          !(iss_row_q == '0 && act_raw);
+                          !(iss_row_q == '0 && act_raw) && !acc_wait;
   assign iss_fire      = iss_fold_ready && !act_port_busy_i;
   assign iss_last_row  = (iss_row_q == m_rows_q - 1'b1);
   assign iss_last_kt   = (iss_kt_q == kt_count_q - 8'd1);

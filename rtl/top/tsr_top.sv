@@ -28,6 +28,9 @@ module tsr_top #(
                                                  // clear (tsr_requant)
   parameter int unsigned PerfDetail     = 1,      // 0: PERF_CYCLES and PERF_LAST_OUT only,
                                                  // FEATURES bit 16 set (tsr_csr)
+  parameter int unsigned AccForward     = 1,      // 0: no sum forwarding in the
+                                                 // accumulator; the execute unit spaces a
+                                                 // row's folds 3 cycles apart instead
   // Sparse-gather path (SPGEMM, docs/isa.md): Rows x Cols MAC lanes of its own, the META
   // scratchpad and GBUF (Cols copies). The simulation engine has it; boards leave it out.
   parameter int unsigned Sparse         = 1,
@@ -257,7 +260,7 @@ module tsr_top #(
 
   tsr_exec_unit #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
-    .AccDepth(AccDepth), .ParamDepth(ParamDepth)
+    .AccDepth(AccDepth), .ParamDepth(ParamDepth), .AccForward(AccForward != 0)
   ) u_exec (
     .clk_i, .rst_ni, .clear_i(clear),
     .cmd_valid_i(gemm_valid), .cmd_ready_o(gemm_ready),
@@ -389,7 +392,9 @@ module tsr_top #(
   assign wgt_re    = exec_wgt_re || sp_wgt_re;
   assign wgt_raddr = sp_wgt_re ? sp_wgt_raddr : exec_wgt_raddr;
 
-  tsr_accumulator #(.Rows(Rows), .Cols(Cols), .AccDepth(AccDepth)) u_acc (
+  tsr_accumulator #(
+    .Rows(Rows), .Cols(Cols), .AccDepth(AccDepth), .Forward(AccForward != 0)
+  ) u_acc (
     .clk_i, .rst_ni, .clear_i(clear),
     .issue_valid_i(issue_valid), .issue_bank_i(issue_acc_bank), .issue_row_i(issue_row),
     .issue_first_i(issue_first), .issue_last_i(issue_last),
