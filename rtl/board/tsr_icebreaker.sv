@@ -20,6 +20,7 @@ module tsr_icebreaker #(
   parameter int unsigned RoundSingle    = 0,     // double rounding only (~320 cells less)
   parameter int unsigned PerfDetail     = 0,     // PERF_CYCLES, PERF_LAST_OUT only (~430)
   parameter int unsigned AccForward     = 0,     // no accumulator forwarding (tsr_top)
+  parameter int unsigned RqLean         = 1,     // 7-stage requantization lane (tsr_top)
   parameter int unsigned ClkHz        = 24_000_000,
   parameter int unsigned Baud         = 1_000_000,
   parameter int unsigned FrameBytes   = 4096,
@@ -81,7 +82,7 @@ module tsr_icebreaker #(
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth),
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
     .ScratchSpram(ScratchSpram), .RoundSingle(RoundSingle), .PerfDetail(PerfDetail),
-    .AccForward(AccForward),
+    .AccForward(AccForward), .RqLean(RqLean),
     .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes),
     .FrameBufSpram(FrameBufSpram)
   ) u_core (

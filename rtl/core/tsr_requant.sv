@@ -3,10 +3,11 @@
 // (gemmlowp, TFLite Micro): left shift, SaturatingRoundingDoublingHighMul, then
 // RoundingDivideByPOT. Single rounding (TFLITE_SINGLE_ROUNDING): the exact 64-bit
 // product shifted right by 31 - shift, rounding half up once. Fixed latency of
-// tsr_pkg::RqLatency (9) cycles, no stall: the store unit only issues what its output FIFO
-// can take. Job-level settings are read where they are used: requant with the stage-1
-// inputs, the zero point tsr_pkg::RqZpAt (7) cycles after them, the clamp
-// tsr_pkg::RqClampAt (8) cycles after them (the store unit keeps them per job).
+// tsr_pkg::rq_latency(Lean) cycles (9, or 7 when Lean), no stall: the store unit only
+// issues what its output FIFO can take. Job-level settings are read where they are used:
+// requant with the stage-1 inputs, the zero point tsr_pkg::rq_zp_at(Lean) (7, 5) cycles
+// after them, the clamp tsr_pkg::rq_clamp_at(Lean) (8, 6) cycles after them (the store
+// unit keeps them per job).
 //
 // Without requantization the raw int32 (acc + bias) takes the multiplier path too, as
 // an exact product by one shifted by nothing: one flag travels down the stages instead
@@ -17,9 +18,13 @@
 // Pipelined for an FPGA clock of 100 MHz and more, one short step a stage: the 32x32
 // multiply is four unsigned 16x16 products (one DSP block each: MULT18X18D, SB_MAC16),
 // registered on both sides, then summed over two stages; the rounding needs no
-// 64-bit adder chain (see stage 5).
+// 64-bit adder chain (see stage 5). Lean (for a slow clock: the iCEBreaker's 24 MHz) drops
+// two of those registers: stage 1's (the bias add feeds the left shift directly) and the
+// products' (the DSP blocks feed stage 4's adders), 7 stages and about 180 flip-flops
+// fewer, most of them cells of their own on an iCE40.
 module tsr_requant #(
-  parameter bit RoundSingle = 1'b1  // single rounding (PARAM flags bit 0, FEATURES bit 7)
+  parameter bit RoundSingle = 1'b1,  // single rounding (PARAM flags bit 0, FEATURES bit 7)
+  parameter bit Lean        = 1'b0   // stages 1 and 3 unregistered: latency 7
 ) (
   input  logic        clk_i,
   // Stage 1 inputs.
@@ -29,9 +34,9 @@ module tsr_requant #(
   input  logic [31:0] mult_i,
   input  logic [7:0]  shift_i,      // [6:0] signed, -31..30, > 0 shifts left;
                                     // [7] single rounding (ignored if !RoundSingle)
-  // Read RqZpAt cycles after the stage-1 inputs (by stage 8).
+  // Read tsr_pkg::rq_zp_at(Lean) cycles after the stage-1 inputs (by stage 8).
   input  logic [7:0]  zero_point_i,
-  // Read RqClampAt cycles after the stage-1 inputs (by stage 9).
+  // Read tsr_pkg::rq_clamp_at(Lean) cycles after the stage-1 inputs (by stage 9).
   input  logic [7:0]  clamp_lo_i,
   input  logic [7:0]  clamp_hi_i,
   output logic [31:0] data_o        // raw int32, or the int8 result sign-extended
@@ -42,14 +47,21 @@ module tsr_requant #(
 
   // Stage 1: bias (wraps, as the golden reference does). A raw value is multiplied by
   // one and kept exact: single rounding's path with a right shift of 0.
-  logic [31:0] s1_raw_q, s1_mult_q;
-  logic [7:0]  s1_shift_q;
-  logic        s1_bypass_q;
-  always_ff @(posedge clk_i) begin
-    s1_raw_q    <= acc_i + bias_i;
-    s1_mult_q   <= requant_i ? mult_i : 32'd1;
-    s1_shift_q  <= shift_i;
-    s1_bypass_q <= !requant_i;
+  logic [31:0] s1_raw, s1_mult;
+  logic [7:0]  s1_shift;
+  logic        s1_bypass;
+  if (Lean) begin : gen_s1_wire
+    assign s1_raw    = acc_i + bias_i;
+    assign s1_mult   = requant_i ? mult_i : 32'd1;
+    assign s1_shift  = shift_i;
+    assign s1_bypass = !requant_i;
+  end else begin : gen_s1_reg
+    always_ff @(posedge clk_i) begin
+      s1_raw    <= acc_i + bias_i;
+      s1_mult   <= requant_i ? mult_i : 32'd1;
+      s1_shift  <= shift_i;
+      s1_bypass <= !requant_i;
+    end
   end
 
   // Stage 2: double rounding's left shift (wraps). The right shift waits for stage 7,
@@ -62,37 +74,49 @@ module tsr_requant #(
   logic [31:0] s2_a_q, s2_b_q;
   logic [RightW-1:0] s2_right_q;
   logic        s2_exact_q, s2_bypass_q;
-  assign single       = RoundSingle && s1_shift_q[7];
-  assign shift        = s1_shift_q[6:0];
+  assign single       = RoundSingle && s1_shift[7];
+  assign shift        = s1_shift[6:0];
   assign shift_left   = !shift[6] && (shift != 7'd0);
-  assign left_amount  = (shift_left && !single && !s1_bypass_q) ? shift[4:0] : 5'd0;
-  assign right_amount = s1_bypass_q ? '0
+  assign left_amount  = (shift_left && !single && !s1_bypass) ? shift[4:0] : 5'd0;
+  assign right_amount = s1_bypass ? '0
                       : single      ? RightW'(7'd31 - shift)
                       : shift_left  ? '0 : RightW'((~shift) + 7'd1);
   always_ff @(posedge clk_i) begin
-    s2_a_q      <= s1_raw_q << left_amount;
-    s2_b_q      <= s1_mult_q;
+    s2_a_q      <= s1_raw << left_amount;
+    s2_b_q      <= s1_mult;
     s2_right_q  <= right_amount;
-    s2_exact_q  <= single || s1_bypass_q;
-    s2_bypass_q <= s1_bypass_q;
+    s2_exact_q  <= single || s1_bypass;
+    s2_bypass_q <= s1_bypass;
   end
 
   // Stage 3: four unsigned 16x16 partial products of the operands' bit patterns, and the
   // correction that makes their sum the signed product: with A, B the unsigned readings
   // of a, b, a*b = A*B - 2^32 * (a<0 ? B : 0) - 2^32 * (b<0 ? A : 0)  (mod 2^64).
-  logic [31:0] s3_ll_q, s3_lh_q, s3_hl_q, s3_hh_q, s3_corr_q;
-  logic        s3_overflow_q, s3_exact_q, s3_bypass_q;
-  logic [RightW-1:0] s3_right_q;
-  always_ff @(posedge clk_i) begin
-    s3_ll_q       <= s2_a_q[15:0]  * s2_b_q[15:0];
-    s3_lh_q       <= s2_a_q[15:0]  * s2_b_q[31:16];
-    s3_hl_q       <= s2_a_q[31:16] * s2_b_q[15:0];
-    s3_hh_q       <= s2_a_q[31:16] * s2_b_q[31:16];
-    s3_corr_q     <= (s2_a_q[31] ? s2_b_q : 32'd0) + (s2_b_q[31] ? s2_a_q : 32'd0);
-    s3_overflow_q <= (s2_a_q == 32'h8000_0000) && (s2_b_q == 32'h8000_0000);
-    s3_right_q    <= s2_right_q;
-    s3_exact_q    <= s2_exact_q;
-    s3_bypass_q   <= s2_bypass_q;
+  logic [31:0] s3_ll, s3_lh, s3_hl, s3_hh, s3_corr;
+  logic        s3_overflow, s3_exact, s3_bypass;
+  logic [RightW-1:0] s3_right;
+  if (Lean) begin : gen_s3_wire
+    assign s3_ll       = s2_a_q[15:0]  * s2_b_q[15:0];
+    assign s3_lh       = s2_a_q[15:0]  * s2_b_q[31:16];
+    assign s3_hl       = s2_a_q[31:16] * s2_b_q[15:0];
+    assign s3_hh       = s2_a_q[31:16] * s2_b_q[31:16];
+    assign s3_corr     = (s2_a_q[31] ? s2_b_q : 32'd0) + (s2_b_q[31] ? s2_a_q : 32'd0);
+    assign s3_overflow = (s2_a_q == 32'h8000_0000) && (s2_b_q == 32'h8000_0000);
+    assign s3_right    = s2_right_q;
+    assign s3_exact    = s2_exact_q;
+    assign s3_bypass   = s2_bypass_q;
+  end else begin : gen_s3_reg
+    always_ff @(posedge clk_i) begin
+      s3_ll       <= s2_a_q[15:0]  * s2_b_q[15:0];
+      s3_lh       <= s2_a_q[15:0]  * s2_b_q[31:16];
+      s3_hl       <= s2_a_q[31:16] * s2_b_q[15:0];
+      s3_hh       <= s2_a_q[31:16] * s2_b_q[31:16];
+      s3_corr     <= (s2_a_q[31] ? s2_b_q : 32'd0) + (s2_b_q[31] ? s2_a_q : 32'd0);
+      s3_overflow <= (s2_a_q == 32'h8000_0000) && (s2_b_q == 32'h8000_0000);
+      s3_right    <= s2_right_q;
+      s3_exact    <= s2_exact_q;
+      s3_bypass   <= s2_bypass_q;
+    end
   end
 
   // Stage 4: the middle terms, the low term with double rounding's constant 2^30 (stage
@@ -102,13 +126,13 @@ module tsr_requant #(
   logic        s4_overflow_q, s4_exact_q, s4_bypass_q;
   logic [RightW-1:0] s4_right_q;
   always_ff @(posedge clk_i) begin
-    s4_mid_q      <= {1'b0, s3_lh_q} + {1'b0, s3_hl_q};
-    s4_lo_q       <= {1'b0, s3_ll_q} + (s3_exact_q ? 33'd0 : 33'h0_4000_0000);
-    s4_hi_q       <= s3_hh_q - s3_corr_q;
-    s4_overflow_q <= s3_overflow_q;
-    s4_right_q    <= s3_right_q;
-    s4_exact_q    <= s3_exact_q;
-    s4_bypass_q   <= s3_bypass_q;
+    s4_mid_q      <= {1'b0, s3_lh} + {1'b0, s3_hl};
+    s4_lo_q       <= {1'b0, s3_ll} + (s3_exact ? 33'd0 : 33'h0_4000_0000);
+    s4_hi_q       <= s3_hh - s3_corr;
+    s4_overflow_q <= s3_overflow;
+    s4_right_q    <= s3_right;
+    s4_exact_q    <= s3_exact;
+    s4_bypass_q   <= s3_bypass;
   end
 
   // Stage 5: p (+ 2^30) = hi*2^32 + mid*2^16 + lo, in two 32-bit halves: the low half

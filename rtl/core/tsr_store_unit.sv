@@ -21,6 +21,7 @@ module tsr_store_unit #(
   parameter int unsigned OutDepth   = 16,    // output FIFO entries (power of two >= 2)
   parameter int unsigned OutFifoRegRead = 0,  // 1: output FIFO on a registered-read memory
   parameter bit          RoundSingle = 1'b1,   // single rounding in the lanes (tsr_requant)
+  parameter bit          RqLean      = 1'b0,   // 7-stage lanes for slow clocks (tsr_requant)
   localparam int unsigned AccAW   = $clog2(AccDepth),
   localparam int unsigned ParamAW = $clog2(ParamDepth),
   localparam int unsigned JobW    = tsr_pkg::JobFixedW + (AccAW + 1) + ParamAW
@@ -54,7 +55,9 @@ module tsr_store_unit #(
   output logic               stall_o
 );
 
-  localparam int unsigned LaneLatency = tsr_pkg::RqLatency;
+  localparam int unsigned LaneLatency = tsr_pkg::rq_latency(RqLean);
+  localparam int unsigned ZpAt        = tsr_pkg::rq_zp_at(RqLean);
+  localparam int unsigned ClampAt     = tsr_pkg::rq_clamp_at(RqLean);
   localparam int unsigned PipeLatency = 1 + LaneLatency;  // acc read + lanes
   localparam int unsigned LaneW       = $clog2(Cols) + 1;
   localparam int unsigned Groups      = (RqLanes == 0) ? 1 : Cols / RqLanes;
@@ -273,11 +276,11 @@ module tsr_store_unit #(
   end
   // side_q stage k (1-based) describes the group in its k-th cycle after side_in; a group
   // enters the lanes in its first, and the result comes out at stage PipeLatency. The
-  // lanes read the zero point RqZpAt and the clamp RqClampAt cycles after they take a
+  // lanes read the zero point ZpAt and the clamp ClampAt cycles after they take a
   // group: from registers loaded out of the group's job slot a stage earlier.
   assign side_lane  = side_q[0 +: SideW];
-  assign side_zp    = side_q[(tsr_pkg::RqZpAt - 1)*SideW +: SideW];
-  assign side_clamp = side_q[(tsr_pkg::RqClampAt - 1)*SideW +: SideW];
+  assign side_zp    = side_q[(ZpAt - 1)*SideW +: SideW];
+  assign side_clamp = side_q[(ClampAt - 1)*SideW +: SideW];
   assign side_out   = side_q[(PipeLatency-1)*SideW +: SideW];
   logic [7:0]  zp_q;
   logic [15:0] clamp_q;  // {lo, hi}
@@ -288,7 +291,7 @@ module tsr_store_unit #(
   // A group that reads a slot later than this cycle must not see it rewritten.
   always_comb begin
     zc_busy = 1'b0;
-    for (int k = 0; k < tsr_pkg::RqClampAt - 1; k++) begin
+    for (int k = 0; k < ClampAt - 1; k++) begin
       if (side_q[k*SideW + SideValid] && side_q[k*SideW + SideJob] != jslot_q) zc_busy = 1'b1;
     end
   end
@@ -329,7 +332,7 @@ module tsr_store_unit #(
         end
       end
     end
-    tsr_requant #(.RoundSingle(RoundSingle)) u_requant (
+    tsr_requant #(.RoundSingle(RoundSingle), .Lean(RqLean)) u_requant (
       .clk_i,
       .requant_i   (side_lane[SideReq]),
       .acc_i       (acc_sel),

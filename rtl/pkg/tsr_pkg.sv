@@ -79,11 +79,18 @@ package tsr_pkg;
   localparam int unsigned ParamBits  = 72;
   localparam int unsigned ParamSingle = 71;
   // Requantization lane (tsr_requant) timing, in cycles after the one its stage-1 inputs
-  // are presented in: the result appears RqLatency cycles later; the zero point is read
-  // RqZpAt cycles later, requant and the clamp RqClampAt cycles later.
-  localparam int unsigned RqLatency = 9;
-  localparam int unsigned RqZpAt    = 7;
-  localparam int unsigned RqClampAt = 8;
+  // are presented in: the result appears rq_latency cycles later; the zero point is read
+  // rq_zp_at cycles later, the clamp rq_clamp_at cycles later. A Lean lane has two
+  // stages fewer, both before the zero point.
+  function automatic int unsigned rq_latency(input bit lean);
+    return lean ? 7 : 9;
+  endfunction
+  function automatic int unsigned rq_zp_at(input bit lean);
+    return lean ? 5 : 7;
+  endfunction
+  function automatic int unsigned rq_clamp_at(input bit lean);
+    return lean ? 6 : 8;
+  endfunction
 
   // CSR byte addresses.
   localparam logic [11:0] CsrId            = 12'h000;

@@ -28,6 +28,8 @@ module tsr_top #(
                                                  // clear (tsr_requant)
   parameter int unsigned PerfDetail     = 1,      // 0: PERF_CYCLES and PERF_LAST_OUT only,
                                                  // FEATURES bit 16 set (tsr_csr)
+  parameter int unsigned RqLean         = 0,      // 1: 7-stage requantization lanes for
+                                                 // slow clocks (tsr_requant Lean)
   parameter int unsigned AccForward     = 1,      // 0: no sum forwarding in the
                                                  // accumulator; the execute unit spaces a
                                                  // row's folds 3 cycles apart instead
@@ -411,7 +413,7 @@ module tsr_top #(
   logic store_busy, store_stall;
   tsr_store_unit #(
     .Cols(Cols), .AccDepth(AccDepth), .ParamDepth(ParamDepth), .RqLanes(RqLanes),
-    .OutFifoRegRead(OutFifoRegRead), .RoundSingle(RoundSingle != 0)
+    .OutFifoRegRead(OutFifoRegRead), .RoundSingle(RoundSingle != 0), .RqLean(RqLean != 0)
   ) u_store (
     .clk_i, .rst_ni, .clear_i(clear),
     .job_push_i(job_push || sp_job_push), .job_i(sp_job_push ? sp_job : job),

@@ -1,9 +1,10 @@
 // tsr_requant: one store lane, bit-exact against TFLite's integer requantization in both
 // rounding modes (double: gemmlowp / TFLite Micro; single: TFLITE_SINGLE_ROUNDING).
 // Stage-1 inputs (requant, acc, bias, multiplier, shift) are presented in cycle t, the zero
-// point in t+7 and the clamp in t+8 (tsr_pkg::RqZpAt, RqClampAt: the store unit's
-// sideband taps them there), and the result shows after the ninth edge
-// (tsr_pkg::RqLatency). The test keeps that pipeline full with a new vector every cycle,
+// point in t+7 and the clamp in t+8 (tsr_pkg::rq_zp_at, rq_clamp_at: the store unit
+// presents them there), and the result shows after the ninth edge (tsr_pkg::rq_latency);
+// the Lean lane (the iCEBreaker's, here with double rounding only) takes each two cycles
+// sooner. The test keeps that pipeline full with a new vector every cycle,
 // and holds each setting only in its own cycle, so a wrong latency, a setting read in the
 // wrong stage or a leak between neighbouring vectors shows as a mismatch.
 //
@@ -32,9 +33,12 @@ namespace {
 
 using tessera::rtl_test::BlockBench;
 
-constexpr int kLatency = 9;   // tsr_pkg::RqLatency
-constexpr int kZpAt = 7;      // tsr_pkg::RqZpAt
-constexpr int kClampAt = 8;   // tsr_pkg::RqClampAt
+// tsr_pkg::rq_latency, rq_zp_at, rq_clamp_at; a Lean lane has two stages fewer.
+struct Timing {
+  int latency, zp_at, clamp_at;
+};
+constexpr Timing kFull{9, 7, 8};
+constexpr Timing kLean{7, 5, 6};
 constexpr std::int32_t kMin = std::numeric_limits<std::int32_t>::min();
 constexpr std::int32_t kMax = std::numeric_limits<std::int32_t>::max();
 
@@ -76,11 +80,14 @@ std::string describe(const Vector& v) {
 }
 
 // ---- the pipelined driver ------------------------------------------------------------
-template <class Model, bool RoundSingle>
+template <class Model, bool RoundSingle, const Timing& kTiming>
 class Bench : public BlockBench<Model> {
  public:
   using BlockBench<Model>::dut;
   using BlockBench<Model>::tick;
+  static constexpr int kLatency = kTiming.latency;
+  static constexpr int kZpAt = kTiming.zp_at;
+  static constexpr int kClampAt = kTiming.clamp_at;
 
   // Runs every vector through the lane, one per cycle; returns the number of mismatches and
   // reports the first few.
@@ -125,8 +132,8 @@ class Bench : public BlockBench<Model> {
   }
 };
 
-using RequantBench = Bench<Vtsr_requant, true>;
-using DoubleOnlyBench = Bench<Vtsr_requant_double, false>;
+using RequantBench = Bench<Vtsr_requant, true, kFull>;
+using DoubleOnlyBench = Bench<Vtsr_requant_double, false, kLean>;  // the iCEBreaker's lane
 
 // ---- vector generators -----------------------------------------------------------------
 constexpr std::array<std::int32_t, 14> kEdgeValues = {
@@ -311,8 +318,10 @@ TEST_CASE("requant: reference self-check against hand-worked TFLite values", "[r
   CHECK(multiply_by_quantized_multiplier(kMin, kMin, 0) == kMax);
 }
 
-TEST_CASE("requant: latency is exactly 9 cycles", "[requant]") {
-  RequantBench lane;
+// A raw value shows after exactly the lane's latency, and not a cycle before or after.
+template <class LaneBench>
+void check_latency() {
+  LaneBench lane;
   auto& d = lane.dut();
   d.requant_i = 0;
   d.acc_i = 1234;
@@ -322,11 +331,16 @@ TEST_CASE("requant: latency is exactly 9 cycles", "[requant]") {
   lane.tick();
   d.acc_i = 0;
   d.bias_i = 0;
-  for (int edge = 2; edge <= kLatency + 2; ++edge) {
+  for (int edge = 2; edge <= LaneBench::kLatency + 2; ++edge) {
     lane.tick();
     INFO("after edge " << edge);
-    CHECK(d.data_o == (edge == kLatency ? 1235u : 0u));
+    CHECK(d.data_o == (edge == LaneBench::kLatency ? 1235u : 0u));
   }
+}
+
+TEST_CASE("requant: latency is exactly 9 cycles, 7 for the Lean lane", "[requant]") {
+  check_latency<RequantBench>();
+  check_latency<DoubleOnlyBench>();
 }
 
 TEST_CASE("requant: raw mode passes acc + bias, wrapping", "[requant]") {
