@@ -21,6 +21,7 @@ module tsr_icebreaker #(
   parameter int unsigned PerfDetail     = 0,     // PERF_CYCLES, PERF_LAST_OUT only (~430)
   parameter int unsigned AccForward     = 0,     // no accumulator forwarding (tsr_top)
   parameter int unsigned RqLean         = 1,     // 7-stage requantization lane (tsr_top)
+  parameter int unsigned GemmOverlap    = 0,     // one GEMM at a time in the execute unit
   parameter int unsigned ClkHz        = 24_000_000,
   parameter int unsigned Baud         = 1_000_000,
   parameter int unsigned FrameBytes   = 4096,
@@ -82,7 +83,7 @@ module tsr_icebreaker #(
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth),
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
     .ScratchSpram(ScratchSpram), .RoundSingle(RoundSingle), .PerfDetail(PerfDetail),
-    .AccForward(AccForward), .RqLean(RqLean),
+    .AccForward(AccForward), .RqLean(RqLean), .GemmOverlap(GemmOverlap),
     .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes),
     .FrameBufSpram(FrameBufSpram)
   ) u_core (

@@ -14,6 +14,7 @@ module tsr_exec_unit #(
   parameter int unsigned AccDepth   = 16,
   parameter int unsigned ParamDepth = 16,
   parameter bit          AccForward = 1'b1,  // 0: the accumulator does not forward sums
+  parameter bit          Overlap    = 1'b1,  // a second GEMM preloads behind the issuing one
   localparam int unsigned ActAW   = $clog2(ActDepth),
   localparam int unsigned WgtAW   = $clog2(WgtDepth),
   localparam int unsigned AccAW   = $clog2(AccDepth),
@@ -137,6 +138,8 @@ module tsr_exec_unit #(
   // A second command, taken while the issuer still works on the one before it (once the
   // preloader is done with that one): its first weights preload behind the current
   // command's last fold, so GEMM commands follow each other without a preload bubble.
+  // Without Overlap (small FPGAs) a command is taken only when the unit is idle, and
+  // these registers are left unused.
   logic                          pend_q;
   logic [ActAW-1:0]              pend_act_base_q;
   logic [AccAW:0]                pend_m_rows_q;
@@ -148,7 +151,9 @@ module tsr_exec_unit #(
   logic pre_can_start, pre_read, pre_fold_done;
   logic iss_fold_ready, iss_fire, iss_last_row, iss_last_kt, iss_last_nt;
 
-  assign cmd_ready_o   = !pre_active_q && !pend_q;
+  assign cmd_ready_o   = !pre_active_q && !pend_q && (Overlap || !active_q);
+  logic take_new;  // the issuer takes the command accepted now, not the pending one
+  assign take_new = accept || !Overlap;
   assign accept        = cmd_valid_i && cmd_ready_o;
   assign finishing     = iss_fire && iss_last_row && iss_last_kt && iss_last_nt;
   assign iss_free_next = !active_q || finishing;
@@ -349,7 +354,7 @@ module tsr_exec_unit #(
 
       // The issuer takes the next command when it has none left: the one accepted now,
       // or the pending one. (These assignments win over the end-of-command ones above.)
-      if (accept && !iss_free_next) begin
+      if (Overlap && accept && !iss_free_next) begin
         pend_q          <= 1'b1;
         pend_act_base_q <= act_base_i;
         pend_m_rows_q   <= m_rows_i;
@@ -360,15 +365,15 @@ module tsr_exec_unit #(
       end else if (accept || (pend_q && iss_free_next)) begin
         pend_q      <= 1'b0;
         active_q    <= 1'b1;
-        act_base_q  <= accept ? act_base_i : pend_act_base_q;
-        m_rows_q    <= accept ? m_rows_i : pend_m_rows_q;
-        kt_count_q  <= accept ? kt_count_i : pend_kt_q;
-        nt_count_q  <= accept ? nt_count_i : pend_nt_q;
-        store_cfg_q <= accept ? store_cfg_i : pend_cfg_q;
-        iss_addr_q  <= accept ? act_base_i : pend_act_base_q;
-        iss_end_q   <= accept ? CmpW'(act_base_i) + CmpW'(m_rows_i)
-                              : CmpW'(pend_act_base_q) + CmpW'(pend_m_rows_q);
-        iss_param_q <= accept ? param_base_i : pend_param_q;
+        act_base_q  <= take_new ? act_base_i : pend_act_base_q;
+        m_rows_q    <= take_new ? m_rows_i : pend_m_rows_q;
+        kt_count_q  <= take_new ? kt_count_i : pend_kt_q;
+        nt_count_q  <= take_new ? nt_count_i : pend_nt_q;
+        store_cfg_q <= take_new ? store_cfg_i : pend_cfg_q;
+        iss_addr_q  <= take_new ? act_base_i : pend_act_base_q;
+        iss_end_q   <= take_new ? CmpW'(act_base_i) + CmpW'(m_rows_i)
+                                : CmpW'(pend_act_base_q) + CmpW'(pend_m_rows_q);
+        iss_param_q <= take_new ? param_base_i : pend_param_q;
         iss_row_q   <= '0;
         iss_kt_q    <= '0;
         iss_nt_q    <= '0;

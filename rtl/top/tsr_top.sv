@@ -30,6 +30,8 @@ module tsr_top #(
                                                  // FEATURES bit 16 set (tsr_csr)
   parameter int unsigned RqLean         = 0,      // 1: 7-stage requantization lanes for
                                                  // slow clocks (tsr_requant Lean)
+  parameter int unsigned GemmOverlap    = 1,      // 0: the execute unit takes a GEMM only
+                                                 // when idle (no second one preloading)
   parameter int unsigned AccForward     = 1,      // 0: no sum forwarding in the
                                                  // accumulator; the execute unit spaces a
                                                  // row's folds 3 cycles apart instead
@@ -262,7 +264,8 @@ module tsr_top #(
 
   tsr_exec_unit #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
-    .AccDepth(AccDepth), .ParamDepth(ParamDepth), .AccForward(AccForward != 0)
+    .AccDepth(AccDepth), .ParamDepth(ParamDepth), .AccForward(AccForward != 0),
+    .Overlap(GemmOverlap != 0)
   ) u_exec (
     .clk_i, .rst_ni, .clear_i(clear),
     .cmd_valid_i(gemm_valid), .cmd_ready_o(gemm_ready),
