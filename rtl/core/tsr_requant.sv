@@ -210,16 +210,19 @@ module tsr_requant #(
     s8_bypass_q <= s7_bypass_q;
   end
 
-  // Stage 9: the clamp, or the raw int32 (acc + bias) without requantization.
-  logic [31:0] lo, hi;
+  // Stage 9: the clamp, or the raw int32 (acc + bias) without requantization. The clamp's
+  // bounds are int8, so a value outside int8 is below lo (negative) or above hi
+  // (positive) whatever they are, and one inside compares in 8 bits.
+  logic        fits8, below, above;
+  logic [7:0]  v8, clamped;
   logic [31:0] s9_data_q;
-  assign lo = {{24{clamp_lo_i[7]}}, clamp_lo_i};
-  assign hi = {{24{clamp_hi_i[7]}}, clamp_hi_i};
+  assign fits8   = (s8_value_q[31:7] == '0) || (s8_value_q[31:7] == '1);
+  assign v8      = s8_value_q[7:0];
+  assign below   = fits8 ? ($signed(v8) < $signed(clamp_lo_i)) : s8_value_q[31];
+  assign above   = fits8 ? ($signed(v8) > $signed(clamp_hi_i)) : !s8_value_q[31];
+  assign clamped = below ? clamp_lo_i : (above ? clamp_hi_i : v8);
   always_ff @(posedge clk_i) begin
-    if (s8_bypass_q)                               s9_data_q <= s8_value_q;
-    else if ($signed(s8_value_q) < $signed(lo))  s9_data_q <= lo;
-    else if ($signed(s8_value_q) > $signed(hi))  s9_data_q <= hi;
-    else                                           s9_data_q <= s8_value_q;
+    s9_data_q <= s8_bypass_q ? s8_value_q : {{24{clamped[7]}}, clamped};
   end
 
   assign data_o = s9_data_q;
