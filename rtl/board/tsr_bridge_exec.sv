@@ -110,7 +110,8 @@ module tsr_bridge_exec
 
   typedef enum logic [4:0] {
     StIdle, StArgs, StDispatch, StCsrWrite, StCsrRead, StClearDrain, StClearEnd, StWait,
-    StWaitRead, StSwCount, StSwBegin, StSwFill, StSwPush, StSrCollect, StReset, StReply, StAck
+    StWaitRead, StSwCount, StSwBegin, StSwFill, StSwPush, StSrCollect, StReset, StAlign, StReply,
+    StAck
   } state_e;
 
   state_e             state_q, state_d;
@@ -122,11 +123,11 @@ module tsr_bridge_exec
   logic [127:0]       arg_q, arg_d;
   // What arg_q takes this cycle: one mux per bit, outside the state machine.
   typedef enum logic [3:0] {
-    LdHold, LdShift, LdArgs, LdError, LdHello, LdStats, LdLimits, LdRdata, LdCycles
+    LdHold, LdShift, LdAlign, LdArgs, LdError, LdHello, LdStats, LdLimits, LdRdata, LdCycles
   } arg_ld_e;
   arg_ld_e            arg_ld;
   err_e               ld_code;               // LdError's code
-  logic [4:0]         nargs_q, nargs_d;      // payload bytes read into arg_q
+  logic [4:0]         nargs_q, nargs_d;      // payload bytes read into arg_q, bytes aligned
   logic               rd_pending_q, rd_pending_d;
   logic               skip_q, skip_d;        // a posted request failed
   // Reply descriptor. Its type and seq are the request's, which the sender takes from the
@@ -172,9 +173,8 @@ module tsr_bridge_exec
   assign posted = ev_flags_i[FlagPosted];
   assign more   = ev_flags_i[FlagMore];
 
-  // The u64 budget saturates at 2^40 - 1 cycles, longer than anyone waits: StDispatch
-  // sets arg_q's budget bits to that (LdArgs), so STREAM_READ needs no other comparator;
-  // a wait with a budget that large never fails (budget_huge).
+  // The u64 budget saturates at 2^40 - 1 cycles, longer than anyone waits: with a budget
+  // that large (budget_huge) a STREAM_READ fails once cyc_q is all ones, and a wait never.
   logic            budget_huge;
   logic [CycW-1:0] budget;
   assign budget_huge = (arg_q[127:64+CycW] != '0);
@@ -396,7 +396,6 @@ module tsr_bridge_exec
               if (arg_q[63:32] > 32'(MaxReadBeats)) begin
                 begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgReplyTooLarge; end
               end else begin
-                arg_ld       = LdArgs;
                 cyc_clr      = 1'b1;
                 beat_clr     = 1'b1;
                 out_byte_clr = 1'b1;
@@ -411,6 +410,8 @@ module tsr_bridge_exec
             TypeStats: begin
               arg_ld          = LdStats;
               rep_fixed_len_d = 2'd2;
+              nargs_d         = 5'd6;
+              state_d         = StAlign;
             end
             TypeLimits: begin
               // Nothing is accepted ahead of the LOAD that consumes it; the engine holds
@@ -488,7 +489,8 @@ module tsr_bridge_exec
           else if (r_ok_q) begin
             arg_ld          = LdCycles;
             rep_fixed_len_d = 2'd2;
-            state_d         = StReply;
+            nargs_d         = 5'd11;
+            state_d         = StAlign;
           end else if (over_q) begin
             begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
           end else begin
@@ -592,8 +594,9 @@ module tsr_bridge_exec
           arg_ld          = LdCycles;
           rep_fixed_len_d = 2'd2;
           rep_buf_d       = 1'b1;  // pos_i: beats * OutBytes
-          state_d         = StReply;
-        end else if (budget_ge) begin  // saturated: &cyc_q when budget_huge
+          nargs_d         = 5'd11;
+          state_d         = StAlign;
+        end else if (budget_huge ? &cyc_q : budget_ge) begin
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
         end else begin
           cyc_inc = 1'b1;
@@ -620,6 +623,15 @@ module tsr_bridge_exec
         cut_d     = 1'b0;
         tvalid_d  = 1'b0;
         if (rst_cnt_q == 3'd0) state_d = StReply;
+      end
+
+      // Move a STATS or cycles reply down to arg_q[63:0], a byte a cycle (zeros above it).
+      StAlign: begin
+        if (nargs_q == 5'd16) state_d = StReply;
+        else begin
+          arg_ld  = LdAlign;
+          nargs_d = nargs_q + 5'd1;
+        end
       end
 
       // Success or failure: a reply unless this was a posted success.
@@ -669,17 +681,17 @@ module tsr_bridge_exec
     arg_d = arg_q;
     unique case (arg_ld)
       LdShift:  arg_d = {buf_rdata_i, arg_q[127:8]};
+      LdAlign:  arg_d = {8'h00, arg_q[127:8]};
       LdArgs: begin
-        arg_d[64 +: CycW] = arg_q[64 +: CycW] | {CycW{budget_huge}};
         if (wait_idle) arg_d[39:0] = {8'hFF, 32'h1};
         else if (wait_req && arg_q[63:40] != '0) arg_d[39:32] = 8'hFF;
       end
       LdError:  arg_d[31:0] = {8'h00, ev_hdr_valid_i ? ev_type_i : 8'h00, 12'h0, ld_code};
       LdHello:  arg_d[63:0] = {16'(OutBytes), 16'(InBytes), 32'(FrameBytes)};
-      LdStats:  arg_d[63:0] = {16'h0, stats_q};
+      LdStats:  arg_d[127:80] = stats_q;  // 10 bytes up (StAlign)
       LdLimits: arg_d[63:0] = {32'(OutFifoBeats), 32'h0};
       LdRdata:  arg_d[31:0] = m_axil_rdata_i;
-      LdCycles: arg_d[63:0] = {24'h0, cyc_q};
+      LdCycles: arg_d[127:40] = {48'h0, cyc_q};  // 5 bytes up (StAlign)
       default: ;
     endcase
   end

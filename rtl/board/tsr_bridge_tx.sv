@@ -49,7 +49,8 @@ module tsr_bridge_tx
 
   typedef enum logic [1:0] {StIdle, StFetch, StLatch, StSend} state_e;
   // The payload in two parts, each counted from 0: its fixed bytes, then its tail (whose
-  // position is then the ROM / frame buffer address as it is, no subtraction).
+  // position is then the ROM / frame buffer address as it is, no subtraction). A part ends
+  // where pos_i reaches its length: no count of the bytes left.
   typedef enum logic [1:0] {PartHeader, PartFixed, PartTail, PartTrailer} part_e;
 
   localparam msg_rom_t  Rom  = msg_rom();
@@ -57,7 +58,8 @@ module tsr_bridge_tx
 
   state_e           state_q, state_d;
   part_e            part_q, part_d;
-  logic [LenW-1:0]  rem_q, rem_d;      // payload length, then payload bytes still to send
+  logic [LenW-1:0]  tail_q, tail_d;   // the tail's length (tail_buf_len_i is pos_i's at start)
+  logic [LenW-1:0]  len;               // the payload's length
   logic [7:0]       header_byte;       // the header byte at pos_i (below 16)
   logic [7:0]       byte_out, byte_q, rom_byte_q;  // byte_q: byte_out latched for StSend
   logic             rom_re;
@@ -65,7 +67,8 @@ module tsr_bridge_tx
 
   // The byte is latched a cycle before it is sent (byte_q): the frame buffer's block-RAM
   // output and the CRC's XOR tree then do not share a cycle.
-  // rem_q still holds the payload length while the header goes out.
+  assign len = LenW'(fixed_len_i) + tail_q;
+
   always_comb begin
     unique case (pos_i[3:0])
       4'd0:    header_byte = Magic0;
@@ -73,8 +76,8 @@ module tsr_bridge_tx
       4'd2:    header_byte = Version;
       4'd3:    header_byte = err_i ? TypeError : (req_byte_i | ReplyBit);
       4'd8, 4'd9, 4'd10, 4'd11: header_byte = seq_valid_i ? req_byte_i : 8'h00;
-      4'd12:   header_byte = rem_q[7:0];
-      4'd13:   header_byte = 8'(rem_q[LenW-1:8]);
+      4'd12:   header_byte = len[7:0];
+      4'd13:   header_byte = 8'(len[LenW-1:8]);
       default: header_byte = 8'h00;  // flags, reserved, the length's upper bytes
     endcase
   end
@@ -105,9 +108,9 @@ module tsr_bridge_tx
   always_comb begin
     state_d     = state_q;
     part_d      = part_q;
+    tail_d      = tail_q;
     pos_clr_o   = 1'b0;
     pos_inc_o   = 1'b0;
-    rem_d       = rem_q;
     crc_op_o    = CrcHold;
     rom_re      = 1'b0;
     buf_re_o    = 1'b0;
@@ -115,20 +118,23 @@ module tsr_bridge_tx
 
     unique case (state_q)
       StIdle: if (start_i) begin
-        rem_d   = LenW'(fixed_len_i) +
-                  (tail_rom_i ? LenW'(Lens[msg_i]) : tail_buf_len_i);
+        tail_d   = tail_rom_i ? LenW'(Lens[msg_i]) : tail_buf_len_i;
         crc_op_o = CrcInit;
         part_d  = PartHeader;
         pos_clr_o = 1'b1;
         state_d = StFetch;
       end
       StFetch: begin
-        // One cycle for the ROM or the frame buffer to present a tail byte.
-        if (part_q == PartTail) begin
-          rom_re   = tail_rom_i;
-          buf_re_o = !tail_rom_i;
+        // One cycle for the ROM or the frame buffer to present a tail byte; past the tail's
+        // end (at once for an empty one), a cycle to move on to the trailer.
+        if (part_q == PartTail && pos_i == tail_q) begin
+          pos_clr_o = 1'b1;
+          part_d    = PartTrailer;
+        end else begin
+          rom_re   = (part_q == PartTail) && tail_rom_i;
+          buf_re_o = (part_q == PartTail) && !tail_rom_i;
+          state_d  = StLatch;
         end
-        state_d = StLatch;
       end
       StLatch: state_d = StSend;
       StSend: begin
@@ -147,18 +153,11 @@ module tsr_bridge_tx
           unique case (part_q)
             PartHeader: if (pos_i == LenW'(19)) begin
               pos_clr_o = 1'b1;
-              part_d = (rem_q == '0) ? PartTrailer :
-                       (fixed_len_i != '0) ? PartFixed : PartTail;
+              part_d = (fixed_len_i != '0) ? PartFixed : PartTail;
             end
-            PartFixed, PartTail: begin
-              rem_d = rem_q - 1'b1;
-              if (rem_q == LenW'(1)) begin
-                pos_clr_o = 1'b1;
-                part_d = PartTrailer;
-              end else if (part_q == PartFixed && fixed_last) begin
-                pos_clr_o = 1'b1;
-                part_d = PartTail;
-              end
+            PartFixed: if (fixed_last) begin
+              pos_clr_o = 1'b1;
+              part_d = PartTail;
             end
             PartTrailer: if (pos_i == LenW'(3)) state_d = StIdle;
             default: ;
@@ -173,11 +172,11 @@ module tsr_bridge_tx
     if (!rst_ni) begin
       state_q     <= StIdle;
       part_q      <= PartHeader;
-      rem_q       <= '0;
+      tail_q      <= '0;
     end else begin
       state_q     <= state_d;
       part_q      <= part_d;
-      rem_q       <= rem_d;
+      tail_q      <= tail_d;
     end
   end
 
