@@ -167,7 +167,7 @@ module tsr_bridge #(
     .buf_re_o(tx_re), .pos_i(pos_q), .pos_clr_o(tx_pos_clr),
     .pos_inc_o(tx_pos_inc), .buf_rdata_i(buf_rdata),
     .tx_data_o(tx_data), .tx_valid_o(tx_valid), .tx_ready_i(tx_ready),
-    .crc_op_o(tx_crc_op), .crc_i(crc_q)
+    .crc_op_o(tx_crc_op), .crc_i(crc_q[7:0])
   );
 
   // ---- one CRC-32 register for both directions ----------------------------------------
@@ -185,10 +185,9 @@ module tsr_bridge #(
       crc_q <= '1;
     end else begin
       unique case (crc_op)
-        CrcInit:       crc_q <= '1;
-        CrcStep:       crc_q <= crc_next;
-        CrcSetResidue: crc_q <= CrcResidue;
-        default:       ;
+        CrcInit: crc_q <= '1;
+        CrcStep: crc_q <= crc_next;
+        default: ;
       endcase
     end
   end

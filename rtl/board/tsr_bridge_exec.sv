@@ -105,6 +105,7 @@ module tsr_bridge_exec
   localparam int unsigned InIdxW  = $clog2(InBytes + 1);
   localparam int unsigned OutIdxW = $clog2(OutBytes + 1);
   localparam int unsigned MaxReadBeats = (FrameBytes - 8) / OutBytes;
+  localparam int unsigned ReadW = $clog2(MaxReadBeats + 1);  // beats of a STREAM_READ
   localparam logic [11:0] CsrCtrl   = 12'h024;
   localparam logic [11:0] CsrStatus = 12'h028;
 
@@ -226,6 +227,18 @@ module tsr_bridge_exec
       default:                 return '0;
     endcase
   endfunction
+
+  // STREAM_READ's beats over MaxReadBeats: a few OR gates when MaxReadBeats is all ones.
+  logic read_over;
+  if ((MaxReadBeats + 1) == (1 << ReadW)) begin : gen_read_ones
+    assign read_over = (arg_q[63:32+ReadW] != '0);
+  end else begin : gen_read_any
+    assign read_over = (arg_q[63:32] > 32'(MaxReadBeats));
+  end
+
+  // StallCycles without the engine taking a beat: cyc_q counts them from 0 and stops there.
+  logic stalled;
+  assign stalled = (cyc_q[StallW-1:0] == StallW'(StallCycles));
 
   logic [OutBytes*8-1:0] out_shifted;
   assign out_shifted = s_axis_tdata_i >> (8 * out_byte_q);
@@ -393,7 +406,7 @@ module tsr_bridge_exec
               state_d     = tvalid_q ? StSwPush : StSwCount;
             end
             TypeStreamRead: begin
-              if (arg_q[63:32] > 32'(MaxReadBeats)) begin
+              if (read_over) begin
                 begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgReplyTooLarge; end
               end else begin
                 cyc_clr      = 1'b1;
@@ -460,7 +473,7 @@ module tsr_bridge_exec
           cut_d       = 1'b0;
           push_next_d = StReply;
           state_d     = StSwPush;
-        end else if (cyc_q == CycW'(StallCycles)) begin
+        end else if (stalled) begin
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgStall; end
         end else begin
           cyc_inc = 1'b1;
@@ -576,7 +589,7 @@ module tsr_bridge_exec
       StSwPush: begin
         if (m_axis_tready_i) begin
           state_d = push_next_q;  // the handshake rule above updates the packet state
-        end else if (cyc_q == CycW'(StallCycles)) begin
+        end else if (stalled) begin
           // The engine took nothing: the rest of the frame is dropped; the beat stays
           // presented (it may not be withdrawn) and goes first in the next STREAM_WRITE.
           // Without MORE the dropped rest held the packet's TLAST beat, unless this is it.
@@ -590,7 +603,7 @@ module tsr_bridge_exec
       // STREAM_READ: each result beat goes into the frame buffer a byte a cycle; TREADY
       // takes it with its last byte.
       StSrCollect: begin
-        if (beat_q == arg_q[32 +: BeatW]) begin  // at most MaxReadBeats
+        if (beat_q[ReadW-1:0] == arg_q[32 +: ReadW]) begin  // at most MaxReadBeats
           arg_ld          = LdCycles;
           rep_fixed_len_d = 2'd2;
           rep_buf_d       = 1'b1;  // pos_i: beats * OutBytes

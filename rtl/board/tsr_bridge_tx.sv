@@ -42,9 +42,9 @@ module tsr_bridge_tx
   output logic [7:0]       tx_data_o,
   output logic             tx_valid_o,
   input  logic             tx_ready_i,
-  // The shared CRC register (tsr_bridge), stepped over tx_data_o.
+  // The shared CRC register (tsr_bridge), stepped over tx_data_o, and its low byte.
   output crc_op_e          crc_op_o,
-  input  logic [31:0]      crc_i
+  input  logic [7:0]       crc_i
 );
 
   typedef enum logic [1:0] {StIdle, StFetch, StLatch, StSend} state_e;
@@ -90,17 +90,27 @@ module tsr_bridge_tx
     if (rom_re) rom_byte_q <= Rom[{msg_i, pos_i[4:0]}];
   end
 
+  // The header's CRC field and the trailer are ~CRC, little-endian: the register runs over
+  // every byte sent, these too, so byte k of either is ~crc_i ^ crc_field_xor(k)
+  // (tsr_bridge_pkg), and after the header the register holds the residue.
+  logic [7:0] crc_byte;
+  always_comb begin
+    unique case (pos_i[1:0])
+      2'd0:    crc_byte = ~crc_i ^ crc_field_xor(2'd0);
+      2'd1:    crc_byte = ~crc_i ^ crc_field_xor(2'd1);
+      2'd2:    crc_byte = ~crc_i ^ crc_field_xor(2'd2);
+      default: crc_byte = ~crc_i ^ crc_field_xor(2'd3);
+    endcase
+  end
+
   // The byte at the current position (valid in StLatch, sent from byte_q in StSend).
   always_comb begin
     byte_out = 8'h00;
     unique case (part_q)
-      // The header's CRC field and the trailer are both ~crc_i, little-endian (the
-      // register is not advanced over them).
-      PartHeader:  byte_out = (pos_i < LenW'(16)) ? header_byte
-                                                    : ~crc_i[8*pos_i[1:0] +: 8];
+      PartHeader:  byte_out = (pos_i < LenW'(16)) ? header_byte : crc_byte;
       PartFixed:   byte_out = fixed_byte_i;
       PartTail:    byte_out = tail_rom_i ? rom_byte_q : buf_rdata_i;
-      PartTrailer: byte_out = ~crc_i[8*pos_i[1:0] +: 8];
+      PartTrailer: byte_out = crc_byte;
       default: ;
     endcase
   end
@@ -140,14 +150,7 @@ module tsr_bridge_tx
       StSend: begin
         tx_valid_o = 1'b1;
         if (tx_ready_i) begin
-          // Over the header's CRC field the register stands still; after it, it holds
-          // what running over it gives, the residue.
-          if (part_q == PartFixed || part_q == PartTail ||
-              (part_q == PartHeader && pos_i < LenW'(16))) begin
-            crc_op_o = CrcStep;
-          end else if (part_q == PartHeader && pos_i == LenW'(19)) begin
-            crc_op_o = CrcSetResidue;
-          end
+          crc_op_o  = CrcStep;
           pos_inc_o = 1'b1;
           state_d = StFetch;
           unique case (part_q)
