@@ -37,8 +37,9 @@ module tsr_bridge_exec
   input  logic [7:0]           ev_type_i,
   input  logic [15:0]          ev_flags_i,
   input  logic [LenW-1:0]      ev_len_i,
-  // Frame buffer port (registered read), at the shared position counter (tsr_bridge).
-  input  logic [LenW-1:0]      pos_i,
+  // Frame buffer port (registered read), at the shared position counter (tsr_bridge),
+  // whose low bits (pos_i) are the sender's fixed payload byte while a reply goes out.
+  input  logic [1:0]           pos_i,
   output logic                 pos_clr_o,
   output logic                 pos_inc_o,
   output logic                 buf_en_o,
@@ -54,7 +55,7 @@ module tsr_bridge_exec
   output logic [3:0]           tx_fixed_len_o,
   output logic                 tx_tail_rom_o,
   output msg_e                 tx_msg_o,
-  output logic [LenW-1:0]      tx_tail_buf_len_o,
+  output logic                 tx_tail_buf_o,    // tail: the pos_i bytes STREAM_READ collected
   // AXI4-Lite master to the engine's CSRs.
   output logic [11:0]          m_axil_awaddr_o,
   output logic                 m_axil_awvalid_o,
@@ -120,14 +121,14 @@ module tsr_bridge_exec
   // fields are then at fixed places (any budget in arg_q[127:64]), read where they are.
   // Once the request is done, arg_q[63:0] holds the reply's fixed payload bytes (byte 0 in
   // bits 7:0), and the sender shifts them out a byte at a time (tx_fixed_next_i): no
-  // separate 64-bit reply register, and no byte mux in the sender.
+  // separate 64-bit reply register, and no byte mux in the sender. An error reply's fixed
+  // bytes are not loaded: tx_fixed_byte_o picks them by position (rep_code_q, the type).
   logic [127:0]       arg_q, arg_d;
   // What arg_q takes this cycle: one mux per bit, outside the state machine.
   typedef enum logic [3:0] {
-    LdHold, LdShift, LdAlign, LdArgs, LdError, LdHello, LdStats, LdLimits, LdRdata, LdCycles
+    LdHold, LdShift, LdAlign, LdArgs, LdHello, LdStats, LdLimits, LdRdata, LdCycles
   } arg_ld_e;
   arg_ld_e            arg_ld;
-  err_e               ld_code;               // LdError's code
   logic [4:0]         nargs_q, nargs_d;      // payload bytes read into arg_q, bytes aligned
   logic               rd_pending_q, rd_pending_d;
   logic               skip_q, skip_d;        // a posted request failed
@@ -136,6 +137,7 @@ module tsr_bridge_exec
   // reply went out): only whether it is an ERROR is kept here. A buffer tail is always
   // the pos_i bytes STREAM_READ collected.
   logic               rep_err_q, rep_err_d;
+  err_e               rep_code_q, rep_code_d;  // an ERROR reply's code
   logic [1:0]         rep_fixed_len_q, rep_fixed_len_d;  // fixed payload bytes / 4
   logic               rep_rom_q, rep_rom_d;
   msg_e               rep_msg_q, rep_msg_d;
@@ -251,7 +253,7 @@ module tsr_bridge_exec
   always_comb begin
     state_d         = state_q;
     arg_ld          = tx_fixed_next_i ? LdShift : LdHold;
-    ld_code         = ev_code_i;
+    rep_code_d      = rep_code_q;
     nargs_d         = nargs_q;
     rd_pending_d    = 1'b0;
     skip_d          = skip_q;
@@ -315,7 +317,7 @@ module tsr_bridge_exec
           // A framing error: answered with the header's seq and type when it is intact.
           // A posted frame lost this way starts the skip like a failed posted request.
           rep_err_d       = 1'b1;
-          arg_ld          = LdError;
+          rep_code_d      = ev_code_i;
           rep_fixed_len_d = 2'd1;
           rep_rom_d       = 1'b1;
           rep_msg_d       = ev_msg_i;
@@ -327,8 +329,7 @@ module tsr_bridge_exec
           else begin
             skip_d          = 1'b0;
             rep_err_d       = 1'b1;
-            arg_ld          = LdError;
-            ld_code         = ErrSkipped;
+            rep_code_d      = ErrSkipped;
             rep_fixed_len_d = 2'd1;
             rep_rom_d       = 1'b1;
             rep_msg_d       = MsgSkipped;
@@ -675,8 +676,7 @@ module tsr_bridge_exec
     // A request fails: an error reply with its seq; a posted one starts the skip.
     if (do_fail) begin
       rep_err_d       = 1'b1;
-      arg_ld          = LdError;
-      ld_code         = fail_code;
+      rep_code_d      = fail_code;
       rep_fixed_len_d = 2'd1;
       rep_rom_d       = 1'b1;
       rep_msg_d       = fail_msg;
@@ -687,9 +687,8 @@ module tsr_bridge_exec
     end
   end
 
-  // The argument / reply register. An error reply's type is the header's when it is intact
-  // (a good frame's always is); its fixed payload is 4 bytes, a CSR read's too: only
-  // arg_q[31:0] is loaded for them.
+  // The argument / reply register. A CSR read's fixed payload is 4 bytes: only arg_q[31:0]
+  // is loaded for it.
   always_comb begin
     arg_d = arg_q;
     unique case (arg_ld)
@@ -699,7 +698,6 @@ module tsr_bridge_exec
         if (wait_idle) arg_d[39:0] = {8'hFF, 32'h1};
         else if (wait_req && arg_q[63:40] != '0) arg_d[39:32] = 8'hFF;
       end
-      LdError:  arg_d[31:0] = {8'h00, ev_hdr_valid_i ? ev_type_i : 8'h00, 12'h0, ld_code};
       LdHello:  arg_d[63:0] = {16'(OutBytes), 16'(InBytes), 32'(FrameBytes)};
       LdStats:  arg_d[127:80] = stats_q;  // 10 bytes up (StAlign)
       LdLimits: arg_d[63:0] = {32'(OutFifoBeats), 32'h0};
@@ -717,6 +715,7 @@ module tsr_bridge_exec
       rd_pending_q    <= 1'b0;
       skip_q          <= 1'b0;
       rep_err_q       <= 1'b0;
+      rep_code_q      <= ErrNone;
       rep_fixed_len_q <= '0;
       rep_rom_q       <= 1'b0;
       rep_msg_q       <= MsgName;
@@ -750,6 +749,7 @@ module tsr_bridge_exec
       rd_pending_q    <= rd_pending_d;
       skip_q          <= skip_d;
       rep_err_q       <= rep_err_d;
+      rep_code_q      <= rep_code_d;
       rep_fixed_len_q <= rep_fixed_len_d;
       rep_rom_q       <= rep_rom_d;
       rep_msg_q       <= rep_msg_d;
@@ -782,11 +782,21 @@ module tsr_bridge_exec
   assign tx_start_o        = (state_q == StReply) && !sent_q && !tx_busy_i &&
                              !(!rep_err_q && posted);
   assign tx_err_o          = rep_err_q;
-  assign tx_fixed_byte_o   = arg_q[7:0];
+  // An ERROR reply's fixed bytes: u16 code, u8 type of the request (0 if unknown), u8 0.
+  always_comb begin
+    tx_fixed_byte_o = arg_q[7:0];
+    if (rep_err_q) begin
+      unique case (pos_i)
+        2'd0:    tx_fixed_byte_o = 8'(rep_code_q);
+        2'd2:    tx_fixed_byte_o = ev_hdr_valid_i ? ev_type_i : 8'h00;
+        default: tx_fixed_byte_o = 8'h00;
+      endcase
+    end
+  end
   assign tx_fixed_len_o    = {rep_fixed_len_q, 2'b00};
   assign tx_tail_rom_o     = rep_rom_q;
   assign tx_msg_o          = rep_msg_q;
-  assign tx_tail_buf_len_o = rep_buf_q ? pos_i : '0;
+  assign tx_tail_buf_o     = rep_buf_q;
 
   assign m_axil_awaddr_o  = arg_q[75:64];
   assign m_axil_awvalid_o = aw_q;

@@ -2,8 +2,8 @@
 // descriptor and shifts it out to the UART transmitter, computing the header CRC and the
 // frame CRC on the fly. The payload is up to 8 fixed bytes (presented one at a time in
 // fixed_byte_i, the next after each fixed_next_o) followed by a tail: one of the fixed
-// ASCII messages from the message ROM, or the first tail_buf_len_i bytes of the frame
-// buffer (STREAM_READ's beats). The descriptor is read where it is, not copied: it must
+// ASCII messages from the message ROM, or (tail_buf_i) the frame buffer's first pos_i
+// bytes at start_i (STREAM_READ's beats), or none. The descriptor is read where it is, not copied: it must
 // stay unchanged from start_i until busy_o falls (the executor holds it that long).
 //
 // The reply's type and seq are the request's: the request header, still in the frame
@@ -25,12 +25,12 @@ module tsr_bridge_tx
   input  logic             seq_valid_i,    // the request's seq (else zero)
   input  logic [7:0]       req_byte_i,     // the request header's byte at this position
   output logic             req_next_o,     // req_byte_i taken: present the next
-  input  logic [7:0]       fixed_byte_i,   // the next fixed byte
+  input  logic [7:0]       fixed_byte_i,   // the next fixed byte (byte pos_i)
   output logic             fixed_next_o,   // fixed_byte_i taken: present the next
   input  logic [3:0]       fixed_len_i,    // 0..8
-  input  logic             tail_rom_i,     // tail: message msg_i (else the frame buffer)
+  input  logic             tail_rom_i,     // tail: message msg_i
   input  msg_e             msg_i,
-  input  logic [LenW-1:0]  tail_buf_len_i,
+  input  logic             tail_buf_i,     // tail: the frame buffer's first pos_i bytes
   // Frame buffer read port (registered read), at the shared position counter (tsr_bridge):
   // pos_i counts the bytes of each part from 0, so a tail byte's address is pos_i.
   input  logic [LenW-1:0]  pos_i,
@@ -58,7 +58,7 @@ module tsr_bridge_tx
 
   state_e           state_q, state_d;
   part_e            part_q, part_d;
-  logic [LenW-1:0]  tail_q, tail_d;   // the tail's length (tail_buf_len_i is pos_i's at start)
+  logic [LenW-1:0]  tail_q, tail_d;   // the tail's length (pos_i's at start for a buffer)
   logic [LenW-1:0]  len;               // the payload's length
   logic [7:0]       header_byte;       // the header byte at pos_i (below 16)
   logic [7:0]       byte_out, byte_q, rom_byte_q;  // byte_q: byte_out latched for StSend
@@ -128,7 +128,7 @@ module tsr_bridge_tx
 
     unique case (state_q)
       StIdle: if (start_i) begin
-        tail_d   = tail_rom_i ? LenW'(Lens[msg_i]) : tail_buf_len_i;
+        tail_d   = tail_rom_i ? LenW'(Lens[msg_i]) : (tail_buf_i ? pos_i : '0);
         crc_op_o = CrcInit;
         part_d  = PartHeader;
         pos_clr_o = 1'b1;
