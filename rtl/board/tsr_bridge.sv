@@ -127,7 +127,7 @@ module tsr_bridge #(
   logic             tx_fixed_next;
   logic [3:0]       tx_fixed_len;
   msg_e             tx_msg;
-  logic [LenW-1:0]  tx_tail_buf_len;
+  logic             tx_tail_buf;
 
   tsr_bridge_exec #(
     .InBytes(InBytes), .OutBytes(OutBytes), .FrameBytes(FrameBytes),
@@ -137,13 +137,13 @@ module tsr_bridge #(
     .ev_valid_i(ev_valid), .ev_ready_o(ev_ready), .ev_ok_i(ev_ok), .ev_code_i(ev_code),
     .ev_msg_i(ev_msg), .ev_hdr_valid_i(ev_hdr_valid), .ev_type_i(ev_type),
     .ev_flags_i(ev_flags), .ev_len_i(ev_len),
-    .buf_en_o(ex_en), .buf_we_o(ex_we), .pos_i(pos_q),
+    .buf_en_o(ex_en), .buf_we_o(ex_we), .pos_i(pos_q[1:0]),
     .pos_clr_o(ex_pos_clr), .pos_inc_o(ex_pos_inc), .buf_wdata_o(ex_wdata),
     .buf_rdata_i(buf_rdata),
     .tx_start_o(tx_start), .tx_busy_i(tx_busy), .tx_err_o(tx_err),
     .tx_fixed_byte_o(tx_fixed_byte), .tx_fixed_next_i(tx_fixed_next),
     .tx_fixed_len_o(tx_fixed_len), .tx_tail_rom_o(tx_tail_rom),
-    .tx_msg_o(tx_msg), .tx_tail_buf_len_o(tx_tail_buf_len),
+    .tx_msg_o(tx_msg), .tx_tail_buf_o(tx_tail_buf),
     .m_axil_awaddr_o, .m_axil_awvalid_o, .m_axil_awready_i, .m_axil_wdata_o,
     .m_axil_wstrb_o, .m_axil_wvalid_o, .m_axil_wready_i, .m_axil_bresp_i, .m_axil_bvalid_i,
     .m_axil_bready_o, .m_axil_araddr_o, .m_axil_arvalid_o, .m_axil_arready_i,
@@ -163,11 +163,11 @@ module tsr_bridge #(
     .req_byte_i(req_byte), .req_next_o(req_next),
     .fixed_byte_i(tx_fixed_byte), .fixed_next_o(tx_fixed_next),
     .fixed_len_i(tx_fixed_len), .tail_rom_i(tx_tail_rom),
-    .msg_i(tx_msg), .tail_buf_len_i(tx_tail_buf_len),
+    .msg_i(tx_msg), .tail_buf_i(tx_tail_buf),
     .buf_re_o(tx_re), .pos_i(pos_q), .pos_clr_o(tx_pos_clr),
     .pos_inc_o(tx_pos_inc), .buf_rdata_i(buf_rdata),
     .tx_data_o(tx_data), .tx_valid_o(tx_valid), .tx_ready_i(tx_ready),
-    .crc_op_o(tx_crc_op), .crc_i(crc_q)
+    .crc_op_o(tx_crc_op), .crc_i(crc_q[7:0])
   );
 
   // ---- one CRC-32 register for both directions ----------------------------------------
@@ -185,10 +185,9 @@ module tsr_bridge #(
       crc_q <= '1;
     end else begin
       unique case (crc_op)
-        CrcInit:       crc_q <= '1;
-        CrcStep:       crc_q <= crc_next;
-        CrcSetResidue: crc_q <= CrcResidue;
-        default:       ;
+        CrcInit: crc_q <= '1;
+        CrcStep: crc_q <= crc_next;
+        default: ;
       endcase
     end
   end

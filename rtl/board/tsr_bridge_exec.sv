@@ -37,8 +37,9 @@ module tsr_bridge_exec
   input  logic [7:0]           ev_type_i,
   input  logic [15:0]          ev_flags_i,
   input  logic [LenW-1:0]      ev_len_i,
-  // Frame buffer port (registered read), at the shared position counter (tsr_bridge).
-  input  logic [LenW-1:0]      pos_i,
+  // Frame buffer port (registered read), at the shared position counter (tsr_bridge),
+  // whose low bits (pos_i) are the sender's fixed payload byte while a reply goes out.
+  input  logic [1:0]           pos_i,
   output logic                 pos_clr_o,
   output logic                 pos_inc_o,
   output logic                 buf_en_o,
@@ -54,7 +55,7 @@ module tsr_bridge_exec
   output logic [3:0]           tx_fixed_len_o,
   output logic                 tx_tail_rom_o,
   output msg_e                 tx_msg_o,
-  output logic [LenW-1:0]      tx_tail_buf_len_o,
+  output logic                 tx_tail_buf_o,    // tail: the pos_i bytes STREAM_READ collected
   // AXI4-Lite master to the engine's CSRs.
   output logic [11:0]          m_axil_awaddr_o,
   output logic                 m_axil_awvalid_o,
@@ -105,12 +106,14 @@ module tsr_bridge_exec
   localparam int unsigned InIdxW  = $clog2(InBytes + 1);
   localparam int unsigned OutIdxW = $clog2(OutBytes + 1);
   localparam int unsigned MaxReadBeats = (FrameBytes - 8) / OutBytes;
+  localparam int unsigned ReadW = $clog2(MaxReadBeats + 1);  // beats of a STREAM_READ
   localparam logic [11:0] CsrCtrl   = 12'h024;
   localparam logic [11:0] CsrStatus = 12'h028;
 
   typedef enum logic [4:0] {
     StIdle, StArgs, StDispatch, StCsrWrite, StCsrRead, StClearDrain, StClearEnd, StWait,
-    StWaitRead, StSwCount, StSwBegin, StSwFill, StSwPush, StSrCollect, StReset, StReply, StAck
+    StWaitRead, StSwCount, StSwBegin, StSwFill, StSwPush, StSrCollect, StReset, StAlign, StReply,
+    StAck
   } state_e;
 
   state_e             state_q, state_d;
@@ -118,15 +121,15 @@ module tsr_bridge_exec
   // fields are then at fixed places (any budget in arg_q[127:64]), read where they are.
   // Once the request is done, arg_q[63:0] holds the reply's fixed payload bytes (byte 0 in
   // bits 7:0), and the sender shifts them out a byte at a time (tx_fixed_next_i): no
-  // separate 64-bit reply register, and no byte mux in the sender.
+  // separate 64-bit reply register, and no byte mux in the sender. An error reply's fixed
+  // bytes are not loaded: tx_fixed_byte_o picks them by position (rep_code_q, the type).
   logic [127:0]       arg_q, arg_d;
   // What arg_q takes this cycle: one mux per bit, outside the state machine.
   typedef enum logic [3:0] {
-    LdHold, LdShift, LdArgs, LdError, LdHello, LdStats, LdLimits, LdRdata, LdCycles
+    LdHold, LdShift, LdAlign, LdArgs, LdHello, LdStats, LdLimits, LdRdata, LdCycles
   } arg_ld_e;
   arg_ld_e            arg_ld;
-  err_e               ld_code;               // LdError's code
-  logic [4:0]         nargs_q, nargs_d;      // payload bytes read into arg_q
+  logic [4:0]         nargs_q, nargs_d;      // payload bytes read into arg_q, bytes aligned
   logic               rd_pending_q, rd_pending_d;
   logic               skip_q, skip_d;        // a posted request failed
   // Reply descriptor. Its type and seq are the request's, which the sender takes from the
@@ -134,6 +137,7 @@ module tsr_bridge_exec
   // reply went out): only whether it is an ERROR is kept here. A buffer tail is always
   // the pos_i bytes STREAM_READ collected.
   logic               rep_err_q, rep_err_d;
+  err_e               rep_code_q, rep_code_d;  // an ERROR reply's code
   logic [1:0]         rep_fixed_len_q, rep_fixed_len_d;  // fixed payload bytes / 4
   logic               rep_rom_q, rep_rom_d;
   msg_e               rep_msg_q, rep_msg_d;
@@ -172,9 +176,8 @@ module tsr_bridge_exec
   assign posted = ev_flags_i[FlagPosted];
   assign more   = ev_flags_i[FlagMore];
 
-  // The u64 budget saturates at 2^40 - 1 cycles, longer than anyone waits: StDispatch
-  // sets arg_q's budget bits to that (LdArgs), so STREAM_READ needs no other comparator;
-  // a wait with a budget that large never fails (budget_huge).
+  // The u64 budget saturates at 2^40 - 1 cycles, longer than anyone waits: with a budget
+  // that large (budget_huge) a STREAM_READ fails once cyc_q is all ones, and a wait never.
   logic            budget_huge;
   logic [CycW-1:0] budget;
   assign budget_huge = (arg_q[127:64+CycW] != '0);
@@ -227,6 +230,18 @@ module tsr_bridge_exec
     endcase
   endfunction
 
+  // STREAM_READ's beats over MaxReadBeats: a few OR gates when MaxReadBeats is all ones.
+  logic read_over;
+  if ((MaxReadBeats + 1) == (1 << ReadW)) begin : gen_read_ones
+    assign read_over = (arg_q[63:32+ReadW] != '0);
+  end else begin : gen_read_any
+    assign read_over = (arg_q[63:32] > 32'(MaxReadBeats));
+  end
+
+  // StallCycles without the engine taking a beat: cyc_q counts them from 0 and stops there.
+  logic stalled;
+  assign stalled = (cyc_q[StallW-1:0] == StallW'(StallCycles));
+
   logic [OutBytes*8-1:0] out_shifted;
   assign out_shifted = s_axis_tdata_i >> (8 * out_byte_q);
 
@@ -238,7 +253,7 @@ module tsr_bridge_exec
   always_comb begin
     state_d         = state_q;
     arg_ld          = tx_fixed_next_i ? LdShift : LdHold;
-    ld_code         = ev_code_i;
+    rep_code_d      = rep_code_q;
     nargs_d         = nargs_q;
     rd_pending_d    = 1'b0;
     skip_d          = skip_q;
@@ -302,7 +317,7 @@ module tsr_bridge_exec
           // A framing error: answered with the header's seq and type when it is intact.
           // A posted frame lost this way starts the skip like a failed posted request.
           rep_err_d       = 1'b1;
-          arg_ld          = LdError;
+          rep_code_d      = ev_code_i;
           rep_fixed_len_d = 2'd1;
           rep_rom_d       = 1'b1;
           rep_msg_d       = ev_msg_i;
@@ -314,8 +329,7 @@ module tsr_bridge_exec
           else begin
             skip_d          = 1'b0;
             rep_err_d       = 1'b1;
-            arg_ld          = LdError;
-            ld_code         = ErrSkipped;
+            rep_code_d      = ErrSkipped;
             rep_fixed_len_d = 2'd1;
             rep_rom_d       = 1'b1;
             rep_msg_d       = MsgSkipped;
@@ -393,10 +407,9 @@ module tsr_bridge_exec
               state_d     = tvalid_q ? StSwPush : StSwCount;
             end
             TypeStreamRead: begin
-              if (arg_q[63:32] > 32'(MaxReadBeats)) begin
+              if (read_over) begin
                 begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgReplyTooLarge; end
               end else begin
-                arg_ld       = LdArgs;
                 cyc_clr      = 1'b1;
                 beat_clr     = 1'b1;
                 out_byte_clr = 1'b1;
@@ -411,6 +424,8 @@ module tsr_bridge_exec
             TypeStats: begin
               arg_ld          = LdStats;
               rep_fixed_len_d = 2'd2;
+              nargs_d         = 5'd6;
+              state_d         = StAlign;
             end
             TypeLimits: begin
               // Nothing is accepted ahead of the LOAD that consumes it; the engine holds
@@ -459,7 +474,7 @@ module tsr_bridge_exec
           cut_d       = 1'b0;
           push_next_d = StReply;
           state_d     = StSwPush;
-        end else if (cyc_q == CycW'(StallCycles)) begin
+        end else if (stalled) begin
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgStall; end
         end else begin
           cyc_inc = 1'b1;
@@ -488,7 +503,8 @@ module tsr_bridge_exec
           else if (r_ok_q) begin
             arg_ld          = LdCycles;
             rep_fixed_len_d = 2'd2;
-            state_d         = StReply;
+            nargs_d         = 5'd11;
+            state_d         = StAlign;
           end else if (over_q) begin
             begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
           end else begin
@@ -574,7 +590,7 @@ module tsr_bridge_exec
       StSwPush: begin
         if (m_axis_tready_i) begin
           state_d = push_next_q;  // the handshake rule above updates the packet state
-        end else if (cyc_q == CycW'(StallCycles)) begin
+        end else if (stalled) begin
           // The engine took nothing: the rest of the frame is dropped; the beat stays
           // presented (it may not be withdrawn) and goes first in the next STREAM_WRITE.
           // Without MORE the dropped rest held the packet's TLAST beat, unless this is it.
@@ -588,12 +604,13 @@ module tsr_bridge_exec
       // STREAM_READ: each result beat goes into the frame buffer a byte a cycle; TREADY
       // takes it with its last byte.
       StSrCollect: begin
-        if (beat_q == arg_q[32 +: BeatW]) begin  // at most MaxReadBeats
+        if (beat_q[ReadW-1:0] == arg_q[32 +: ReadW]) begin  // at most MaxReadBeats
           arg_ld          = LdCycles;
           rep_fixed_len_d = 2'd2;
           rep_buf_d       = 1'b1;  // pos_i: beats * OutBytes
-          state_d         = StReply;
-        end else if (budget_ge) begin  // saturated: &cyc_q when budget_huge
+          nargs_d         = 5'd11;
+          state_d         = StAlign;
+        end else if (budget_huge ? &cyc_q : budget_ge) begin
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
         end else begin
           cyc_inc = 1'b1;
@@ -620,6 +637,15 @@ module tsr_bridge_exec
         cut_d     = 1'b0;
         tvalid_d  = 1'b0;
         if (rst_cnt_q == 3'd0) state_d = StReply;
+      end
+
+      // Move a STATS or cycles reply down to arg_q[63:0], a byte a cycle (zeros above it).
+      StAlign: begin
+        if (nargs_q == 5'd16) state_d = StReply;
+        else begin
+          arg_ld  = LdAlign;
+          nargs_d = nargs_q + 5'd1;
+        end
       end
 
       // Success or failure: a reply unless this was a posted success.
@@ -650,8 +676,7 @@ module tsr_bridge_exec
     // A request fails: an error reply with its seq; a posted one starts the skip.
     if (do_fail) begin
       rep_err_d       = 1'b1;
-      arg_ld          = LdError;
-      ld_code         = fail_code;
+      rep_code_d      = fail_code;
       rep_fixed_len_d = 2'd1;
       rep_rom_d       = 1'b1;
       rep_msg_d       = fail_msg;
@@ -662,24 +687,22 @@ module tsr_bridge_exec
     end
   end
 
-  // The argument / reply register. An error reply's type is the header's when it is intact
-  // (a good frame's always is); its fixed payload is 4 bytes, a CSR read's too: only
-  // arg_q[31:0] is loaded for them.
+  // The argument / reply register. A CSR read's fixed payload is 4 bytes: only arg_q[31:0]
+  // is loaded for it.
   always_comb begin
     arg_d = arg_q;
     unique case (arg_ld)
       LdShift:  arg_d = {buf_rdata_i, arg_q[127:8]};
+      LdAlign:  arg_d = {8'h00, arg_q[127:8]};
       LdArgs: begin
-        arg_d[64 +: CycW] = arg_q[64 +: CycW] | {CycW{budget_huge}};
         if (wait_idle) arg_d[39:0] = {8'hFF, 32'h1};
         else if (wait_req && arg_q[63:40] != '0) arg_d[39:32] = 8'hFF;
       end
-      LdError:  arg_d[31:0] = {8'h00, ev_hdr_valid_i ? ev_type_i : 8'h00, 12'h0, ld_code};
       LdHello:  arg_d[63:0] = {16'(OutBytes), 16'(InBytes), 32'(FrameBytes)};
-      LdStats:  arg_d[63:0] = {16'h0, stats_q};
+      LdStats:  arg_d[127:80] = stats_q;  // 10 bytes up (StAlign)
       LdLimits: arg_d[63:0] = {32'(OutFifoBeats), 32'h0};
       LdRdata:  arg_d[31:0] = m_axil_rdata_i;
-      LdCycles: arg_d[63:0] = {24'h0, cyc_q};
+      LdCycles: arg_d[127:40] = {48'h0, cyc_q};  // 5 bytes up (StAlign)
       default: ;
     endcase
   end
@@ -692,6 +715,7 @@ module tsr_bridge_exec
       rd_pending_q    <= 1'b0;
       skip_q          <= 1'b0;
       rep_err_q       <= 1'b0;
+      rep_code_q      <= ErrNone;
       rep_fixed_len_q <= '0;
       rep_rom_q       <= 1'b0;
       rep_msg_q       <= MsgName;
@@ -725,6 +749,7 @@ module tsr_bridge_exec
       rd_pending_q    <= rd_pending_d;
       skip_q          <= skip_d;
       rep_err_q       <= rep_err_d;
+      rep_code_q      <= rep_code_d;
       rep_fixed_len_q <= rep_fixed_len_d;
       rep_rom_q       <= rep_rom_d;
       rep_msg_q       <= rep_msg_d;
@@ -757,11 +782,21 @@ module tsr_bridge_exec
   assign tx_start_o        = (state_q == StReply) && !sent_q && !tx_busy_i &&
                              !(!rep_err_q && posted);
   assign tx_err_o          = rep_err_q;
-  assign tx_fixed_byte_o   = arg_q[7:0];
+  // An ERROR reply's fixed bytes: u16 code, u8 type of the request (0 if unknown), u8 0.
+  always_comb begin
+    tx_fixed_byte_o = arg_q[7:0];
+    if (rep_err_q) begin
+      unique case (pos_i)
+        2'd0:    tx_fixed_byte_o = 8'(rep_code_q);
+        2'd2:    tx_fixed_byte_o = ev_hdr_valid_i ? ev_type_i : 8'h00;
+        default: tx_fixed_byte_o = 8'h00;
+      endcase
+    end
+  end
   assign tx_fixed_len_o    = {rep_fixed_len_q, 2'b00};
   assign tx_tail_rom_o     = rep_rom_q;
   assign tx_msg_o          = rep_msg_q;
-  assign tx_tail_buf_len_o = rep_buf_q ? pos_i : '0;
+  assign tx_tail_buf_o     = rep_buf_q;
 
   assign m_axil_awaddr_o  = arg_q[75:64];
   assign m_axil_awvalid_o = aw_q;

@@ -15,7 +15,21 @@ package tsr_bridge_pkg;
   // The receiver and the sender share one CRC register (tsr_bridge): the receiver runs it
   // over a request, the sender over the reply, never both at once. Each asks for a step
   // with one of these (CrcHold when idle: the two requests are ORed).
-  typedef enum logic [1:0] {CrcHold, CrcInit, CrcStep, CrcSetResidue} crc_op_e;
+  typedef enum logic [1:0] {CrcHold, CrcInit, CrcStep} crc_op_e;
+
+  // Sending a CRC field while running the register over it: before byte k of the field
+  // the register is the CRC shifted right by k bytes XOR a constant D_k, so byte k is
+  // ~register[7:0] ^ D_k[7:0] (this function), and after the 4 bytes the register holds
+  // CrcResidue. D_0 = 0, D_k+1 = (D_k >> 8) ^ table[0xFF ^ D_k[7:0]].
+  function automatic logic [7:0] crc_field_xor(logic [1:0] k);
+    logic [31:0] d = '0;
+    for (int unsigned i = 0; i < 32'(k); i++) begin
+      logic [31:0] t = {24'h0, 8'hFF ^ d[7:0]};
+      for (int unsigned b = 0; b < 8; b++) t = t[0] ? ((t >> 1) ^ 32'hEDB8_8320) : (t >> 1);
+      d = (d >> 8) ^ t;
+    end
+    return d[7:0];
+  endfunction
 
   // ---- request types ---------------------------------------------------------------------
   localparam logic [7:0] TypeHello       = 8'h01;

@@ -104,6 +104,10 @@ module tsr_bridge_rx
   assign hdr_reserved = win_q[8*6 +: 16];
   assign hdr_len      = win_q[8*12 +: 32];
 
+  // hdr_len > FrameBytes, a power of two: no magnitude comparator.
+  logic too_large;
+  assign too_large = (hdr_len[31:AddrW+1] != '0) || (hdr_len[AddrW] && hdr_len[AddrW-1:0] != '0);
+
   // The CRC takes the header from the rotating window, the payload from the FIFO.
   assign crc_byte_o = (state_q == StHeaderCrc) ? win_q[7:0] : fifo_data_i;
 
@@ -203,27 +207,26 @@ module tsr_bridge_rx
             ev_msg_d  = MsgBadVersion;
           end else if (hdr_reserved != '0) begin
             state_d = StEvent;
-          end else if (hdr_len > 32'(FrameBytes)) begin
+          end else if (too_large) begin
             state_d   = StEvent;
             ev_code_d = ErrTooLarge;
             ev_msg_d  = MsgTooLarge;
-          end else if (hdr_len == '0) begin
-            state_d = StTrailer;
           end else begin
             state_d = StPayload;
           end
         end
       end
 
+      // The payload, none for an empty one: pos_i reaching the length (at most FrameBytes
+      // here) ends it, a cycle before the first trailer byte can arrive.
       StPayload: begin
-        if (fifo_valid_i) begin
-          buf_we_o = 1'b1;
-          crc_op_o = CrcStep;
+        if (pos_i == hdr_len[LenW-1:0]) begin
+          state_d   = StTrailer;
+          pos_clr_o = 1'b1;
+        end else if (fifo_valid_i) begin
+          buf_we_o  = 1'b1;
+          crc_op_o  = CrcStep;
           pos_inc_o = 1'b1;
-          if (pos_i + 1'b1 == hdr_len[LenW-1:0]) begin  // hdr_len <= FrameBytes here
-            state_d   = StTrailer;
-            pos_clr_o = 1'b1;
-          end
         end
         if (state_d == StPayload && !inflight_d && !fifo_empty_i) begin
           fifo_pop_o = 1'b1;

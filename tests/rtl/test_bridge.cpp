@@ -143,7 +143,12 @@ class BoardBench {
                                 proto::encode(proto::StreamReadRequest{beats, budget}));
     if (reply.type == 0xFF) FAIL("STREAM_READ failed: " << proto::decode_error(reply.payload).message);
     REQUIRE(reply.type == proto::reply_type(MsgType::kStreamRead));
-    return proto::decode_stream_read_reply(reply.payload).data;
+    const proto::StreamReadReply r = proto::decode_stream_read_reply(reply.payload);
+    // The cycles it took: within the budget, and no more than the bench has clocked.
+    CHECK(r.cycles <= budget);
+    CHECK(r.cycles <= cycle_);
+    if (beats > 0) CHECK(r.cycles > 0);
+    return r.data;
   }
   void ping() { REQUIRE(request(MsgType::kPing, next_seq()).type == proto::reply_type(MsgType::kPing)); }
   std::uint32_t next_seq() { return ++seq_; }
@@ -455,7 +460,8 @@ BridgeGemm make_gemm(std::mt19937_64& rng, int m, int k, int n, bool requant) {
   return g;
 }
 
-void run_gemm(BoardBench& b, const BridgeGemm& g, bool split_frames) {
+void run_gemm(BoardBench& b, const BridgeGemm& g, bool split_frames,
+              std::uint64_t read_budget = 200000) {
   using tessera::isa::Target;
   const auto& p = g.problem;
   auto beat = [] { return Bytes(kInBytes, 0); };
@@ -522,7 +528,7 @@ void run_gemm(BoardBench& b, const BridgeGemm& g, bool split_frames) {
   gemm.clamp_hi = static_cast<std::int8_t>(p.clamp_hi);
   b.command(tessera::isa::encode(gemm));
 
-  const Bytes out = b.stream_read(static_cast<std::uint32_t>(g.nt * g.m));
+  const Bytes out = b.stream_read(static_cast<std::uint32_t>(g.nt * g.m), read_budget);
   REQUIRE(out.size() == static_cast<std::size_t>(g.nt * g.m * kOutBytes));
   const auto expected = tessera::golden_gemm(p);
   for (int nt = 0; nt < g.nt; ++nt)
@@ -576,6 +582,41 @@ TEST_CASE("bridge: waits and reads with budgets beyond 2^40 cycles, levels beyon
                                proto::encode(proto::StreamReadRequest{0, ~std::uint64_t{0}}));
   REQUIRE(read.type == proto::reply_type(MsgType::kStreamRead));
   CHECK(proto::decode_stream_read_reply(read.payload).data.empty());
+  // A read with a huge budget waits for its results (they come after the read began).
+  std::mt19937_64 rng(5);
+  run_gemm(b, make_gemm(rng, 4, 4, 4, false), false, ~std::uint64_t{0});
+  run_gemm(b, make_gemm(rng, 3, 5, 6, false), false, (std::uint64_t{1} << 40) - 1);
+}
+
+TEST_CASE("bridge: a wait whose budget runs out is a TRANSPORT error", "[bridge]") {
+  BoardBench b;
+  // A LOAD waiting for data keeps the engine busy.
+  b.command(tessera::isa::encode(tessera::isa::LoadCommand{tessera::isa::Target::kAct, 0, 2}));
+  b.ping();
+  for (const std::uint64_t budget : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{300}}) {
+    INFO("budget " << budget);
+    const std::uint32_t seq = b.next_seq();
+    const auto idle = expect_error(
+        b.request(MsgType::kWaitIdle, seq, proto::encode_u64(budget)), ErrorCode::kTransport, seq);
+    CHECK(idle.message.find("budget") != std::string::npos);
+    const std::uint32_t seq2 = b.next_seq();
+    const auto status = expect_error(
+        b.request(MsgType::kWaitStatus, seq2, proto::encode(proto::WaitStatusRequest{1, 0x100, budget})),
+        ErrorCode::kTransport, seq2);
+    CHECK(status.message.find("budget") != std::string::npos);
+  }
+  // The FIFO level alone: the LOAD has left the FIFO, so level 0 is met while busy.
+  const Frame level = b.request(MsgType::kWaitStatus, b.next_seq(),
+                                proto::encode(proto::WaitStatusRequest{0, 0, 300}));
+  REQUIRE(level.type == proto::reply_type(MsgType::kWaitStatus));
+  CHECK(proto::decode_u64(level.payload, "cycles") <= 300);
+  // Its data ends the wait.
+  b.stream_write(Bytes(2 * kInBytes, 3));
+  const Frame idle = b.request(MsgType::kWaitIdle, b.next_seq(), proto::encode_u64(10000));
+  REQUIRE(idle.type == proto::reply_type(MsgType::kWaitIdle));
+  const std::uint64_t waited = proto::decode_u64(idle.payload, "cycles");
+  CHECK(waited <= 10000);
+  CHECK(b.csr_read(csr::kErrCode) == 0);
 }
 
 TEST_CASE("bridge: CTRL.CLEAR drops the stale result, RESET resets the engine", "[bridge]") {
