@@ -6,6 +6,7 @@
 //   LOAD: the load unit is free and no GEMM that still reads its target overlaps it;
 //   SPGEMM, SPGEMMA (Sparse = 1; SPGEMMA also Rows = Cols): the sparse unit is free, the
 //   execute unit holds no GEMM, and the LOAD in progress writes nothing it reads.
+// With Coarse, "overlaps" is "might overlap": the scratchpad alone decides (tsr_hazard).
 // A bad command is dropped and latches a sticky error; until CLEAR, every later command
 // is dropped too, one a cycle, so the FIFO always drains. Errors the units find while
 // running (input packet, PARAM shift) and a command lost to a full FIFO latch the same
@@ -21,6 +22,7 @@ module tsr_dispatch #(
   parameter int unsigned GbufDepth  = 2,     // without Sparse: 2 (the widths stay small)
   parameter int unsigned MetaDepth  = 2,
   parameter bit          HeadInFifo = 1'b0,  // the FIFO's head is a register (block RAM)
+  parameter bit          Coarse     = 1'b0,  // tsr_hazard compares no ranges (small boards)
   localparam int unsigned ActAW   = $clog2(ActDepth),
   localparam int unsigned WgtAW   = $clog2(WgtDepth),
   localparam int unsigned AccAW   = $clog2(AccDepth),
@@ -337,7 +339,7 @@ module tsr_dispatch #(
   logic ld_hazard, gemm_hazard, sp_hazard, sp_held, readers_full;
   tsr_hazard #(
     .ActAW(ActAW), .WgtAW(WgtAW), .ParamAW(ParamAW), .LoadAW(LoadAW),
-    .GbufAW(GbufAW), .MetaAW(MetaAW)
+    .GbufAW(GbufAW), .MetaAW(MetaAW), .Coarse(Coarse)
   ) u_hazard (
     .clk_i, .rst_ni, .clear_i,
     .ld_head_i     (checked && is_load && !error_q && !invalid),

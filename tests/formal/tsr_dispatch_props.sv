@@ -52,6 +52,7 @@ module tsr_dispatch_props #(
   parameter bit          Sparse     = 1'b0,
   parameter int unsigned GbufDepth  = 2,
   parameter int unsigned MetaDepth  = 2,
+  parameter bit          Coarse     = 1'b0,  // tsr_hazard without ranges (the same rules)
   localparam int unsigned ActAW   = $clog2(ActDepth),
   localparam int unsigned WgtAW   = $clog2(WgtDepth),
   localparam int unsigned AccAW   = $clog2(AccDepth),
@@ -105,7 +106,7 @@ module tsr_dispatch_props #(
   tsr_dispatch #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .Sparse(Sparse),
-    .GbufDepth(GbufDepth), .MetaDepth(MetaDepth)
+    .GbufDepth(GbufDepth), .MetaDepth(MetaDepth), .Coarse(Coarse)
   ) u_dut (
     .clk_i, .rst_ni, .clear_i, .cmd_push_i, .cmd_valid_i, .cmd_i, .cmd_pop_o(cmd_pop),
     .load_valid_o(load_valid), .load_ready_i(load_ready), .load_target_o(load_target),
