@@ -23,6 +23,7 @@ module tsr_dispatch #(
   parameter int unsigned MetaDepth  = 2,
   parameter bit          HeadInFifo = 1'b0,  // the FIFO's head is a register (block RAM)
   parameter bit          Coarse     = 1'b0,  // tsr_hazard compares no ranges (small boards)
+  parameter bit          SerialMul  = 1'b0,  // kt*M and kt*nt a bit a cycle (slow clocks)
   localparam int unsigned ActAW   = $clog2(ActDepth),
   localparam int unsigned WgtAW   = $clog2(WgtDepth),
   localparam int unsigned AccAW   = $clog2(AccDepth),
@@ -96,8 +97,11 @@ module tsr_dispatch #(
   // until popped: tsr_fifo RegRead) that register is the head: the command is validated
   // in place and popped as it leaves, with the same timing, and no copy is made (on an
   // iCE40 each of its flip-flops would take a logic cell of its own).
-  localparam int unsigned ValidLatency = 4;
-  localparam int unsigned PhaseW       = 3;
+  // SerialMul: stage 1's products take 8 cycles, one bit of kt each, the stages after
+  // it wait for them.
+  localparam int unsigned MulCycles    = SerialMul ? 8 : 1;
+  localparam int unsigned ValidLatency = 3 + MulCycles;
+  localparam int unsigned PhaseW       = $clog2(ValidLatency + 1);
 
   logic         head_valid, head_leave;
   logic [127:0] head;
@@ -199,9 +203,9 @@ module tsr_dispatch #(
   // ---- validation pipeline -------------------------------------------------------------
   // Region ends, in widths sized from the depths: ACT base + kt*M, WGT base + kt*nt*Rows,
   // PARAM base + nt*Cols. A base at or past its scratchpad is an ADDR_RANGE error of its
-  // own (s1_base_range_q, s1_par_base_q) and an M above AccDepth a SHAPE error (which outranks it), so
-  // an end adds only the base's low bits and M's to the product: it is exact whenever
-  // those checks pass, and nothing wraps.
+  // own (s1_base_range_q, s1_par_base_q) and an M above AccDepth a SHAPE error (which
+  // outranks it), so an end adds only the base's low bits and M's to the product: it is
+  // exact whenever those checks pass, and nothing wraps.
   localparam int unsigned RowsW = $clog2(Rows + 1);
   localparam int unsigned ColsW = $clog2(Cols + 1);
   localparam int unsigned MW    = AccAW + 1;          // M <= AccDepth
@@ -212,7 +216,7 @@ module tsr_dispatch #(
   localparam int unsigned ActEW = (ActPW > ActAW ? ActPW : ActAW) + 1;
   localparam int unsigned WgtEW = (WgtPW > WgtAW ? WgtPW : WgtAW) + 1;
   localparam int unsigned ParEW = (ParPW > ParamAW ? ParPW : ParamAW) + 1;
-  localparam int unsigned EndW  = 26;                 // > every SPGEMM end: 16-bit base + product
+  localparam int unsigned EndW  = 26;                 // > every SPGEMM end (16-bit base)
   // A LOAD's end: dst and count each at most 2^(LoadAW+1) - 1 (either one larger is
   // past every scratchpad by itself: s1_ld_big_q), so their sum fits LdEW bits.
   localparam int unsigned LdEW  = LoadAW + 2;
@@ -236,8 +240,9 @@ module tsr_dispatch #(
   endfunction
 
   // Stage 1: partial products, the LOAD end, the checks that need no arithmetic.
-  logic [ActPW-1:0] s1_act_lo_q, s1_act_hi_q;      // kt[3:0]*M, kt[7:4]*M
-  logic [KnW-1:0]   s1_kn_lo_q, s1_kn_hi_q;        // kt[3:0]*nt, kt[7:4]*nt
+  logic [ActPW-1:0] s1_act_lo_q, s1_act_hi_q;      // kt[3:0]*M, kt[7:4]*M (SerialMul:
+                                                   // kt*M, 0)
+  logic [KnW-1:0]   s1_kn_lo_q, s1_kn_hi_q;        // kt[3:0]*nt, kt[7:4]*nt (likewise)
   logic [ParPW-1:0] s1_par_q;                      // nt * Cols
   logic [LdEW-1:0]  s1_ld_end_q, s1_ld_depth_q;
   logic             s1_ld_big_q;                   // dst or count >= 2^(LoadAW+1)
@@ -266,10 +271,6 @@ module tsr_dispatch #(
   always_ff @(posedge clk_i) begin
     // Stage 1.
     if (phase_q == PhaseW'(0)) begin
-      s1_act_lo_q   <= ActPW'(partial4(g_kt[3:0], 16'(g_m_rows[MW-1:0]), 0));
-      s1_act_hi_q   <= ActPW'(partial4(g_kt[7:4], 16'(g_m_rows[MW-1:0]), 4));
-      s1_kn_lo_q    <= KnW'(partial4(g_kt[3:0], {8'd0, g_nt}, 0));
-      s1_kn_hi_q    <= KnW'(partial4(g_kt[7:4], {8'd0, g_nt}, 4));
       s1_par_q      <= ParPW'(times_const(EndW'(nt_count), Cols));
       s1_ld_end_q   <= LdEW'(w1[LoadAW:0]) + LdEW'(w2[LoadAW:0]);
       s1_ld_big_q   <= (w1 >> (LoadAW + 1)) != 32'd0 || (w2 >> (LoadAW + 1)) != 32'd0;
@@ -297,7 +298,7 @@ module tsr_dispatch #(
       s1_par_base_q   <= 32'(g_param_base) >= 32'(ParamDepth);
     end
     // Stage 2.
-    if (phase_q == PhaseW'(1)) begin
+    if (phase_q == PhaseW'(MulCycles)) begin
       s2_act_end_q  <= ActEW'(g_act_base[ActAW-1:0]) + ActEW'(s1_act_lo_q) +
                        ActEW'(s1_act_hi_q);
       s2_kn_q       <= s1_kn_lo_q + s1_kn_hi_q;
@@ -307,7 +308,7 @@ module tsr_dispatch #(
       s2_gbuf_range_q <= s1_gbuf_end_q > EndW'(GbufDepth);
     end
     // Stage 3.
-    if (phase_q == PhaseW'(2)) begin
+    if (phase_q == PhaseW'(MulCycles + 1)) begin
       s3_wgt_end_q   <= WgtEW'(g_wgt_base[WgtAW-1:0]) +
                         WgtEW'(WgtPW'(times_const(EndW'(s2_kn_q), Rows)));
       s3_act_range_q <= s2_act_end_q > ActEW'(ActDepth);
@@ -316,7 +317,32 @@ module tsr_dispatch #(
       s3_meta_end_q   <= EndW'(s_meta_base) + s2_sp_kn_q;
     end
     // Stage 4.
-    if (phase_q == PhaseW'(3)) check_q <= check_d;
+    if (phase_q == PhaseW'(MulCycles + 2)) check_q <= check_d;
+  end
+
+  // Stage 1's products, kt*M (M's low MW bits) and kt*nt.
+  if (SerialMul) begin : gen_mul_serial
+    // Top bit of kt first: p <= 2p + (kt[7 - phase] ? x : 0), 8 cycles from phase 0.
+    logic kt_bit;
+    assign kt_bit = g_kt[3'd7 - phase_q[2:0]];
+    assign s1_act_hi_q = '0;
+    assign s1_kn_hi_q  = '0;
+    always_ff @(posedge clk_i) begin
+      if (phase_q < PhaseW'(MulCycles)) begin
+        s1_act_lo_q <= (phase_q == '0 ? '0 : s1_act_lo_q << 1) +
+                       (kt_bit ? ActPW'(g_m_rows[MW-1:0]) : '0);
+        s1_kn_lo_q  <= (phase_q == '0 ? '0 : s1_kn_lo_q << 1) + (kt_bit ? KnW'(g_nt) : '0);
+      end
+    end
+  end else begin : gen_mul_partial
+    always_ff @(posedge clk_i) begin
+      if (phase_q == PhaseW'(0)) begin
+        s1_act_lo_q <= ActPW'(partial4(g_kt[3:0], 16'(g_m_rows[MW-1:0]), 0));
+        s1_act_hi_q <= ActPW'(partial4(g_kt[7:4], 16'(g_m_rows[MW-1:0]), 4));
+        s1_kn_lo_q  <= KnW'(partial4(g_kt[3:0], {8'd0, g_nt}, 0));
+        s1_kn_hi_q  <= KnW'(partial4(g_kt[7:4], {8'd0, g_nt}, 4));
+      end
+    end
   end
 
   always_comb begin
