@@ -6,6 +6,7 @@
 //   LOAD: the load unit is free and no GEMM that still reads its target overlaps it;
 //   SPGEMM, SPGEMMA (Sparse = 1; SPGEMMA also Rows = Cols): the sparse unit is free, the
 //   execute unit holds no GEMM, and the LOAD in progress writes nothing it reads.
+// With Coarse, "overlaps" is "might overlap": the scratchpad alone decides (tsr_hazard).
 // A bad command is dropped and latches a sticky error; until CLEAR, every later command
 // is dropped too, one a cycle, so the FIFO always drains. Errors the units find while
 // running (input packet, PARAM shift) and a command lost to a full FIFO latch the same
@@ -21,6 +22,8 @@ module tsr_dispatch #(
   parameter int unsigned GbufDepth  = 2,     // without Sparse: 2 (the widths stay small)
   parameter int unsigned MetaDepth  = 2,
   parameter bit          HeadInFifo = 1'b0,  // the FIFO's head is a register (block RAM)
+  parameter bit          Coarse     = 1'b0,  // tsr_hazard compares no ranges (small boards)
+  parameter bit          SerialMul  = 1'b0,  // kt*M and kt*nt a bit a cycle (slow clocks)
   localparam int unsigned ActAW   = $clog2(ActDepth),
   localparam int unsigned WgtAW   = $clog2(WgtDepth),
   localparam int unsigned AccAW   = $clog2(AccDepth),
@@ -94,8 +97,11 @@ module tsr_dispatch #(
   // until popped: tsr_fifo RegRead) that register is the head: the command is validated
   // in place and popped as it leaves, with the same timing, and no copy is made (on an
   // iCE40 each of its flip-flops would take a logic cell of its own).
-  localparam int unsigned ValidLatency = 4;
-  localparam int unsigned PhaseW       = 3;
+  // SerialMul: stage 1's products take 8 cycles, one bit of kt each, the stages after
+  // it wait for them.
+  localparam int unsigned MulCycles    = SerialMul ? 8 : 1;
+  localparam int unsigned ValidLatency = 3 + MulCycles;
+  localparam int unsigned PhaseW       = $clog2(ValidLatency + 1);
 
   logic         head_valid, head_leave;
   logic [127:0] head;
@@ -195,16 +201,25 @@ module tsr_dispatch #(
   assign s_meta_base = w2[31:16];  // param_base: the GEMM's field
 
   // ---- validation pipeline -------------------------------------------------------------
-  // Region ends, with wide enough widths that nothing wraps: ACT kt*M (M is 16 bits:
-  // an M above AccDepth is a SHAPE error, which outranks ADDR_RANGE, but the end is exact
-  // anyway), WGT kt*nt*Rows, PARAM nt*Cols.
+  // Region ends, in widths sized from the depths: ACT base + kt*M, WGT base + kt*nt*Rows,
+  // PARAM base + nt*Cols. A base at or past its scratchpad is an ADDR_RANGE error of its
+  // own (s1_base_range_q, s1_par_base_q) and an M above AccDepth a SHAPE error (which
+  // outranks it), so an end adds only the base's low bits and M's to the product: it is
+  // exact whenever those checks pass, and nothing wraps.
   localparam int unsigned RowsW = $clog2(Rows + 1);
   localparam int unsigned ColsW = $clog2(Cols + 1);
-  localparam int unsigned ActPW = 24;                 // kt * M < 2^24
+  localparam int unsigned MW    = AccAW + 1;          // M <= AccDepth
+  localparam int unsigned ActPW = 8 + MW;             // kt * M
   localparam int unsigned KnW   = 16;                 // kt * nt < 2^16
   localparam int unsigned WgtPW = KnW + RowsW;        // kt * nt * Rows
   localparam int unsigned ParPW = 8 + ColsW;          // nt * Cols
-  localparam int unsigned EndW  = 26;                 // > every end: 16-bit base + product
+  localparam int unsigned ActEW = (ActPW > ActAW ? ActPW : ActAW) + 1;
+  localparam int unsigned WgtEW = (WgtPW > WgtAW ? WgtPW : WgtAW) + 1;
+  localparam int unsigned ParEW = (ParPW > ParamAW ? ParPW : ParamAW) + 1;
+  localparam int unsigned EndW  = 26;                 // > every SPGEMM end (16-bit base)
+  // A LOAD's end: dst and count each at most 2^(LoadAW+1) - 1 (either one larger is
+  // past every scratchpad by itself: s1_ld_big_q), so their sum fits LdEW bits.
+  localparam int unsigned LdEW  = LoadAW + 2;
 
   // x * C for a constant C, as a sum of shifted copies of x (no multiplier cell).
   function automatic logic [EndW-1:0] times_const(input logic [EndW-1:0] x,
@@ -216,33 +231,36 @@ module tsr_dispatch #(
   endfunction
 
   // Partial products of a * b over four bits of a each: b << i where a[i] is set.
-  function automatic logic [ActPW-1:0] partial4(input logic [3:0] a, input logic [15:0] b,
-                                                 input int unsigned base);
+  function automatic logic [23:0] partial4(input logic [3:0] a, input logic [15:0] b,
+                                            input int unsigned base);
     partial4 = '0;
     for (int i = 0; i < 4; i++) begin
-      if (a[i]) partial4 = partial4 + (ActPW'(b) << (base + i));
+      if (a[i]) partial4 = partial4 + (24'(b) << (base + i));
     end
   endfunction
 
   // Stage 1: partial products, the LOAD end, the checks that need no arithmetic.
-  logic [ActPW-1:0] s1_act_lo_q, s1_act_hi_q;      // kt[3:0]*M, kt[7:4]*M
-  logic [ActPW-1:0] s1_kn_lo_q, s1_kn_hi_q;        // kt[3:0]*nt, kt[7:4]*nt
+  logic [ActPW-1:0] s1_act_lo_q, s1_act_hi_q;      // kt[3:0]*M, kt[7:4]*M (SerialMul:
+                                                   // kt*M, 0)
+  logic [KnW-1:0]   s1_kn_lo_q, s1_kn_hi_q;        // kt[3:0]*nt, kt[7:4]*nt (likewise)
   logic [ParPW-1:0] s1_par_q;                      // nt * Cols
-  logic [32:0]      s1_ld_end_q;
-  logic [32:0]      s1_ld_depth_q;
+  logic [LdEW-1:0]  s1_ld_end_q, s1_ld_depth_q;
+  logic             s1_ld_big_q;                   // dst or count >= 2^(LoadAW+1)
   logic             s1_bad_field_q, s1_bad_shape_q;
   logic             s1_base_range_q;  // a GEMM base already past its scratchpad
-  logic [ActPW-1:0] s1_sp_lo_q, s1_sp_hi_q;        // SPGEMM nt[3:0]*len, nt[7:4]*len
+  logic             s1_par_base_q;    // the PARAM base past PARAM (GEMM, SPGEMM)
+  logic [23:0]      s1_sp_lo_q, s1_sp_hi_q;        // SPGEMM nt[3:0]*len, nt[7:4]*len
   logic [EndW-1:0]  s1_gbuf_end_q;                 // SPGEMM GBUF end
   logic [EndW-1:0]  s2_sp_kn_q;                    // SPGEMM nt * len
   logic             s2_gbuf_range_q;
   logic [EndW-1:0]  s3_sp_wgt_end_q, s3_meta_end_q;
   // Stage 2: region ends.
-  logic [EndW-1:0]  s2_act_end_q, s2_par_end_q;
+  logic [ActEW-1:0] s2_act_end_q;
+  logic [ParEW-1:0] s2_par_end_q;
   logic [KnW-1:0]   s2_kn_q;
   logic             s2_ld_range_q;
   // Stage 3: the WGT end, the range checks.
-  logic [EndW-1:0]  s3_wgt_end_q;
+  logic [WgtEW-1:0] s3_wgt_end_q;
   logic             s3_act_range_q, s3_par_range_q;
   // Stage 4: the verdict.
   logic [7:0]       check_q;
@@ -253,18 +271,15 @@ module tsr_dispatch #(
   always_ff @(posedge clk_i) begin
     // Stage 1.
     if (phase_q == PhaseW'(0)) begin
-      s1_act_lo_q   <= partial4(g_kt[3:0], g_m_rows, 0);
-      s1_act_hi_q   <= partial4(g_kt[7:4], g_m_rows, 4);
-      s1_kn_lo_q    <= partial4(g_kt[3:0], {8'd0, g_nt}, 0);
-      s1_kn_hi_q    <= partial4(g_kt[7:4], {8'd0, g_nt}, 4);
       s1_par_q      <= ParPW'(times_const(EndW'(nt_count), Cols));
-      s1_ld_end_q   <= {1'b0, w1} + {1'b0, w2};
+      s1_ld_end_q   <= LdEW'(w1[LoadAW:0]) + LdEW'(w2[LoadAW:0]);
+      s1_ld_big_q   <= (w1 >> (LoadAW + 1)) != 32'd0 || (w2 >> (LoadAW + 1)) != 32'd0;
       case (ld_target)
-        tsr_pkg::TgtAct:  s1_ld_depth_q <= 33'(ActDepth);
-        tsr_pkg::TgtWgt:  s1_ld_depth_q <= 33'(WgtDepth);
-        tsr_pkg::TgtMeta: s1_ld_depth_q <= 33'(MetaDepth);
-        tsr_pkg::TgtGbuf: s1_ld_depth_q <= 33'(GbufDepth);
-        default:          s1_ld_depth_q <= 33'(ParamDepth);
+        tsr_pkg::TgtAct:  s1_ld_depth_q <= LdEW'(ActDepth);
+        tsr_pkg::TgtWgt:  s1_ld_depth_q <= LdEW'(WgtDepth);
+        tsr_pkg::TgtMeta: s1_ld_depth_q <= LdEW'(MetaDepth);
+        tsr_pkg::TgtGbuf: s1_ld_depth_q <= LdEW'(GbufDepth);
+        default:          s1_ld_depth_q <= LdEW'(ParamDepth);
       endcase
       s1_sp_lo_q    <= partial4(s_nt[3:0], {7'd0, s_len}, 0);
       s1_sp_hi_q    <= partial4(s_nt[7:4], {7'd0, s_len}, 4);
@@ -280,26 +295,54 @@ module tsr_dispatch #(
       s1_base_range_q <= 32'(g_act_base) >= 32'(ActDepth) ||
                          32'(g_wgt_base) >= 32'(WgtDepth) ||
                          32'(g_param_base) >= 32'(ParamDepth);
+      s1_par_base_q   <= 32'(g_param_base) >= 32'(ParamDepth);
     end
     // Stage 2.
-    if (phase_q == PhaseW'(1)) begin
-      s2_act_end_q  <= EndW'(g_act_base) + EndW'(s1_act_lo_q) + EndW'(s1_act_hi_q);
-      s2_kn_q       <= KnW'(s1_kn_lo_q + s1_kn_hi_q);
-      s2_par_end_q  <= EndW'(g_param_base) + EndW'(s1_par_q);
-      s2_ld_range_q <= s1_ld_end_q > s1_ld_depth_q;
+    if (phase_q == PhaseW'(MulCycles)) begin
+      s2_act_end_q  <= ActEW'(g_act_base[ActAW-1:0]) + ActEW'(s1_act_lo_q) +
+                       ActEW'(s1_act_hi_q);
+      s2_kn_q       <= s1_kn_lo_q + s1_kn_hi_q;
+      s2_par_end_q  <= ParEW'(g_param_base[ParamAW-1:0]) + ParEW'(s1_par_q);
+      s2_ld_range_q <= s1_ld_big_q || s1_ld_end_q > s1_ld_depth_q;
       s2_sp_kn_q      <= EndW'(s1_sp_lo_q) + EndW'(s1_sp_hi_q);
       s2_gbuf_range_q <= s1_gbuf_end_q > EndW'(GbufDepth);
     end
     // Stage 3.
-    if (phase_q == PhaseW'(2)) begin
-      s3_wgt_end_q   <= EndW'(g_wgt_base) + EndW'(WgtPW'(times_const(EndW'(s2_kn_q), Rows)));
-      s3_act_range_q <= s2_act_end_q > EndW'(ActDepth);
-      s3_par_range_q <= s2_par_end_q > EndW'(ParamDepth);
+    if (phase_q == PhaseW'(MulCycles + 1)) begin
+      s3_wgt_end_q   <= WgtEW'(g_wgt_base[WgtAW-1:0]) +
+                        WgtEW'(WgtPW'(times_const(EndW'(s2_kn_q), Rows)));
+      s3_act_range_q <= s2_act_end_q > ActEW'(ActDepth);
+      s3_par_range_q <= s1_par_base_q || s2_par_end_q > ParEW'(ParamDepth);
       s3_sp_wgt_end_q <= EndW'(s_wgt_base) + s2_sp_kn_q;
       s3_meta_end_q   <= EndW'(s_meta_base) + s2_sp_kn_q;
     end
     // Stage 4.
-    if (phase_q == PhaseW'(3)) check_q <= check_d;
+    if (phase_q == PhaseW'(MulCycles + 2)) check_q <= check_d;
+  end
+
+  // Stage 1's products, kt*M (M's low MW bits) and kt*nt.
+  if (SerialMul) begin : gen_mul_serial
+    // Top bit of kt first: p <= 2p + (kt[7 - phase] ? x : 0), 8 cycles from phase 0.
+    logic kt_bit;
+    assign kt_bit = g_kt[3'd7 - phase_q[2:0]];
+    assign s1_act_hi_q = '0;
+    assign s1_kn_hi_q  = '0;
+    always_ff @(posedge clk_i) begin
+      if (phase_q < PhaseW'(MulCycles)) begin
+        s1_act_lo_q <= (phase_q == '0 ? '0 : s1_act_lo_q << 1) +
+                       (kt_bit ? ActPW'(g_m_rows[MW-1:0]) : '0);
+        s1_kn_lo_q  <= (phase_q == '0 ? '0 : s1_kn_lo_q << 1) + (kt_bit ? KnW'(g_nt) : '0);
+      end
+    end
+  end else begin : gen_mul_partial
+    always_ff @(posedge clk_i) begin
+      if (phase_q == PhaseW'(0)) begin
+        s1_act_lo_q <= ActPW'(partial4(g_kt[3:0], 16'(g_m_rows[MW-1:0]), 0));
+        s1_act_hi_q <= ActPW'(partial4(g_kt[7:4], 16'(g_m_rows[MW-1:0]), 4));
+        s1_kn_lo_q  <= KnW'(partial4(g_kt[3:0], {8'd0, g_nt}, 0));
+        s1_kn_hi_q  <= KnW'(partial4(g_kt[7:4], {8'd0, g_nt}, 4));
+      end
+    end
   end
 
   always_comb begin
@@ -312,7 +355,7 @@ module tsr_dispatch #(
                         s3_sp_wgt_end_q > EndW'(WgtDepth) ||
                         s3_meta_end_q > EndW'(MetaDepth))
                      : (s1_base_range_q || s3_act_range_q || s3_par_range_q ||
-                        s3_wgt_end_q > EndW'(WgtDepth)))
+                        s3_wgt_end_q > WgtEW'(WgtDepth)))
                                        check_d = tsr_pkg::ErrAddrRange;
   end
 
@@ -322,7 +365,7 @@ module tsr_dispatch #(
   logic ld_hazard, gemm_hazard, sp_hazard, sp_held, readers_full;
   tsr_hazard #(
     .ActAW(ActAW), .WgtAW(WgtAW), .ParamAW(ParamAW), .LoadAW(LoadAW),
-    .GbufAW(GbufAW), .MetaAW(MetaAW)
+    .GbufAW(GbufAW), .MetaAW(MetaAW), .Coarse(Coarse)
   ) u_hazard (
     .clk_i, .rst_ni, .clear_i,
     .ld_head_i     (checked && is_load && !error_q && !invalid),

@@ -17,6 +17,12 @@ module tsr_top #(
   parameter int unsigned CmdFifoRegRead = 0,      // command FIFO in block RAM
                                                  // (registered read) instead of LUT RAM
   parameter int unsigned OutFifoRegRead = 0,      // output FIFO likewise
+  parameter int unsigned LeanDispatch   = CmdFifoRegRead, // 1: a command waits for
+                                                 // every unit that might touch its
+                                                 // scratchpad (no address ranges) and
+                                                 // its products take 8 cycles (tsr_dispatch
+                                                 // Coarse, SerialMul; ~530 iCE40 cells);
+                                                 // on with the block RAM command FIFO
   parameter int unsigned ScratchSpram   = 0,      // ACT and WGT in iCE40 SPRAM (single
                                                  // port: a LOAD's write takes the cycle,
                                                  // the execute unit's read waits for it)
@@ -181,7 +187,8 @@ module tsr_top #(
   tsr_dispatch #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .Sparse(Sparse != 0),
-    .GbufDepth(GbufWords), .MetaDepth(MetaWords), .HeadInFifo(CmdFifoRegRead != 0)
+    .GbufDepth(GbufWords), .MetaDepth(MetaWords), .HeadInFifo(CmdFifoRegRead != 0),
+    .Coarse(LeanDispatch != 0), .SerialMul(LeanDispatch != 0)
   ) u_dispatch (
     .clk_i, .rst_ni, .clear_i(clear),
     .cmd_push_i(cmd_push), .cmd_valid_i(!cmd_empty), .cmd_i(cmd_head), .cmd_pop_o(cmd_pop),

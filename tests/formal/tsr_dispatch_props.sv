@@ -52,6 +52,7 @@ module tsr_dispatch_props #(
   parameter bit          Sparse     = 1'b0,
   parameter int unsigned GbufDepth  = 2,
   parameter int unsigned MetaDepth  = 2,
+  parameter bit          Coarse     = 1'b0,  // tsr_hazard without ranges (the same rules)
   localparam int unsigned ActAW   = $clog2(ActDepth),
   localparam int unsigned WgtAW   = $clog2(WgtDepth),
   localparam int unsigned AccAW   = $clog2(AccDepth),
@@ -105,7 +106,7 @@ module tsr_dispatch_props #(
   tsr_dispatch #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .Sparse(Sparse),
-    .GbufDepth(GbufDepth), .MetaDepth(MetaDepth)
+    .GbufDepth(GbufDepth), .MetaDepth(MetaDepth), .Coarse(Coarse)
   ) u_dut (
     .clk_i, .rst_ni, .clear_i, .cmd_push_i, .cmd_valid_i, .cmd_i, .cmd_pop_o(cmd_pop),
     .load_valid_o(load_valid), .load_ready_i(load_ready), .load_target_o(load_target),
@@ -467,10 +468,13 @@ module tsr_dispatch_props #(
 
       // Inductive strengthening: each validation stage computed once, from this head.
       if (u_dut.head_valid && u_dut.phase_q >= 3'd1) begin
-        assert (u_dut.s1_ld_end_q == {1'b0, h1} + {1'b0, h2});
-        if (r_is_load && !r_bad_field) assert (u_dut.s1_ld_depth_q == {1'b0, r_ld_depth});
+        // A LOAD's end in LoadAW + 2 bits, a dst or count past 2^(LoadAW+1) apart.
+        assert (u_dut.s1_ld_end_q == (LoadAW+2)'(h1[LoadAW:0]) + (LoadAW+2)'(h2[LoadAW:0]));
+        assert (u_dut.s1_ld_big_q == ((h1 >> (LoadAW + 1)) != '0 || (h2 >> (LoadAW + 1)) != '0));
+        if (r_is_load && !r_bad_field) assert (u_dut.s1_ld_depth_q == (LoadAW+2)'(r_ld_depth));
         assert (u_dut.s1_bad_field_q == r_bad_field && u_dut.s1_bad_shape_q == r_bad_shape);
         assert (u_dut.s1_base_range_q == r_base_range);
+        assert (u_dut.s1_par_base_q == (32'(h2[15:0]) >= ParamDepth));
         if (r_is_sp) begin
           assert (addr_t'(u_dut.s1_gbuf_end_q) == r_sp_gbuf_end);
           assert (addr_t'(u_dut.s1_sp_lo_q) == addr_t'(r_sp_kn_lo_q) &&
@@ -478,21 +482,24 @@ module tsr_dispatch_props #(
           assert ((r_sp_kn == '0) == (r_sp_nt == '0));  // len >= 1
         end
       end
-      // A region's end lies at or past its base (so an end inside the scratchpad puts
-      // the base there too).
+      // A region's end lies at or past its base when the base is inside its scratchpad
+      // (the ends add the base's low bits; a base past it is an error of its own).
       if (u_dut.head_valid && u_dut.phase_q >= 3'd2) begin
-        assert (u_dut.s2_ld_range_q == (u_dut.s1_ld_end_q > u_dut.s1_ld_depth_q));
-        assert (r_act_end >= addr_t'(h1[15:0]) && r_par_end >= addr_t'(h2[15:0]));
+        assert (u_dut.s2_ld_range_q ==
+                (u_dut.s1_ld_big_q || u_dut.s1_ld_end_q > u_dut.s1_ld_depth_q));
+        if (32'(h1[15:0]) < ActDepth) assert (r_act_end >= addr_t'(h1[15:0]));
+        if (32'(h2[15:0]) < ParamDepth) assert (r_par_end >= addr_t'(h2[15:0]));
         if (r_is_sp) begin
           assert (addr_t'(u_dut.s2_sp_kn_q) == addr_t'(r_sp_kn));
           assert (u_dut.s2_gbuf_range_q == (r_sp_gbuf_end > addr_t'(GbufDepth)));
-          assert (r_par_end == r_sp_par_end);
+          if (32'(h2[15:0]) < ParamDepth) assert (r_par_end == r_sp_par_end);
         end
       end
       if (u_dut.head_valid && u_dut.phase_q >= 3'd3) begin
         assert (u_dut.s3_act_range_q == (r_act_end > addr_t'(ActDepth)) &&
-                u_dut.s3_par_range_q == (r_par_end > addr_t'(ParamDepth)));
-        assert (r_wgt_end >= addr_t'(h1[31:16]));
+                u_dut.s3_par_range_q == (32'(h2[15:0]) >= ParamDepth ||
+                                         r_par_end > addr_t'(ParamDepth)));
+        if (32'(h1[31:16]) < WgtDepth) assert (r_wgt_end >= addr_t'(h1[31:16]));
         if (r_is_sp)
           assert (addr_t'(u_dut.s3_sp_wgt_end_q) == r_sp_wgt_end &&
                   addr_t'(u_dut.s3_meta_end_q) == r_sp_meta_end);
