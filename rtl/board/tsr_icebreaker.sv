@@ -22,6 +22,7 @@ module tsr_icebreaker #(
   parameter int unsigned AccForward     = 0,     // no accumulator forwarding (tsr_top)
   parameter int unsigned RqLean         = 1,     // 7-stage requantization lane (tsr_top)
   parameter int unsigned GemmOverlap    = 0,     // one GEMM at a time in the execute unit
+  parameter int unsigned LeanDispatch   = 1,     // coarse hazards, serial products
   parameter int unsigned ClkHz        = 24_000_000,
   parameter int unsigned Baud         = 1_000_000,
   parameter int unsigned FrameBytes   = 4096,
@@ -84,6 +85,7 @@ module tsr_icebreaker #(
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
     .ScratchSpram(ScratchSpram), .RoundSingle(RoundSingle), .PerfDetail(PerfDetail),
     .AccForward(AccForward), .RqLean(RqLean), .GemmOverlap(GemmOverlap),
+    .LeanDispatch(LeanDispatch),
     .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes),
     .FrameBufSpram(FrameBufSpram)
   ) u_core (

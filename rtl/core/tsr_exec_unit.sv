@@ -15,6 +15,7 @@ module tsr_exec_unit #(
   parameter int unsigned ParamDepth = 16,
   parameter bit          AccForward = 1'b1,  // 0: the accumulator does not forward sums
   parameter bit          Overlap    = 1'b1,  // a second GEMM preloads behind the issuing one
+  parameter bit          CoarseRaw  = 1'b0,  // a fold waits for any LOAD into its scratchpad
   localparam int unsigned ActAW   = $clog2(ActDepth),
   localparam int unsigned WgtAW   = $clog2(WgtDepth),
   localparam int unsigned AccAW   = $clog2(AccDepth),
@@ -130,10 +131,12 @@ module tsr_exec_unit #(
   localparam int unsigned CmpW = 18;  // holds any address + M or + Rows
   logic [CmpW-1:0] iss_end_q, pre_end_q;
   logic act_raw, wgt_raw, wgt_raw_q, pre_fresh_q;
-  assign act_raw = ld_active_i && (ld_target_i == tsr_pkg::TgtAct) &&
-                   (CmpW'(iss_addr_q) < CmpW'(ld_hi_i)) && (CmpW'(ld_lo_i) < iss_end_q);
-  assign wgt_raw = ld_active_i && (ld_target_i == tsr_pkg::TgtWgt) &&
-                   (CmpW'(pre_addr_q) < CmpW'(ld_hi_i)) && (CmpW'(ld_lo_i) < pre_end_q);
+  // CoarseRaw (small boards) compares no ranges: a fold waits while any LOAD into its
+  // scratchpad runs, and the end registers and comparators go.
+  assign act_raw = ld_active_i && (ld_target_i == tsr_pkg::TgtAct) && (CoarseRaw ||
+                   ((CmpW'(iss_addr_q) < CmpW'(ld_hi_i)) && (CmpW'(ld_lo_i) < iss_end_q)));
+  assign wgt_raw = ld_active_i && (ld_target_i == tsr_pkg::TgtWgt) && (CoarseRaw ||
+                   ((CmpW'(pre_addr_q) < CmpW'(ld_hi_i)) && (CmpW'(ld_lo_i) < pre_end_q)));
 
   // A second command, taken while the issuer still works on the one before it (once the
   // preloader is done with that one): its first weights preload behind the current

@@ -136,7 +136,8 @@ module tsr_store_unit #(
   assign acc_bank_o    = bank_q;
   assign acc_re_o      = issue;
   assign acc_raddr_o   = row_q[AccAW-1:0];
-  assign acc_done_o    = issue && last_row;
+  logic last_group_enters;  // the job's last row's last group enters the lanes (below)
+  assign acc_done_o    = (Groups == 1) ? issue && last_row : last_group_enters;
   assign param_re_o    = (state_q == StParams) && (param_idx_q < LaneW'(Cols));
   assign param_raddr_o = param_addr_q;
   // The hazard checks may let a LOAD overwrite the command's PARAM words from the next
@@ -296,23 +297,17 @@ module tsr_store_unit #(
     end
   end
 
-  // The row read from the accumulator shows the cycle after its read, for group 0; the
-  // later groups take it from a register (the bank's read port may move on).
+  // The row read from the accumulator shows the cycle after its read and stays there for
+  // the later groups: the store unit reads no other row meanwhile, and the bank is not
+  // handed back (acc_done_o) before its last row's last group has entered the lanes, so
+  // no read-modify-write reads it either.
   logic [Cols*32-1:0] row_data;
-  if (Groups > 1) begin : gen_row_hold
-    logic [(Cols-RqLanes)*32-1:0] row_hold_q;
-    always_ff @(posedge clk_i) begin
-      if (side_lane[SideValid] && side_lane[SideGrp +: GrpW] == '0)
-        row_hold_q <= acc_rdata_i[Cols*32-1:RqLanes*32];
-    end
-    assign row_data = {row_hold_q, acc_rdata_i[RqLanes*32-1:0]};
-  end else begin : gen_row_direct
-    assign row_data = acc_rdata_i;
-  end
+  assign row_data = acc_rdata_i;
 
   logic [RqLanes*32-1:0] lane_data;
   logic [GrpW-1:0]       lane_grp;
   assign lane_grp = side_lane[SideGrp +: GrpW];
+  assign last_group_enters = side_lane[SideValid] && side_lane[SideEnd] && side_lane[SideLast];
   for (genvar l = 0; l < RqLanes; l++) begin : gen_lane
     // The lane's column in the group entering now; per-tensor mode: every lane takes the
     // command's first multiplier and shift.

@@ -17,12 +17,13 @@ module tsr_top #(
   parameter int unsigned CmdFifoRegRead = 0,      // command FIFO in block RAM
                                                  // (registered read) instead of LUT RAM
   parameter int unsigned OutFifoRegRead = 0,      // output FIFO likewise
-  parameter int unsigned LeanDispatch   = CmdFifoRegRead, // 1: a command waits for
-                                                 // every unit that might touch its
-                                                 // scratchpad (no address ranges) and
-                                                 // its products take 8 cycles (tsr_dispatch
-                                                 // Coarse, SerialMul; ~530 iCE40 cells);
-                                                 // on with the block RAM command FIFO
+  parameter int unsigned LeanDispatch   = 0,      // 1: a command waits for every unit
+                                                 // that might touch its scratchpad (no
+                                                 // address ranges; tsr_hazard Coarse, and
+                                                 // a fold waits for any LOAD into its
+                                                 // scratchpad, tsr_exec_unit CoarseRaw)
+                                                 // and its products take 8 cycles
+                                                 // (tsr_dispatch SerialMul)
   parameter int unsigned ScratchSpram   = 0,      // ACT and WGT in iCE40 SPRAM (single
                                                  // port: a LOAD's write takes the cycle,
                                                  // the execute unit's read waits for it)
@@ -272,7 +273,7 @@ module tsr_top #(
   tsr_exec_unit #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .AccForward(AccForward != 0),
-    .Overlap(GemmOverlap != 0)
+    .Overlap(GemmOverlap != 0), .CoarseRaw(LeanDispatch != 0)
   ) u_exec (
     .clk_i, .rst_ni, .clear_i(clear),
     .cmd_valid_i(gemm_valid), .cmd_ready_o(gemm_ready),
