@@ -112,6 +112,7 @@ case $board_family in
         # iCE40 has no blackbox-only library: the cells the tops use are named, so slang
         # does not elaborate their simulation bodies (SB_SPRAM256KA's would be logic).
         vendor_bb=" --blackboxed-module SB_PLL40_PAD --blackboxed-module SB_SPRAM256KA"
+        vendor_bb+=" --blackboxed-module SB_MAC16"
         # -dsp: multipliers into SB_MAC16; -spram: large buffers into the four SPRAMs.
         # synth_ice40's coarse step is spelled out to leave out ice40_dsp, which packs
         # registers and adders into the SB_MAC16s: in Yosys 0.70 it absorbs a register that

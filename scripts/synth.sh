@@ -49,6 +49,9 @@ if [[ -n $board ]]; then
   # Vendor RAM blocks (iCE40 SPRAM) are the board flow's (scripts/fpga.sh); the generic
   # netlist keeps its scratchpads as arrays, the same memories behind two ports.
   default_params=$(sed -E 's/(^| )ScratchSpram=[0-9]+//' <<<"$default_params")
+  # Likewise the PEs' SB_MAC16 instances (tsr_pe Mac16): the generic netlist multiplies
+  # and adds in the fabric, with the same registers.
+  default_params=$(sed -E 's/(^| )PeMac16=[0-9]+//' <<<"$default_params")
   # No board builds the sparse-gather path (tsr_board_core's Sparse defaults to 0), so its
   # tsr_top netlist leaves it out too.
   default_params+=" Sparse=0"

@@ -23,6 +23,7 @@ module tsr_icebreaker #(
   parameter int unsigned RqLean         = 1,     // 7-stage requantization lane (tsr_top)
   parameter int unsigned GemmOverlap    = 0,     // one GEMM at a time in the execute unit
   parameter int unsigned LeanDispatch   = 1,     // coarse hazards, serial products
+  parameter int unsigned PeMac16        = 1,     // PEs as SB_MAC16 instances with adders
   parameter int unsigned ClkHz        = 24_000_000,
   parameter int unsigned Baud         = 1_000_000,
   parameter int unsigned FrameBytes   = 4096,
@@ -85,7 +86,7 @@ module tsr_icebreaker #(
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
     .ScratchSpram(ScratchSpram), .RoundSingle(RoundSingle), .PerfDetail(PerfDetail),
     .AccForward(AccForward), .RqLean(RqLean), .GemmOverlap(GemmOverlap),
-    .LeanDispatch(LeanDispatch),
+    .LeanDispatch(LeanDispatch), .PeMac16(PeMac16),
     .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes),
     .FrameBufSpram(FrameBufSpram)
   ) u_core (

@@ -13,8 +13,14 @@
 // PEs than the FPGA has multipliers or whose DSP sites lie too far apart to route (see
 // docs/architecture.md). Same latency: the multiplier-input register holds the four
 // radix-4 Booth partial products, and the product register their sum.
+//
+// Mac16 = 1 (iCE40) instantiates the SB_MAC16 itself, with the product register and the
+// 32-bit add inside the block: the same registers and latency, and about 48 logic cells
+// a PE fewer than the product and sum in flip-flops and carry chains of the fabric (Yosys
+// leaves them there: its register packing into SB_MAC16 is off, see scripts/fpga.sh).
 module tsr_pe #(
-  parameter bit LutMul = 1'b0
+  parameter bit LutMul = 1'b0,
+  parameter bit Mac16  = 1'b0   // iCE40 only; excludes LutMul
 ) (
   input  logic        clk_i,
   input  logic [7:0]  act_i,        // signed int8 from the left neighbour
@@ -32,14 +38,44 @@ module tsr_pe #(
   logic [7:0]  wgt0_q, wgt1_q;
   logic [7:0]  act_q;
   logic        act_bank_q;
-  logic [31:0] psum_q;
   logic [7:0]  wgt_sel;
-  logic [15:0] full_product, product, product_q;
+  logic [15:0] full_product, product;
 
   assign wgt_sel = act_bank_i ? wgt1_q : wgt0_q;
   assign product = fault_stuck0_i ? 16'd0 : full_product;
 
-  if (!LutMul) begin : gen_dsp_mul
+  if (LutMul && Mac16) begin : gen_bad_mul
+    $error("tsr_pe: LutMul and Mac16 exclude each other");
+  end
+
+  if (Mac16) begin : gen_mac16
+    // A, B: the sign-extended activation (0 for a stuck-at-0 fault) and selected weight;
+    // the product register (PIPELINE_16x16_MULT_REG2), then {C, D} + product into the
+    // output registers (the carry from the low half cascades into the high half).
+    logic [7:0]  wgt_q;
+    logic [15:0] mac_a;
+    logic [2:0]  mac_flags;  // carry and sign outputs, unused
+    always_ff @(posedge clk_i) wgt_q <= wgt_sel;
+    assign mac_a        = fault_stuck0_i ? 16'd0 : {{8{act_q[7]}}, act_q};
+    assign full_product = '0;  // inside the block
+    SB_MAC16 #(
+      .A_SIGNED(1'b1), .B_SIGNED(1'b1), .PIPELINE_16x16_MULT_REG2(1'b1),
+      .TOPOUTPUT_SELECT(2'd1), .TOPADDSUB_LOWERINPUT(2'd2), .TOPADDSUB_UPPERINPUT(1'b1),
+      .TOPADDSUB_CARRYSELECT(2'd2),
+      .BOTOUTPUT_SELECT(2'd1), .BOTADDSUB_LOWERINPUT(2'd2), .BOTADDSUB_UPPERINPUT(1'b1),
+      .BOTADDSUB_CARRYSELECT(2'd0)
+    ) u_mac (
+      .CLK(clk_i), .CE(1'b1),
+      .A(mac_a), .B({{8{wgt_q[7]}}, wgt_q}), .C(psum_i[31:16]), .D(psum_i[15:0]),
+      .AHOLD(1'b0), .BHOLD(1'b0), .CHOLD(1'b0), .DHOLD(1'b0),
+      .IRSTTOP(1'b0), .IRSTBOT(1'b0), .ORSTTOP(1'b0), .ORSTBOT(1'b0),
+      .OLOADTOP(1'b0), .OLOADBOT(1'b0), .ADDSUBTOP(1'b0), .ADDSUBBOT(1'b0),
+      .OHOLDTOP(1'b0), .OHOLDBOT(1'b0), .CI(1'b0), .ACCUMCI(1'b0), .SIGNEXTIN(1'b0),
+      .O(psum_o), .CO(mac_flags[0]), .ACCUMCO(mac_flags[1]), .SIGNEXTOUT(mac_flags[2])
+    );
+    logic unused_mac;
+    assign unused_mac = ^{product, mac_flags};
+  end else if (!LutMul) begin : gen_dsp_mul
     // Sign-extended operands, then a plain 16-bit multiply: its low 16 bits are the signed
     // product. Spelled out rather than $signed(a) * $signed(b) because signedness leaks
     // through any expression it sits in (an unsigned ?: operand silently makes it
@@ -105,13 +141,20 @@ module tsr_pe #(
     if (wgt_we_i &&  wgt_bank_i) wgt1_q <= wgt_i;
     act_q      <= act_i;
     act_bank_q <= act_bank_i;
-    product_q  <= product;
-    // Wrapping two's-complement accumulation, as the golden reference does.
-    psum_q     <= psum_i + {{16{product_q[15]}}, product_q};
+  end
+
+  if (!Mac16) begin : gen_fabric_sum
+    logic [15:0] product_q;
+    logic [31:0] psum_q;
+    always_ff @(posedge clk_i) begin
+      product_q <= product;
+      // Wrapping two's-complement accumulation, as the golden reference does.
+      psum_q    <= psum_i + {{16{product_q[15]}}, product_q};
+    end
+    assign psum_o = psum_q;
   end
 
   assign act_o      = act_q;
   assign act_bank_o = act_bank_q;
-  assign psum_o     = psum_q;
 
 endmodule

@@ -3,11 +3,13 @@
 // r-1); column sums leave unskewed from the bottom edge, column c Rows + 2 + c cycles
 // after row 0's activation entered (tsr_pe registers its multiplier's inputs and product).
 // The last LutMulCols columns build their multipliers from logic (tsr_pe LutMul), the
-// others use DSP blocks; the timing is the same.
+// others use DSP blocks, instantiated as iCE40 SB_MAC16s with their adders when Mac16 is
+// set (tsr_pe Mac16); the timing is the same.
 module tsr_systolic_array #(
   parameter int unsigned Rows       = 4,
   parameter int unsigned Cols       = 4,
-  parameter int unsigned LutMulCols = 0
+  parameter int unsigned LutMulCols = 0,
+  parameter bit          Mac16      = 1'b0
 ) (
   input  logic                 clk_i,
   input  logic [Rows*8-1:0]    act_i,        // row r: bits [8r +: 8]
@@ -42,7 +44,9 @@ module tsr_systolic_array #(
 
   for (genvar r = 0; r < Rows; r++) begin : gen_row
     for (genvar c = 0; c < Cols; c++) begin : gen_col
-      tsr_pe #(.LutMul(c >= Cols - LutMulCols)) u_pe (
+      tsr_pe #(
+        .LutMul(c >= Cols - LutMulCols), .Mac16(Mac16 && c < Cols - LutMulCols)
+      ) u_pe (
         .clk_i,
         .act_i         (act_h[r*(Cols+1)+c]),
         .act_bank_i    (bank_h[r*(Cols+1)+c]),

@@ -37,6 +37,8 @@ module tsr_top #(
                                                  // FEATURES bit 16 set (tsr_csr)
   parameter int unsigned RqLean         = 0,      // 1: 7-stage requantization lanes for
                                                  // slow clocks (tsr_requant Lean)
+  parameter int unsigned PeMac16        = 0,      // 1: iCE40: each DSP PE an SB_MAC16
+                                                 // instance with its adder (tsr_pe Mac16)
   parameter int unsigned GemmOverlap    = 1,      // 0: the execute unit takes a GEMM only
                                                  // when idle (no second one preloading)
   parameter int unsigned AccForward     = 1,      // 0: no sum forwarding in the
@@ -326,7 +328,9 @@ module tsr_top #(
   );
 
   logic [Cols*32-1:0] array_psum, deskewed_psum;
-  tsr_systolic_array #(.Rows(Rows), .Cols(Cols), .LutMulCols(LutMulCols)) u_array (
+  tsr_systolic_array #(
+    .Rows(Rows), .Cols(Cols), .LutMulCols(LutMulCols), .Mac16(PeMac16 != 0)
+  ) u_array (
     .clk_i,
     .act_i(array_act), .act_bank_i(array_bank),
     .wgt_we_i(wgt_we), .wgt_bank_i(wgt_bank), .wgt_row_i(wgt_rdata),
