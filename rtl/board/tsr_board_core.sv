@@ -31,6 +31,7 @@ module tsr_board_core #(
   parameter int unsigned GemmOverlap    = 1,     // two GEMMs in the execute unit (tsr_top)
   parameter int unsigned LeanDispatch   = 0,     // coarse hazards, serial products (tsr_top)
   parameter int unsigned PeMac16        = 0,     // PEs as SB_MAC16 instances (tsr_top)
+  parameter int unsigned StoreJobs      = 2,     // store jobs waiting (tsr_top)
   parameter int unsigned Sparse         = 0,     // sparse-gather path (tsr_top); no board
                                                  // builds it, its cost is measured with it
   // Board.
@@ -104,7 +105,7 @@ module tsr_board_core #(
     .ScratchSpram(ScratchSpram), .LutMulCols(LutMulCols), .LoadWriteReg(LoadWriteReg),
     .Sparse(Sparse), .RoundSingle(RoundSingle), .PerfDetail(PerfDetail),
     .AccForward(AccForward), .RqLean(RqLean), .GemmOverlap(GemmOverlap),
-    .LeanDispatch(LeanDispatch), .PeMac16(PeMac16)
+    .LeanDispatch(LeanDispatch), .PeMac16(PeMac16), .StoreJobs(StoreJobs)
   ) u_engine (
     .clk_i, .rst_ni(engine_rst_n),
     .s_axil_awaddr_i(awaddr), .s_axil_awvalid_i(awvalid), .s_axil_awready_o(awready),

@@ -24,6 +24,7 @@ module tsr_icebreaker #(
   parameter int unsigned GemmOverlap    = 0,     // one GEMM at a time in the execute unit
   parameter int unsigned LeanDispatch   = 1,     // coarse hazards, serial products
   parameter int unsigned PeMac16        = 1,     // PEs as SB_MAC16 instances with adders
+  parameter int unsigned StoreJobs      = 1,     // one store job waits
   parameter int unsigned ClkHz        = 24_000_000,
   parameter int unsigned Baud         = 1_000_000,
   parameter int unsigned FrameBytes   = 4096,
@@ -86,7 +87,7 @@ module tsr_icebreaker #(
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
     .ScratchSpram(ScratchSpram), .RoundSingle(RoundSingle), .PerfDetail(PerfDetail),
     .AccForward(AccForward), .RqLean(RqLean), .GemmOverlap(GemmOverlap),
-    .LeanDispatch(LeanDispatch), .PeMac16(PeMac16),
+    .LeanDispatch(LeanDispatch), .PeMac16(PeMac16), .StoreJobs(StoreJobs),
     .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes),
     .FrameBufSpram(FrameBufSpram)
   ) u_core (

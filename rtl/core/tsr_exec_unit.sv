@@ -67,6 +67,7 @@ module tsr_exec_unit #(
   input  logic [1:0]         acc_free_i,
   output logic               acc_claim_o,    // claims bank issue_acc_bank_o
   output logic               job_push_o,
+  input  logic               job_room_i,     // the store unit can take a job now
   output logic [JobW-1:0]    job_o,
   output logic               cmd_done_o,     // the last row of a command was issued
   output logic               busy_o,
@@ -212,7 +213,8 @@ module tsr_exec_unit #(
 
   assign iss_fold_ready = active_q && wbank_ready_q[iss_bank_q] &&
                           (acc_claimed_q || acc_free_i[acc_bank_q]) &&
-                          !(iss_row_q == '0 && act_raw) && !acc_wait;
+                          !(iss_row_q == '0 && act_raw) && !acc_wait &&
+                          !(iss_last_row && iss_last_kt && !job_room_i);
   assign iss_fire      = iss_fold_ready && !act_port_busy_i;
   assign iss_last_row  = (iss_row_q == m_rows_q - 1'b1);
   assign iss_last_kt   = (iss_kt_q == kt_count_q - 8'd1);

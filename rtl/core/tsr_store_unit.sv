@@ -22,6 +22,7 @@ module tsr_store_unit #(
   parameter int unsigned OutFifoRegRead = 0,  // 1: output FIFO on a registered-read memory
   parameter bit          RoundSingle = 1'b1,   // single rounding in the lanes (tsr_requant)
   parameter bit          RqLean      = 1'b0,   // 7-stage lanes for slow clocks (tsr_requant)
+  parameter int unsigned JobDepth    = 2,      // waiting jobs: 2, or 1 with job_room_o
   localparam int unsigned AccAW   = $clog2(AccDepth),
   localparam int unsigned ParamAW = $clog2(ParamDepth),
   localparam int unsigned JobW    = tsr_pkg::JobFixedW + (AccAW + 1) + ParamAW
@@ -32,6 +33,7 @@ module tsr_store_unit #(
   // Jobs from the execute unit, in order.
   input  logic               job_push_i,
   input  logic [JobW-1:0]    job_i,
+  output logic               job_room_o,     // JobDepth 1: a job may be pushed (else 1)
   // Accumulator bank hand-off.
   input  logic [1:0]         acc_written_i,
   output logic               acc_start_o,
@@ -73,16 +75,41 @@ module tsr_store_unit #(
   typedef enum logic [2:0] {StIdle, StParams, StWait, StRows, StDrain} state_e;
   state_e state_q, state_d;
 
-  // Job FIFO: at most two jobs wait, one per accumulator bank.
+  // Job FIFO: at most two jobs wait, one per accumulator bank. JobDepth 1 (small FPGAs)
+  // keeps one in a register, and the execute unit holds a column block's last row back
+  // while it is taken (job_room_o).
   logic            job_valid, job_pop;
   logic [JobW-1:0] job_head;
   logic            job_full, job_empty;
   logic [1:0]      job_level;
-  tsr_fifo #(.Width(JobW), .Depth(2)) u_jobs (
-    .clk_i, .rst_ni, .clear_i, .keep_head_i(1'b0),
-    .push_i (job_push_i), .data_i(job_i), .full_o(job_full),
-    .pop_i  (job_pop), .data_o(job_head), .empty_o(job_empty), .level_o(job_level)
-  );
+  if (JobDepth == 1) begin : gen_job_reg
+    logic            job_valid_q;
+    logic [JobW-1:0] job_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni)         job_valid_q <= 1'b0;
+      else if (clear_i)    job_valid_q <= 1'b0;
+      else if (job_push_i) job_valid_q <= 1'b1;
+      else if (job_pop)    job_valid_q <= 1'b0;
+    end
+    always_ff @(posedge clk_i) begin
+      if (job_push_i) job_q <= job_i;
+    end
+    assign job_head   = job_q;
+    assign job_empty  = !job_valid_q;
+    assign job_full   = job_valid_q;
+    assign job_level  = {1'b0, job_valid_q};
+    assign job_room_o = !job_valid_q;
+  end else begin : gen_job_fifo
+    if (JobDepth != 2) begin : gen_bad_depth
+      $error("JobDepth must be 1 or 2");
+    end
+    tsr_fifo #(.Width(JobW), .Depth(2)) u_jobs (
+      .clk_i, .rst_ni, .clear_i, .keep_head_i(1'b0),
+      .push_i (job_push_i), .data_i(job_i), .full_o(job_full),
+      .pop_i  (job_pop), .data_o(job_head), .empty_o(job_empty), .level_o(job_level)
+    );
+    assign job_room_o = 1'b1;
+  end
   assign job_valid = !job_empty;
 
   // Current job.

@@ -39,6 +39,9 @@ module tsr_top #(
                                                  // slow clocks (tsr_requant Lean)
   parameter int unsigned PeMac16        = 0,      // 1: iCE40: each DSP PE an SB_MAC16
                                                  // instance with its adder (tsr_pe Mac16)
+  parameter int unsigned StoreJobs      = 2,      // 1: one store job waits (a register),
+                                                 // the execute unit waits for its room;
+                                                 // needs Sparse = 0
   parameter int unsigned GemmOverlap    = 1,      // 0: the execute unit takes a GEMM only
                                                  // when idle (no second one preloading)
   parameter int unsigned AccForward     = 1,      // 0: no sum forwarding in the
@@ -113,6 +116,9 @@ module tsr_top #(
   // Elaboration-time checks of the configuration.
   if (Rows < 2 || Cols < 2 || Rows > 64 || Cols > 64) begin : gen_bad_array
     $error("Rows and Cols must lie in 2..64");
+  end
+  if (StoreJobs < 1 || StoreJobs > 2 || (StoreJobs == 1 && Sparse != 0)) begin : gen_bad_jobs
+    $error("StoreJobs must be 2, or 1 without the sparse path");
   end
   if (ActDepth > 32768 || WgtDepth > 32768 || ParamDepth > 32768 || AccDepth > 32768 ||
       (1 << ActAW) != ActDepth || (1 << WgtAW) != WgtDepth || (1 << AccAW) != AccDepth ||
@@ -268,7 +274,7 @@ module tsr_top #(
   logic             issue_valid, issue_bank, issue_acc_bank, issue_first, issue_last;
   logic [AccAW-1:0] issue_row;
   logic [1:0]       acc_free, acc_written;
-  logic             acc_claim, job_push;
+  logic             acc_claim, job_push, job_room;
   logic [JobW-1:0]  job;
   logic             exec_busy, exec_stall;
 
@@ -295,6 +301,7 @@ module tsr_top #(
     .issue_acc_bank_o(issue_acc_bank), .issue_row_o(issue_row),
     .issue_first_o(issue_first), .issue_last_o(issue_last),
     .acc_free_i(acc_free), .acc_claim_o(acc_claim), .job_push_o(job_push), .job_o(job),
+    .job_room_i(job_room),
     .cmd_done_o(exec_cmd_done), .busy_o(exec_busy), .stall_o(exec_stall)
   );
 
@@ -428,10 +435,12 @@ module tsr_top #(
   logic store_busy, store_stall;
   tsr_store_unit #(
     .Cols(Cols), .AccDepth(AccDepth), .ParamDepth(ParamDepth), .RqLanes(RqLanes),
-    .OutFifoRegRead(OutFifoRegRead), .RoundSingle(RoundSingle != 0), .RqLean(RqLean != 0)
+    .OutFifoRegRead(OutFifoRegRead), .RoundSingle(RoundSingle != 0), .RqLean(RqLean != 0),
+    .JobDepth(StoreJobs)
   ) u_store (
     .clk_i, .rst_ni, .clear_i(clear),
     .job_push_i(job_push || sp_job_push), .job_i(sp_job_push ? sp_job : job),
+    .job_room_o(job_room),
     .acc_written_i(acc_written), .acc_start_o(store_start), .acc_done_o(store_done),
     .acc_bank_o(store_bank), .acc_re_o(store_re), .acc_raddr_o(store_raddr),
     .acc_rdata_i(store_rdata),
