@@ -27,7 +27,7 @@ module tsr_board_core #(
   parameter int unsigned RoundSingle    = 1,     // single rounding (tsr_top)
   parameter int unsigned PerfDetail     = 1,     // every performance counter (tsr_top)
   parameter int unsigned AccForward     = 1,     // accumulator sum forwarding (tsr_top)
-  parameter int unsigned RqLean         = 0,     // 7-stage requantization lanes (tsr_top)
+  parameter int unsigned RqLean         = 0,     // 6-stage requantization lanes (tsr_top)
   parameter int unsigned GemmOverlap    = 1,     // two GEMMs in the execute unit (tsr_top)
   parameter int unsigned LeanDispatch   = 0,     // coarse hazards, serial products (tsr_top)
   parameter int unsigned PeMac16        = 0,     // PEs as SB_MAC16 instances (tsr_top)

@@ -20,7 +20,7 @@ module tsr_icebreaker #(
   parameter int unsigned RoundSingle    = 0,     // double rounding only (~320 cells less)
   parameter int unsigned PerfDetail     = 0,     // PERF_CYCLES, PERF_LAST_OUT only (~430)
   parameter int unsigned AccForward     = 0,     // no accumulator forwarding (tsr_top)
-  parameter int unsigned RqLean         = 1,     // 7-stage requantization lane (tsr_top)
+  parameter int unsigned RqLean         = 1,     // 6-stage requantization lane (tsr_top)
   parameter int unsigned GemmOverlap    = 0,     // one GEMM at a time in the execute unit
   parameter int unsigned LeanDispatch   = 1,     // coarse hazards, serial products
   parameter int unsigned PeMac16        = 1,     // PEs as SB_MAC16 instances with adders

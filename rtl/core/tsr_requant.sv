@@ -3,10 +3,10 @@
 // (gemmlowp, TFLite Micro): left shift, SaturatingRoundingDoublingHighMul, then
 // RoundingDivideByPOT. Single rounding (TFLITE_SINGLE_ROUNDING): the exact 64-bit
 // product shifted right by 31 - shift, rounding half up once. Fixed latency of
-// tsr_pkg::rq_latency(Lean) cycles (9, or 7 when Lean), no stall: the store unit only
+// tsr_pkg::rq_latency(Lean) cycles (9, or 6 when Lean), no stall: the store unit only
 // issues what its output FIFO can take. Job-level settings are read where they are used:
-// requant with the stage-1 inputs, the zero point tsr_pkg::rq_zp_at(Lean) (7, 5) cycles
-// after them, the clamp tsr_pkg::rq_clamp_at(Lean) (8, 6) cycles after them (the store
+// requant with the stage-1 inputs, the zero point tsr_pkg::rq_zp_at(Lean) (7, 4) cycles
+// after them, the clamp tsr_pkg::rq_clamp_at(Lean) (8, 5) cycles after them (the store
 // unit keeps them per job).
 //
 // Without requantization the raw int32 (acc + bias) takes the multiplier path too, as
@@ -19,12 +19,12 @@
 // multiply is four unsigned 16x16 products (one DSP block each: MULT18X18D, SB_MAC16),
 // registered on both sides, then summed over two stages; the rounding needs no
 // 64-bit adder chain (see stage 5). Lean (for a slow clock: the iCEBreaker's 24 MHz) drops
-// two of those registers: stage 1's (the bias add feeds the left shift directly) and the
-// products' (the DSP blocks feed stage 4's adders), 7 stages and about 180 flip-flops
-// fewer, most of them cells of their own on an iCE40.
+// three of those registers: stage 1's (the bias add feeds the left shift directly), the
+// products' (the DSP blocks feed stage 4's adders) and stage 5's (its adds feed stage 6's):
+// 6 stages and about 200 flip-flops fewer, most of them cells of their own on an iCE40.
 module tsr_requant #(
   parameter bit RoundSingle = 1'b1,  // single rounding (PARAM flags bit 0, FEATURES bit 7)
-  parameter bit Lean        = 1'b0   // stages 1 and 3 unregistered: latency 7
+  parameter bit Lean        = 1'b0   // stages 1, 3 and 5 unregistered: latency 6
 ) (
   input  logic        clk_i,
   // Stage 1 inputs.
@@ -137,17 +137,26 @@ module tsr_requant #(
 
   // Stage 5: p (+ 2^30) = hi*2^32 + mid*2^16 + lo, in two 32-bit halves: the low half
   // with its carry, the high half without it yet.
-  logic [32:0] s5_low_q;
-  logic [31:0] s5_high_q;
-  logic        s5_overflow_q, s5_exact_q, s5_bypass_q;
-  logic [RightW-1:0] s5_right_q;
-  always_ff @(posedge clk_i) begin
-    s5_low_q      <= {1'b0, s4_lo_q[31:0]} + {1'b0, s4_mid_q[15:0], 16'd0};
-    s5_high_q     <= s4_hi_q + 32'(s4_mid_q[32:16]) + 32'(s4_lo_q[32]);
-    s5_overflow_q <= s4_overflow_q;
-    s5_right_q    <= s4_right_q;
-    s5_exact_q    <= s4_exact_q;
-    s5_bypass_q   <= s4_bypass_q;
+  logic [32:0] s5_low;
+  logic [31:0] s5_high;
+  logic        s5_overflow, s5_exact, s5_bypass;
+  logic [RightW-1:0] s5_right;
+  if (Lean) begin : gen_s5_wire
+    assign s5_low      = {1'b0, s4_lo_q[31:0]} + {1'b0, s4_mid_q[15:0], 16'd0};
+    assign s5_high     = s4_hi_q + 32'(s4_mid_q[32:16]) + 32'(s4_lo_q[32]);
+    assign s5_overflow = s4_overflow_q;
+    assign s5_right    = s4_right_q;
+    assign s5_exact    = s4_exact_q;
+    assign s5_bypass   = s4_bypass_q;
+  end else begin : gen_s5_reg
+    always_ff @(posedge clk_i) begin
+      s5_low      <= {1'b0, s4_lo_q[31:0]} + {1'b0, s4_mid_q[15:0], 16'd0};
+      s5_high     <= s4_hi_q + 32'(s4_mid_q[32:16]) + 32'(s4_lo_q[32]);
+      s5_overflow <= s4_overflow_q;
+      s5_right    <= s4_right_q;
+      s5_exact    <= s4_exact_q;
+      s5_bypass   <= s4_bypass_q;
+    end
   end
 
   // Stage 6: the 64-bit value stage 7 shifts right. Double rounding: gemmlowp's doubling
@@ -164,18 +173,18 @@ module tsr_requant #(
   logic [ValueW-1:0]  s6_value_q;
   logic [RightW-1:0] s6_right_q;
   logic               s6_exact_q, s6_bypass_q;
-  assign high_sum  = s5_high_q + 32'(s5_low_q[32]);
-  assign high_half = s5_overflow_q ? 32'h7FFF_FFFF : {high_sum[30:0], s5_low_q[31]};
-  assign product   = {high_sum, s5_low_q[31:0]};
+  assign high_sum  = s5_high + 32'(s5_low[32]);
+  assign high_half = s5_overflow ? 32'h7FFF_FFFF : {high_sum[30:0], s5_low[31]};
+  assign product   = {high_sum, s5_low[31:0]};
   if (!RoundSingle) begin : gen_unused_high
     logic unused_high;
     assign unused_high = ^product[63:32];  // a raw value's product fits its low half
   end
   always_ff @(posedge clk_i) begin
-    s6_value_q  <= s5_exact_q ? ValueW'(product) : ValueW'($signed(high_half));
-    s6_right_q  <= s5_right_q;
-    s6_exact_q  <= s5_exact_q;
-    s6_bypass_q <= s5_bypass_q;
+    s6_value_q  <= s5_exact ? ValueW'(product) : ValueW'($signed(high_half));
+    s6_right_q  <= s5_right;
+    s6_exact_q  <= s5_exact;
+    s6_bypass_q <= s5_bypass;
   end
 
   // Stage 7: x >> r (arithmetic, x = s6_value_q, r = s6_right_q) and the rounding

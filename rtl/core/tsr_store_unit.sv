@@ -21,7 +21,7 @@ module tsr_store_unit #(
   parameter int unsigned OutDepth   = 16,    // output FIFO entries (power of two >= 2)
   parameter int unsigned OutFifoRegRead = 0,  // 1: output FIFO on a registered-read memory
   parameter bit          RoundSingle = 1'b1,   // single rounding in the lanes (tsr_requant)
-  parameter bit          RqLean      = 1'b0,   // 7-stage lanes for slow clocks (tsr_requant)
+  parameter bit          RqLean      = 1'b0,   // 6-stage lanes for slow clocks (tsr_requant)
   parameter int unsigned JobDepth    = 2,      // waiting jobs: 2, or 1 with job_room_o
   localparam int unsigned AccAW   = $clog2(AccDepth),
   localparam int unsigned ParamAW = $clog2(ParamDepth),

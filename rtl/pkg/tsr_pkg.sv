@@ -80,16 +80,16 @@ package tsr_pkg;
   localparam int unsigned ParamSingle = 71;
   // Requantization lane (tsr_requant) timing, in cycles after the one its stage-1 inputs
   // are presented in: the result appears rq_latency cycles later; the zero point is read
-  // rq_zp_at cycles later, the clamp rq_clamp_at cycles later. A Lean lane has two
-  // stages fewer, both before the zero point.
+  // rq_zp_at cycles later, the clamp rq_clamp_at cycles later. A Lean lane has three
+  // stages fewer, all before the zero point.
   function automatic int unsigned rq_latency(input bit lean);
-    return lean ? 7 : 9;
+    return lean ? 6 : 9;
   endfunction
   function automatic int unsigned rq_zp_at(input bit lean);
-    return lean ? 5 : 7;
+    return lean ? 4 : 7;
   endfunction
   function automatic int unsigned rq_clamp_at(input bit lean);
-    return lean ? 6 : 8;
+    return lean ? 5 : 8;
   endfunction
 
   // CSR byte addresses.

@@ -35,7 +35,7 @@ module tsr_top #(
                                                  // clear (tsr_requant)
   parameter int unsigned PerfDetail     = 1,      // 0: PERF_CYCLES and PERF_LAST_OUT only,
                                                  // FEATURES bit 16 set (tsr_csr)
-  parameter int unsigned RqLean         = 0,      // 1: 7-stage requantization lanes for
+  parameter int unsigned RqLean         = 0,      // 1: 6-stage requantization lanes for
                                                  // slow clocks (tsr_requant Lean)
   parameter int unsigned PeMac16        = 0,      // 1: iCE40: each DSP PE an SB_MAC16
                                                  // instance with its adder (tsr_pe Mac16)

@@ -3,8 +3,8 @@
 // Stage-1 inputs (requant, acc, bias, multiplier, shift) are presented in cycle t, the zero
 // point in t+7 and the clamp in t+8 (tsr_pkg::rq_zp_at, rq_clamp_at: the store unit
 // presents them there), and the result shows after the ninth edge (tsr_pkg::rq_latency);
-// the Lean lane (the iCEBreaker's, here with double rounding only) takes each two cycles
-// sooner. The test keeps that pipeline full with a new vector every cycle,
+// the Lean lane (the iCEBreaker's, here with double rounding only) takes each three
+// cycles sooner. The test keeps that pipeline full with a new vector every cycle,
 // and holds each setting only in its own cycle, so a wrong latency, a setting read in the
 // wrong stage or a leak between neighbouring vectors shows as a mismatch.
 //
@@ -33,12 +33,12 @@ namespace {
 
 using tessera::rtl_test::BlockBench;
 
-// tsr_pkg::rq_latency, rq_zp_at, rq_clamp_at; a Lean lane has two stages fewer.
+// tsr_pkg::rq_latency, rq_zp_at, rq_clamp_at; a Lean lane has three stages fewer.
 struct Timing {
   int latency, zp_at, clamp_at;
 };
 constexpr Timing kFull{9, 7, 8};
-constexpr Timing kLean{7, 5, 6};
+constexpr Timing kLean{6, 4, 5};
 constexpr std::int32_t kMin = std::numeric_limits<std::int32_t>::min();
 constexpr std::int32_t kMax = std::numeric_limits<std::int32_t>::max();
 
@@ -338,7 +338,7 @@ void check_latency() {
   }
 }
 
-TEST_CASE("requant: latency is exactly 9 cycles, 7 for the Lean lane", "[requant]") {
+TEST_CASE("requant: latency is exactly 9 cycles, 6 for the Lean lane", "[requant]") {
   check_latency<RequantBench>();
   check_latency<DoubleOnlyBench>();
 }
