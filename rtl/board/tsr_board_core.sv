@@ -8,7 +8,8 @@
 //   led_o[2]  error: lit after the bridge answered a request or a frame with an error, a
 //             UART byte had a bad stop bit, or a byte was lost to a full receive FIFO;
 //             stays lit until the next RESET request (or board reset)
-//   led_o[3]  UART activity: a byte received or sent in the last ~1/32 s
+//   led_o[3]  UART activity: a byte received or sent in this or the last activity
+//             period (2^TickW cycles, 1/64 to 1/32 s)
 module tsr_board_core #(
   // Engine configuration, passed to tsr_top.
   parameter int unsigned Rows         = 4,
@@ -53,7 +54,7 @@ module tsr_board_core #(
 );
 
   localparam int unsigned HeartW    = $clog2(ClkHz / 2 + 1);
-  localparam int unsigned ActivityW = $clog2(ClkHz / 32 + 1);
+  localparam int unsigned TickW     = $clog2(ClkHz / 64 + 1);  // activity period, bits
 
   logic rst_n, engine_rst_n, engine_rst_req_n;
 
@@ -131,14 +132,15 @@ module tsr_board_core #(
   // ---- LEDs -----------------------------------------------------------------------------
   logic [HeartW-1:0]    heart_q;
   logic                 heart_led_q, error_led_q;
-  logic [ActivityW-1:0] activity_q;
+  logic                 seen_q, shown_q;  // a byte this activity period, the last one
 
   always_ff @(posedge clk_i or negedge rst_n) begin
     if (!rst_n) begin
       heart_q     <= '0;
       heart_led_q <= 1'b0;
       error_led_q <= 1'b0;
-      activity_q  <= '0;
+      seen_q      <= 1'b0;
+      shown_q     <= 1'b0;
     end else begin
       if (heart_q == HeartW'(ClkHz / 2 - 1)) begin
         heart_q     <= '0;
@@ -148,11 +150,16 @@ module tsr_board_core #(
       end
       if (bridge_error)           error_led_q <= 1'b1;
       else if (!engine_rst_req_n) error_led_q <= 1'b0;
-      if (rx_byte || tx_byte)     activity_q <= '1;
-      else if (activity_q != '0)  activity_q <= activity_q - 1'b1;
+      // Activity periods of 2^TickW cycles, ticked by the heartbeat counter's low bits.
+      if (heart_q[TickW-1:0] == '0) begin
+        shown_q <= seen_q || rx_byte || tx_byte;
+        seen_q  <= 1'b0;
+      end else if (rx_byte || tx_byte) begin
+        seen_q  <= 1'b1;
+      end
     end
   end
 
-  assign led_o = {activity_q != '0, error_led_q, unit_busy != '0, heart_led_q};
+  assign led_o = {seen_q || shown_q, error_led_q, unit_busy != '0, heart_led_q};
 
 endmodule
