@@ -94,14 +94,17 @@ module tsr_bridge #(
   err_e             ev_code;
   msg_e             ev_msg;
   logic [7:0]       ev_type;
-  logic [15:0]      ev_flags;
+  logic [2:0]       ev_flags;
   logic [LenW-1:0]  ev_len;
   logic             rx_we;
   logic             rx_pos_clr, rx_pos_inc;
   logic [7:0]       rx_wdata;
   crc_op_e          rx_crc_op, tx_crc_op;
-  logic [7:0]       rx_crc_byte, req_byte;
-  logic             req_next;
+  logic [7:0]       rx_crc_byte, seq_byte;
+  logic             seq_next;
+  logic             arg_shift, arg_we;
+  logic [7:0]       arg_byte;
+  logic [127:0]     arg_q, arg_d;  // the executor's argument register: rx window bytes 4..19
   logic [31:0]      crc_q, crc_next;
 
   tsr_bridge_rx #(.FrameBytes(FrameBytes)) u_rx (
@@ -113,7 +116,9 @@ module tsr_bridge #(
     .ev_valid_o(ev_valid), .ev_ready_i(ev_ready), .ev_ok_o(ev_ok), .ev_code_o(ev_code),
     .ev_msg_o(ev_msg), .ev_hdr_valid_o(ev_hdr_valid), .ev_type_o(ev_type),
     .ev_flags_o(ev_flags), .ev_len_o(ev_len),
-    .hdr_byte_o(req_byte), .hdr_next_i(req_next),
+    .seq_byte_o(seq_byte), .seq_next_i(seq_next),
+    .arg_o(arg_q), .arg_shift_i(arg_shift), .arg_byte_i(arg_byte), .arg_we_i(arg_we),
+    .arg_i(arg_d),
     .crc_op_o(rx_crc_op), .crc_byte_o(rx_crc_byte), .crc_next_i(crc_next)
   );
 
@@ -137,6 +142,8 @@ module tsr_bridge #(
     .ev_valid_i(ev_valid), .ev_ready_o(ev_ready), .ev_ok_i(ev_ok), .ev_code_i(ev_code),
     .ev_msg_i(ev_msg), .ev_hdr_valid_i(ev_hdr_valid), .ev_type_i(ev_type),
     .ev_flags_i(ev_flags), .ev_len_i(ev_len),
+    .arg_i(arg_q), .arg_shift_o(arg_shift), .arg_byte_o(arg_byte), .arg_we_o(arg_we),
+    .arg_o(arg_d),
     .buf_en_o(ex_en), .buf_we_o(ex_we), .pos_i(pos_q[1:0]),
     .pos_clr_o(ex_pos_clr), .pos_inc_o(ex_pos_inc), .buf_wdata_o(ex_wdata),
     .buf_rdata_i(buf_rdata),
@@ -160,7 +167,7 @@ module tsr_bridge #(
   tsr_bridge_tx #(.FrameBytes(FrameBytes)) u_tx (
     .clk_i, .rst_ni,
     .start_i(tx_start), .busy_o(tx_busy), .err_i(tx_err), .seq_valid_i(ev_hdr_valid),
-    .req_byte_i(req_byte), .req_next_o(req_next),
+    .req_type_i(ev_type), .seq_byte_i(seq_byte), .seq_next_o(seq_next),
     .fixed_byte_i(tx_fixed_byte), .fixed_next_o(tx_fixed_next),
     .fixed_len_i(tx_fixed_len), .tail_rom_i(tx_tail_rom),
     .msg_i(tx_msg), .tail_buf_i(tx_tail_buf),

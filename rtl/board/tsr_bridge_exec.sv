@@ -35,8 +35,16 @@ module tsr_bridge_exec
   input  msg_e                 ev_msg_i,
   input  logic                 ev_hdr_valid_i,
   input  logic [7:0]           ev_type_i,
-  input  logic [15:0]          ev_flags_i,
+  input  logic [2:0]           ev_flags_i,   // POSTED, MORE, any other flag bit
   input  logic [LenW-1:0]      ev_len_i,
+  // The argument / reply register, which is the receiver's header window (bytes 4..19):
+  // ours while a good frame's event is held. arg_shift_o shifts it down a byte, arg_byte_o
+  // entering at the top; arg_we_o loads it with arg_o.
+  input  logic [127:0]         arg_i,
+  output logic                 arg_shift_o,
+  output logic [7:0]           arg_byte_o,
+  output logic                 arg_we_o,
+  output logic [127:0]         arg_o,
   // Frame buffer port (registered read), at the shared position counter (tsr_bridge),
   // whose low bits (pos_i) are the sender's fixed payload byte while a reply goes out.
   input  logic [1:0]           pos_i,
@@ -122,8 +130,10 @@ module tsr_bridge_exec
   // Once the request is done, arg_q[63:0] holds the reply's fixed payload bytes (byte 0 in
   // bits 7:0), and the sender shifts them out a byte at a time (tx_fixed_next_i): no
   // separate 64-bit reply register, and no byte mux in the sender. An error reply's fixed
-  // bytes are not loaded: tx_fixed_byte_o picks them by position (rep_code_q, the type).
+  // bytes are not loaded: tx_fixed_byte_o picks them by position (rep_code_q, the type),
+  // and arg_q is left alone (the window may hold bytes the receiver rescans).
   logic [127:0]       arg_q, arg_d;
+  assign arg_q = arg_i;
   // What arg_q takes this cycle: one mux per bit, outside the state machine.
   typedef enum logic [3:0] {
     LdHold, LdShift, LdAlign, LdArgs, LdHello, LdStats, LdLimits, LdRdata, LdCycles
@@ -133,9 +143,9 @@ module tsr_bridge_exec
   logic               rd_pending_q, rd_pending_d;
   logic               skip_q, skip_d;        // a posted request failed
   // Reply descriptor. Its type and seq are the request's, which the sender takes from the
-  // receiver's header window (held until the executor acknowledges the event, after the
-  // reply went out): only whether it is an ERROR is kept here. A buffer tail is always
-  // the pos_i bytes STREAM_READ collected.
+  // receiver (held until the executor acknowledges the event, after the reply went out):
+  // only whether it is an ERROR is kept here. A buffer tail is always the pos_i bytes
+  // STREAM_READ collected.
   logic               rep_err_q, rep_err_d;
   err_e               rep_code_q, rep_code_d;  // an ERROR reply's code
   logic [1:0]         rep_fixed_len_q, rep_fixed_len_d;  // fixed payload bytes / 4
@@ -252,7 +262,7 @@ module tsr_bridge_exec
 
   always_comb begin
     state_d         = state_q;
-    arg_ld          = tx_fixed_next_i ? LdShift : LdHold;
+    arg_ld          = (tx_fixed_next_i && !rep_err_q) ? LdShift : LdHold;
     rep_code_d      = rep_code_q;
     nargs_d         = nargs_q;
     rd_pending_d    = 1'b0;
@@ -359,7 +369,7 @@ module tsr_bridge_exec
 
       StDispatch: begin
         state_d = StReply;  // every branch below either replies, fails or moves on
-        if ((ev_flags_i & ~16'h0003) != '0) begin
+        if (ev_flags_i[2]) begin
           begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgBadFlags; end
         end else if (more && ev_type_i != TypeStreamWrite) begin
           begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgMoreFlag; end
@@ -687,13 +697,11 @@ module tsr_bridge_exec
     end
   end
 
-  // The argument / reply register. A CSR read's fixed payload is 4 bytes: only arg_q[31:0]
-  // is loaded for it.
+  // The argument / reply register's loads (its shifts are the receiver's, arg_shift_o).
+  // A CSR read's fixed payload is 4 bytes: only arg_q[31:0] is loaded for it.
   always_comb begin
     arg_d = arg_q;
     unique case (arg_ld)
-      LdShift:  arg_d = {buf_rdata_i, arg_q[127:8]};
-      LdAlign:  arg_d = {8'h00, arg_q[127:8]};
       LdArgs: begin
         if (wait_idle) arg_d[39:0] = {8'hFF, 32'h1};
         else if (wait_req && arg_q[63:40] != '0) arg_d[39:32] = 8'hFF;
@@ -710,7 +718,6 @@ module tsr_bridge_exec
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       state_q         <= StIdle;
-      arg_q           <= '0;
       nargs_q         <= '0;
       rd_pending_q    <= 1'b0;
       skip_q          <= 1'b0;
@@ -744,7 +751,6 @@ module tsr_bridge_exec
       rst_cnt_q       <= '0;
     end else begin
       state_q         <= state_d;
-      arg_q           <= arg_d;
       nargs_q         <= nargs_d;
       rd_pending_q    <= rd_pending_d;
       skip_q          <= skip_d;
@@ -794,6 +800,10 @@ module tsr_bridge_exec
     end
   end
   assign tx_fixed_len_o    = {rep_fixed_len_q, 2'b00};
+  assign arg_shift_o       = (arg_ld == LdShift) || (arg_ld == LdAlign);
+  assign arg_byte_o        = (arg_ld == LdShift) ? buf_rdata_i : 8'h00;
+  assign arg_we_o          = !arg_shift_o && (arg_ld != LdHold);
+  assign arg_o             = arg_d;
   assign tx_tail_rom_o     = rep_rom_q;
   assign tx_msg_o          = rep_msg_q;
   assign tx_tail_buf_o     = rep_buf_q;

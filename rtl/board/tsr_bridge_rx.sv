@@ -18,8 +18,10 @@
 // says which bytes begin the magic (that byte Magic0, the next Magic1), set as the second
 // byte enters; one more flag says whether the newest byte is Magic0.
 //
-// While the reply goes out the sender rotates the window through byte 0 the same way, to
-// read the request's type and seq where they are.
+// An intact header's flags, length and seq are copied out as its CRC check ends, and for
+// a good frame (which leaves nothing in the window to rescan) the executor uses window
+// bytes 4..19 as its argument / reply register (arg_*) while it holds the event. The
+// type stays in window byte 3, which the executor leaves alone.
 //
 // Between the event and its acknowledgement (ev_ready_i) the receiver reads nothing: the
 // executor owns the frame buffer and the byte FIFO absorbs what arrives meanwhile.
@@ -53,12 +55,19 @@ module tsr_bridge_rx
   output msg_e             ev_msg_o,        // framing error message
   output logic             ev_hdr_valid_o,  // the fields below come from an intact header
   output logic [7:0]       ev_type_o,
-  output logic [15:0]      ev_flags_o,
+  output logic [2:0]       ev_flags_o,      // POSTED, MORE, and any other flag bit set
   output logic [LenW-1:0]  ev_len_o,
-  // The reply sender reads the held request header a byte at a time (its type and seq):
-  // hdr_byte_o is window byte 0, hdr_next_i rotates the window by one byte.
-  output logic [7:0]       hdr_byte_o,
-  input  logic             hdr_next_i,
+  // The reply sender reads the seq a byte at a time: seq_byte_o is its byte 0, seq_next_i
+  // rotates it by one byte.
+  output logic [7:0]       seq_byte_o,
+  input  logic             seq_next_i,
+  // Window bytes 4..19, the executor's argument register while it holds a good frame's
+  // event: arg_shift_i shifts the window in arg_byte_i, arg_we_i loads them with arg_i.
+  output logic [127:0]     arg_o,
+  input  logic             arg_shift_i,
+  input  logic [7:0]       arg_byte_i,
+  input  logic             arg_we_i,
+  input  logic [127:0]     arg_i,
   // The shared CRC register (tsr_bridge): a step over crc_byte_o, and its next value.
   output crc_op_e          crc_op_o,
   output logic [7:0]       crc_byte_o,
@@ -85,6 +94,10 @@ module tsr_bridge_rx
   logic            inflight_q, inflight_d;
   logic            garbage_q, garbage_d;
   logic [4:0]      k_q, k_d;          // header byte being CRCed
+  logic            copy;              // copy the header fields out of the window
+  logic [2:0]      flags_q, flags_d;  // POSTED, MORE, any other flag bit
+  logic [LenW-1:0] len_q, len_d;
+  logic [31:0]     seq_q, seq_d;
   logic            ev_ok_q, ev_ok_d, ev_hv_q, ev_hv_d;
   err_e            ev_code_q, ev_code_d;
   msg_e            ev_msg_q, ev_msg_d;
@@ -97,11 +110,12 @@ module tsr_bridge_rx
   // Header fields, valid once the window is full.
   logic [7:0]  hdr_version, hdr_type;
   logic [15:0] hdr_flags, hdr_reserved;
-  logic [31:0] hdr_len;
+  logic [31:0] hdr_seq, hdr_len;
   assign hdr_version  = win_q[8*2 +: 8];
   assign hdr_type     = win_q[8*3 +: 8];
   assign hdr_flags    = win_q[8*4 +: 16];
   assign hdr_reserved = win_q[8*6 +: 16];
+  assign hdr_seq      = win_q[8*8 +: 32];
   assign hdr_len      = win_q[8*12 +: 32];
 
   // hdr_len > FrameBytes, a power of two: no magnitude comparator.
@@ -110,6 +124,17 @@ module tsr_bridge_rx
 
   // The CRC takes the header from the rotating window, the payload from the FIFO.
   assign crc_byte_o = (state_q == StHeaderCrc) ? win_q[7:0] : fifo_data_i;
+
+  // The byte a shift of the window takes in: received, rotated (CRC) or the executor's.
+  logic       win_shift;
+  logic [7:0] win_in;
+  always_comb begin
+    unique case (state_q)
+      StHeader:    win_in = fifo_data_i;
+      StHeaderCrc: win_in = win_q[7:0];
+      default:     win_in = arg_byte_i;
+    endcase
+  end
 
   // The oldest byte held is window byte 20-cnt_q (for cnt_q >= 1).
   logic [4:0]  head;
@@ -124,6 +149,7 @@ module tsr_bridge_rx
     state_d    = state_q;
     post_d     = post_q;
     win_d      = win_q;
+    win_shift  = 1'b0;
     mm_d       = mm_q;
     m0_d       = m0_q;
     hbad_d     = hbad_q;
@@ -131,6 +157,7 @@ module tsr_bridge_rx
     inflight_d = inflight_q;
     garbage_d  = garbage_q;
     k_d        = k_q;
+    copy       = 1'b0;
     crc_op_o   = CrcHold;
     pos_clr_o  = 1'b0;
     pos_inc_o  = 1'b0;
@@ -150,7 +177,7 @@ module tsr_bridge_rx
           garbage_d = 1'b1;
         end
         if (fifo_valid_i) begin
-          win_d = {fifo_data_i, win_q[159:8]};
+          win_shift = 1'b1;
           mm_d  = {m0_q && fifo_data_i == Magic1, mm_q[18:1]};
           m0_d  = (fifo_data_i == Magic0);
           cnt_d = cnt_d + 5'd1;
@@ -182,8 +209,9 @@ module tsr_bridge_rx
       StHeaderCrc: begin
         crc_op_o = CrcStep;
         k_d      = k_q + 5'd1;
-        if (k_q != WinBytes) win_d = {win_q[7:0], win_q[159:8]};
+        win_shift = (k_q != WinBytes);
         if (k_q == 5'd19 && !crc_ok) hbad_d = 1'b1;  // byte 19 ends the CRC field
+        copy = (k_q == WinBytes);  // kept only for an intact header (ev_hdr_valid_o)
         if (k_q == WinBytes && hbad_q) begin
           state_d   = StEvent;
           post_d    = PostSkip1;
@@ -220,7 +248,7 @@ module tsr_bridge_rx
       // The payload, none for an empty one: pos_i reaching the length (at most FrameBytes
       // here) ends it, a cycle before the first trailer byte can arrive.
       StPayload: begin
-        if (pos_i == hdr_len[LenW-1:0]) begin
+        if (pos_i == len_q) begin
           state_d   = StTrailer;
           pos_clr_o = 1'b1;
         end else if (fifo_valid_i) begin
@@ -259,8 +287,8 @@ module tsr_bridge_rx
       end
 
       StEvent: begin
-        // The reply sender reads the header: 20 rotations, one per header byte it sends.
-        if (hdr_next_i) win_d = {win_q[7:0], win_q[159:8]};
+        win_shift = arg_shift_i;
+        if (arg_we_i) win_d[159:32] = arg_i;
         if (ev_ready_i) begin
           state_d = StHeader;
           unique case (post_q)
@@ -274,6 +302,11 @@ module tsr_bridge_rx
 
       default: state_d = StHeader;
     endcase
+
+    // Every shift of the window is one mux per bit: the byte entering is the state's. The
+    // executor's leave bytes 0..3 (the type in byte 3) as they are.
+    if (win_shift) win_d = {win_in, win_q[159:8]};
+    if (state_q == StEvent) win_d[31:0] = win_q[31:0];
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -310,6 +343,25 @@ module tsr_bridge_rx
     end
   end
 
+  // The header fields' copies; the sender rotates the seq (seq_next_i) in the event.
+  always_comb begin
+    flags_d = copy ? {hdr_flags[15:2] != '0, hdr_flags[1:0]} : flags_q;
+    len_d   = copy ? hdr_len[LenW-1:0] : len_q;
+    seq_d   = copy ? hdr_seq : (seq_next_i ? {seq_q[7:0], seq_q[31:8]} : seq_q);
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      flags_q <= '0;
+      len_q   <= '0;
+      seq_q   <= '0;
+    end else begin
+      flags_q <= flags_d;
+      len_q   <= len_d;
+      seq_q   <= seq_d;
+    end
+  end
+
   assign buf_wdata_o    = fifo_data_i;
   assign ev_valid_o     = (state_q == StEvent);
   assign ev_ok_o        = ev_ok_q;
@@ -317,26 +369,18 @@ module tsr_bridge_rx
   assign ev_msg_o       = ev_msg_q;
   assign ev_hdr_valid_o = ev_hv_q;
   assign ev_type_o      = hdr_type;
-  assign ev_flags_o     = hdr_flags;
-  assign hdr_byte_o     = win_q[7:0];
-  assign ev_len_o       = hdr_len[LenW-1:0];
+  assign ev_flags_o     = flags_q;
+  assign ev_len_o       = len_q;
+  assign seq_byte_o     = seq_q[7:0];
+  assign arg_o          = win_q[159:32];
 
 `ifndef SYNTHESIS
   // A pop is issued only with room for its byte, so no received byte is ever dropped here.
   PopOnlyWithRoom_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
       fifo_pop_o |-> (!inflight_q || fifo_valid_i) && !fifo_empty_i);
-  // The sender rotates the window only while the event is held, and a whole number of
-  // turns (20 bytes each): the window is as it was when the executor takes the event.
-  int unsigned hdr_turn_q;  // rotations in this event, modulo WinBytes
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) hdr_turn_q <= 0;
-    else if (state_q != StEvent) hdr_turn_q <= 0;
-    else if (hdr_next_i) hdr_turn_q <= (hdr_turn_q + 1) % 32'(WinBytes);
-  end
-  HdrNextInEvent_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      hdr_next_i |-> state_q == StEvent);
-  WindowRestored_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      state_q == StEvent && ev_ready_i |-> hdr_turn_q == 0);
+  // The window is the executor's only while it holds a good frame's event.
+  ArgInGoodEvent_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      (arg_we_i || arg_shift_i) |-> state_q == StEvent && ev_ok_q);
 `endif
 
 endmodule

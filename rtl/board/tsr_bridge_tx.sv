@@ -6,10 +6,9 @@
 // bytes at start_i (STREAM_READ's beats), or none. The descriptor is read where it is, not copied: it must
 // stay unchanged from start_i until busy_o falls (the executor holds it that long).
 //
-// The reply's type and seq are the request's: the request header, still in the frame
-// receiver's window, is presented a byte at a time in req_byte_i, header byte i while
-// header byte i goes out (req_next_o rotates the window by one byte for each of the 20,
-// which leaves it as it was). No copy of the seq, and no 16-way byte mux over it.
+// The reply's type and seq are the request's (the frame receiver's copies): the seq is
+// presented a byte at a time in seq_byte_i, rotated by one byte (seq_next_o) for each of
+// the 20 header bytes, so header bytes 8..11 find seq bytes 0..3 there. No byte mux.
 module tsr_bridge_tx
   import tsr_bridge_pkg::*;
 #(
@@ -23,8 +22,9 @@ module tsr_bridge_tx
   output logic             busy_o,
   input  logic             err_i,          // an ERROR reply (else the request's type | 0x80)
   input  logic             seq_valid_i,    // the request's seq (else zero)
-  input  logic [7:0]       req_byte_i,     // the request header's byte at this position
-  output logic             req_next_o,     // req_byte_i taken: present the next
+  input  logic [7:0]       req_type_i,     // the request's type
+  input  logic [7:0]       seq_byte_i,     // the request's seq, rotated
+  output logic             seq_next_o,     // rotate the seq by one byte
   input  logic [7:0]       fixed_byte_i,   // the next fixed byte (byte pos_i)
   output logic             fixed_next_o,   // fixed_byte_i taken: present the next
   input  logic [3:0]       fixed_len_i,    // 0..8
@@ -74,8 +74,8 @@ module tsr_bridge_tx
       4'd0:    header_byte = Magic0;
       4'd1:    header_byte = Magic1;
       4'd2:    header_byte = Version;
-      4'd3:    header_byte = err_i ? TypeError : (req_byte_i | ReplyBit);
-      4'd8, 4'd9, 4'd10, 4'd11: header_byte = seq_valid_i ? req_byte_i : 8'h00;
+      4'd3:    header_byte = err_i ? TypeError : (req_type_i | ReplyBit);
+      4'd8, 4'd9, 4'd10, 4'd11: header_byte = seq_valid_i ? seq_byte_i : 8'h00;
       4'd12:   header_byte = len[7:0];
       4'd13:   header_byte = 8'(len[LenW-1:8]);
       default: header_byte = 8'h00;  // flags, reserved, the length's upper bytes
@@ -184,7 +184,7 @@ module tsr_bridge_tx
   end
 
   assign fixed_next_o = (state_q == StLatch) && (part_q == PartFixed);
-  assign req_next_o   = (state_q == StLatch) && (part_q == PartHeader);
+  assign seq_next_o   = (state_q == StLatch) && (part_q == PartHeader);
   assign busy_o       = (state_q != StIdle);
   assign tx_data_o    = byte_q;
 

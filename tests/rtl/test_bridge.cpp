@@ -397,6 +397,61 @@ TEST_CASE("bridge rejects bad frames and resynchronizes", "[bridge]") {
   }
 }
 
+TEST_CASE("bridge: a frame hidden in a bad-CRC frame's header is found by the rescan",
+          "[bridge]") {
+  BoardBench b;
+  // An intact PING header whose seq bytes begin a second header ("TS", version, PING) and
+  // whose length (0) is that header's flags and reserved bytes. Its header CRC is the
+  // hidden header's seq; the hidden header's last 8 bytes follow the outer frame's (bad)
+  // CRC, which the receiver consumes and does not rescan.
+  Bytes outer{0x54, 0x53, 0x01, type_of(MsgType::kPing), 0, 0, 0, 0,
+              0x54, 0x53, 0x01, type_of(MsgType::kPing), 0, 0, 0, 0};
+  const std::uint32_t hidden_seq = proto::crc32(outer);
+  const Bytes hcrc = proto::encode_u32(hidden_seq);
+  outer.insert(outer.end(), hcrc.begin(), hcrc.end());
+  Bytes hidden;
+  proto::append_frame(hidden, type_of(MsgType::kPing), 0, hidden_seq, {});
+  REQUIRE(std::equal(hidden.begin(), hidden.begin() + 12, outer.begin() + 8));
+  b.send(outer);
+  b.send(Bytes{0xDE, 0xAD, 0xBE, 0xEF});  // not the outer frame's CRC
+  b.send(Bytes(hidden.begin() + 12, hidden.end()));
+  const auto e = expect_error(b.next_frame(), ErrorCode::kBadFrame, 0x0B015354u);
+  CHECK(e.request_type == type_of(MsgType::kPing));
+  const Frame f = b.next_reply();  // after the garbage report for outer bytes 2..7
+  CHECK(f.type == proto::reply_type(MsgType::kPing));
+  CHECK(f.seq == hidden_seq);
+}
+
+TEST_CASE("bridge: every reply carries its request's type and seq", "[bridge]") {
+  BoardBench b;
+  // Four different seq bytes, so a reply with them out of order or from another request
+  // shows; the argument register (which shares storage with the receiver's header window)
+  // is loaded and shifted differently by each request.
+  std::uint32_t seq = 0xA1B2C3D4u;
+  auto check = [&](std::uint8_t type, const Bytes& payload) {
+    const Frame f = b.request(type, 0, seq, payload);
+    INFO("request type " << int(type));
+    CHECK(f.type == (type | proto::kReplyBit));
+    CHECK(f.seq == seq);
+    seq += 0x01010101u;
+  };
+  check(type_of(MsgType::kHello), proto::encode(proto::HelloRequest{1u << 20}));
+  check(type_of(MsgType::kPing), {});
+  check(type_of(MsgType::kStats), {});
+  check(kLimits, {});
+  check(type_of(MsgType::kCsrRead), proto::encode_u32(csr::kId));
+  check(type_of(MsgType::kCsrWrite),
+        proto::encode(proto::CsrWriteRequest{csr::kCtrl, tessera::isa::ctrl::kPerfClear}));
+  check(type_of(MsgType::kWaitIdle), proto::encode_u64(100000));
+  check(type_of(MsgType::kWaitStatus), proto::encode(proto::WaitStatusRequest{1, 0, 100000}));
+  check(type_of(MsgType::kStreamRead), proto::encode(proto::StreamReadRequest{0, 100}));
+  check(type_of(MsgType::kStreamWrite), {});
+  // An error reply after a good frame: its seq and request type too.
+  const auto e = expect_error(b.request(type_of(MsgType::kPing), 0x10, seq, {}),
+                              ErrorCode::kBadRequest, seq);
+  CHECK(e.request_type == type_of(MsgType::kPing));
+}
+
 TEST_CASE("bridge refuses malformed requests with BAD_REQUEST", "[bridge]") {
   BoardBench b;
   expect_error(b.request(type_of(MsgType::kCsrRead), 0, 60, Bytes{0, 0, 0}), ErrorCode::kBadRequest,
