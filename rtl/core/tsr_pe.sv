@@ -20,7 +20,8 @@
 // leaves them there: its register packing into SB_MAC16 is off, see scripts/fpga.sh).
 module tsr_pe #(
   parameter bit LutMul = 1'b0,
-  parameter bit Mac16  = 1'b0   // iCE40 only; excludes LutMul
+  parameter bit Mac16  = 1'b0,  // iCE40 only; excludes LutMul
+  parameter bit Late   = 1'b0   // Mac16: psum_o a cycle later (the block's own registers)
 ) (
   input  logic        clk_i,
   input  logic [7:0]  act_i,        // signed int8 from the left neighbour
@@ -44,14 +45,16 @@ module tsr_pe #(
   assign wgt_sel = act_bank_i ? wgt1_q : wgt0_q;
   assign product = fault_stuck0_i ? 16'd0 : full_product;
 
-  if (LutMul && Mac16) begin : gen_bad_mul
-    $error("tsr_pe: LutMul and Mac16 exclude each other");
+  if ((LutMul && Mac16) || (Late && !Mac16)) begin : gen_bad_mul
+    $error("tsr_pe: LutMul and Mac16 exclude each other; Late needs Mac16");
   end
 
   if (Mac16) begin : gen_mac16
     // A, B: the sign-extended activation (0 for a stuck-at-0 fault) and selected weight;
     // the product register (PIPELINE_16x16_MULT_REG2), then {C, D} + product into the
-    // output registers (the carry from the low half cascades into the high half).
+    // output registers (the carry from the low half cascades into the high half). Late
+    // registers C, D and the partial products once more: the bottom PEs of the array take
+    // a column's deskew delay that way (tsr_systolic_array).
     logic [7:0]  wgt_q;
     logic [15:0] mac_a;
     logic [2:0]  mac_flags;  // carry and sign outputs, unused
@@ -59,7 +62,9 @@ module tsr_pe #(
     assign mac_a        = fault_stuck0_i ? 16'd0 : {{8{act_q[7]}}, act_q};
     assign full_product = '0;  // inside the block
     SB_MAC16 #(
-      .A_SIGNED(1'b1), .B_SIGNED(1'b1), .PIPELINE_16x16_MULT_REG2(1'b1),
+      .A_SIGNED(1'b1), .B_SIGNED(1'b1), .C_REG(Late), .D_REG(Late),
+      .TOP_8x8_MULT_REG(Late), .BOT_8x8_MULT_REG(Late), .PIPELINE_16x16_MULT_REG1(Late),
+      .PIPELINE_16x16_MULT_REG2(1'b1),
       .TOPOUTPUT_SELECT(2'd1), .TOPADDSUB_LOWERINPUT(2'd2), .TOPADDSUB_UPPERINPUT(1'b1),
       .TOPADDSUB_CARRYSELECT(2'd2),
       .BOTOUTPUT_SELECT(2'd1), .BOTADDSUB_LOWERINPUT(2'd2), .BOTADDSUB_UPPERINPUT(1'b1),

@@ -4,12 +4,15 @@
 // after row 0's activation entered (tsr_pe registers its multiplier's inputs and product).
 // The last LutMulCols columns build their multipliers from logic (tsr_pe LutMul), the
 // others use DSP blocks, instantiated as iCE40 SB_MAC16s with their adders when Mac16 is
-// set (tsr_pe Mac16); the timing is the same.
+// set (tsr_pe Mac16); the timing is the same. The bottom PEs of the first LateCols columns
+// (SB_MAC16s) deliver their sums a cycle later, taking a cycle of those columns' deskew
+// delay into the block's own registers (tsr_pe Late; tsr_delay_lanes Trim).
 module tsr_systolic_array #(
   parameter int unsigned Rows       = 4,
   parameter int unsigned Cols       = 4,
   parameter int unsigned LutMulCols = 0,
-  parameter bit          Mac16      = 1'b0
+  parameter bit          Mac16      = 1'b0,
+  parameter int unsigned LateCols   = 0
 ) (
   input  logic                 clk_i,
   input  logic [Rows*8-1:0]    act_i,        // row r: bits [8r +: 8]
@@ -45,7 +48,8 @@ module tsr_systolic_array #(
   for (genvar r = 0; r < Rows; r++) begin : gen_row
     for (genvar c = 0; c < Cols; c++) begin : gen_col
       tsr_pe #(
-        .LutMul(c >= Cols - LutMulCols), .Mac16(Mac16 && c < Cols - LutMulCols)
+        .LutMul(c >= Cols - LutMulCols), .Mac16(Mac16 && c < Cols - LutMulCols),
+        .Late(r == Rows - 1 && c < LateCols)
       ) u_pe (
         .clk_i,
         .act_i         (act_h[r*(Cols+1)+c]),

@@ -112,6 +112,9 @@ module tsr_top #(
   localparam int unsigned ExecLoadAW = tsr_pkg::load_aw(ActAW, WgtAW, ParamAW, 0, 0);
   localparam int unsigned JobW    = tsr_pkg::JobFixedW + (AccAW + 1) + ParamAW;
   localparam int unsigned LevelW  = $clog2(CmdFifoDepth) + 1;
+  // SB_MAC16 columns that delay their sums a cycle themselves, all but the last column.
+  localparam int unsigned MacCols  = Cols - LutMulCols;
+  localparam int unsigned LateCols = (PeMac16 == 0) ? 0 : (MacCols < Cols - 1 ? MacCols : Cols - 1);
 
   // Elaboration-time checks of the configuration.
   if (Rows < 2 || Cols < 2 || Rows > 64 || Cols > 64) begin : gen_bad_array
@@ -336,7 +339,8 @@ module tsr_top #(
 
   logic [Cols*32-1:0] array_psum, deskewed_psum;
   tsr_systolic_array #(
-    .Rows(Rows), .Cols(Cols), .LutMulCols(LutMulCols), .Mac16(PeMac16 != 0)
+    .Rows(Rows), .Cols(Cols), .LutMulCols(LutMulCols), .Mac16(PeMac16 != 0),
+    .LateCols(LateCols)
   ) u_array (
     .clk_i,
     .act_i(array_act), .act_bank_i(array_bank),
@@ -345,7 +349,7 @@ module tsr_top #(
     .psum_o(array_psum)
   );
 
-  tsr_delay_lanes #(.Lanes(Cols), .Width(32), .Reverse(1'b1)) u_deskew (
+  tsr_delay_lanes #(.Lanes(Cols), .Width(32), .Reverse(1'b1), .Trim(LateCols)) u_deskew (
     .clk_i, .data_i(array_psum), .data_o(deskewed_psum)
   );
 

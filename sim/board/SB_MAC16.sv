@@ -1,10 +1,13 @@
-// Simulation model of the iCE40 SB_MAC16 DSP block in the one configuration Tessera uses
-// (tsr_pe Mac16): a signed 16x16 multiply into the 32-bit pipeline register
-// (PIPELINE_16x16_MULT_REG2), then {C, D} plus that product into the output registers,
-// the low half's carry cascading into the high half. Other parameter values stop
-// elaboration; the hold, reset, load, subtract and cascade inputs must be tied low. Never
-// synthesized: the FPGA flow uses the vendor cell. tests/fpga/mac16_equiv.sh checks this
-// model against Yosys's own cell model (cells_sim.v) on random operands.
+// Simulation model of the iCE40 SB_MAC16 DSP block in the configurations Tessera uses: a
+// 16x16 multiply (signed or unsigned operands) with optional input registers (A_REG..
+// D_REG), an optional register on the partial products (TOP_8x8_MULT_REG,
+// BOT_8x8_MULT_REG and PIPELINE_16x16_MULT_REG1, all set or none) and on their sum
+// (PIPELINE_16x16_MULT_REG2); out of it either that product (both OUTPUT_SELECTs 3) or
+// {C, D} plus the product into the output registers (both 1, the low half's carry
+// cascading into the high half). Other parameter values stop elaboration; the hold,
+// reset, load, subtract and cascade inputs must be tied low. Never synthesized: the FPGA
+// flow uses the vendor cell. tests/rtl/mac16_check.sh checks this model against Yosys's
+// own cell model (cells_sim.v) on random operands, in every configuration the RTL uses.
 module SB_MAC16 #(
   parameter bit       NEG_TRIGGER              = 1'b0,
   parameter bit       C_REG                    = 1'b0,
@@ -42,25 +45,44 @@ module SB_MAC16 #(
   output logic        CO, ACCUMCO, SIGNEXTOUT
 );
 
-  if (NEG_TRIGGER || C_REG || A_REG || B_REG || D_REG || TOP_8x8_MULT_REG ||
-      BOT_8x8_MULT_REG || PIPELINE_16x16_MULT_REG1 || !PIPELINE_16x16_MULT_REG2 ||
-      TOPOUTPUT_SELECT != 2'd1 || TOPADDSUB_LOWERINPUT != 2'd2 || !TOPADDSUB_UPPERINPUT ||
-      TOPADDSUB_CARRYSELECT != 2'd2 || BOTOUTPUT_SELECT != 2'd1 ||
-      BOTADDSUB_LOWERINPUT != 2'd2 || !BOTADDSUB_UPPERINPUT ||
-      BOTADDSUB_CARRYSELECT != 2'd0 || MODE_8x8 || !A_SIGNED || !B_SIGNED) begin : gen_bad
-    $error("SB_MAC16 model: only the multiply-accumulate configuration of tsr_pe is modelled");
+  localparam bit ProductReg = PIPELINE_16x16_MULT_REG1;
+  localparam bit Accumulate = (TOPOUTPUT_SELECT == 2'd1);
+  if (NEG_TRIGGER || MODE_8x8 || TOP_8x8_MULT_REG != ProductReg ||
+      BOT_8x8_MULT_REG != ProductReg || TOPOUTPUT_SELECT != BOTOUTPUT_SELECT ||
+      !(TOPOUTPUT_SELECT inside {2'd1, 2'd3}) ||
+      (Accumulate && (TOPADDSUB_LOWERINPUT != 2'd2 || !TOPADDSUB_UPPERINPUT ||
+                      TOPADDSUB_CARRYSELECT != 2'd2 || BOTADDSUB_LOWERINPUT != 2'd2 ||
+                      !BOTADDSUB_UPPERINPUT || BOTADDSUB_CARRYSELECT != 2'd0)))
+  begin : gen_bad
+    $error("SB_MAC16 model: a configuration Tessera does not use");
   end
 
-  logic [31:0] product_q, out_q;
-  logic [31:0] product;
-  assign product = 32'($signed(A) * $signed(B));
+  logic [15:0] a_q, b_q, c_q, d_q, a, b, c, d;
+  logic [31:0] product, stage1_q, stage1, stage2_q, stage2, out_q;
   always_ff @(posedge CLK) begin
     if (CE) begin
-      product_q <= product;
-      out_q     <= {C, D} + product_q;
+      a_q      <= A;
+      b_q      <= B;
+      c_q      <= C;
+      d_q      <= D;
+      stage1_q <= product;
+      stage2_q <= stage1;
+      out_q    <= {c, d} + stage2;
     end
   end
-  assign O          = out_q;
+  assign a       = A_REG ? a_q : A;
+  assign b       = B_REG ? b_q : B;
+  assign c       = C_REG ? c_q : C;
+  assign d       = D_REG ? d_q : D;
+  // Operands extended to 32 bits (sign or zero): the low 32 bits of their product are the
+  // 16x16 product either way.
+  logic [31:0] a_wide, b_wide;
+  assign a_wide  = {{16{A_SIGNED && a[15]}}, a};
+  assign b_wide  = {{16{B_SIGNED && b[15]}}, b};
+  assign product = a_wide * b_wide;
+  assign stage1  = ProductReg ? stage1_q : product;
+  assign stage2  = PIPELINE_16x16_MULT_REG2 ? stage2_q : stage1;
+  assign O          = Accumulate ? out_q : stage2;
   assign CO         = 1'b0;
   assign ACCUMCO    = 1'b0;
   assign SIGNEXTOUT = 1'b0;
