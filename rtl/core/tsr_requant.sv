@@ -24,7 +24,9 @@
 // 6 stages and about 200 flip-flops fewer, most of them cells of their own on an iCE40.
 module tsr_requant #(
   parameter bit RoundSingle = 1'b1,  // single rounding (PARAM flags bit 0, FEATURES bit 7)
-  parameter bit Lean        = 1'b0   // stages 1, 3 and 5 unregistered: latency 6
+  parameter bit Lean        = 1'b0,  // stages 1, 3 and 5 unregistered: latency 6
+  parameter bit Mac16       = 1'b0   // Lean on iCE40: the low product registered in its
+                                     // SB_MAC16 (the stage-4 register of its low bits)
 ) (
   input  logic        clk_i,
   // Stage 1 inputs.
@@ -121,13 +123,36 @@ module tsr_requant #(
 
   // Stage 4: the middle terms, the low term with double rounding's constant 2^30 (stage
   // 6), the high term corrected for the signs. Single rounding keeps the product exact.
-  logic [32:0] s4_mid_q, s4_lo_q;
+  logic [32:0] s4_mid_q, s4_lo;
   logic [31:0] s4_hi_q;
   logic        s4_overflow_q, s4_exact_q, s4_bypass_q;
   logic [RightW-1:0] s4_right_q;
+  if (Mac16 && Lean) begin : gen_lo_mac
+    // The low product in its SB_MAC16's product register; the constant added after it.
+    logic [31:0] ll_q;
+    logic [2:0]  mac_flags;  // carry and sign outputs, unused
+    SB_MAC16 #(
+      .PIPELINE_16x16_MULT_REG2(1'b1), .TOPOUTPUT_SELECT(2'd3), .BOTOUTPUT_SELECT(2'd3)
+    ) u_ll (
+      .CLK(clk_i), .CE(1'b1), .A(s2_a_q[15:0]), .B(s2_b_q[15:0]), .C(16'd0), .D(16'd0),
+      .AHOLD(1'b0), .BHOLD(1'b0), .CHOLD(1'b0), .DHOLD(1'b0),
+      .IRSTTOP(1'b0), .IRSTBOT(1'b0), .ORSTTOP(1'b0), .ORSTBOT(1'b0),
+      .OLOADTOP(1'b0), .OLOADBOT(1'b0), .ADDSUBTOP(1'b0), .ADDSUBBOT(1'b0),
+      .OHOLDTOP(1'b0), .OHOLDBOT(1'b0), .CI(1'b0), .ACCUMCI(1'b0), .SIGNEXTIN(1'b0),
+      .O(ll_q), .CO(mac_flags[0]), .ACCUMCO(mac_flags[1]), .SIGNEXTOUT(mac_flags[2])
+    );
+    assign s4_lo = {1'b0, ll_q} + (s4_exact_q ? 33'd0 : 33'h0_4000_0000);
+    logic unused_ll;
+    assign unused_ll = ^{s3_ll, mac_flags};
+  end else begin : gen_lo_reg
+    logic [32:0] s4_lo_q;
+    always_ff @(posedge clk_i) begin
+      s4_lo_q <= {1'b0, s3_ll} + (s3_exact ? 33'd0 : 33'h0_4000_0000);
+    end
+    assign s4_lo = s4_lo_q;
+  end
   always_ff @(posedge clk_i) begin
     s4_mid_q      <= {1'b0, s3_lh} + {1'b0, s3_hl};
-    s4_lo_q       <= {1'b0, s3_ll} + (s3_exact ? 33'd0 : 33'h0_4000_0000);
     s4_hi_q       <= s3_hh - s3_corr;
     s4_overflow_q <= s3_overflow;
     s4_right_q    <= s3_right;
@@ -142,16 +167,16 @@ module tsr_requant #(
   logic        s5_overflow, s5_exact, s5_bypass;
   logic [RightW-1:0] s5_right;
   if (Lean) begin : gen_s5_wire
-    assign s5_low      = {1'b0, s4_lo_q[31:0]} + {1'b0, s4_mid_q[15:0], 16'd0};
-    assign s5_high     = s4_hi_q + 32'(s4_mid_q[32:16]) + 32'(s4_lo_q[32]);
+    assign s5_low      = {1'b0, s4_lo[31:0]} + {1'b0, s4_mid_q[15:0], 16'd0};
+    assign s5_high     = s4_hi_q + 32'(s4_mid_q[32:16]) + 32'(s4_lo[32]);
     assign s5_overflow = s4_overflow_q;
     assign s5_right    = s4_right_q;
     assign s5_exact    = s4_exact_q;
     assign s5_bypass   = s4_bypass_q;
   end else begin : gen_s5_reg
     always_ff @(posedge clk_i) begin
-      s5_low      <= {1'b0, s4_lo_q[31:0]} + {1'b0, s4_mid_q[15:0], 16'd0};
-      s5_high     <= s4_hi_q + 32'(s4_mid_q[32:16]) + 32'(s4_lo_q[32]);
+      s5_low      <= {1'b0, s4_lo[31:0]} + {1'b0, s4_mid_q[15:0], 16'd0};
+      s5_high     <= s4_hi_q + 32'(s4_mid_q[32:16]) + 32'(s4_lo[32]);
       s5_overflow <= s4_overflow_q;
       s5_right    <= s4_right_q;
       s5_exact    <= s4_exact_q;

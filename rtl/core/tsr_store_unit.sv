@@ -23,6 +23,7 @@ module tsr_store_unit #(
   parameter bit          RoundSingle = 1'b1,   // single rounding in the lanes (tsr_requant)
   parameter bit          RqLean      = 1'b0,   // 6-stage lanes for slow clocks (tsr_requant)
   parameter int unsigned JobDepth    = 2,      // waiting jobs: 2, or 1 with job_room_o
+  parameter bit          RqMac16     = 1'b0,   // iCE40 SB_MAC16 instances (tsr_requant Mac16)
   localparam int unsigned AccAW   = $clog2(AccDepth),
   localparam int unsigned ParamAW = $clog2(ParamDepth),
   localparam int unsigned JobW    = tsr_pkg::JobFixedW + (AccAW + 1) + ParamAW
@@ -354,7 +355,7 @@ module tsr_store_unit #(
         end
       end
     end
-    tsr_requant #(.RoundSingle(RoundSingle), .Lean(RqLean)) u_requant (
+    tsr_requant #(.RoundSingle(RoundSingle), .Lean(RqLean), .Mac16(RqMac16)) u_requant (
       .clk_i,
       .requant_i   (side_lane[SideReq]),
       .acc_i       (acc_sel),

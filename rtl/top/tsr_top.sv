@@ -440,7 +440,7 @@ module tsr_top #(
   tsr_store_unit #(
     .Cols(Cols), .AccDepth(AccDepth), .ParamDepth(ParamDepth), .RqLanes(RqLanes),
     .OutFifoRegRead(OutFifoRegRead), .RoundSingle(RoundSingle != 0), .RqLean(RqLean != 0),
-    .JobDepth(StoreJobs)
+    .JobDepth(StoreJobs), .RqMac16(PeMac16 != 0)
   ) u_store (
     .clk_i, .rst_ni, .clear_i(clear),
     .job_push_i(job_push || sp_job_push), .job_i(sp_job_push ? sp_job : job),
