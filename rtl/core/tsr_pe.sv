@@ -21,7 +21,9 @@
 module tsr_pe #(
   parameter bit LutMul = 1'b0,
   parameter bit Mac16  = 1'b0,  // iCE40 only; excludes LutMul
-  parameter bit Late   = 1'b0   // Mac16: psum_o a cycle later (the block's own registers)
+  parameter bit Late   = 1'b0,  // Mac16: psum_o a cycle later (the block's own registers)
+  parameter bit ActIn  = 1'b0   // Mac16: the activation register inside the block (A_REG;
+                                // a PE with no right neighbour: act_o is left unused)
 ) (
   input  logic        clk_i,
   input  logic [7:0]  act_i,        // signed int8 from the left neighbour
@@ -45,8 +47,8 @@ module tsr_pe #(
   assign wgt_sel = act_bank_i ? wgt1_q : wgt0_q;
   assign product = fault_stuck0_i ? 16'd0 : full_product;
 
-  if ((LutMul && Mac16) || (Late && !Mac16)) begin : gen_bad_mul
-    $error("tsr_pe: LutMul and Mac16 exclude each other; Late needs Mac16");
+  if ((LutMul && Mac16) || ((Late || ActIn) && !Mac16)) begin : gen_bad_mul
+    $error("tsr_pe: LutMul and Mac16 exclude each other; Late and ActIn need Mac16");
   end
 
   if (Mac16) begin : gen_mac16
@@ -59,10 +61,14 @@ module tsr_pe #(
     logic [15:0] mac_a;
     logic [2:0]  mac_flags;  // carry and sign outputs, unused
     always_ff @(posedge clk_i) wgt_q <= wgt_sel;
-    assign mac_a        = fault_stuck0_i ? 16'd0 : {{8{act_q[7]}}, act_q};
+    if (ActIn) begin : gen_act_in
+      assign mac_a = fault_stuck0_i ? 16'd0 : {{8{act_i[7]}}, act_i};
+    end else begin : gen_act_q
+      assign mac_a = fault_stuck0_i ? 16'd0 : {{8{act_q[7]}}, act_q};
+    end
     assign full_product = '0;  // inside the block
     SB_MAC16 #(
-      .A_SIGNED(1'b1), .B_SIGNED(1'b1), .C_REG(Late), .D_REG(Late),
+      .A_SIGNED(1'b1), .B_SIGNED(1'b1), .A_REG(ActIn), .C_REG(Late), .D_REG(Late),
       .TOP_8x8_MULT_REG(Late), .BOT_8x8_MULT_REG(Late), .PIPELINE_16x16_MULT_REG1(Late),
       .PIPELINE_16x16_MULT_REG2(1'b1),
       .TOPOUTPUT_SELECT(2'd1), .TOPADDSUB_LOWERINPUT(2'd2), .TOPADDSUB_UPPERINPUT(1'b1),

@@ -49,7 +49,8 @@ module tsr_systolic_array #(
     for (genvar c = 0; c < Cols; c++) begin : gen_col
       tsr_pe #(
         .LutMul(c >= Cols - LutMulCols), .Mac16(Mac16 && c < Cols - LutMulCols),
-        .Late(r == Rows - 1 && c < LateCols)
+        .Late(r == Rows - 1 && c < LateCols),
+        .ActIn(Mac16 && LutMulCols == 0 && c == Cols - 1)
       ) u_pe (
         .clk_i,
         .act_i         (act_h[r*(Cols+1)+c]),
