@@ -134,11 +134,19 @@ module tsr_bridge_exec
   // and arg_q is left alone (the window may hold bytes the receiver rescans).
   logic [127:0]       arg_q, arg_d;
   assign arg_q = arg_i;
-  // What arg_q takes this cycle: one mux per bit, outside the state machine.
+  // What arg_q takes: one mux per bit, outside the state machine. The state machine
+  // decides a load (arg_ld) and the register takes it a cycle later (ld_q), so the enable
+  // of its 128 flip-flops is a few registers' function, not the end of the state
+  // machine's cone. Nothing reads arg_q the cycle after deciding a load (StArgs'
+  // last shift lands as it moves on; StDispatch reads arg_q the cycle after that), and
+  // what a load takes holds that cycle: the frame buffer's registered read data until its
+  // next read, the CSR read data until the next read, the cycle counter (StWait's final
+  // cycle does not count). Loads are decided only while the event is held, and the last
+  // one lands long before the reply is sent and the event acknowledged.
   typedef enum logic [3:0] {
     LdHold, LdShift, LdAlign, LdArgs, LdHello, LdStats, LdLimits, LdRdata, LdCycles
   } arg_ld_e;
-  arg_ld_e            arg_ld;
+  arg_ld_e            arg_ld, ld_q;
   logic [4:0]         nargs_q, nargs_d;      // payload bytes read into arg_q, bytes aligned
   logic               rd_pending_q, rd_pending_d;
   logic               skip_q, skip_d;        // a posted request failed
@@ -203,10 +211,9 @@ module tsr_bridge_exec
   // WAIT_IDLE waits for STATUS.busy; WAIT_STATUS for its mask and FIFO level (a level
   // over 255 is no limit). StDispatch leaves both in arg_q (LdArgs): WAIT_IDLE's as mask
   // 1 and level 255, a level over 255 as 255.
-  logic        wait_req, wait_idle;
+  logic        wait_idle;
   logic [31:0] wait_mask;
   logic [7:0]  wait_level;
-  assign wait_req   = (ev_type_i == TypeWaitIdle || ev_type_i == TypeWaitStatus);
   assign wait_idle  = (ev_type_i == TypeWaitIdle);
   assign wait_mask  = arg_q[31:0];
   assign wait_level = arg_q[39:32];
@@ -239,6 +246,56 @@ module tsr_bridge_exec
       default:                 return '0;
     endcase
   endfunction
+
+  // The request's verdict, decoded from the event's type, flags and length into registers
+  // while StArgs reads its arguments (the event holds them from StIdle on, and StDispatch
+  // only follows StArgs): StDispatch acts on a few flip-flops, not on the 8-bit type
+  // compares, and the argument register's load decisions stay shallow.
+  typedef enum logic [3:0] {
+    ReqFail, ReqHello, ReqCsrWrite, ReqCsrRead, ReqWait, ReqStreamWrite, ReqStreamRead,
+    ReqReset, ReqStats, ReqLimits, ReqPing
+  } req_e;
+  req_e req_q, req_d;
+  msg_e req_msg_q, req_msg_d;  // why a ReqFail fails (always BAD_REQUEST)
+  always_comb begin
+    req_msg_d = MsgPayloadSize;
+    unique case (ev_type_i)
+      TypeHello:       req_d = ReqHello;
+      TypeCsrWrite:    req_d = ReqCsrWrite;
+      TypeCsrRead:     req_d = ReqCsrRead;
+      TypeWaitIdle, TypeWaitStatus: req_d = ReqWait;
+      TypeStreamWrite: req_d = ReqStreamWrite;
+      TypeStreamRead:  req_d = ReqStreamRead;
+      TypeReset:       req_d = ReqReset;
+      TypeStats:       req_d = ReqStats;
+      TypeLimits:      req_d = ReqLimits;
+      TypePing:        req_d = ReqPing;
+      default:         req_d = ReqFail;
+    endcase
+    if (ev_flags_i[2]) begin
+      req_d = ReqFail; req_msg_d = MsgBadFlags;
+    end else if (more && ev_type_i != TypeStreamWrite) begin
+      req_d = ReqFail; req_msg_d = MsgMoreFlag;
+    end else if (posted && !(ev_type_i inside {TypeCsrWrite, TypeStreamWrite, TypeReset,
+                                                 TypeTraceStop, TypePing})) begin
+      req_d = ReqFail; req_msg_d = MsgNotPostable;
+    end else if (ev_type_i == TypeTraceStart || ev_type_i == TypeTraceStop) begin
+      req_d = ReqFail; req_msg_d = MsgNoTrace;
+    end else if (req_d == ReqFail) begin
+      req_msg_d = MsgUnknownType;
+    end else if (ev_type_i != TypeStreamWrite && ev_len_i != payload_bytes(ev_type_i)) begin
+      req_d = ReqFail; req_msg_d = MsgPayloadSize;
+    end
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      req_q     <= ReqFail;
+      req_msg_q <= MsgPayloadSize;
+    end else begin
+      req_q     <= req_d;
+      req_msg_q <= req_msg_d;
+    end
+  end
 
   // STREAM_READ's beats over MaxReadBeats: a few OR gates when MaxReadBeats is all ones.
   logic read_over;
@@ -369,46 +426,34 @@ module tsr_bridge_exec
 
       StDispatch: begin
         state_d = StReply;  // every branch below either replies, fails or moves on
-        if (ev_flags_i[2]) begin
-          begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgBadFlags; end
-        end else if (more && ev_type_i != TypeStreamWrite) begin
-          begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgMoreFlag; end
-        end else if (posted && !(ev_type_i inside {TypeCsrWrite, TypeStreamWrite, TypeReset,
-                                                     TypeTraceStop, TypePing})) begin
-          begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgNotPostable; end
-        end else if (ev_type_i == TypeTraceStart || ev_type_i == TypeTraceStop) begin
-          begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgNoTrace; end
-        end else if (!(ev_type_i inside {TypeHello, TypeCsrWrite, TypeCsrRead, TypeStreamWrite,
-                                         TypeStreamRead, TypeWaitIdle, TypeReset, TypeStats,
-                                         TypePing, TypeWaitStatus, TypeLimits})) begin
-          begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgUnknownType; end
-        end else if (ev_type_i != TypeStreamWrite && ev_len_i != payload_bytes(ev_type_i)) begin
-          begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgPayloadSize; end
+        if (req_q == ReqFail) begin
+          do_fail  = 1'b1;
+          fail_msg = req_msg_q;  // fail_code: BAD_REQUEST
         end else begin
-          unique case (ev_type_i)
-            TypeHello: begin
+          unique case (req_q)
+            ReqHello: begin
               // u32 max payload, u16 input beat bytes, u16 output beat bytes, name.
               arg_ld          = LdHello;
               rep_fixed_len_d = 2'd2;
               rep_rom_d       = 1'b1;
               rep_msg_d       = MsgName;
             end
-            TypeCsrWrite: begin
+            ReqCsrWrite: begin
               aw_d    = 1'b1;
               w_d     = 1'b1;
               state_d = StCsrWrite;
             end
-            TypeCsrRead: begin
+            ReqCsrRead: begin
               ar_d    = 1'b1;
               state_d = StCsrRead;
             end
-            TypeWaitIdle, TypeWaitStatus: begin
+            ReqWait: begin
               arg_ld   = LdArgs;
               cyc_clr    = 1'b1;
               ar_d     = 1'b1;
               state_d  = StWait;
             end
-            TypeStreamWrite: begin
+            ReqStreamWrite: begin
               rem_d       = ev_len_i;
               nbeats_d    = '0;
               cyc_clr       = 1'b1;
@@ -416,7 +461,7 @@ module tsr_bridge_exec
               // A beat a stalled write left presented goes first.
               state_d     = tvalid_q ? StSwPush : StSwCount;
             end
-            TypeStreamRead: begin
+            ReqStreamRead: begin
               if (read_over) begin
                 begin do_fail = 1'b1; fail_code = ErrBadRequest; fail_msg = MsgReplyTooLarge; end
               end else begin
@@ -427,23 +472,23 @@ module tsr_bridge_exec
                 state_d    = StSrCollect;
               end
             end
-            TypeReset: begin
+            ReqReset: begin
               rst_cnt_d = 3'd7;
               state_d   = StReset;
             end
-            TypeStats: begin
+            ReqStats: begin
               arg_ld          = LdStats;
               rep_fixed_len_d = 2'd2;
               nargs_d         = 5'd6;
               state_d         = StAlign;
             end
-            TypeLimits: begin
+            ReqLimits: begin
               // Nothing is accepted ahead of the LOAD that consumes it; the engine holds
               // OutFifoBeats results without a STREAM_READ.
               arg_ld          = LdLimits;
               rep_fixed_len_d = 2'd2;
             end
-            default: ;  // PING
+            default: ;  // ReqPing
           endcase
         end
       end
@@ -511,6 +556,7 @@ module tsr_bridge_exec
         if (r_seen_q) begin
           if (r_err_q) begin do_fail = 1'b1; fail_code = ErrEngine; fail_msg = MsgSlverr; end
           else if (r_ok_q) begin
+            cyc_inc         = 1'b0;  // the count the load takes a cycle later
             arg_ld          = LdCycles;
             rep_fixed_len_d = 2'd2;
             nargs_d         = 5'd11;
@@ -701,10 +747,10 @@ module tsr_bridge_exec
   // A CSR read's fixed payload is 4 bytes: only arg_q[31:0] is loaded for it.
   always_comb begin
     arg_d = arg_q;
-    unique case (arg_ld)
+    unique case (ld_q)
       LdArgs: begin
         if (wait_idle) arg_d[39:0] = {8'hFF, 32'h1};
-        else if (wait_req && arg_q[63:40] != '0) arg_d[39:32] = 8'hFF;
+        else if (arg_q[63:40] != '0) arg_d[39:32] = 8'hFF;  // (LdArgs: waits only)
       end
       LdHello:  arg_d[63:0] = {16'(OutBytes), 16'(InBytes), 32'(FrameBytes)};
       LdStats:  arg_d[127:80] = stats_q;  // 10 bytes up (StAlign)
@@ -749,6 +795,7 @@ module tsr_bridge_exec
       push_next_q     <= StReply;
       out_byte_q      <= '0;
       rst_cnt_q       <= '0;
+      ld_q            <= LdHold;
     end else begin
       state_q         <= state_d;
       nargs_q         <= nargs_d;
@@ -761,6 +808,7 @@ module tsr_bridge_exec
       rep_msg_q       <= rep_msg_d;
       rep_buf_q       <= rep_buf_d;
       sent_q          <= sent_d;
+      ld_q            <= arg_ld;
       aw_q            <= aw_d;
       w_q             <= w_d;
       ar_q            <= ar_d;
@@ -800,9 +848,9 @@ module tsr_bridge_exec
     end
   end
   assign tx_fixed_len_o    = {rep_fixed_len_q, 2'b00};
-  assign arg_shift_o       = (arg_ld == LdShift) || (arg_ld == LdAlign);
-  assign arg_byte_o        = (arg_ld == LdShift) ? buf_rdata_i : 8'h00;
-  assign arg_we_o          = !arg_shift_o && (arg_ld != LdHold);
+  assign arg_shift_o       = (ld_q == LdShift) || (ld_q == LdAlign);
+  assign arg_byte_o        = (ld_q == LdShift) ? buf_rdata_i : 8'h00;
+  assign arg_we_o          = !arg_shift_o && (ld_q != LdHold);
   assign arg_o             = arg_d;
   assign tx_tail_rom_o     = rep_rom_q;
   assign tx_msg_o          = rep_msg_q;

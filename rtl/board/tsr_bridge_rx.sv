@@ -126,7 +126,7 @@ module tsr_bridge_rx
   assign crc_byte_o = (state_q == StHeaderCrc) ? win_q[7:0] : fifo_data_i;
 
   // The byte a shift of the window takes in: received, rotated (CRC) or the executor's.
-  logic       win_shift;
+  logic       rx_shift;   // the receiver's own shifts: a received byte, the CRC's rotation
   logic [7:0] win_in;
   always_comb begin
     unique case (state_q)
@@ -149,7 +149,7 @@ module tsr_bridge_rx
     state_d    = state_q;
     post_d     = post_q;
     win_d      = win_q;
-    win_shift  = 1'b0;
+    rx_shift   = 1'b0;
     mm_d       = mm_q;
     m0_d       = m0_q;
     hbad_d     = hbad_q;
@@ -177,7 +177,7 @@ module tsr_bridge_rx
           garbage_d = 1'b1;
         end
         if (fifo_valid_i) begin
-          win_shift = 1'b1;
+          rx_shift = 1'b1;
           mm_d  = {m0_q && fifo_data_i == Magic1, mm_q[18:1]};
           m0_d  = (fifo_data_i == Magic0);
           cnt_d = cnt_d + 5'd1;
@@ -209,7 +209,7 @@ module tsr_bridge_rx
       StHeaderCrc: begin
         crc_op_o = CrcStep;
         k_d      = k_q + 5'd1;
-        win_shift = (k_q != WinBytes);
+        rx_shift = (k_q != WinBytes);
         if (k_q == 5'd19 && !crc_ok) hbad_d = 1'b1;  // byte 19 ends the CRC field
         copy = (k_q == WinBytes);  // kept only for an intact header (ev_hdr_valid_o)
         if (k_q == WinBytes && hbad_q) begin
@@ -287,8 +287,6 @@ module tsr_bridge_rx
       end
 
       StEvent: begin
-        win_shift = arg_shift_i;
-        if (arg_we_i) win_d[159:32] = arg_i;
         if (ev_ready_i) begin
           state_d = StHeader;
           unique case (post_q)
@@ -304,9 +302,12 @@ module tsr_bridge_rx
     endcase
 
     // Every shift of the window is one mux per bit: the byte entering is the state's. The
-    // executor's leave bytes 0..3 (the type in byte 3) as they are.
-    if (win_shift) win_d = {win_in, win_q[159:8]};
-    if (state_q == StEvent) win_d[31:0] = win_q[31:0];
+    // executor's shifts and loads (only while it holds a good frame's event, which
+    // ArgInGoodEvent_A checks, so not gated by the state here) leave bytes 0..3 (the type
+    // in byte 3) as they are: those bytes' enable is the receiver's own shift alone.
+    if (arg_we_i) win_d[159:32] = arg_i;
+    if (rx_shift) win_d[31:0] = win_q[39:8];
+    if (rx_shift || arg_shift_i) win_d[159:32] = {win_in, win_q[159:40]};
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin

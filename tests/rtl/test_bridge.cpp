@@ -454,15 +454,22 @@ TEST_CASE("bridge: every reply carries its request's type and seq", "[bridge]") 
 
 TEST_CASE("bridge refuses malformed requests with BAD_REQUEST", "[bridge]") {
   BoardBench b;
-  expect_error(b.request(type_of(MsgType::kCsrRead), 0, 60, Bytes{0, 0, 0}), ErrorCode::kBadRequest,
-               60);
-  expect_error(b.request(type_of(MsgType::kPing), 0, 61, Bytes{1}), ErrorCode::kBadRequest, 61);
-  expect_error(b.request(0x42, 0, 62, {}), ErrorCode::kBadRequest, 62);
-  expect_error(b.request(type_of(MsgType::kTraceStop), 0, 63, {}), ErrorCode::kBadRequest, 63);
-  expect_error(b.request(type_of(MsgType::kCsrWrite), proto::kFlagMore, 64,
-                         proto::encode(proto::CsrWriteRequest{csr::kCtrl, 0})),
-               ErrorCode::kBadRequest, 64);
-  expect_error(b.request(type_of(MsgType::kPing), 0x10, 65, {}), ErrorCode::kBadRequest, 65);
+  // Each refusal names its reason; where several apply, the first in FrameDecoder's order
+  // (flags, MORE, postable, trace, type, payload size) is the one given.
+  const auto refused = [&](const Frame& reply, std::uint32_t seq, const std::string& why) {
+    const auto e = expect_error(reply, ErrorCode::kBadRequest, seq);
+    CHECK(e.message == why);
+  };
+  refused(b.request(type_of(MsgType::kCsrRead), 0, 60, Bytes{0, 0, 0}), 60, "bad payload size");
+  refused(b.request(type_of(MsgType::kPing), 0, 61, Bytes{1}), 61, "bad payload size");
+  refused(b.request(0x42, 0, 62, {}), 62, "unknown request type");
+  refused(b.request(0x42, 0x10, 70, {}), 70, "unknown flag bits");
+  refused(b.request(type_of(MsgType::kTraceStop), 0, 63, {}), 63, "no tracing on a board");
+  refused(b.request(type_of(MsgType::kCsrWrite), proto::kFlagMore, 64,
+                    proto::encode(proto::CsrWriteRequest{csr::kCtrl, 0})),
+          64, "MORE is for STREAM_WRITE only");
+  refused(b.request(type_of(MsgType::kPing), 0x10, 65, {}), 65, "unknown flag bits");
+  refused(b.request(0x42, proto::kFlagMore, 71, Bytes{1}), 71, "MORE is for STREAM_WRITE only");
   // A reply that would not fit the frame buffer.
   expect_error(b.request(MsgType::kStreamRead, 66,
                          proto::encode(proto::StreamReadRequest{kFrameBytes / kOutBytes, 100})),
