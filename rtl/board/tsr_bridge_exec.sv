@@ -201,12 +201,14 @@ module tsr_bridge_exec
   assign budget_huge = (arg_q[127:64+CycW] != '0);
   assign budget      = arg_q[64 +: CycW];
 
-  // One comparator for both budgets: STREAM_READ fails once cyc_q >= budget, a wait once
+  // One comparator for both budgets, registered: a wait or a STREAM_READ fails once
   // cyc_q > budget, which is the comparison of the cycle before (cyc_q counts up by one a
-  // cycle in StWait; over_q is clear in its first).
+  // cycle in StWait and StSrCollect until then; over_q is clear in their first). The
+  // 40-bit compare then ends at a flip-flop, not in the stream handshake.
   logic budget_ge, over_q, over_d;
   assign budget_ge = (cyc_q >= budget);
-  assign over_d    = (state_q == StWait) && !budget_huge && budget_ge;
+  assign over_d    = (state_q == StWait || state_q == StSrCollect) && !budget_huge &&
+                     budget_ge;
 
   // WAIT_IDLE waits for STATUS.busy; WAIT_STATUS for its mask and FIFO level (a level
   // over 255 is no limit). StDispatch leaves both in arg_q (LdArgs): WAIT_IDLE's as mask
@@ -666,7 +668,7 @@ module tsr_bridge_exec
           rep_buf_d       = 1'b1;  // pos_i: beats * OutBytes
           nargs_d         = 5'd11;
           state_d         = StAlign;
-        end else if (budget_huge ? &cyc_q : budget_ge) begin
+        end else if (budget_huge ? &cyc_q : over_q) begin
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
         end else begin
           cyc_inc = 1'b1;

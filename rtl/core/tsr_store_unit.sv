@@ -134,11 +134,12 @@ module tsr_store_unit #(
   assign head_requant     = head_cfg[tsr_pkg::CfgRequant];
   assign head_per_channel = head_cfg[tsr_pkg::CfgPerChan];
 
-  // Lane parameters.
+  // Lane parameters. Per-tensor mode scales every column by the command's first word: its
+  // multiplier and shift go to column 0 in the command's first block and stay there, and
+  // the other columns copy them as their words are written (column 0's is written first),
+  // so the lanes read one set of registers in either mode.
   logic [Cols*32-1:0] bias_q, mult_q;
   logic [Cols*8-1:0]  shift_q;
-  logic [31:0]        tensor_mult_q;    // per-tensor mode: the command's multiplier
-  logic [7:0]         tensor_shift_q;   //   and shift
 
   // Output FIFO credit: reads in flight plus entries held must fit in the FIFO.
   logic [CreditW-1:0] out_level;
@@ -240,13 +241,17 @@ module tsr_store_unit #(
       for (int c = 0; c < Cols; c++) begin
         if (param_we_lane_q == LaneW'(c)) begin
           bias_q[c*32 +: 32] <= param_rdata_i[31:0];
-          mult_q[c*32 +: 32] <= param_rdata_i[63:32];
-          shift_q[c*8 +: 8]  <= param_rdata_i[71:64];
+          if (per_channel_q) begin
+            mult_q[c*32 +: 32] <= param_rdata_i[63:32];
+            shift_q[c*8 +: 8]  <= param_rdata_i[71:64];
+          end else if (c != 0) begin
+            mult_q[c*32 +: 32] <= mult_q[31:0];
+            shift_q[c*8 +: 8]  <= shift_q[7:0];
+          end else if (first_q) begin
+            mult_q[31:0] <= param_rdata_i[63:32];
+            shift_q[7:0] <= param_rdata_i[71:64];
+          end
         end
-      end
-      if (first_q && param_we_lane_q == '0) begin
-        tensor_mult_q  <= param_rdata_i[63:32];
-        tensor_shift_q <= param_rdata_i[71:64];
       end
     end
   end
@@ -267,16 +272,15 @@ module tsr_store_unit #(
   end
 
   // Sideband that travels with each column group into the lanes, from the cycle before
-  // it enters them (the row's read for group 0): requant, per channel, the job slot, gemm
+  // it enters them (the row's read for group 0): requant, the job slot, gemm
   // last, tlast, last group of the row, valid, and the group number.
   localparam int unsigned SideReq   = 0;
-  localparam int unsigned SidePerCh = 1;
-  localparam int unsigned SideJob   = 2;
-  localparam int unsigned SideGemm  = 3;
-  localparam int unsigned SideLast  = 4;
-  localparam int unsigned SideEnd   = 5;  // last group of a row
-  localparam int unsigned SideValid = 6;
-  localparam int unsigned SideGrp   = 7;
+  localparam int unsigned SideJob   = 1;
+  localparam int unsigned SideGemm  = 2;
+  localparam int unsigned SideLast  = 3;
+  localparam int unsigned SideEnd   = 4;  // last group of a row
+  localparam int unsigned SideValid = 5;
+  localparam int unsigned SideGrp   = 6;
   localparam int unsigned SideW     = SideGrp + GrpW;
   logic [PipeLatency*SideW-1:0] side_q;
   logic [SideW-1:0] side_in, side_lane, side_zp, side_clamp, side_out;
@@ -287,7 +291,7 @@ module tsr_store_unit #(
   assign slot_tlast     = issue ? last_row : row_last_q;
   assign slot_gemm_last = issue ? (cmd_last_q && last_row) : row_gemm_last_q;
   assign side_in = {grp_q, slot, slot_end && slot, slot_tlast, slot_gemm_last, jslot_q,
-                    per_channel_q, requant_q};
+                    requant_q};
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       side_q          <= '0;
@@ -337,8 +341,8 @@ module tsr_store_unit #(
   assign lane_grp = side_lane[SideGrp +: GrpW];
   assign last_group_enters = side_lane[SideValid] && side_lane[SideEnd] && side_lane[SideLast];
   for (genvar l = 0; l < RqLanes; l++) begin : gen_lane
-    // The lane's column in the group entering now; per-tensor mode: every lane takes the
-    // command's first multiplier and shift.
+    // The lane's column in the group entering now (per-tensor mode: its registers hold
+    // the command's first multiplier and shift).
     logic [31:0] acc_sel, bias_sel, mult_sel;
     logic [7:0]  shift_sel;
     always_comb begin
@@ -360,8 +364,8 @@ module tsr_store_unit #(
       .requant_i   (side_lane[SideReq]),
       .acc_i       (acc_sel),
       .bias_i      (bias_sel),
-      .mult_i      (side_lane[SidePerCh] ? mult_sel : tensor_mult_q),
-      .shift_i     (side_lane[SidePerCh] ? shift_sel : tensor_shift_q),
+      .mult_i      (mult_sel),
+      .shift_i     (shift_sel),
       .zero_point_i(zp_q),
       .clamp_lo_i  (clamp_q[15:8]),
       .clamp_hi_i  (clamp_q[7:0]),
