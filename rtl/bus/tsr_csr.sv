@@ -95,8 +95,13 @@ module tsr_csr #(
   assign cmd_push_o     = wr_fire && wr_ok && wr_is_cmd3;
   assign cmd_overflow_o = wr_fire && wr_is_cmd3 && (s_wstrb_i == 4'hF) && cmd_full_i;
   assign cmd_o      = {s_wdata_i, cmd2_q, cmd1_q, cmd0_q};
-  assign clear_o    = wr_fire && wr_ok && (s_awaddr_i == tsr_pkg::CsrCtrl) &&
-                      s_wdata_i[tsr_pkg::CtrlClear];
+  // CTRL.CLEAR takes effect a cycle after its write is accepted, the cycle its response
+  // is first presented: a register, so the clear that reaches every unit of the engine
+  // starts at a flip-flop and not at the AXI4-Lite master's address and data. No write is
+  // accepted in that cycle (its response is pending), and no read (s_arready_o), so what
+  // the master sees is the same as a clear at the write.
+  logic clear_q;
+  assign clear_o    = clear_q;
   assign perf_clear = wr_fire && wr_ok && (s_awaddr_i == tsr_pkg::CsrCtrl) &&
                       s_wdata_i[tsr_pkg::CtrlPerfClear];
 
@@ -104,11 +109,14 @@ module tsr_csr #(
     if (!rst_ni) begin
       bvalid_q <= 1'b0;
       bresp_q  <= RespOkay;
+      clear_q  <= 1'b0;
       cmd0_q   <= '0;
       cmd1_q   <= '0;
       cmd2_q   <= '0;
     end else begin
       if (s_bvalid_o && s_bready_i) bvalid_q <= 1'b0;
+      clear_q <= wr_fire && wr_ok && (s_awaddr_i == tsr_pkg::CsrCtrl) &&
+                 s_wdata_i[tsr_pkg::CtrlClear];
       if (wr_fire) begin
         bvalid_q <= 1'b1;
         bresp_q  <= wr_ok ? RespOkay : RespSlvErr;
@@ -161,7 +169,7 @@ module tsr_csr #(
   logic [31:0] rdata_q, rdata_d;
   logic        rd_ok;
 
-  assign s_arready_o = !rvalid_q;
+  assign s_arready_o = !rvalid_q && !clear_q;
   assign s_rvalid_o  = rvalid_q;
   assign s_rdata_o   = rdata_q;
   assign s_rresp_o   = rresp_q;

@@ -14,8 +14,8 @@
 //     response is SLVERR; otherwise it pushes {WDATA, CMD2, CMD1, CMD0} as last written
 //     and answers OKAY;
 //   - cmd_push_o never while cmd_full_i, and only for an accepted CMD3 write;
-//   - clear_o is a one-cycle pulse, high exactly when a full-strobe CTRL write with bit 0
-//     is accepted;
+//   - clear_o is a one-cycle pulse, high exactly in the cycle after a full-strobe CTRL
+//     write with bit 0 is accepted, and no read is accepted while it is high;
 //   - reads: ID answers 0x54535241 OKAY, an unmapped address answers SLVERR.
 // The RTL's own SVA block is not read here (read_slang defines SYNTHESIS): its
 // BValidHeld_A, RValidHeld_A, WriteAnswered_A and NoPushWhenFull_A are restated below,
@@ -92,7 +92,7 @@ module tsr_csr_props #(
   logic [31:0] p_wdata, p_rdata;
   logic [3:0]  p_wstrb;
   logic [1:0]  p_bresp, p_rresp;
-  logic        p_overflow_write, p_cmd3_write, p_id_read, p_unmapped_read;
+  logic        p_overflow_write, p_cmd3_write, p_id_read, p_unmapped_read, p_clear_write;
   always_ff @(posedge clk_i) begin
     past_valid_q <= rst_ni;
     {p_awvalid, p_awready, p_wvalid, p_wready, p_arvalid, p_arready} <=
@@ -106,6 +106,8 @@ module tsr_csr_props #(
     p_cmd3_write     <= aw_hs && s_awaddr_i == tsr_pkg::CsrCmd3 && s_wstrb_i == 4'hF &&
                         !cmd_full_i;
     p_id_read        <= ar_hs && s_araddr_i == tsr_pkg::CsrId;
+    p_clear_write    <= rst_ni && aw_hs && s_awaddr_i == tsr_pkg::CsrCtrl && s_wstrb_i == 4'hF &&
+                        s_wdata_i[tsr_pkg::CtrlClear];
     p_unmapped_read  <= ar_hs && s_araddr_i == 12'hFFC;
   end
 
@@ -165,9 +167,11 @@ module tsr_csr_props #(
       if (aw_hs && s_awaddr_i == tsr_pkg::CsrCmd3 && s_wstrb_i == 4'hF)
         assert (cmd_push == !cmd_full_i && cmd_overflow == cmd_full_i);
       if (cmd_overflow) assert (aw_hs && s_awaddr_i == tsr_pkg::CsrCmd3 && cmd_full_i);
-      // CLEAR: exactly an accepted full-strobe CTRL write with bit 0.
-      assert (clear == (aw_hs && s_awaddr_i == tsr_pkg::CsrCtrl && s_wstrb_i == 4'hF &&
-                        s_wdata_i[tsr_pkg::CtrlClear]));
+      // CLEAR: exactly the cycle after an accepted full-strobe CTRL write with bit 0, and
+      // no read is taken in it.
+      if (past_valid_q) assert (clear == p_clear_write);
+      else              assert (!clear);
+      if (clear) assert (!arready);
       if (past_valid_q) begin
         // Responses are held, with a stable payload, until taken.
         if (p_bvalid && !p_bready) assert (bvalid && bresp == p_bresp);

@@ -102,7 +102,7 @@ class Bench : public BlockBench<Model> {
     }
     result.pushed = d.cmd_push_o;
     for (int i = 0; i < 4; ++i) result.cmd[i] = d.cmd_o[i];
-    result.cleared = d.clear_o;
+    REQUIRE(d.clear_o == 0);  // CLEAR takes effect the cycle after the write is accepted
     result.overflow = d.cmd_overflow_o;
     result.fire_cycle = cycle();
     tick();
@@ -110,8 +110,9 @@ class Bench : public BlockBench<Model> {
     d.s_wvalid_i = 0;
     settle();
     REQUIRE(d.cmd_push_o == 0);  // pulses last one cycle
-    REQUIRE(d.clear_o == 0);
     REQUIRE(d.cmd_overflow_o == 0);
+    result.cleared = d.clear_o;
+    if (result.cleared) REQUIRE(d.s_arready_o == 0);  // no read is taken in that cycle
     d.s_bready_i = 1;
     for (unsigned i = 0;; ++i) {
       settle();
@@ -124,6 +125,7 @@ class Bench : public BlockBench<Model> {
     d.s_bready_i = 0;
     settle();
     REQUIRE(d.s_bvalid_o == 0);
+    REQUIRE(d.clear_o == 0);  // CLEAR lasts one cycle
     return result;
   }
   WriteResult write(std::uint32_t addr, std::uint32_t data, std::uint32_t strb = 0xF) {

@@ -416,10 +416,10 @@ TEST_CASE("top isa: a LOAD whose last beat meets CLEAR does not retire", "[top_i
   REQUIRE(rig.push(load_words(kAct, 0, 1)) == 0);
   rig.ticks(10);  // the LOAD waits for its beat
   const std::uint32_t retired = rig.read(isa::csr::kPerfCmds);
-  rig.host.release_withheld();
-  rig.tick();  // the beat is presented from the next cycle on, with the CTRL write
+  rig.host.release_withheld();  // the beat is presented from the next cycle on
   rig.host.lite_start(true, isa::csr::kCtrl, isa::ctrl::kClear);
-  const CycleEvents ev = rig.tick();
+  REQUIRE(rig.tick().write_accepted);
+  const CycleEvents ev = rig.tick();  // CLEAR takes effect the cycle after its write
   REQUIRE(ev.clear);
   REQUIRE(ev.in_beat);  // the beat went in with CLEAR
   while (!rig.host.lite_idle()) rig.tick();
