@@ -128,8 +128,22 @@ module tsr_csr #(
   end
 
   // ---- performance counters ----------------------------------------------------------
+  // The events are registered first and counted a cycle later (a read sees the events up
+  // to two cycles before it): the engine's handshakes and the counters' adders then do not
+  // share a cycle. An event in the cycle of PERF_CLEAR is dropped, as the clear drops it.
   logic [31:0] cycles_q, busy_cycles_q, stall_cycles_q, last_out_q, retired_q, dropped_q;
   logic [63:0] macs_q;
+  logic        busy_ev_q, stall_ev_q, mac_ev_q, drop_ev_q, out_ev_q;
+  logic [1:0]  retired_ev_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      {busy_ev_q, stall_ev_q, mac_ev_q, drop_ev_q, out_ev_q, retired_ev_q} <= '0;
+    end else begin
+      {busy_ev_q, stall_ev_q, mac_ev_q, drop_ev_q, out_ev_q, retired_ev_q} <=
+        perf_clear ? '0 : {busy_i, stall_i, mac_row_i, dropped_i, out_beat_i, retired_i};
+    end
+  end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -150,15 +164,16 @@ module tsr_csr #(
       macs_q         <= '0;
     end else begin
       cycles_q <= cycles_q + 32'd1;
-      // Counted so that PERF_LAST_OUT - 0 is the cycles from PERF_CLEAR to the beat.
-      if (out_beat_i) last_out_q     <= cycles_q + 32'd1;
+      // PERF_LAST_OUT is the cycles from PERF_CLEAR to the beat, the beat's cycle counted:
+      // PERF_CYCLES + 1 in that cycle, which is PERF_CYCLES in the next.
+      if (out_ev_q) last_out_q <= cycles_q;
       // Without PerfDetail these stay 0 (and synthesis removes them).
       if (PerfDetail) begin
-        if (busy_i)     busy_cycles_q  <= busy_cycles_q + 32'd1;
-        if (stall_i)    stall_cycles_q <= stall_cycles_q + 32'd1;
-        if (mac_row_i)  macs_q         <= macs_q + MacsPerRow;
-        if (dropped_i)  dropped_q      <= dropped_q + 32'd1;
-        retired_q <= retired_q + {30'd0, retired_i};
+        if (busy_ev_q)  busy_cycles_q  <= busy_cycles_q + 32'd1;
+        if (stall_ev_q) stall_cycles_q <= stall_cycles_q + 32'd1;
+        if (mac_ev_q)   macs_q         <= macs_q + MacsPerRow;
+        if (drop_ev_q)  dropped_q      <= dropped_q + 32'd1;
+        retired_q <= retired_q + {30'd0, retired_ev_q};
       end
     end
   end
