@@ -882,6 +882,11 @@ module tsr_bridge_exec
   // A cut packet has begun: its held beat (not its last) is presented, or went in.
   CutPacketOpen_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
       cut_q |-> (tvalid_q && !tlast_q) || open_q);
+  // req_q decodes the event the cycle before: StDispatch comes only from StArgs, whose
+  // event it is, and the event's fields hold while it is.
+  DispatchAfterArgs_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      state_q == StDispatch |-> $past(state_q) == StArgs && $stable(ev_type_i) &&
+                                $stable(ev_flags_i) && $stable(ev_len_i));
 `endif
 
 endmodule
