@@ -1,8 +1,9 @@
 // AXI4-Lite CSR slave: identification and configuration readback, control, status,
 // sticky error, performance counters and the command FIFO's write port (docs/isa.md).
-// One outstanding read and one outstanding write. A write to CMD3 pushes the command; while
-// the FIFO is full it is answered at once with SLVERR and reported as OVERFLOW (holding
-// the bus would deadlock a master that must also feed the input stream). Unmapped
+// One outstanding read and one outstanding write; a write acts in the cycle after its
+// handshake and is answered a cycle later. A write to CMD3 pushes the command; while the
+// FIFO is full it is answered without waiting, with SLVERR, and reported as OVERFLOW
+// (holding the bus would deadlock a master that must also feed the input stream). Unmapped
 // addresses, writes to read-only registers and partial-strobe writes answer SLVERR and
 // change nothing.
 module tsr_csr #(
@@ -67,70 +68,83 @@ module tsr_csr #(
   localparam logic [63:0] MacsPerRow = 64'(Rows * Cols);
 
   // ---- write channel -----------------------------------------------------------------
+  // A write is accepted, then acted on: the handshake cycle only registers the write (its
+  // data, and what its address and strobes decode to); the next cycle pushes the command,
+  // writes CMD0..CMD2 and judges a CMD3 write against the FIFO's room, and the response
+  // follows a cycle later. So the master's address and data reach flip-flops only, never
+  // the FIFO's pointers or the engine. CTRL.CLEAR and PERF_CLEAR are decided at the
+  // handshake and take effect in the acting cycle, before the response.
+  logic        wpend_q;         // an accepted write acts in this cycle
+  logic [31:0] wdata_q;
+  logic [3:0]  wcmd_q;          // CMD0..CMD3 with all four strobes
+  logic        wctrl_q;         // CTRL with all four strobes
   logic        bvalid_q;
   logic [1:0]  bresp_q;
   logic [31:0] cmd0_q, cmd1_q, cmd2_q;
-  logic        wr_fire, wr_is_cmd3, wr_ok;
-  logic        perf_clear;
+  logic        wr_fire, wr_full_strb, w_ok;
+  logic        clear_q, perf_clear_q;
 
-  assign wr_is_cmd3  = (s_awaddr_i == tsr_pkg::CsrCmd3);
-  assign wr_fire     = s_awvalid_i && s_wvalid_i && !bvalid_q;
-  assign s_awready_o = wr_fire;
-  assign s_wready_o  = wr_fire;
-  assign s_bvalid_o  = bvalid_q;
-  assign s_bresp_o   = bresp_q;
+  assign wr_fire      = s_awvalid_i && s_wvalid_i && !wpend_q && !bvalid_q;
+  assign wr_full_strb = (s_wstrb_i == 4'hF);
+  assign s_awready_o  = wr_fire;
+  assign s_wready_o   = wr_fire;
+  assign s_bvalid_o   = bvalid_q;
+  assign s_bresp_o    = bresp_q;
 
-  always_comb begin
-    wr_ok = 1'b0;
-    if (s_wstrb_i == 4'hF) begin
-      case (s_awaddr_i)
-        tsr_pkg::CsrCtrl, tsr_pkg::CsrCmd0, tsr_pkg::CsrCmd1,
-        tsr_pkg::CsrCmd2: wr_ok = 1'b1;
-        tsr_pkg::CsrCmd3: wr_ok = !cmd_full_i;  // full: SLVERR and OVERFLOW
-        default:          wr_ok = 1'b0;
-      endcase
-    end
-  end
-
-  assign cmd_push_o     = wr_fire && wr_ok && wr_is_cmd3;
-  assign cmd_overflow_o = wr_fire && wr_is_cmd3 && (s_wstrb_i == 4'hF) && cmd_full_i;
-  assign cmd_o      = {s_wdata_i, cmd2_q, cmd1_q, cmd0_q};
-  // CTRL.CLEAR takes effect a cycle after its write is accepted, the cycle its response
-  // is first presented: a register, so the clear that reaches every unit of the engine
-  // starts at a flip-flop and not at the AXI4-Lite master's address and data. No write is
-  // accepted in that cycle (its response is pending), and no read (s_arready_o), so what
-  // the master sees is the same as a clear at the write.
-  logic clear_q;
-  assign clear_o    = clear_q;
-  assign perf_clear = wr_fire && wr_ok && (s_awaddr_i == tsr_pkg::CsrCtrl) &&
-                      s_wdata_i[tsr_pkg::CtrlPerfClear];
+  // Acting cycle: a full FIFO refuses CMD3 (SLVERR and OVERFLOW: holding the bus would
+  // deadlock a master that must also feed the input stream); nothing else depends on it.
+  assign w_ok           = wctrl_q || (|wcmd_q[2:0]) || (wcmd_q[3] && !cmd_full_i);
+  assign cmd_push_o     = wpend_q && wcmd_q[3] && !cmd_full_i;
+  assign cmd_overflow_o = wpend_q && wcmd_q[3] && cmd_full_i;
+  assign cmd_o          = {wdata_q, cmd2_q, cmd1_q, cmd0_q};
+  assign clear_o        = clear_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      bvalid_q <= 1'b0;
-      bresp_q  <= RespOkay;
-      clear_q  <= 1'b0;
-      cmd0_q   <= '0;
-      cmd1_q   <= '0;
-      cmd2_q   <= '0;
+      wpend_q      <= 1'b0;
+      wcmd_q       <= '0;
+      wctrl_q      <= 1'b0;
+      clear_q      <= 1'b0;
+      perf_clear_q <= 1'b0;
+      bvalid_q     <= 1'b0;
+      bresp_q      <= RespOkay;
+      cmd0_q       <= '0;
+      cmd1_q       <= '0;
+      cmd2_q       <= '0;
     end else begin
-      if (s_bvalid_o && s_bready_i) bvalid_q <= 1'b0;
-      clear_q <= wr_fire && wr_ok && (s_awaddr_i == tsr_pkg::CsrCtrl) &&
-                 s_wdata_i[tsr_pkg::CtrlClear];
+      wpend_q      <= wr_fire;
+      clear_q      <= wr_fire && wr_full_strb && (s_awaddr_i == tsr_pkg::CsrCtrl) &&
+                      s_wdata_i[tsr_pkg::CtrlClear];
+      perf_clear_q <= wr_fire && wr_full_strb && (s_awaddr_i == tsr_pkg::CsrCtrl) &&
+                      s_wdata_i[tsr_pkg::CtrlPerfClear];
       if (wr_fire) begin
+        wctrl_q <= wr_full_strb && (s_awaddr_i == tsr_pkg::CsrCtrl);
+        wcmd_q  <= {4{wr_full_strb}} & {s_awaddr_i == tsr_pkg::CsrCmd3,
+                                        s_awaddr_i == tsr_pkg::CsrCmd2,
+                                        s_awaddr_i == tsr_pkg::CsrCmd1,
+                                        s_awaddr_i == tsr_pkg::CsrCmd0};
+      end
+      if (s_bvalid_o && s_bready_i) bvalid_q <= 1'b0;
+      if (wpend_q) begin
         bvalid_q <= 1'b1;
-        bresp_q  <= wr_ok ? RespOkay : RespSlvErr;
-        if (wr_ok && s_awaddr_i == tsr_pkg::CsrCmd0) cmd0_q <= s_wdata_i;
-        if (wr_ok && s_awaddr_i == tsr_pkg::CsrCmd1) cmd1_q <= s_wdata_i;
-        if (wr_ok && s_awaddr_i == tsr_pkg::CsrCmd2) cmd2_q <= s_wdata_i;
+        bresp_q  <= w_ok ? RespOkay : RespSlvErr;
+        if (wcmd_q[0]) cmd0_q <= wdata_q;
+        if (wcmd_q[1]) cmd1_q <= wdata_q;
+        if (wcmd_q[2]) cmd2_q <= wdata_q;
       end
     end
+  end
+
+  // The write's data, for the acting cycle (CMD3's is the command's top word).
+  always_ff @(posedge clk_i) begin
+    if (wr_fire) wdata_q <= s_wdata_i;
   end
 
   // ---- performance counters ----------------------------------------------------------
   // The events are registered first and counted a cycle later (a read sees the events up
   // to two cycles before it): the engine's handshakes and the counters' adders then do not
-  // share a cycle. An event in the cycle of PERF_CLEAR is dropped, as the clear drops it.
+  // share a cycle. An event in the cycle PERF_CLEAR takes effect is dropped, as the clear
+  // drops it.
   logic [31:0] cycles_q, busy_cycles_q, stall_cycles_q, last_out_q, retired_q, dropped_q;
   logic [63:0] macs_q;
   logic        busy_ev_q, stall_ev_q, mac_ev_q, drop_ev_q, out_ev_q;
@@ -141,7 +155,7 @@ module tsr_csr #(
       {busy_ev_q, stall_ev_q, mac_ev_q, drop_ev_q, out_ev_q, retired_ev_q} <= '0;
     end else begin
       {busy_ev_q, stall_ev_q, mac_ev_q, drop_ev_q, out_ev_q, retired_ev_q} <=
-        perf_clear ? '0 : {busy_i, stall_i, mac_row_i, dropped_i, out_beat_i, retired_i};
+        perf_clear_q ? '0 : {busy_i, stall_i, mac_row_i, dropped_i, out_beat_i, retired_i};
     end
   end
 
@@ -154,7 +168,7 @@ module tsr_csr #(
       retired_q      <= '0;
       dropped_q      <= '0;
       macs_q         <= '0;
-    end else if (perf_clear) begin
+    end else if (perf_clear_q) begin
       cycles_q       <= '0;
       busy_cycles_q  <= '0;
       stall_cycles_q <= '0;
@@ -252,10 +266,11 @@ module tsr_csr #(
                                  s_rvalid_o && !s_rready_i |=> s_rvalid_o && $stable(s_rdata_o) &&
                                                               $stable(s_rresp_o))
     else $error("RVALID dropped or RDATA/RRESP changed before RREADY");
-  // Never holds a write off while no response is pending: no master can deadlock on it.
+  // Never holds a write off while none is owed: no master can deadlock on it.
   WriteAnswered_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
-                                    s_awvalid_i && s_wvalid_i && !s_bvalid_o |-> s_awready_o)
-    else $error("write held off with no response pending");
+                                    s_awvalid_i && s_wvalid_i && !wpend_q && !s_bvalid_o
+                                    |-> s_awready_o)
+    else $error("write held off with no write owed");
   NoPushWhenFull_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
                                      cmd_push_o |-> !cmd_full_i);
   // The master's side of AXI4-Lite, checked for the testbenches that drive it.

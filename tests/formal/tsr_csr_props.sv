@@ -6,14 +6,17 @@
 // Proved (tests/formal/tsr_csr.sby, k-induction), per docs/isa.md (ISA 1.1):
 //   - BVALID held until BREADY with BRESP stable; RVALID held until RREADY with RDATA and
 //     RRESP stable;
-//   - at most one write and one read response outstanding, and every accepted request
-//     gets exactly one response (a response is pending exactly when one is owed);
-//   - a write (AWVALID && WVALID) with no response pending is accepted in the same cycle,
-//     AW and W together, also while the command FIFO is full;
-//   - a full-strobe CMD3 write while the FIFO is full: no push, cmd_overflow_o, and the
-//     response is SLVERR; otherwise it pushes {WDATA, CMD2, CMD1, CMD0} as last written
-//     and answers OKAY;
-//   - cmd_push_o never while cmd_full_i, and only for an accepted CMD3 write;
+//   - at most one write and one read outstanding, and every accepted request gets exactly
+//     one response; a write acts in the cycle after its handshake and its response is
+//     presented from the cycle after that; a read's response from the cycle after its
+//     handshake;
+//   - a write (AWVALID && WVALID) with none owed is accepted in the same cycle, AW and W
+//     together, also while the command FIFO is full;
+//   - a full-strobe CMD3 write finding the FIFO full in its acting cycle: no push,
+//     cmd_overflow_o, and the response is SLVERR; otherwise it pushes {WDATA, CMD2, CMD1,
+//     CMD0} as last written and answers OKAY; full-strobe CTRL and CMD0..CMD2 writes
+//     answer OKAY, full FIFO or not;
+//   - cmd_push_o never while cmd_full_i, and only in the acting cycle of a CMD3 write;
 //   - clear_o is a one-cycle pulse, high exactly in the cycle after a full-strobe CTRL
 //     write with bit 0 is accepted, and no read is accepted while it is high;
 //   - reads: ID answers 0x54535241 OKAY, an unmapped address answers SLVERR.
@@ -92,7 +95,8 @@ module tsr_csr_props #(
   logic [31:0] p_wdata, p_rdata;
   logic [3:0]  p_wstrb;
   logic [1:0]  p_bresp, p_rresp;
-  logic        p_overflow_write, p_cmd3_write, p_id_read, p_unmapped_read, p_clear_write;
+  logic        p_aw_hs, p_cmd3_hs, p_reg_hs, p_id_read, p_unmapped_read, p_clear_write;
+  logic        pp_overflow_write, pp_cmd3_write, pp_reg_write;
   always_ff @(posedge clk_i) begin
     past_valid_q <= rst_ni;
     {p_awvalid, p_awready, p_wvalid, p_wready, p_arvalid, p_arready} <=
@@ -101,10 +105,15 @@ module tsr_csr_props #(
       {bvalid, s_bready_i, rvalid, s_rready_i, clear};
     {p_awaddr, p_araddr, p_wdata, p_rdata, p_wstrb, p_bresp, p_rresp} <=
       {s_awaddr_i, s_araddr_i, s_wdata_i, rdata, s_wstrb_i, bresp, rresp};
-    p_overflow_write <= aw_hs && s_awaddr_i == tsr_pkg::CsrCmd3 && s_wstrb_i == 4'hF &&
-                        cmd_full_i;
-    p_cmd3_write     <= aw_hs && s_awaddr_i == tsr_pkg::CsrCmd3 && s_wstrb_i == 4'hF &&
-                        !cmd_full_i;
+    p_aw_hs          <= rst_ni && aw_hs;
+    p_cmd3_hs        <= rst_ni && aw_hs && s_awaddr_i == tsr_pkg::CsrCmd3 && s_wstrb_i == 4'hF;
+    p_reg_hs         <= rst_ni && aw_hs && s_wstrb_i == 4'hF &&
+                        (s_awaddr_i == tsr_pkg::CsrCtrl || s_awaddr_i == tsr_pkg::CsrCmd0 ||
+                         s_awaddr_i == tsr_pkg::CsrCmd1 || s_awaddr_i == tsr_pkg::CsrCmd2);
+    // Judged in the acting cycle (the one after the handshake), answered in the next.
+    pp_overflow_write <= rst_ni && p_cmd3_hs && cmd_full_i;
+    pp_cmd3_write     <= rst_ni && p_cmd3_hs && !cmd_full_i;
+    pp_reg_write      <= rst_ni && p_reg_hs;
     p_id_read        <= ar_hs && s_araddr_i == tsr_pkg::CsrId;
     p_clear_write    <= rst_ni && aw_hs && s_awaddr_i == tsr_pkg::CsrCtrl && s_wstrb_i == 4'hF &&
                         s_wdata_i[tsr_pkg::CtrlClear];
@@ -123,7 +132,8 @@ module tsr_csr_props #(
 
   // ---- outstanding responses, counted from the handshakes ------------------------------
   logic [1:0] wr_owed_q, rd_owed_q;  // accepted requests not yet answered
-  // The command words as the master last wrote them (full strobe, OKAY).
+  // The command words as the master last wrote them (full strobe, OKAY), as of the cycle
+  // after the write's acting cycle.
   logic [31:0] cmd0_q, cmd1_q, cmd2_q;
   always_ff @(posedge clk_i) begin
     if (!rst_ni) begin
@@ -135,10 +145,10 @@ module tsr_csr_props #(
     end else begin
       wr_owed_q <= wr_owed_q + 2'(aw_hs) - 2'(b_hs);
       rd_owed_q <= rd_owed_q + 2'(ar_hs) - 2'(r_hs);
-      if (aw_hs && s_wstrb_i == 4'hF) begin
-        if (s_awaddr_i == tsr_pkg::CsrCmd0) cmd0_q <= s_wdata_i;
-        if (s_awaddr_i == tsr_pkg::CsrCmd1) cmd1_q <= s_wdata_i;
-        if (s_awaddr_i == tsr_pkg::CsrCmd2) cmd2_q <= s_wdata_i;
+      if (p_aw_hs && p_wstrb == 4'hF) begin
+        if (p_awaddr == tsr_pkg::CsrCmd0) cmd0_q <= p_wdata;
+        if (p_awaddr == tsr_pkg::CsrCmd1) cmd1_q <= p_wdata;
+        if (p_awaddr == tsr_pkg::CsrCmd2) cmd2_q <= p_wdata;
       end
     end
   end
@@ -146,27 +156,31 @@ module tsr_csr_props #(
   // ---- properties ------------------------------------------------------------------------
   always_comb begin
     if (rst_ni) begin
-      // At most one of each outstanding, and a response is shown exactly when owed.
+      // At most one of each outstanding; a read's response is shown exactly when owed, a
+      // write's exactly when owed and not in its acting cycle (the cycle after its
+      // handshake).
       assert (wr_owed_q <= 2'd1 && rd_owed_q <= 2'd1);
-      assert (bvalid == (wr_owed_q == 2'd1));
+      if (past_valid_q) assert (bvalid == (wr_owed_q == 2'd1 && !p_aw_hs));
+      else              assert (!bvalid);
+      assert (u_dut.wpend_q == (past_valid_q && p_aw_hs));
       assert (rvalid == (rd_owed_q == 2'd1));
       // The slave keeps CMD0..CMD2 as the master last wrote them (makes the cmd_o check
       // below inductive).
       assert (u_dut.cmd0_q == cmd0_q && u_dut.cmd1_q == cmd1_q && u_dut.cmd2_q == cmd2_q);
       // AW and W are taken together (the write counter above relies on it).
       assert (aw_hs == w_hs);
-      // A write with no response pending is taken at once, FIFO full or not.
-      if (s_awvalid_i && s_wvalid_i && !bvalid) assert (awready && wready);
-      // Pushes: never into a full FIFO, only for an accepted full-strobe CMD3 write,
-      // and the command is the four words the master wrote.
+      // A write with none owed is taken at once, FIFO full or not.
+      if (s_awvalid_i && s_wvalid_i && wr_owed_q == 2'd0) assert (awready && wready);
+      // Pushes: never into a full FIFO, only in the acting cycle of an accepted
+      // full-strobe CMD3 write, and the command is the four words the master wrote.
       if (cmd_push) begin
         assert (!cmd_full_i);
-        assert (aw_hs && s_awaddr_i == tsr_pkg::CsrCmd3 && s_wstrb_i == 4'hF);
-        assert (cmd == {s_wdata_i, cmd2_q, cmd1_q, cmd0_q});
+        assert (past_valid_q && p_cmd3_hs);
+        assert (cmd == {p_wdata, cmd2_q, cmd1_q, cmd0_q});
       end
-      if (aw_hs && s_awaddr_i == tsr_pkg::CsrCmd3 && s_wstrb_i == 4'hF)
+      if (past_valid_q && p_cmd3_hs)
         assert (cmd_push == !cmd_full_i && cmd_overflow == cmd_full_i);
-      if (cmd_overflow) assert (aw_hs && s_awaddr_i == tsr_pkg::CsrCmd3 && cmd_full_i);
+      if (cmd_overflow) assert (past_valid_q && p_cmd3_hs && cmd_full_i);
       // CLEAR: exactly the cycle after an accepted full-strobe CTRL write with bit 0, and
       // no read is taken in it.
       if (past_valid_q) assert (clear == p_clear_write);
@@ -178,9 +192,11 @@ module tsr_csr_props #(
         if (p_rvalid && !p_rready) assert (rvalid && rdata == p_rdata && rresp == p_rresp);
         // clear_o lasts one cycle.
         if (p_clear) assert (!clear);
-        // The answer to a CMD3 write: SLVERR when it found the FIFO full, else OKAY.
-        if (p_overflow_write) assert (bvalid && bresp == SlvErr);
-        if (p_cmd3_write)     assert (bvalid && bresp == Okay);
+        // The answer to a CMD3 write: SLVERR when it found the FIFO full, else OKAY; to
+        // CTRL and CMD0..CMD2: OKAY.
+        if (pp_overflow_write) assert (bvalid && bresp == SlvErr);
+        if (pp_cmd3_write)     assert (bvalid && bresp == Okay);
+        if (pp_reg_write)      assert (bvalid && bresp == Okay);
         if (p_id_read)        assert (rvalid && rresp == Okay && rdata == tsr_pkg::IdValue);
         if (p_unmapped_read)  assert (rvalid && rresp == SlvErr);
       end
@@ -190,7 +206,7 @@ module tsr_csr_props #(
   // ---- covers --------------------------------------------------------------------------
   always_comb begin
     if (rst_ni && past_valid_q) begin
-      cover (p_overflow_write && bvalid);             // SLVERR for a full FIFO
+      cover (pp_overflow_write && bvalid);            // SLVERR for a full FIFO
       cover (cmd_push && cmd0_q != '0 && cmd2_q != '0);
       cover (clear);
       cover (bvalid && !s_bready_i && p_bvalid && !p_bready);  // a held response

@@ -1186,8 +1186,8 @@ class CommandStreamBench {
       if (load_.active && ev.in_tag == load_.tag && ev.in_last && load_.error) load_.active = false;
     }
     if (ev.out_beat) on_out(ev.out);
-    if (ev.push && !(ev.write_accepted && ev.write_addr == isa::csr::kCmd3))
-      fail("dbg_cmd_push_o without a CMD3 write");
+    if (ev.push && !(ev.write_acting && ev.acting_addr == isa::csr::kCmd3))
+      fail("dbg_cmd_push_o outside a CMD3 write's acting cycle");
     if (ev.issue && ev.drop) fail("dbg_cmd_issue_o and dbg_cmd_drop_o in one cycle");
     // A LOAD whose last beat goes in with CLEAR is stopped: that beat is not written
     // (tsr_load_unit gates its write with CLEAR), so on_clear forgets its words.
@@ -1199,13 +1199,13 @@ class CommandStreamBench {
       on_clear(ev);
       return;
     }
-    // A pop in the cycle a CMD3 write is accepted saw the state before it (a push or an
-    // OVERFLOW takes effect at the clock edge).
+    // A pop in a CMD3 write's acting cycle saw the state before it (a push or an OVERFLOW
+    // takes effect at the clock edge).
     if (ev.issue || ev.drop) on_pop(ev.issue);
-    if (ev.write_accepted && ev.write_addr == isa::csr::kCmd3) on_cmd3(ev.push);
+    if (ev.write_acting && ev.acting_addr == isa::csr::kCmd3) on_cmd3(ev.push);
   }
 
-  // A CMD3 write was accepted: the command entered the FIFO (push) or was lost (full).
+  // A CMD3 write acted: the command entered the FIFO (push) or was lost (full).
   void on_cmd3(bool pushed) {
     if (script_.empty()) fail("testbench: CMD3 write with no push in the script");
     const Action& a = script_.front();

@@ -28,14 +28,15 @@ constexpr std::uint32_t kRows = 8, kCols = 4, kActDepth = 512, kWgtDepth = 256, 
 // CSR addresses: the runtime's mirror of tsr_pkg (tests/unit/test_isa_mirror.cpp checks it).
 using namespace tessera::isa::csr;
 
-// What one AXI write did: its response, and the pulses seen in the handshake cycle.
+// What one AXI write did: its response, and the pulses seen in its acting cycle (the one
+// after the handshake).
 struct WriteResult {
   std::uint32_t resp = 0xFF;
   bool pushed = false;
   std::array<std::uint32_t, 4> cmd{};
   bool cleared = false;
   bool overflow = false;
-  std::uint64_t fire_cycle = 0;
+  std::uint64_t act_cycle = 0;
   unsigned stalled_cycles = 0;
 };
 
@@ -79,8 +80,9 @@ class Bench : public BlockBench<Model> {
     reset();
   }
 
-  // Presents AW and W together and waits for the handshake (at most `timeout` cycles), then
-  // takes the B response. `hook` runs every cycle before the edge, e.g. to release a stall.
+  // Presents AW and W together and waits for the handshake (at most `timeout` cycles), sees
+  // what the write does in the next cycle, then takes the B response, which must come in
+  // the cycle after that. `hook` runs every cycle before the edge, e.g. to release a stall.
   template <class Hook>
   WriteResult write(std::uint32_t addr, std::uint32_t data, std::uint32_t strb, Hook hook,
                     unsigned timeout = 50) {
@@ -100,32 +102,35 @@ class Bench : public BlockBench<Model> {
       REQUIRE(++result.stalled_cycles < timeout);
       tick();
     }
-    result.pushed = d.cmd_push_o;
-    for (int i = 0; i < 4; ++i) result.cmd[i] = d.cmd_o[i];
-    REQUIRE(d.clear_o == 0);  // CLEAR takes effect the cycle after the write is accepted
-    result.overflow = d.cmd_overflow_o;
-    result.fire_cycle = cycle();
+    // The handshake cycle only registers the write.
+    REQUIRE(d.cmd_push_o == 0);
+    REQUIRE(d.cmd_overflow_o == 0);
+    REQUIRE(d.clear_o == 0);
     tick();
     d.s_awvalid_i = 0;
     d.s_wvalid_i = 0;
+    hook();
+    settle();
+    // The acting cycle: the push, OVERFLOW and CLEAR, no response yet.
+    result.act_cycle = cycle();
+    result.pushed = d.cmd_push_o;
+    for (int i = 0; i < 4; ++i) result.cmd[i] = d.cmd_o[i];
+    result.overflow = d.cmd_overflow_o;
+    result.cleared = d.clear_o;
+    if (result.cleared) REQUIRE(d.s_arready_o == 0);  // no read is taken in that cycle
+    REQUIRE(d.s_bvalid_o == 0);
+    tick();
+    d.s_bready_i = 1;
     settle();
     REQUIRE(d.cmd_push_o == 0);  // pulses last one cycle
     REQUIRE(d.cmd_overflow_o == 0);
-    result.cleared = d.clear_o;
-    if (result.cleared) REQUIRE(d.s_arready_o == 0);  // no read is taken in that cycle
-    d.s_bready_i = 1;
-    for (unsigned i = 0;; ++i) {
-      settle();
-      if (d.s_bvalid_o) break;
-      REQUIRE(i < timeout);
-      tick();
-    }
+    REQUIRE(d.clear_o == 0);
+    REQUIRE(d.s_bvalid_o == 1);
     result.resp = d.s_bresp_o;
     tick();
     d.s_bready_i = 0;
     settle();
     REQUIRE(d.s_bvalid_o == 0);
-    REQUIRE(d.clear_o == 0);  // CLEAR lasts one cycle
     return result;
   }
   WriteResult write(std::uint32_t addr, std::uint32_t data, std::uint32_t strb = 0xF) {
@@ -378,8 +383,8 @@ TEST_CASE("csr: performance counters count and clear with CTRL.PERF_CLEAR", "[cs
   csr.ticks(37);
   const WriteResult clear = csr.write(kCtrl, 1u << 1);
   REQUIRE(clear.resp == kRespOkay);
-  // PERF_CYCLES counts the cycles after the clearing write's handshake.
-  const std::uint64_t cleared_at = clear.fire_cycle;
+  // PERF_CYCLES counts the cycles after the clearing write's acting cycle.
+  const std::uint64_t cleared_at = clear.act_cycle;
 
   // A known pattern of activity, one signal at a time, in cycles we can count.
   auto pulse = [&](auto set, unsigned value, unsigned cycles) {
@@ -425,7 +430,7 @@ TEST_CASE("csr: performance counters count and clear with CTRL.PERF_CLEAR", "[cs
   // PERF_CLEAR zeroes them all; PERF_CYCLES restarts from 0.
   const WriteResult again = csr.write(kCtrl, 1u << 1);
   const ReadResult restarted = csr.read(kPerfCycles, &ar_cycle);
-  CHECK(restarted.data == ar_cycle - again.fire_cycle - 1);
+  CHECK(restarted.data == ar_cycle - again.act_cycle - 1);
   for (std::uint32_t addr :
        {kPerfBusy, kPerfStall, kPerfMacsLo, kPerfMacsHi, kPerfLastOut, kPerfCmds, kPerfDropped}) {
     INFO("counter 0x" << std::hex << addr);
@@ -451,9 +456,9 @@ TEST_CASE("csr: without PerfDetail only PERF_CYCLES and PERF_LAST_OUT count", "[
   csr.ticks(4);
   std::uint64_t ar_cycle = 0;
   const ReadResult cycles = csr.read(kPerfCycles, &ar_cycle);
-  CHECK(cycles.data == ar_cycle - clear.fire_cycle - 1);
+  CHECK(cycles.data == ar_cycle - clear.act_cycle - 1);
   CHECK(last_beat > beat_cycle);
-  CHECK(csr.read_ok(kPerfLastOut) == last_beat - clear.fire_cycle);
+  CHECK(csr.read_ok(kPerfLastOut) == last_beat - clear.act_cycle);
   for (std::uint32_t addr : {kPerfBusy, kPerfStall, kPerfMacsLo, kPerfMacsHi, kPerfCmds,
                              kPerfDropped}) {
     INFO("counter 0x" << std::hex << addr);

@@ -51,6 +51,10 @@ struct CycleEvents {
   // The host's AXI4-Lite write was accepted (address and data) in this cycle.
   bool write_accepted = false;
   std::uint32_t write_addr = 0;
+  // The write accepted in the cycle before acts in this one (docs/isa.md: a CMD3 write
+  // pushes, or finds the FIFO full, here; a CTRL write's CLEAR shows here).
+  bool write_acting = false;
+  std::uint32_t acting_addr = 0;
 };
 
 template <class Model>
@@ -168,6 +172,9 @@ class TopHost {
     ev.load_done = t.dbg_load_done_o;
     ev.gemm_done = t.dbg_gemm_done_o;
     ev.clear = t.dbg_clear_o;
+    ev.write_acting = accepted_before_;
+    ev.acting_addr = accepted_before_addr_;
+    accepted_before_ = false;
     ev.out_valid = t.m_axis_tvalid_o;
     ev.out_ready = t.m_axis_tready_i;
     if (ev.out_valid) ev.out = out_beat();
@@ -224,6 +231,8 @@ class TopHost {
         if (!before && lite_aw_done_ && lite_w_done_) {
           ev.write_accepted = true;
           ev.write_addr = lite_.addr;
+          accepted_before_ = true;
+          accepted_before_addr_ = lite_.addr;
         }
         if (lite_b) {
           lite_.resp = bresp;
@@ -452,6 +461,8 @@ class TopHost {
 
   LiteOp lite_;
   bool lite_active_ = false, lite_aw_done_ = false, lite_w_done_ = false;
+  bool accepted_before_ = false;  // a write was accepted in the cycle before this one
+  std::uint32_t accepted_before_addr_ = 0;
   int lite_wait_ = 0;
 
   std::deque<QueuedPacket> in_queue_;
