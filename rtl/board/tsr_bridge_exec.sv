@@ -180,6 +180,7 @@ module tsr_bridge_exec
   state_e             push_next_q, push_next_d;  // where StSwPush goes once its beat is taken
   // Stream read.
   logic [OutIdxW-1:0] out_byte_q, out_byte_d;
+  logic               read_done_q, read_done_d;  // STREAM_READ: beat_q reached the count
   logic               cyc_clr, cyc_inc, beat_clr, beat_inc;
   logic               in_byte_clr, in_byte_inc, out_byte_clr, out_byte_inc;
   logic [2:0]         rst_cnt_q, rst_cnt_d;
@@ -196,9 +197,11 @@ module tsr_bridge_exec
 
   // The u64 budget saturates at 2^40 - 1 cycles, longer than anyone waits: with a budget
   // that large (budget_huge) a STREAM_READ fails once cyc_q is all ones, and a wait never.
-  logic            budget_huge;
+  // Registered: the budget's bits are in arg_q from StDispatch on and stay there through
+  // StWait and StSrCollect, so the register holds their value in both (BudgetHeld_A).
+  logic            budget_huge, budget_huge_q;
   logic [CycW-1:0] budget;
-  assign budget_huge = (arg_q[127:64+CycW] != '0);
+  assign budget_huge = budget_huge_q;
   assign budget      = arg_q[64 +: CycW];
 
   // One comparator for both budgets, registered: a wait or a STREAM_READ fails once
@@ -662,7 +665,7 @@ module tsr_bridge_exec
       // STREAM_READ: each result beat goes into the frame buffer a byte a cycle; TREADY
       // takes it with its last byte.
       StSrCollect: begin
-        if (beat_q[ReadW-1:0] == arg_q[32 +: ReadW]) begin  // at most MaxReadBeats
+        if (read_done_q) begin
           arg_ld          = LdCycles;
           rep_fixed_len_d = 2'd2;
           rep_buf_d       = 1'b1;  // pos_i: beats * OutBytes
@@ -730,6 +733,10 @@ module tsr_bridge_exec
     beat_d     = beat_clr ? '0 : (beat_inc ? beat_q + 1'b1 : beat_q);
     in_byte_d  = in_byte_clr ? '0 : (in_byte_inc ? in_byte_q + 1'b1 : in_byte_q);
     out_byte_d = out_byte_clr ? '0 : (out_byte_inc ? out_byte_q + 1'b1 : out_byte_q);
+    // STREAM_READ has all its beats (at most MaxReadBeats): registered from the next beat
+    // count, so the comparison with the request's count (in arg_q from StDispatch on) ends
+    // at a flip-flop, not in the engine's TREADY (ReadDone_A).
+    read_done_d = (beat_d[ReadW-1:0] == arg_q[32 +: ReadW]);
 
     // A request fails: an error reply with its seq; a posted one starts the skip.
     if (do_fail) begin
@@ -781,6 +788,8 @@ module tsr_bridge_exec
       ar_q            <= 1'b0;
       cyc_q           <= '0;
       over_q          <= 1'b0;
+      budget_huge_q   <= 1'b0;
+      read_done_q     <= 1'b0;
       stats_q         <= '0;
       rem_q           <= '0;
       nbeats_q        <= '0;
@@ -816,6 +825,8 @@ module tsr_bridge_exec
       ar_q            <= ar_d;
       cyc_q           <= cyc_d;
       over_q          <= over_d;
+      budget_huge_q   <= (arg_q[127:64+CycW] != '0);
+      read_done_q     <= read_done_d;
       stats_q         <= stats_q + 1'b1;
       rem_q           <= rem_d;
       nbeats_q        <= nbeats_d;
@@ -887,6 +898,13 @@ module tsr_bridge_exec
   DispatchAfterArgs_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
       state_q == StDispatch |-> $past(state_q) == StArgs && $stable(ev_type_i) &&
                                 $stable(ev_flags_i) && $stable(ev_len_i));
+  // The registered STREAM_READ count and budget checks see what the combinational ones
+  // would: the request's arguments stay in arg_q while it waits or reads.
+  ReadDone_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      state_q == StSrCollect |-> read_done_q == (beat_q[ReadW-1:0] == arg_q[32 +: ReadW]));
+  BudgetHeld_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      state_q == StWait || state_q == StSrCollect |->
+        budget_huge_q == (arg_q[127:64+CycW] != '0));
 `endif
 
 endmodule
