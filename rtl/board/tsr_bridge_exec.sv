@@ -96,9 +96,10 @@ module tsr_bridge_exec
   output logic                 error_o
 );
 
-  if (InBytes < 1 || OutBytes < 1 || FrameBytes < 8 + OutBytes || FrameBytes < InBytes)
+  if (InBytes < 1 || OutBytes < 2 || FrameBytes < 8 + OutBytes || FrameBytes < InBytes)
   begin : gen_bad_widths
-    $error("tsr_bridge_exec: FrameBytes must hold one input beat and 8 + one output beat");
+    // OutBytes >= 2: a beat's last byte is never its first (sr_take_d).
+    $error("tsr_bridge_exec: OutBytes must be >= 2, FrameBytes >= 8 + OutBytes and InBytes");
   end
 
   localparam int unsigned CycW    = 40;  // cycle counters: over 3 hours at 100 MHz
@@ -181,6 +182,8 @@ module tsr_bridge_exec
   // Stream read.
   logic [OutIdxW-1:0] out_byte_q, out_byte_d;
   logic               read_done_q, read_done_d;  // STREAM_READ: beat_q reached the count
+  logic               sr_take_q, sr_take_d;      // TREADY: a result beat's last byte
+  logic               drain_q, drain_d;          // TREADY: in StClearDrain
   logic               cyc_clr, cyc_inc, beat_clr, beat_inc;
   logic               in_byte_clr, in_byte_inc, out_byte_clr, out_byte_inc;
   logic [2:0]         rst_cnt_q, rst_cnt_d;
@@ -363,8 +366,8 @@ module tsr_bridge_exec
     buf_en_o        = 1'b0;
     buf_we_o        = 1'b0;
     buf_wdata_o     = out_shifted[7:0];
-    s_axis_tready_o = 1'b0;
     ev_ready_o      = 1'b0;
+    drain_d         = 1'b0;
     error_o         = 1'b0;
 
     do_fail         = 1'b0;
@@ -513,13 +516,13 @@ module tsr_bridge_exec
               open_d = 1'b0;
             end
             state_d = StClearDrain;
+            drain_d = 1'b1;
           end else state_d = StReply;
         end
       end
 
       // The result beat the engine presented when CLEAR took effect is stale: drop it.
       StClearDrain: begin
-        s_axis_tready_o = 1'b1;
         cyc_clr           = 1'b1;
         state_d         = cut_q ? StClearEnd : StReply;
       end
@@ -671,7 +674,8 @@ module tsr_bridge_exec
           rep_buf_d       = 1'b1;  // pos_i: beats * OutBytes
           nargs_d         = 5'd11;
           state_d         = StAlign;
-        end else if (budget_huge ? &cyc_q : over_q) begin
+        end else if (out_byte_q == '0 && (budget_huge ? &cyc_q : over_q)) begin
+          // Between beats only: a beat begun (its bytes going in a cycle each) is finished.
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
         end else begin
           cyc_inc = 1'b1;
@@ -680,8 +684,7 @@ module tsr_bridge_exec
             buf_we_o   = 1'b1;
             pos_inc_o    = 1'b1;
             out_byte_inc = 1'b1;
-            if (out_byte_q == OutIdxW'(OutBytes - 1)) begin
-              s_axis_tready_o = 1'b1;
+            if (sr_take_q) begin  // the beat's last byte: TREADY (below)
               out_byte_clr      = 1'b1;
               beat_inc          = 1'b1;
             end
@@ -750,7 +753,15 @@ module tsr_bridge_exec
       error_o         = 1'b1;
       state_d         = StReply;
     end
+
+    // The engine's TREADY, decided a cycle ahead: in StClearDrain (drain_d, set where it
+    // is entered), and in StSrCollect on a beat's last byte. StSrCollect leaves only
+    // between beats (the read done, or over its budget), so a beat's last byte always
+    // takes it (SrTake_A). The output FIFO's read enable then follows two flip-flops and
+    // its own head, not the executor's state decode and counters.
+    sr_take_d = (state_q == StSrCollect) && (out_byte_d == OutIdxW'(OutBytes - 1));
   end
+  assign s_axis_tready_o = drain_q || sr_take_q;
 
   // The argument / reply register's loads (its shifts are the receiver's, arg_shift_o).
   // A CSR read's fixed payload is 4 bytes: only arg_q[31:0] is loaded for it.
@@ -790,6 +801,8 @@ module tsr_bridge_exec
       over_q          <= 1'b0;
       budget_huge_q   <= 1'b0;
       read_done_q     <= 1'b0;
+      sr_take_q       <= 1'b0;
+      drain_q         <= 1'b0;
       stats_q         <= '0;
       rem_q           <= '0;
       nbeats_q        <= '0;
@@ -827,6 +840,8 @@ module tsr_bridge_exec
       over_q          <= over_d;
       budget_huge_q   <= (arg_q[127:64+CycW] != '0);
       read_done_q     <= read_done_d;
+      sr_take_q       <= sr_take_d;
+      drain_q         <= drain_d;
       stats_q         <= stats_q + 1'b1;
       rem_q           <= rem_d;
       nbeats_q        <= nbeats_d;
@@ -902,6 +917,10 @@ module tsr_bridge_exec
   // would: the request's arguments stay in arg_q while it waits or reads.
   ReadDone_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
       state_q == StSrCollect |-> read_done_q == (beat_q[ReadW-1:0] == arg_q[32 +: ReadW]));
+  SrTake_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      sr_take_q == (state_q == StSrCollect && out_byte_q == OutIdxW'(OutBytes - 1)) &&
+      drain_q == (state_q == StClearDrain) &&
+      (sr_take_q -> !read_done_q));
   BudgetHeld_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
       state_q == StWait || state_q == StSrCollect |->
         budget_huge_q == (arg_q[127:64+CycW] != '0));

@@ -183,7 +183,7 @@ module tsr_exec_unit #(
   assign pre_can_start = pre_active_q && !pre_loading_q && !wbank_ready_q[pre_bank_q] &&
                          pre_fresh_q && !wgt_raw_q &&
                          !(pre_we_q && pre_we_bank_q == pre_bank_q) &&
-                         !(ready_we && ready_bank == pre_bank_q) &&
+                         !(WgtLate && ready_we && ready_bank == pre_bank_q) &&
                          drained;
   assign pre_read      = (pre_can_start || pre_loading_q) && !wgt_port_busy_i;
   assign pre_fold_done = pre_read && (pre_row_q == RowW'(Rows - 1));
@@ -346,7 +346,8 @@ module tsr_exec_unit #(
           issue_first_o, issue_last_o, acc_claim_o, job_push_o, job_o, cmd_done_o} = issue_out;
   assign issue_valid_o = issue_dup;
 
-  assign busy_o  = active_q || pend_q || pre_active_q || pre_we_q || ready_we || issue_pending;
+  assign busy_o  = active_q || pend_q || pre_active_q || pre_we_q ||
+                   (WgtLate && ready_we) || issue_pending;
   assign stall_o = active_q && !iss_fire;
 
   // A bank is ready once its last row is written in the array: with WgtLate the write
