@@ -184,6 +184,7 @@ module tsr_bridge_exec
   logic               read_done_q, read_done_d;  // STREAM_READ: beat_q reached the count
   logic               sr_take_q, sr_take_d;      // TREADY: a result beat's last byte
   logic               drain_q, drain_d;          // TREADY: in StClearDrain
+  logic               over_seen_q, over_seen_d;  // STREAM_READ ran out of budget mid-beat
   logic               cyc_clr, cyc_inc, beat_clr, beat_inc;
   logic               in_byte_clr, in_byte_inc, out_byte_clr, out_byte_inc;
   logic [2:0]         rst_cnt_q, rst_cnt_d;
@@ -368,6 +369,7 @@ module tsr_bridge_exec
     buf_wdata_o     = out_shifted[7:0];
     ev_ready_o      = 1'b0;
     drain_d         = 1'b0;
+    over_seen_d     = 1'b0;
     error_o         = 1'b0;
 
     do_fail         = 1'b0;
@@ -668,17 +670,20 @@ module tsr_bridge_exec
       // STREAM_READ: each result beat goes into the frame buffer a byte a cycle; TREADY
       // takes it with its last byte.
       StSrCollect: begin
-        if (read_done_q) begin
+        if (read_done_q && !over_seen_q) begin
           arg_ld          = LdCycles;
           rep_fixed_len_d = 2'd2;
           rep_buf_d       = 1'b1;  // pos_i: beats * OutBytes
           nargs_d         = 5'd11;
           state_d         = StAlign;
-        end else if (out_byte_q == '0 && (budget_huge ? &cyc_q : over_q)) begin
-          // Between beats only: a beat begun (its bytes going in a cycle each) is finished.
+        end else if (out_byte_q == '0 && ((budget_huge ? &cyc_q : over_q) || over_seen_q)) begin
+          // Between beats only: a beat begun (its bytes going in a cycle each) is finished
+          // first, and a budget it ran out of (over_seen_q) fails the read after it, as
+          // the budget would have at once.
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
         end else begin
-          cyc_inc = 1'b1;
+          cyc_inc     = 1'b1;
+          over_seen_d = over_seen_q || (budget_huge ? &cyc_q : over_q);
           if (s_axis_tvalid_i) begin
             buf_en_o   = 1'b1;
             buf_we_o   = 1'b1;
@@ -803,6 +808,7 @@ module tsr_bridge_exec
       read_done_q     <= 1'b0;
       sr_take_q       <= 1'b0;
       drain_q         <= 1'b0;
+      over_seen_q     <= 1'b0;
       stats_q         <= '0;
       rem_q           <= '0;
       nbeats_q        <= '0;
@@ -842,6 +848,7 @@ module tsr_bridge_exec
       read_done_q     <= read_done_d;
       sr_take_q       <= sr_take_d;
       drain_q         <= drain_d;
+      over_seen_q     <= over_seen_d;
       stats_q         <= stats_q + 1'b1;
       rem_q           <= rem_d;
       nbeats_q        <= nbeats_d;
