@@ -184,7 +184,6 @@ module tsr_bridge_exec
   logic               read_done_q, read_done_d;  // STREAM_READ: beat_q reached the count
   logic               sr_take_q, sr_take_d;      // TREADY: a result beat's last byte
   logic               drain_q, drain_d;          // TREADY: in StClearDrain
-  logic               over_seen_q, over_seen_d;  // STREAM_READ ran out of budget mid-beat
   logic               cyc_clr, cyc_inc, beat_clr, beat_inc;
   logic               in_byte_clr, in_byte_inc, out_byte_clr, out_byte_inc;
   logic [2:0]         rst_cnt_q, rst_cnt_d;
@@ -199,8 +198,8 @@ module tsr_bridge_exec
   assign posted = ev_flags_i[FlagPosted];
   assign more   = ev_flags_i[FlagMore];
 
-  // The u64 budget saturates at 2^40 - 1 cycles, longer than anyone waits: with a budget
-  // that large (budget_huge) a STREAM_READ fails once cyc_q is all ones, and a wait never.
+  // The u64 budget saturates at 2^40 - 1 cycles, longer than anyone waits: a budget that
+  // large (budget_huge) never runs out, for a wait or a STREAM_READ (cyc_q wraps).
   // Registered: the budget's bits are in arg_q from StDispatch on and stay there through
   // StWait and StSrCollect, so the register holds their value in both (BudgetHeld_A).
   logic            budget_huge, budget_huge_q;
@@ -369,7 +368,6 @@ module tsr_bridge_exec
     buf_wdata_o     = out_shifted[7:0];
     ev_ready_o      = 1'b0;
     drain_d         = 1'b0;
-    over_seen_d     = 1'b0;
     error_o         = 1'b0;
 
     do_fail         = 1'b0;
@@ -670,20 +668,17 @@ module tsr_bridge_exec
       // STREAM_READ: each result beat goes into the frame buffer a byte a cycle; TREADY
       // takes it with its last byte.
       StSrCollect: begin
-        if (read_done_q && !over_seen_q) begin
+        if (read_done_q) begin
           arg_ld          = LdCycles;
           rep_fixed_len_d = 2'd2;
           rep_buf_d       = 1'b1;  // pos_i: beats * OutBytes
           nargs_d         = 5'd11;
           state_d         = StAlign;
-        end else if (out_byte_q == '0 && ((budget_huge ? &cyc_q : over_q) || over_seen_q)) begin
-          // Between beats only: a beat begun (its bytes going in a cycle each) is finished
-          // first, and a budget it ran out of (over_seen_q) fails the read after it, as
-          // the budget would have at once.
+        end else if (over_q) begin
+          // Out of budget, also in the middle of a beat: the beat stays with the engine.
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
         end else begin
-          cyc_inc     = 1'b1;
-          over_seen_d = over_seen_q || (budget_huge ? &cyc_q : over_q);
+          cyc_inc = 1'b1;
           if (s_axis_tvalid_i) begin
             buf_en_o   = 1'b1;
             buf_we_o   = 1'b1;
@@ -760,11 +755,12 @@ module tsr_bridge_exec
     end
 
     // The engine's TREADY, decided a cycle ahead: in StClearDrain (drain_d, set where it
-    // is entered), and in StSrCollect on a beat's last byte. StSrCollect leaves only
-    // between beats (the read done, or over its budget), so a beat's last byte always
-    // takes it (SrTake_A). The output FIFO's read enable then follows two flip-flops and
-    // its own head, not the executor's state decode and counters.
-    sr_take_d = (state_q == StSrCollect) && (out_byte_d == OutIdxW'(OutBytes - 1));
+    // is entered), and in StSrCollect on a beat's last byte unless the read is then over
+    // its budget (over_q's next value). A read is done only between beats, where no byte
+    // is last (OutBytes >= 2), so that needs no look (SrTake_A). The output FIFO's read
+    // enable then follows two flip-flops and its own head, not the executor's state
+    // decode and counters.
+    sr_take_d = (state_q == StSrCollect) && !over_d && (out_byte_d == OutIdxW'(OutBytes - 1));
   end
   assign s_axis_tready_o = drain_q || sr_take_q;
 
@@ -808,7 +804,6 @@ module tsr_bridge_exec
       read_done_q     <= 1'b0;
       sr_take_q       <= 1'b0;
       drain_q         <= 1'b0;
-      over_seen_q     <= 1'b0;
       stats_q         <= '0;
       rem_q           <= '0;
       nbeats_q        <= '0;
@@ -848,7 +843,6 @@ module tsr_bridge_exec
       read_done_q     <= read_done_d;
       sr_take_q       <= sr_take_d;
       drain_q         <= drain_d;
-      over_seen_q     <= over_seen_d;
       stats_q         <= stats_q + 1'b1;
       rem_q           <= rem_d;
       nbeats_q        <= nbeats_d;
@@ -925,7 +919,7 @@ module tsr_bridge_exec
   ReadDone_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
       state_q == StSrCollect |-> read_done_q == (beat_q[ReadW-1:0] == arg_q[32 +: ReadW]));
   SrTake_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      sr_take_q == (state_q == StSrCollect && out_byte_q == OutIdxW'(OutBytes - 1)) &&
+      sr_take_q == (state_q == StSrCollect && !over_q && out_byte_q == OutIdxW'(OutBytes - 1)) &&
       drain_q == (state_q == StClearDrain) &&
       (sr_take_q -> !read_done_q));
   BudgetHeld_A: assert property (@(posedge clk_i) disable iff (!rst_ni)

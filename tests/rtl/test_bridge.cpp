@@ -522,8 +522,11 @@ BridgeGemm make_gemm(std::mt19937_64& rng, int m, int k, int n, bool requant) {
   return g;
 }
 
+// short_read: first, once results wait in the output FIFO, STREAM_READs of the first beat
+// whose budgets run out while it goes in: TRANSPORT errors, and that beat stays with the
+// engine, so the reads after them still get every result.
 void run_gemm(BoardBench& b, const BridgeGemm& g, bool split_frames,
-              std::uint64_t read_budget = 200000) {
+              std::uint64_t read_budget = 200000, bool short_read = false) {
   using tessera::isa::Target;
   const auto& p = g.problem;
   auto beat = [] { return Bytes(kInBytes, 0); };
@@ -590,7 +593,33 @@ void run_gemm(BoardBench& b, const BridgeGemm& g, bool split_frames,
   gemm.clamp_hi = static_cast<std::int8_t>(p.clamp_hi);
   b.command(tessera::isa::encode(gemm));
 
-  const Bytes out = b.stream_read(static_cast<std::uint32_t>(g.nt * g.m), read_budget);
+  const auto beats = static_cast<std::uint32_t>(g.nt * g.m);
+  Bytes out;
+  if (short_read) {
+    b.ping();  // a round trip over the UART: thousands of cycles, the first beat is out
+    b.ping();
+    // One beat at a time with budgets 0, 1, 2, ...: those that run out before the beat's
+    // last byte fail, and must leave the beat with the engine, whatever byte they stop at.
+    unsigned failed = 0;
+    for (std::uint64_t budget = 0; budget <= kOutBytes + 2 && out.size() < kOutBytes; ++budget) {
+      const std::uint32_t seq = b.next_seq();
+      const Frame reply = b.request(MsgType::kStreamRead, seq,
+                                    proto::encode(proto::StreamReadRequest{1, budget}));
+      if (reply.type == 0xFF) {
+        const auto e = expect_error(reply, ErrorCode::kTransport, seq);
+        CHECK(e.message.find("budget") != std::string::npos);
+        ++failed;
+      } else {
+        REQUIRE(reply.type == proto::reply_type(MsgType::kStreamRead));
+        out = proto::decode_stream_read_reply(reply.payload).data;
+      }
+    }
+    CHECK(failed > kOutBytes / 2);  // the beat's bytes alone take kOutBytes cycles
+    REQUIRE(out.size() == kOutBytes);
+  }
+  const Bytes rest = b.stream_read(beats - static_cast<std::uint32_t>(out.size() / kOutBytes),
+                                   read_budget);
+  out.insert(out.end(), rest.begin(), rest.end());
   REQUIRE(out.size() == static_cast<std::size_t>(g.nt * g.m * kOutBytes));
   const auto expected = tessera::golden_gemm(p);
   for (int nt = 0; nt < g.nt; ++nt)
@@ -648,6 +677,13 @@ TEST_CASE("bridge: waits and reads with budgets beyond 2^40 cycles, levels beyon
   std::mt19937_64 rng(5);
   run_gemm(b, make_gemm(rng, 4, 4, 4, false), false, ~std::uint64_t{0});
   run_gemm(b, make_gemm(rng, 3, 5, 6, false), false, (std::uint64_t{1} << 40) - 1);
+}
+
+TEST_CASE("bridge: a STREAM_READ out of budget mid-beat leaves the beat with the engine",
+          "[bridge]") {
+  BoardBench b;
+  std::mt19937_64 rng(11);
+  run_gemm(b, make_gemm(rng, 3, 4, 4, false), false, 200000, true);
 }
 
 TEST_CASE("bridge: a wait whose budget runs out is a TRANSPORT error", "[bridge]") {
