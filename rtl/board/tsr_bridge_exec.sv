@@ -96,10 +96,9 @@ module tsr_bridge_exec
   output logic                 error_o
 );
 
-  if (InBytes < 1 || OutBytes < 2 || FrameBytes < 8 + OutBytes || FrameBytes < InBytes)
+  if (InBytes < 1 || OutBytes < 1 || FrameBytes < 8 + OutBytes || FrameBytes < InBytes)
   begin : gen_bad_widths
-    // OutBytes >= 2: a beat's last byte is never its first (sr_take_d).
-    $error("tsr_bridge_exec: OutBytes must be >= 2, FrameBytes >= 8 + OutBytes and InBytes");
+    $error("tsr_bridge_exec: FrameBytes must hold one input beat and 8 + one output beat");
   end
 
   localparam int unsigned CycW    = 40;  // cycle counters: over 3 hours at 100 MHz
@@ -182,8 +181,6 @@ module tsr_bridge_exec
   // Stream read.
   logic [OutIdxW-1:0] out_byte_q, out_byte_d;
   logic               read_done_q, read_done_d;  // STREAM_READ: beat_q reached the count
-  logic               sr_take_q, sr_take_d;      // TREADY: a result beat's last byte
-  logic               drain_q, drain_d;          // TREADY: in StClearDrain
   logic               cyc_clr, cyc_inc, beat_clr, beat_inc;
   logic               in_byte_clr, in_byte_inc, out_byte_clr, out_byte_inc;
   logic [2:0]         rst_cnt_q, rst_cnt_d;
@@ -198,8 +195,8 @@ module tsr_bridge_exec
   assign posted = ev_flags_i[FlagPosted];
   assign more   = ev_flags_i[FlagMore];
 
-  // The u64 budget saturates at 2^40 - 1 cycles, longer than anyone waits: a budget that
-  // large (budget_huge) never runs out, for a wait or a STREAM_READ (cyc_q wraps).
+  // The u64 budget saturates at 2^40 - 1 cycles, longer than anyone waits: with a budget
+  // that large (budget_huge) a STREAM_READ fails once cyc_q is all ones, and a wait never.
   // Registered: the budget's bits are in arg_q from StDispatch on and stay there through
   // StWait and StSrCollect, so the register holds their value in both (BudgetHeld_A).
   logic            budget_huge, budget_huge_q;
@@ -366,8 +363,8 @@ module tsr_bridge_exec
     buf_en_o        = 1'b0;
     buf_we_o        = 1'b0;
     buf_wdata_o     = out_shifted[7:0];
+    s_axis_tready_o = 1'b0;
     ev_ready_o      = 1'b0;
-    drain_d         = 1'b0;
     error_o         = 1'b0;
 
     do_fail         = 1'b0;
@@ -516,13 +513,13 @@ module tsr_bridge_exec
               open_d = 1'b0;
             end
             state_d = StClearDrain;
-            drain_d = 1'b1;
           end else state_d = StReply;
         end
       end
 
       // The result beat the engine presented when CLEAR took effect is stale: drop it.
       StClearDrain: begin
+        s_axis_tready_o = 1'b1;
         cyc_clr           = 1'b1;
         state_d         = cut_q ? StClearEnd : StReply;
       end
@@ -674,8 +671,7 @@ module tsr_bridge_exec
           rep_buf_d       = 1'b1;  // pos_i: beats * OutBytes
           nargs_d         = 5'd11;
           state_d         = StAlign;
-        end else if (over_q) begin
-          // Out of budget, also in the middle of a beat: the beat stays with the engine.
+        end else if (budget_huge ? &cyc_q : over_q) begin
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
         end else begin
           cyc_inc = 1'b1;
@@ -684,7 +680,8 @@ module tsr_bridge_exec
             buf_we_o   = 1'b1;
             pos_inc_o    = 1'b1;
             out_byte_inc = 1'b1;
-            if (sr_take_q) begin  // the beat's last byte: TREADY (below)
+            if (out_byte_q == OutIdxW'(OutBytes - 1)) begin
+              s_axis_tready_o = 1'b1;
               out_byte_clr      = 1'b1;
               beat_inc          = 1'b1;
             end
@@ -753,16 +750,7 @@ module tsr_bridge_exec
       error_o         = 1'b1;
       state_d         = StReply;
     end
-
-    // The engine's TREADY, decided a cycle ahead: in StClearDrain (drain_d, set where it
-    // is entered), and in StSrCollect on a beat's last byte unless the read is then over
-    // its budget (over_q's next value). A read is done only between beats, where no byte
-    // is last (OutBytes >= 2), so that needs no look (SrTake_A). The output FIFO's read
-    // enable then follows two flip-flops and its own head, not the executor's state
-    // decode and counters.
-    sr_take_d = (state_q == StSrCollect) && !over_d && (out_byte_d == OutIdxW'(OutBytes - 1));
   end
-  assign s_axis_tready_o = drain_q || sr_take_q;
 
   // The argument / reply register's loads (its shifts are the receiver's, arg_shift_o).
   // A CSR read's fixed payload is 4 bytes: only arg_q[31:0] is loaded for it.
@@ -802,8 +790,6 @@ module tsr_bridge_exec
       over_q          <= 1'b0;
       budget_huge_q   <= 1'b0;
       read_done_q     <= 1'b0;
-      sr_take_q       <= 1'b0;
-      drain_q         <= 1'b0;
       stats_q         <= '0;
       rem_q           <= '0;
       nbeats_q        <= '0;
@@ -841,8 +827,6 @@ module tsr_bridge_exec
       over_q          <= over_d;
       budget_huge_q   <= (arg_q[127:64+CycW] != '0);
       read_done_q     <= read_done_d;
-      sr_take_q       <= sr_take_d;
-      drain_q         <= drain_d;
       stats_q         <= stats_q + 1'b1;
       rem_q           <= rem_d;
       nbeats_q        <= nbeats_d;
@@ -918,10 +902,6 @@ module tsr_bridge_exec
   // would: the request's arguments stay in arg_q while it waits or reads.
   ReadDone_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
       state_q == StSrCollect |-> read_done_q == (beat_q[ReadW-1:0] == arg_q[32 +: ReadW]));
-  SrTake_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
-      sr_take_q == (state_q == StSrCollect && !over_q && out_byte_q == OutIdxW'(OutBytes - 1)) &&
-      drain_q == (state_q == StClearDrain) &&
-      (sr_take_q -> !read_done_q));
   BudgetHeld_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
       state_q == StWait || state_q == StSrCollect |->
         budget_huge_q == (arg_q[127:64+CycW] != '0));
