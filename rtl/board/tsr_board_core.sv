@@ -33,6 +33,14 @@ module tsr_board_core #(
   parameter int unsigned LeanDispatch   = 0,     // coarse hazards, serial products (tsr_top)
   parameter int unsigned PeMac16        = 0,     // PEs as SB_MAC16 instances (tsr_top)
   parameter int unsigned StoreJobs      = 2,     // store jobs waiting (tsr_top)
+  parameter int unsigned HazardReg      = 0,     // registered hand-off verdicts (tsr_top)
+  parameter int unsigned WgtBusReg      = 0,     // weight bus registered again (tsr_top)
+  parameter int unsigned StoreInReg     = 0,     // store unit's input registered (tsr_top)
+  parameter int unsigned IssueReg       = 0,     // the issue from registers (tsr_top)
+  // 1: a register slice (tsr_slice) on every channel between the bridge and the engine,
+  // so no path crosses from one to the other in a cycle (large FPGAs, where they lie far
+  // apart); each transaction and beat takes a cycle more.
+  parameter int unsigned LinkRegs       = 0,
   parameter int unsigned Sparse         = 0,     // sparse-gather path (tsr_top); no board
                                                  // builds it, its cost is measured with it
   // Board.
@@ -99,6 +107,68 @@ module tsr_board_core #(
     .rx_byte_o(rx_byte), .tx_byte_o(tx_byte)
   );
 
+  // ---- bridge <-> engine link: direct, or through register slices ----------------------
+  logic [11:0]           e_awaddr, e_araddr;
+  logic                  e_awvalid, e_awready, e_wvalid, e_wready, e_bvalid, e_bready;
+  logic                  e_arvalid, e_arready, e_rvalid, e_rready;
+  logic [31:0]           e_wdata, e_rdata;
+  logic [3:0]            e_wstrb;
+  logic [1:0]            e_bresp, e_rresp;
+  logic [InBytes*8-1:0]  e_in_tdata;
+  logic                  e_in_tvalid, e_in_tready, e_in_tlast;
+  logic [OutBytes*8-1:0] e_out_tdata;
+  logic                  e_out_tvalid, e_out_tready, e_out_tlast;
+  if (LinkRegs != 0) begin : gen_link_regs
+    // Reset with the engine: what a slice holds belongs to the engine's transactions.
+    tsr_slice #(.Width(12)) u_aw (
+      .clk_i, .rst_ni(engine_rst_n),
+      .in_valid_i(awvalid), .in_ready_o(awready), .in_data_i(awaddr),
+      .out_valid_o(e_awvalid), .out_ready_i(e_awready), .out_data_o(e_awaddr)
+    );
+    tsr_slice #(.Width(36)) u_w (
+      .clk_i, .rst_ni(engine_rst_n),
+      .in_valid_i(wvalid), .in_ready_o(wready), .in_data_i({wstrb, wdata}),
+      .out_valid_o(e_wvalid), .out_ready_i(e_wready), .out_data_o({e_wstrb, e_wdata})
+    );
+    tsr_slice #(.Width(2)) u_b (
+      .clk_i, .rst_ni(engine_rst_n),
+      .in_valid_i(e_bvalid), .in_ready_o(e_bready), .in_data_i(e_bresp),
+      .out_valid_o(bvalid), .out_ready_i(bready), .out_data_o(bresp)
+    );
+    tsr_slice #(.Width(12)) u_ar (
+      .clk_i, .rst_ni(engine_rst_n),
+      .in_valid_i(arvalid), .in_ready_o(arready), .in_data_i(araddr),
+      .out_valid_o(e_arvalid), .out_ready_i(e_arready), .out_data_o(e_araddr)
+    );
+    tsr_slice #(.Width(34)) u_r (
+      .clk_i, .rst_ni(engine_rst_n),
+      .in_valid_i(e_rvalid), .in_ready_o(e_rready), .in_data_i({e_rresp, e_rdata}),
+      .out_valid_o(rvalid), .out_ready_i(rready), .out_data_o({rresp, rdata})
+    );
+    tsr_slice #(.Width(InBytes*8 + 1)) u_in (
+      .clk_i, .rst_ni(engine_rst_n),
+      .in_valid_i(in_tvalid), .in_ready_o(in_tready), .in_data_i({in_tlast, in_tdata}),
+      .out_valid_o(e_in_tvalid), .out_ready_i(e_in_tready),
+      .out_data_o({e_in_tlast, e_in_tdata})
+    );
+    tsr_slice #(.Width(OutBytes*8 + 1)) u_out (
+      .clk_i, .rst_ni(engine_rst_n),
+      .in_valid_i(e_out_tvalid), .in_ready_o(e_out_tready),
+      .in_data_i({e_out_tlast, e_out_tdata}),
+      .out_valid_o(out_tvalid), .out_ready_i(out_tready), .out_data_o({out_tlast, out_tdata})
+    );
+  end else begin : gen_link_direct
+    assign {e_awaddr, e_awvalid, awready} = {awaddr, awvalid, e_awready};
+    assign {e_wdata, e_wstrb, e_wvalid, wready} = {wdata, wstrb, wvalid, e_wready};
+    assign {bresp, bvalid, e_bready} = {e_bresp, e_bvalid, bready};
+    assign {e_araddr, e_arvalid, arready} = {araddr, arvalid, e_arready};
+    assign {rdata, rresp, rvalid, e_rready} = {e_rdata, e_rresp, e_rvalid, rready};
+    assign {e_in_tdata, e_in_tlast, e_in_tvalid, in_tready} =
+           {in_tdata, in_tlast, in_tvalid, e_in_tready};
+    assign {out_tdata, out_tlast, out_tvalid, e_out_tready} =
+           {e_out_tdata, e_out_tlast, e_out_tvalid, out_tready};
+  end
+
   tsr_top #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth),
@@ -106,19 +176,21 @@ module tsr_board_core #(
     .ScratchSpram(ScratchSpram), .LutMulCols(LutMulCols), .LoadWriteReg(LoadWriteReg),
     .Sparse(Sparse), .RoundSingle(RoundSingle), .PerfDetail(PerfDetail),
     .AccForward(AccForward), .RqLean(RqLean), .GemmOverlap(GemmOverlap),
-    .LeanDispatch(LeanDispatch), .PeMac16(PeMac16), .StoreJobs(StoreJobs)
+    .LeanDispatch(LeanDispatch), .PeMac16(PeMac16), .StoreJobs(StoreJobs),
+    .HazardReg(HazardReg), .WgtBusReg(WgtBusReg), .StoreInReg(StoreInReg),
+    .IssueReg(IssueReg)
   ) u_engine (
     .clk_i, .rst_ni(engine_rst_n),
-    .s_axil_awaddr_i(awaddr), .s_axil_awvalid_i(awvalid), .s_axil_awready_o(awready),
-    .s_axil_wdata_i(wdata), .s_axil_wstrb_i(wstrb), .s_axil_wvalid_i(wvalid),
-    .s_axil_wready_o(wready), .s_axil_bresp_o(bresp), .s_axil_bvalid_o(bvalid),
-    .s_axil_bready_i(bready), .s_axil_araddr_i(araddr), .s_axil_arvalid_i(arvalid),
-    .s_axil_arready_o(arready), .s_axil_rdata_o(rdata), .s_axil_rresp_o(rresp),
-    .s_axil_rvalid_o(rvalid), .s_axil_rready_i(rready),
-    .s_axis_tdata_i(in_tdata), .s_axis_tvalid_i(in_tvalid), .s_axis_tready_o(in_tready),
-    .s_axis_tlast_i(in_tlast),
-    .m_axis_tdata_o(out_tdata), .m_axis_tvalid_o(out_tvalid), .m_axis_tready_i(out_tready),
-    .m_axis_tlast_o(out_tlast),
+    .s_axil_awaddr_i(e_awaddr), .s_axil_awvalid_i(e_awvalid), .s_axil_awready_o(e_awready),
+    .s_axil_wdata_i(e_wdata), .s_axil_wstrb_i(e_wstrb), .s_axil_wvalid_i(e_wvalid),
+    .s_axil_wready_o(e_wready), .s_axil_bresp_o(e_bresp), .s_axil_bvalid_o(e_bvalid),
+    .s_axil_bready_i(e_bready), .s_axil_araddr_i(e_araddr), .s_axil_arvalid_i(e_arvalid),
+    .s_axil_arready_o(e_arready), .s_axil_rdata_o(e_rdata), .s_axil_rresp_o(e_rresp),
+    .s_axil_rvalid_o(e_rvalid), .s_axil_rready_i(e_rready),
+    .s_axis_tdata_i(e_in_tdata), .s_axis_tvalid_i(e_in_tvalid),
+    .s_axis_tready_o(e_in_tready), .s_axis_tlast_i(e_in_tlast),
+    .m_axis_tdata_o(e_out_tdata), .m_axis_tvalid_o(e_out_tvalid),
+    .m_axis_tready_i(e_out_tready), .m_axis_tlast_o(e_out_tlast),
     .dbg_pe_stuck0_i('0),
     .dbg_cmd_push_o(dbg_events[0]), .dbg_cmd_issue_o(dbg_events[1]),
     .dbg_cmd_drop_o(dbg_events[2]), .dbg_load_done_o(dbg_events[3]),

@@ -17,7 +17,12 @@ module tsr_ulx3s #(
   parameter int unsigned CmdFifoRegRead = 0,     // command FIFO in block RAM
   parameter int unsigned OutFifoRegRead = 0,     // output FIFO in block RAM
   parameter int unsigned LutMulCols     = 12,    // array columns with logic multipliers
-  parameter int unsigned LoadWriteReg   = 0,     // scratchpad writes registered (tsr_top)
+  parameter int unsigned LoadWriteReg   = 1,     // scratchpad writes registered (tsr_top)
+  parameter int unsigned HazardReg      = 1,     // registered hand-off verdicts (tsr_top)
+  parameter int unsigned WgtBusReg      = 1,     // weight bus registered again (tsr_top)
+  parameter int unsigned StoreInReg     = 1,     // store unit's input registered (tsr_top)
+  parameter int unsigned LinkRegs       = 1,     // bridge <-> engine register slices
+  parameter int unsigned IssueReg       = 1,     // the issue from registers (tsr_top)
   parameter int unsigned Sparse         = 0,     // sparse-gather path: Rows*Cols more
                                                  // multipliers (its lanes), in DSP blocks
   parameter int unsigned ClkHz        = 100_000_000,
@@ -75,7 +80,9 @@ module tsr_ulx3s #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .CmdFifoDepth(CmdFifoDepth),
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
-    .LutMulCols(LutMulCols), .LoadWriteReg(LoadWriteReg), .Sparse(Sparse), .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes)
+    .LutMulCols(LutMulCols), .LoadWriteReg(LoadWriteReg), .HazardReg(HazardReg),
+    .WgtBusReg(WgtBusReg), .StoreInReg(StoreInReg), .LinkRegs(LinkRegs), .IssueReg(IssueReg),
+    .Sparse(Sparse), .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes)
   ) u_core (
     .clk_i(clk), .rst_ni(pll_lock && !btn[1]), .uart_rx_i(ftdi_txd), .uart_tx_o(ftdi_rxd),
     .led_o(core_led)

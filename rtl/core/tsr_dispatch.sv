@@ -24,6 +24,8 @@ module tsr_dispatch #(
   parameter bit          HeadInFifo = 1'b0,  // the FIFO's head is a register (block RAM)
   parameter bit          Coarse     = 1'b0,  // tsr_hazard compares no ranges (small boards)
   parameter bit          SerialMul  = 1'b0,  // kt*M and kt*nt a bit a cycle (slow clocks)
+  parameter bit          HazardReg  = 1'b0,  // the hand-off decided a cycle ahead, into
+                                             // registers (large FPGAs)
   localparam int unsigned ActAW   = $clog2(ActDepth),
   localparam int unsigned WgtAW   = $clog2(WgtDepth),
   localparam int unsigned AccAW   = $clog2(AccDepth),
@@ -408,13 +410,54 @@ module tsr_dispatch #(
   // the sparse unit has checked all its META entries: the LOAD or SPGEMM in progress comes
   // first in program order, and its packet or BAD_META error must win.
   assign invalid = checked && (check_q != tsr_pkg::ErrNone);
-  assign bad     = invalid && load_ready_i && !sp_held;
   assign drop    = head_valid && (error_q || bad);
-  assign load_go = checked && !error_q && !invalid && is_load && load_ready_i && !ld_hazard;
-  assign gemm_go = checked && !error_q && !invalid && is_gemm && gemm_ready_i &&
-                   !gemm_hazard && !readers_full;
-  assign sp_go   = checked && !error_q && !invalid && is_sp && sp_ready_i &&
-                   !sp_hazard && !readers_full;
+
+  if (HazardReg) begin : gen_hand_off_reg
+    // HazardReg: the hand-off (and the drop of a bad command) is decided a cycle ahead,
+    // into registers, so the range comparators, the units' far-away readiness and the
+    // verdict no longer share a cycle with the hand-off's wide fan-out (the FIFO pop, the
+    // head register, every unit's command registers, the scoreboard's ranges). In the
+    // cycle before the head is checked (phase ValidLatency - 1, when every stage register
+    // and so check_d already describe it) and every cycle after, the registers take what
+    // the hand-off will need: the head stays, the error stays clear, the verdict, and the
+    // hazards and readiness of this cycle. Those are then a cycle old, which is safe and
+    // at worst a cycle late: a hazard or a busy unit only ever appears through a hand-off
+    // (the head then leaves, and the next one is validated for ValidLatency cycles);
+    // everything else only releases (a range retired, a unit done, a PARAM reader freed).
+    logic stays_checked, error_next, verdict_ok;
+    logic ld_go_q, gemm_go_q, sp_go_q, bad_q;
+    assign stays_checked = head_valid && !head_leave && !clear_i &&
+                           (phase_q >= PhaseW'(ValidLatency - 1));
+    assign error_next    = error_q || overflow_i || err_req_i || sp_err_i || bad;
+    assign verdict_ok    = (check_d == tsr_pkg::ErrNone);
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        ld_go_q   <= 1'b0;
+        gemm_go_q <= 1'b0;
+        sp_go_q   <= 1'b0;
+        bad_q     <= 1'b0;
+      end else begin
+        ld_go_q   <= stays_checked && !error_next && verdict_ok && is_load && load_ready_i &&
+                     !ld_hazard;
+        gemm_go_q <= stays_checked && !error_next && verdict_ok && is_gemm && gemm_ready_i &&
+                     !gemm_hazard && !readers_full;
+        sp_go_q   <= stays_checked && !error_next && verdict_ok && is_sp && sp_ready_i &&
+                     !sp_hazard && !readers_full;
+        bad_q     <= stays_checked && !verdict_ok && load_ready_i && !sp_held;
+      end
+    end
+    assign load_go = ld_go_q;
+    assign gemm_go = gemm_go_q;
+    assign sp_go   = sp_go_q;
+    assign bad     = bad_q;
+  end else begin : gen_hand_off_now
+    assign bad     = invalid && load_ready_i && !sp_held;
+    assign load_go = checked && !error_q && !invalid && is_load && load_ready_i && !ld_hazard;
+    assign gemm_go = checked && !error_q && !invalid && is_gemm && gemm_ready_i &&
+                     !gemm_hazard && !readers_full;
+    assign sp_go   = checked && !error_q && !invalid && is_sp && sp_ready_i &&
+                     !sp_hazard && !readers_full;
+  end
 
   assign head_leave   = drop || load_go || gemm_go || sp_go;
   assign load_valid_o = load_go;

@@ -16,6 +16,12 @@ module tsr_exec_unit #(
   parameter bit          AccForward = 1'b1,  // 0: the accumulator does not forward sums
   parameter bit          Overlap    = 1'b1,  // a second GEMM preloads behind the issuing one
   parameter bit          CoarseRaw  = 1'b0,  // a fold waits for any LOAD into its scratchpad
+  parameter bit          RawReg     = 1'b0,  // the issuer's read-after-write verdict
+                                             // registered too (large FPGAs)
+  parameter bit          WgtLate    = 1'b0,  // weight writes reach the array a cycle
+                                             // late (tsr_top WgtBusReg)
+  parameter bit          IssueReg   = 1'b0,  // the issue leaves from registers, a cycle
+                                             // after the issuer decides it (large FPGAs)
   localparam int unsigned ActAW   = $clog2(ActDepth),
   localparam int unsigned WgtAW   = $clog2(WgtDepth),
   localparam int unsigned AccAW   = $clog2(AccDepth),
@@ -83,7 +89,9 @@ module tsr_exec_unit #(
   // alike: the skew and the preload both advance a row a cycle. since_use_q[b] reads k-1
   // at cycle t+k, hence the threshold Cols-1. tsr_top checks the bound against the
   // array's real timing (WeightBankSafe_A) in every simulation.
-  localparam int unsigned DrainCycles = (Cols > 1) ? Cols - 1 : 0;
+  // IssueReg: the row reaches ACT (and the array) a cycle after the issuer counts it, so
+  // the bank is free a cycle later too.
+  localparam int unsigned DrainCycles = ((Cols > 1) ? Cols - 1 : 0) + (IssueReg ? 1 : 0);
   localparam int unsigned DrainW = $clog2(DrainCycles + 2);
   localparam int unsigned RowW = (Rows > 1) ? $clog2(Rows) : 1;
 
@@ -153,6 +161,7 @@ module tsr_exec_unit #(
   logic                          accept, finishing, iss_free_next;
 
   logic pre_can_start, pre_read, pre_fold_done;
+  logic ready_we, ready_last, ready_bank;  // the bank-completing write, as the array sees it
   logic iss_fold_ready, iss_fire, iss_last_row, iss_last_kt, iss_last_nt;
 
   assign cmd_ready_o   = !pre_active_q && !pend_q && (Overlap || !active_q);
@@ -161,7 +170,6 @@ module tsr_exec_unit #(
   assign accept        = cmd_valid_i && cmd_ready_o;
   assign finishing     = iss_fire && iss_last_row && iss_last_kt && iss_last_nt;
   assign iss_free_next = !active_q || finishing;
-  assign cmd_done_o    = finishing;
 
   // ---- preloader -------------------------------------------------------------------
   // With Cols = 1 a bank may be rewritten the cycle after its last use: no count to wait
@@ -175,6 +183,7 @@ module tsr_exec_unit #(
   assign pre_can_start = pre_active_q && !pre_loading_q && !wbank_ready_q[pre_bank_q] &&
                          pre_fresh_q && !wgt_raw_q &&
                          !(pre_we_q && pre_we_bank_q == pre_bank_q) &&
+                         !(WgtLate && ready_we && ready_bank == pre_bank_q) &&
                          drained;
   assign pre_read      = (pre_can_start || pre_loading_q) && !wgt_port_busy_i;
   assign pre_fold_done = pre_read && (pre_row_q == RowW'(Rows - 1));
@@ -202,7 +211,7 @@ module tsr_exec_unit #(
         recent_q     <= '0;
         recent_row_q <= '0;
       end else begin
-        recent_q     <= {recent_q[0], issue_valid_o};
+        recent_q     <= {recent_q[0], iss_fire};
         recent_row_q <= {recent_row_q[0], iss_row_q[0]};
       end
     end
@@ -211,35 +220,161 @@ module tsr_exec_unit #(
                        (recent_q[1] && recent_row_q[1] == iss_row_q[0]));
   end
 
+  // RawReg: the fold start's verdict is registered as well, computed a cycle ahead for
+  // the range the issuer holds next: the same range, the next row's (one further), or the
+  // command's first (a column block starts over). As for the preloader, a range's hazard
+  // only clears, so a cycle-old verdict is safe; a newly taken command has none yet and
+  // waits a cycle (iss_fresh_q).
+  // RawReg also keeps the issuer's position flags (first row, last row, row block, column
+  // block) in registers, stepped with the counters, instead of comparing the counters
+  // against M - 1, kt - 1 and nt - 1 in the cycle the issue fans out.
+  logic fold_raw, iss_first_row;
+  if (RawReg) begin : gen_raw_reg
+    logic [CmpW-1:0] step_lo, base_lo;
+    logic            raw_stay, raw_step, raw_base, act_raw_q, iss_fresh_q, range_new;
+    assign step_lo  = CmpW'(ActAW'(iss_addr_q + 1'b1));
+    assign base_lo  = CmpW'(act_base_q);
+    assign raw_stay = act_raw;
+    assign raw_step = ld_active_i && (ld_target_i == tsr_pkg::TgtAct) && (CoarseRaw ||
+                      ((step_lo < CmpW'(ld_hi_i)) &&
+                       (CmpW'(ld_lo_i) < step_lo + CmpW'(m_rows_q))));
+    assign raw_base = ld_active_i && (ld_target_i == tsr_pkg::TgtAct) && (CoarseRaw ||
+                      ((base_lo < CmpW'(ld_hi_i)) &&
+                       (CmpW'(ld_lo_i) < base_lo + CmpW'(m_rows_q))));
+    // A command taken now: the range registers load its first range (below).
+    assign range_new = !(Overlap && accept && !iss_free_next) &&
+                       (accept || (pend_q && iss_free_next));
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        act_raw_q   <= 1'b1;
+        iss_fresh_q <= 1'b0;
+      end else begin
+        act_raw_q   <= !iss_fire ? raw_stay : (iss_last_row && iss_last_kt) ? raw_base
+                                                                             : raw_step;
+        iss_fresh_q <= !clear_i && !range_new;
+      end
+    end
+    assign fold_raw = act_raw_q || !iss_fresh_q;
+
+    logic           first_row_q, last_row_q, last_kt_q, last_nt_q;
+    logic [AccAW:0] m_take;
+    logic [7:0]     kt_take, nt_take;
+    assign m_take  = take_new ? m_rows_i : pend_m_rows_q;
+    assign kt_take = take_new ? kt_count_i : pend_kt_q;
+    assign nt_take = take_new ? nt_count_i : pend_nt_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        first_row_q <= 1'b1;
+        last_row_q  <= 1'b0;
+        last_kt_q   <= 1'b0;
+        last_nt_q   <= 1'b0;
+      end else if (range_new) begin  // as the counters: a command taken wins over a step
+        first_row_q <= 1'b1;
+        last_row_q  <= (m_take == (AccAW + 1)'(1));
+        last_kt_q   <= (kt_take == 8'd1);
+        last_nt_q   <= (nt_take == 8'd1);
+      end else if (iss_fire) begin
+        if (last_row_q) begin
+          first_row_q <= 1'b1;
+          last_row_q  <= (m_rows_q == (AccAW + 1)'(1));
+          if (last_kt_q) begin
+            last_kt_q <= (kt_count_q == 8'd1);
+            last_nt_q <= (9'(iss_nt_q) + 9'd2 == 9'(nt_count_q));
+          end else begin
+            last_kt_q <= (9'(iss_kt_q) + 9'd2 == 9'(kt_count_q));
+          end
+        end else begin
+          first_row_q <= 1'b0;
+          last_row_q  <= ((AccAW + 2)'(iss_row_q) + (AccAW + 2)'(2) == (AccAW + 2)'(m_rows_q));
+        end
+      end
+    end
+    assign iss_first_row = first_row_q;
+    assign iss_last_row  = last_row_q;
+    assign iss_last_kt   = last_kt_q;
+    assign iss_last_nt   = last_nt_q;
+`ifndef SYNTHESIS
+    IssueFlags_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                   active_q |-> first_row_q == (iss_row_q == '0) &&
+                                                last_row_q == (iss_row_q == m_rows_q - 1'b1) &&
+                                                last_kt_q == (iss_kt_q == kt_count_q - 8'd1) &&
+                                                last_nt_q == (iss_nt_q == nt_count_q - 8'd1))
+      else $error("the issuer's position flags lost step with its counters");
+`endif
+  end else begin : gen_raw_now
+    assign fold_raw      = act_raw;
+    assign iss_first_row = (iss_row_q == '0);
+    assign iss_last_row  = (iss_row_q == m_rows_q - 1'b1);
+    assign iss_last_kt   = (iss_kt_q == kt_count_q - 8'd1);
+    assign iss_last_nt   = (iss_nt_q == nt_count_q - 8'd1);
+  end
+
   assign iss_fold_ready = active_q && wbank_ready_q[iss_bank_q] &&
                           (acc_claimed_q || acc_free_i[acc_bank_q]) &&
-                          !(iss_row_q == '0 && act_raw) && !acc_wait &&
+                          !(iss_first_row && fold_raw) && !acc_wait &&
                           !(iss_last_row && iss_last_kt && !job_room_i);
   assign iss_fire      = iss_fold_ready && !act_port_busy_i;
-  assign iss_last_row  = (iss_row_q == m_rows_q - 1'b1);
-  assign iss_last_kt   = (iss_kt_q == kt_count_q - 8'd1);
-  assign iss_last_nt   = (iss_nt_q == nt_count_q - 8'd1);
 
-  assign act_re_o         = iss_fire;
-  assign act_raddr_o      = iss_addr_q;
-  assign issue_valid_o    = iss_fire;
-  assign issue_bank_o     = iss_bank_q;
-  assign issue_acc_bank_o = acc_bank_q;
-  assign issue_row_o      = iss_row_q[AccAW-1:0];
-  assign issue_first_o    = (iss_kt_q == 8'd0);
-  assign issue_last_o     = iss_last_kt && iss_last_row;
-  assign acc_claim_o      = iss_fire && !acc_claimed_q;
+  // What an issue tells the other units: at once, or (IssueReg) from registers a cycle
+  // later, so the issue decision drives no block RAM, accumulator, store job or
+  // scoreboard release across the die in its own cycle. Everything the units see moves
+  // together by that cycle; an issue decided in a CLEAR cycle is dropped like one made in
+  // it. The issuer's own counters and the read-after-write checks (whose ranges only
+  // clear) are unaffected; the preloader waits a cycle longer for a bank (DrainCycles).
+  localparam int unsigned IssueW = 1 + ActAW + 3 + AccAW + 2 + 1 + 1 + JobW + 1;
+  logic [IssueW-1:0] issue_d, issue_out;
+  assign issue_d = {iss_fire, iss_addr_q, iss_bank_q, acc_bank_q, iss_fire,
+                    iss_row_q[AccAW-1:0], (iss_kt_q == 8'd0), iss_last_kt && iss_last_row,
+                    iss_fire && !acc_claimed_q, iss_fire && iss_last_row && iss_last_kt,
+                    {iss_last_nt, acc_bank_q, m_rows_q, iss_param_q, store_cfg_q},  // tsr_pkg
+                    finishing};
+  logic issue_pending;  // an issue in the output register (IssueReg)
+  if (IssueReg) begin : gen_issue_reg
+    logic [IssueW-1:0] issue_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) issue_q <= '0;
+      else         issue_q <= clear_i ? '0 : issue_d;
+    end
+    assign issue_out     = issue_q;
+    assign issue_pending = issue_q[IssueW-1];
+  end else begin : gen_issue_now
+    assign issue_out     = issue_d;
+    assign issue_pending = 1'b0;
+  end
+  logic issue_dup;  // issue_valid_o's copy of act_re_o
+  assign {act_re_o, act_raddr_o, issue_bank_o, issue_acc_bank_o, issue_dup, issue_row_o,
+          issue_first_o, issue_last_o, acc_claim_o, job_push_o, job_o, cmd_done_o} = issue_out;
+  assign issue_valid_o = issue_dup;
 
-  assign job_push_o = iss_fire && iss_last_row && iss_last_kt;
-  assign job_o      = {iss_last_nt, acc_bank_q, m_rows_q, iss_param_q, store_cfg_q};  // tsr_pkg
-
-  assign busy_o  = active_q || pend_q || pre_active_q || pre_we_q;
+  assign busy_o  = active_q || pend_q || pre_active_q || pre_we_q ||
+                   (WgtLate && ready_we) || issue_pending;
   assign stall_o = active_q && !iss_fire;
+
+  // A bank is ready once its last row is written in the array: with WgtLate the write
+  // lands a cycle after it leaves here, so the bank turns ready a cycle later too (an
+  // activation is never issued against a bank with a write still on its way).
+  if (WgtLate) begin : gen_wgt_late
+    logic late_we_q, late_last_q, late_bank_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        late_we_q   <= 1'b0;
+        late_last_q <= 1'b0;
+        late_bank_q <= 1'b0;
+      end else begin
+        late_we_q   <= pre_we_q && !clear_i;
+        late_last_q <= pre_we_last_q;
+        late_bank_q <= pre_we_bank_q;
+      end
+    end
+    assign {ready_we, ready_last, ready_bank} = {late_we_q, late_last_q, late_bank_q};
+  end else begin : gen_wgt_now
+    assign {ready_we, ready_last, ready_bank} = {pre_we_q, pre_we_last_q, pre_we_bank_q};
+  end
 
   always_comb begin
     wbank_ready_d = wbank_ready_q;
     if (iss_fire && iss_last_row) wbank_ready_d[iss_bank_q] = 1'b0;
-    if (pre_we_q && pre_we_last_q) wbank_ready_d[pre_we_bank_q] = 1'b1;
+    if (ready_we && ready_last) wbank_ready_d[ready_bank] = 1'b1;
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -394,6 +529,9 @@ module tsr_exec_unit #(
     else $error("a read range's end register lost step with its address");
   // What makes the registered verdict safe: a fold never starts on a range that the live
   // check would hold back.
+  IssueRawFresh_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
+                                    iss_fire && iss_row_q == '0 |-> !act_raw)
+    else $error("fold issued on an ACT range a running LOAD still writes");
   RawVerdictFresh_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                                       pre_can_start |-> !wgt_raw)
     else $error("preload started on a range a running LOAD still writes");

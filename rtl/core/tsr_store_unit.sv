@@ -24,6 +24,8 @@ module tsr_store_unit #(
   parameter bit          RqLean      = 1'b0,   // 6-stage lanes for slow clocks (tsr_requant)
   parameter int unsigned JobDepth    = 2,      // waiting jobs: 2, or 1 with job_room_o
   parameter bit          RqMac16     = 1'b0,   // iCE40 SB_MAC16 instances (tsr_requant Mac16)
+  parameter bit          AccInReg    = 1'b0,   // the accumulator read registered on both
+                                               // sides: request and row (large FPGAs)
   localparam int unsigned AccAW   = $clog2(AccDepth),
   localparam int unsigned ParamAW = $clog2(ParamDepth),
   localparam int unsigned JobW    = tsr_pkg::JobFixedW + (AccAW + 1) + ParamAW
@@ -61,7 +63,11 @@ module tsr_store_unit #(
   localparam int unsigned LaneLatency = tsr_pkg::rq_latency(RqLean);
   localparam int unsigned ZpAt        = tsr_pkg::rq_zp_at(RqLean);
   localparam int unsigned ClampAt     = tsr_pkg::rq_clamp_at(RqLean);
-  localparam int unsigned PipeLatency = 1 + LaneLatency;  // acc read + lanes
+  // AccInReg: the read request leaves from registers a cycle after the issue, the row is
+  // registered as it arrives, and each lane's operands are registered once they are
+  // selected for the group, so a group enters the lanes InExtra cycles later.
+  localparam int unsigned InExtra     = AccInReg ? 3 : 0;
+  localparam int unsigned PipeLatency = 1 + InExtra + LaneLatency;  // acc read + lanes
   localparam int unsigned LaneW       = $clog2(Cols) + 1;
   localparam int unsigned Groups      = (RqLanes == 0) ? 1 : Cols / RqLanes;
   localparam int unsigned GrpW        = (Groups > 1) ? $clog2(Groups) : 1;
@@ -163,10 +169,38 @@ module tsr_store_unit #(
   assign params_done   = (state_q == StParams) && (param_idx_q == LaneW'(Cols));
   assign acc_start_o   = (params_done || state_q == StWait) && acc_written_i[bank_q];
   assign acc_bank_o    = bank_q;
-  assign acc_re_o      = issue;
-  assign acc_raddr_o   = row_q[AccAW-1:0];
   logic last_group_enters;  // the job's last row's last group enters the lanes (below)
-  assign acc_done_o    = (Groups == 1) ? issue && last_row : last_group_enters;
+  logic drain_done;         // StDrain ends: the lane parameters are no longer needed
+  logic row_take;           // AccInReg: the row read shows at the accumulator's output
+  if (AccInReg) begin : gen_acc_in_reg
+    // The read leaves from registers (the accumulator's address mux and its block RAMs
+    // lie across the die on a large FPGA); bank_q holds through StDrain, which now lasts
+    // until the last group has entered the lanes, and the bank is handed back then.
+    logic             rd_q, rd_shown_q;
+    logic [AccAW-1:0] rd_addr_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        rd_q       <= 1'b0;
+        rd_shown_q <= 1'b0;
+        rd_addr_q  <= '0;
+      end else begin
+        rd_q       <= issue && !clear_i;
+        rd_shown_q <= rd_q && !clear_i;
+        if (issue) rd_addr_q <= row_q[AccAW-1:0];
+      end
+    end
+    assign acc_re_o    = rd_q;
+    assign acc_raddr_o = rd_addr_q;
+    assign row_take    = rd_shown_q;
+    assign acc_done_o  = last_group_enters;
+    assign drain_done  = last_group_enters;
+  end else begin : gen_acc_in_now
+    assign acc_re_o    = issue;
+    assign acc_raddr_o = row_q[AccAW-1:0];
+    assign row_take    = 1'b0;
+    assign acc_done_o  = (Groups == 1) ? issue && last_row : last_group_enters;
+    assign drain_done  = (grp_q == GrpW'(Groups - 1));
+  end
   assign param_re_o    = (state_q == StParams) && (param_idx_q < LaneW'(Cols));
   assign param_raddr_o = param_addr_q;
   // The hazard checks may let a LOAD overwrite the command's PARAM words from the next
@@ -179,8 +213,8 @@ module tsr_store_unit #(
       StIdle:   if (job_pop) state_d = StParams;
       StParams: if (params_done) state_d = acc_start_o ? StRows : StWait;
       StWait:   if (acc_start_o) state_d = StRows;
-      StRows:   if (issue && last_row) state_d = (Groups > 1) ? StDrain : StIdle;
-      StDrain:  if (grp_q == GrpW'(Groups - 1)) state_d = StIdle;
+      StRows:   if (issue && last_row) state_d = (Groups > 1 || AccInReg) ? StDrain : StIdle;
+      StDrain:  if (drain_done) state_d = StIdle;
       default:  state_d = StIdle;
     endcase
   end
@@ -311,9 +345,9 @@ module tsr_store_unit #(
   // enters the lanes in its first, and the result comes out at stage PipeLatency. The
   // lanes read the zero point ZpAt and the clamp ClampAt cycles after they take a
   // group: from registers loaded out of the group's job slot a stage earlier.
-  assign side_lane  = side_q[0 +: SideW];
-  assign side_zp    = side_q[(ZpAt - 1)*SideW +: SideW];
-  assign side_clamp = side_q[(ClampAt - 1)*SideW +: SideW];
+  assign side_lane  = side_q[InExtra*SideW +: SideW];
+  assign side_zp    = side_q[(InExtra + ZpAt - 1)*SideW +: SideW];
+  assign side_clamp = side_q[(InExtra + ClampAt - 1)*SideW +: SideW];
   assign side_out   = side_q[(PipeLatency-1)*SideW +: SideW];
   logic [7:0]  zp_q;
   logic [15:0] clamp_q;  // {lo, hi}
@@ -324,7 +358,7 @@ module tsr_store_unit #(
   // A group that reads a slot later than this cycle must not see it rewritten.
   always_comb begin
     zc_busy = 1'b0;
-    for (int k = 0; k < ClampAt - 1; k++) begin
+    for (int k = 0; k < InExtra + ClampAt - 1; k++) begin
       if (side_q[k*SideW + SideValid] && side_q[k*SideW + SideJob] != jslot_q) zc_busy = 1'b1;
     end
   end
@@ -333,12 +367,26 @@ module tsr_store_unit #(
   // the later groups: the store unit reads no other row meanwhile, and the bank is not
   // handed back (acc_done_o) before its last row's last group has entered the lanes, so
   // no read-modify-write reads it either.
+  // AccInReg: the row is registered as it shows (row_take) and held there instead.
   logic [Cols*32-1:0] row_data;
-  assign row_data = acc_rdata_i;
+  if (AccInReg) begin : gen_row_reg
+    logic [Cols*32-1:0] row_q_data;
+    always_ff @(posedge clk_i) begin
+      if (row_take) row_q_data <= acc_rdata_i;
+    end
+    assign row_data = row_q_data;
+  end else begin : gen_row_direct
+    assign row_data = acc_rdata_i;
+  end
 
   logic [RqLanes*32-1:0] lane_data;
-  logic [GrpW-1:0]       lane_grp;
-  assign lane_grp = side_lane[SideGrp +: GrpW];
+  logic [GrpW-1:0]       lane_grp;  // the group whose operands are selected this cycle
+  if (AccInReg) begin : gen_grp_early
+    // Selected a cycle before the group enters the lanes (gen_sel_reg below).
+    assign lane_grp = side_q[(InExtra - 1)*SideW + SideGrp +: GrpW];
+  end else begin : gen_grp_now
+    assign lane_grp = side_lane[SideGrp +: GrpW];
+  end
   assign last_group_enters = side_lane[SideValid] && side_lane[SideEnd] && side_lane[SideLast];
   for (genvar l = 0; l < RqLanes; l++) begin : gen_lane
     // The lane's column in the group entering now (per-tensor mode: its registers hold
@@ -359,13 +407,30 @@ module tsr_store_unit #(
         end
       end
     end
+    // AccInReg: the selected operands are registered before the lane's first stage (the
+    // lane parameters and the row are wide, and spread out on a large FPGA).
+    logic [31:0] acc_in, bias_in, mult_in;
+    logic [7:0]  shift_in;
+    if (AccInReg) begin : gen_sel_reg
+      always_ff @(posedge clk_i) begin
+        acc_in   <= acc_sel;
+        bias_in  <= bias_sel;
+        mult_in  <= mult_sel;
+        shift_in <= shift_sel;
+      end
+    end else begin : gen_sel_now
+      assign acc_in   = acc_sel;
+      assign bias_in  = bias_sel;
+      assign mult_in  = mult_sel;
+      assign shift_in = shift_sel;
+    end
     tsr_requant #(.RoundSingle(RoundSingle), .Lean(RqLean), .Mac16(RqMac16)) u_requant (
       .clk_i,
       .requant_i   (side_lane[SideReq]),
-      .acc_i       (acc_sel),
-      .bias_i      (bias_sel),
-      .mult_i      (mult_sel),
-      .shift_i     (shift_sel),
+      .acc_i       (acc_in),
+      .bias_i      (bias_in),
+      .mult_i      (mult_in),
+      .shift_i     (shift_in),
       .zero_point_i(zp_q),
       .clamp_lo_i  (clamp_q[15:8]),
       .clamp_hi_i  (clamp_q[7:0]),
@@ -458,6 +523,6 @@ module tsr_store_unit #(
 
   logic unused_status;
   assign unused_status = ^{job_full, job_level, out_full, side_lane, side_zp, side_clamp,
-                           side_out};
+                           side_out, row_take};
 
 endmodule

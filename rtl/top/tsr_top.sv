@@ -47,6 +47,21 @@ module tsr_top #(
   parameter int unsigned AccForward     = 1,      // 0: no sum forwarding in the
                                                  // accumulator; the execute unit spaces a
                                                  // row's folds 3 cycles apart instead
+  parameter int unsigned HazardReg      = 0,      // 1: the dispatcher decides each hand-off
+                                                 // a cycle ahead, into registers
+                                                 // (tsr_dispatch), and the execute unit's
+                                                 // fold-start check is registered too
+                                                 // (tsr_exec_unit RawReg)
+  parameter int unsigned WgtBusReg      = 0,      // 1: the weight bus (WGT read data, row
+                                                 // write enables, bank) registered once
+                                                 // more in front of the array
+  parameter int unsigned IssueReg       = 0,      // 1: the execute unit's issue leaves from
+                                                 // registers a cycle after it is decided
+                                                 // (tsr_exec_unit IssueReg); not with
+                                                 // ScratchSpram
+  parameter int unsigned StoreInReg     = 0,      // 1: the store unit's accumulator read
+                                                 // registered on both sides (request,
+                                                 // row; tsr_store_unit AccInReg)
   // Sparse-gather path (SPGEMM, docs/isa.md): Rows x Cols MAC lanes of its own, the META
   // scratchpad and GBUF (Cols copies). The simulation engine has it; boards leave it out.
   parameter int unsigned Sparse         = 1,
@@ -140,6 +155,9 @@ module tsr_top #(
   if (RqLanes < 1 || RqLanes > Cols || (Cols / RqLanes) * RqLanes != Cols) begin : gen_bad_lanes
     $error("RqLanes must divide Cols (1..Cols requantization lanes)");
   end
+  if (IssueReg > 1 || (IssueReg != 0 && ScratchSpram != 0)) begin : gen_bad_issue_reg
+    $error("IssueReg must be 0 or 1, and 0 with ScratchSpram (its read waits on the port)");
+  end
   if (LutMulCols > Cols) begin : gen_bad_lut_mul
     $error("LutMulCols must lie in 0..Cols");
   end
@@ -200,7 +218,7 @@ module tsr_top #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .Sparse(Sparse != 0),
     .GbufDepth(GbufWords), .MetaDepth(MetaWords), .HeadInFifo(CmdFifoRegRead != 0),
-    .Coarse(LeanDispatch != 0), .SerialMul(LeanDispatch != 0)
+    .Coarse(LeanDispatch != 0), .SerialMul(LeanDispatch != 0), .HazardReg(HazardReg != 0)
   ) u_dispatch (
     .clk_i, .rst_ni, .clear_i(clear),
     .cmd_push_i(cmd_push), .cmd_valid_i(!cmd_empty), .cmd_i(cmd_head), .cmd_pop_o(cmd_pop),
@@ -284,7 +302,8 @@ module tsr_top #(
   tsr_exec_unit #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .AccForward(AccForward != 0),
-    .Overlap(GemmOverlap != 0), .CoarseRaw(LeanDispatch != 0)
+    .Overlap(GemmOverlap != 0), .CoarseRaw(LeanDispatch != 0), .RawReg(HazardReg != 0),
+    .WgtLate(WgtBusReg != 0), .IssueReg(IssueReg != 0)
   ) u_exec (
     .clk_i, .rst_ni, .clear_i(clear),
     .cmd_valid_i(gemm_valid), .cmd_ready_o(gemm_ready),
@@ -337,6 +356,36 @@ module tsr_top #(
     .clk_i, .data_i(edge_q), .data_o(edge_out)
   );
 
+  // The weight bus reaches every PE of the array, spread over the die on a large FPGA.
+  // WgtBusReg registers it once more (the WGT block RAM's clock-to-out and the bus then
+  // have a cycle each): every weight lands a cycle later. Safe: a bank is marked loaded
+  // (and issued against) a cycle after its last row's write left the execute unit, and
+  // an activation reaches PE row r no sooner than 2 + r cycles after its issue, so the
+  // late write still lands first; a later write into a drained bank is later still
+  // (WeightBankSafe_A below checks the writes as the array sees them).
+  logic [Rows-1:0]   array_wgt_we;
+  logic              array_wgt_bank;
+  logic [Cols*8-1:0] array_wgt;
+  if (WgtBusReg != 0) begin : gen_wgt_bus_reg
+    logic [Rows-1:0]   wgt_we_q;
+    logic              wgt_bank_q;
+    logic [Cols*8-1:0] wgt_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) wgt_we_q <= '0;
+      else         wgt_we_q <= wgt_we;
+    end
+    always_ff @(posedge clk_i) begin
+      wgt_bank_q <= wgt_bank;
+      wgt_q      <= wgt_rdata;
+    end
+    assign array_wgt_we   = wgt_we_q;
+    assign array_wgt_bank = wgt_bank_q;
+    assign array_wgt      = wgt_q;
+  end else begin : gen_wgt_bus
+    assign array_wgt_we   = wgt_we;
+    assign array_wgt_bank = wgt_bank;
+    assign array_wgt      = wgt_rdata;
+  end
   logic [Cols*32-1:0] array_psum, deskewed_psum;
   tsr_systolic_array #(
     .Rows(Rows), .Cols(Cols), .LutMulCols(LutMulCols), .Mac16(PeMac16 != 0),
@@ -344,7 +393,7 @@ module tsr_top #(
   ) u_array (
     .clk_i,
     .act_i(array_act), .act_bank_i(array_bank),
-    .wgt_we_i(wgt_we), .wgt_bank_i(wgt_bank), .wgt_row_i(wgt_rdata),
+    .wgt_we_i(array_wgt_we), .wgt_bank_i(array_wgt_bank), .wgt_row_i(array_wgt),
     .fault_stuck0_i(dbg_pe_stuck0_i),
     .psum_o(array_psum)
   );
@@ -440,7 +489,7 @@ module tsr_top #(
   tsr_store_unit #(
     .Cols(Cols), .AccDepth(AccDepth), .ParamDepth(ParamDepth), .RqLanes(RqLanes),
     .OutFifoRegRead(OutFifoRegRead), .RoundSingle(RoundSingle != 0), .RqLean(RqLean != 0),
-    .JobDepth(StoreJobs), .RqMac16(PeMac16 != 0)
+    .JobDepth(StoreJobs), .RqMac16(PeMac16 != 0), .AccInReg(StoreInReg != 0)
   ) u_store (
     .clk_i, .rst_ni, .clear_i(clear),
     .job_push_i(job_push || sp_job_push), .job_i(sp_job_push ? sp_job : job),
@@ -518,15 +567,15 @@ module tsr_top #(
   for (genvar r = 0; r < Rows; r++) begin : gen_wgt_bank_check
     logic pending;
     always_comb begin
-      pending = issue_valid && (issue_bank == wgt_bank);
+      pending = issue_valid && (issue_bank == array_wgt_bank);
       for (int a = 1; a <= r + Cols; a++) begin
-        if (age_valid_q[a] && age_bank_q[a] == wgt_bank) pending = 1'b1;
+        if (age_valid_q[a] && age_bank_q[a] == array_wgt_bank) pending = 1'b1;
       end
     end
     WeightBankSafe_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
-                                       !(wgt_we[r] && pending))
+                                       !(array_wgt_we[r] && pending))
       else $error("weight bank %0d of PE row %0d overwritten while an activation needs it",
-                  wgt_bank, r);
+                  array_wgt_bank, r);
   end
   OneWgtReader_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
                                    !(exec_wgt_re && sp_wgt_re))
