@@ -76,6 +76,7 @@ sparse-not-bit -GSparse=2
 gbuf-not-pow2 -GGbufDepth=100
 meta-too-small -GMetaDepth=1
 sparse-acc-below-rows -GAccDepth=2
+acc-write-reg-no-forward -GAccWriteReg=1 -GAccForward=0
 CONFIGS
   echo "lint: tsr_top rejects $rejected illegal configurations at elaboration"
 fi

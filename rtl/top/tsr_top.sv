@@ -62,6 +62,10 @@ module tsr_top #(
   parameter int unsigned StoreInReg     = 0,      // 1: the store unit's accumulator read
                                                  // registered on both sides (request,
                                                  // row; tsr_store_unit AccInReg)
+  parameter int unsigned AccWriteReg    = 0,      // 1: the accumulator writes its banks
+                                                 // from registers a cycle after the add
+                                                 // (tsr_accumulator WriteReg; needs
+                                                 // AccForward)
   // Sparse-gather path (SPGEMM, docs/isa.md): Rows x Cols MAC lanes of its own, the META
   // scratchpad and GBUF (Cols copies). The simulation engine has it; boards leave it out.
   parameter int unsigned Sparse         = 1,
@@ -470,7 +474,8 @@ module tsr_top #(
   assign wgt_raddr = sp_wgt_re ? sp_wgt_raddr : exec_wgt_raddr;
 
   tsr_accumulator #(
-    .Rows(Rows), .Cols(Cols), .AccDepth(AccDepth), .Forward(AccForward != 0)
+    .Rows(Rows), .Cols(Cols), .AccDepth(AccDepth), .Forward(AccForward != 0),
+    .WriteReg(AccWriteReg != 0)
   ) u_acc (
     .clk_i, .rst_ni, .clear_i(clear),
     .issue_valid_i(issue_valid), .issue_bank_i(issue_acc_bank), .issue_row_i(issue_row),
