@@ -46,27 +46,45 @@ module tsr_fifo #(
   end
 
   if (RegRead == 0) begin : gen_async
-    assign level_o = wptr_q - rptr_q;
-    assign full_o  = (level_o == Depth[PtrW:0]) ;
-    assign empty_o = (level_o == '0);
-    assign do_push = push_i && !full_o;
-    assign do_pop  = pop_i && !empty_o;
-    assign data_o  = mem_q[rptr_q[PtrW-1:0]];
+    // full_o and empty_o come from registers, stepped with the pointers (equal to
+    // level_o == Depth and level_o == 0), so a producer's or consumer's handshake does
+    // not wait for the pointers' subtraction.
+    logic full_q, empty_q, one_short, one_left;
+    assign level_o   = wptr_q - rptr_q;
+    assign one_short = (level_o == (PtrW + 1)'(Depth - 1));
+    assign one_left  = (level_o == (PtrW + 1)'(1));
+    assign full_o    = full_q;
+    assign empty_o   = empty_q;
+    assign do_push   = push_i && !full_o;
+    assign do_pop    = pop_i && !empty_o;
+    assign data_o    = mem_q[rptr_q[PtrW-1:0]];
 
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
-        wptr_q <= '0;
-        rptr_q <= '0;
+        wptr_q  <= '0;
+        rptr_q  <= '0;
+        full_q  <= 1'b0;
+        empty_q <= 1'b1;
       end else if (clear_i) begin
+        full_q <= 1'b0;  // Depth >= 2: at most the head stays
         if (keep_head_i && !empty_o) begin
-          wptr_q <= rptr_q + 1'b1;
+          wptr_q  <= rptr_q + 1'b1;
+          empty_q <= 1'b0;
         end else begin
-          wptr_q <= '0;
-          rptr_q <= '0;
+          wptr_q  <= '0;
+          rptr_q  <= '0;
+          empty_q <= 1'b1;
         end
       end else begin
         if (do_push) wptr_q <= wptr_q + 1'b1;
         if (do_pop)  rptr_q <= rptr_q + 1'b1;
+        if (do_push && !do_pop) begin
+          full_q  <= one_short;
+          empty_q <= 1'b0;
+        end else if (do_pop && !do_push) begin
+          full_q  <= 1'b0;
+          empty_q <= one_left;
+        end
       end
     end
   end else begin : gen_regread
