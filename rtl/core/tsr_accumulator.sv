@@ -192,7 +192,9 @@ module tsr_accumulator #(
   assign rmw_rdata = (Forward && fwd1_q) ? sum1_q : old_q;
 
   for (genvar c = 0; c < Cols; c++) begin : gen_add
-    assign sum[c*32 +: 32] = rmw_rdata[c*32 +: 32] + psum_i[c*32 +: 32];
+    logic [31:0] old_sum;  // what column c adds to (GTKWave's accumulator view)
+    assign old_sum = rmw_rdata[c*32 +: 32];
+    assign sum[c*32 +: 32] = old_sum + psum_i[c*32 +: 32];
   end
 
   always_ff @(posedge clk_i) begin
