@@ -69,9 +69,16 @@ module tsr_board_core #(
 
   tsr_reset_sync u_reset_sync (.clk_i, .rst_ni, .rst_no(rst_n));
 
-  // The engine leaves reset with the board and whenever a RESET request pulses it.
-  // The bridge's request is a register, so the combination is glitch-free.
-  assign engine_rst_n = rst_n && engine_rst_req_n;
+  // The engine leaves reset with the board and whenever a RESET request pulses it, a
+  // cycle after the request ends. Its reset comes from a flip-flop (the board's reset
+  // asserts it at once), so the net to every engine register starts there, not at a gate
+  // fed from both sides of the die.
+  logic engine_rst_q;
+  always_ff @(posedge clk_i or negedge rst_n) begin
+    if (!rst_n) engine_rst_q <= 1'b0;
+    else        engine_rst_q <= engine_rst_req_n;
+  end
+  assign engine_rst_n = engine_rst_q;
 
   // ---- bridge <-> engine --------------------------------------------------------------
   logic [11:0]           awaddr, araddr;
