@@ -159,9 +159,22 @@ module tsr_board_core #(
       .out_valid_o(e_in_tvalid), .out_ready_i(e_in_tready),
       .out_data_o({e_in_tlast, e_in_tdata})
     );
+    // CTRL.CLEAR makes the result beat the engine presents stale, and every beat behind
+    // it (docs/isa.md); the bridge drops the one beat it then finds presented. Here the
+    // slice may already hold a stale beat when the engine presents another: the link
+    // takes and drops the engine's, so one stale beat is left, and it is already in the
+    // slice when the bridge drops it.
+    logic out_in_valid, out_in_ready, out_drop_q;
+    always_ff @(posedge clk_i or negedge engine_rst_n) begin
+      if (!engine_rst_n)      out_drop_q <= 1'b0;
+      else if (dbg_events[5]) out_drop_q <= e_out_tvalid && !out_in_ready;  // CLEAR
+      else if (e_out_tvalid)  out_drop_q <= 1'b0;  // taken (e_out_tready is high)
+    end
+    assign out_in_valid = e_out_tvalid && !out_drop_q;
+    assign e_out_tready = out_drop_q || out_in_ready;
     tsr_slice #(.Width(OutBytes*8 + 1)) u_out (
       .clk_i, .rst_ni(engine_rst_n),
-      .in_valid_i(e_out_tvalid), .in_ready_o(e_out_tready),
+      .in_valid_i(out_in_valid), .in_ready_o(out_in_ready),
       .in_data_i({e_out_tlast, e_out_tdata}),
       .out_valid_o(out_tvalid), .out_ready_i(out_tready), .out_data_o({out_tlast, out_tdata})
     );
@@ -205,7 +218,8 @@ module tsr_board_core #(
     .dbg_gemm_done_o(dbg_events[4]), .dbg_clear_o(dbg_events[5]),
     .dbg_unit_busy_o(unit_busy)
   );
-  // The event pulses are for the simulation's command log; the LEDs use the unit activity.
+  // The event pulses are for the simulation's command log (and CLEAR's for the LinkRegs link);
+  // the LEDs use the unit activity.
   logic unused_dbg;
   assign unused_dbg = ^dbg_events;
 
