@@ -77,6 +77,7 @@ gbuf-not-pow2 -GGbufDepth=100
 meta-too-small -GMetaDepth=1
 sparse-acc-below-rows -GAccDepth=2
 acc-write-reg-no-forward -GAccWriteReg=1 -GAccForward=0
+rq-deep-lean -GRqDeep=1 -GRqLean=1
 CONFIGS
   echo "lint: tsr_top rejects $rejected illegal configurations at elaboration"
 fi

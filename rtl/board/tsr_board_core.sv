@@ -29,6 +29,7 @@ module tsr_board_core #(
   parameter int unsigned PerfDetail     = 1,     // every performance counter (tsr_top)
   parameter int unsigned AccForward     = 1,     // accumulator sum forwarding (tsr_top)
   parameter int unsigned RqLean         = 0,     // 6-stage requantization lanes (tsr_top)
+  parameter int unsigned RqDeep         = 0,     // 10-stage requantization lanes (tsr_top)
   parameter int unsigned GemmOverlap    = 1,     // two GEMMs in the execute unit (tsr_top)
   parameter int unsigned LeanDispatch   = 0,     // coarse hazards, serial products (tsr_top)
   parameter int unsigned PeMac16        = 0,     // PEs as SB_MAC16 instances (tsr_top)
@@ -196,7 +197,7 @@ module tsr_board_core #(
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
     .ScratchSpram(ScratchSpram), .LutMulCols(LutMulCols), .LoadWriteReg(LoadWriteReg),
     .Sparse(Sparse), .RoundSingle(RoundSingle), .PerfDetail(PerfDetail),
-    .AccForward(AccForward), .RqLean(RqLean), .GemmOverlap(GemmOverlap),
+    .AccForward(AccForward), .RqLean(RqLean), .RqDeep(RqDeep), .GemmOverlap(GemmOverlap),
     .LeanDispatch(LeanDispatch), .PeMac16(PeMac16), .StoreJobs(StoreJobs),
     .HazardReg(HazardReg), .WgtBusReg(WgtBusReg), .StoreInReg(StoreInReg),
     .IssueReg(IssueReg), .AccWriteReg(AccWriteReg)

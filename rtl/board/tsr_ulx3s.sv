@@ -22,6 +22,7 @@ module tsr_ulx3s #(
   parameter int unsigned WgtBusReg      = 1,     // weight bus registered again (tsr_top)
   parameter int unsigned StoreInReg     = 1,     // store unit's input registered (tsr_top)
   parameter int unsigned AccWriteReg    = 1,     // accumulator writes registered (tsr_top)
+  parameter int unsigned RqDeep         = 1,     // 10-stage requantization lanes (tsr_top)
   parameter int unsigned LinkRegs       = 1,     // bridge <-> engine register slices
   parameter int unsigned IssueReg       = 1,     // the issue from registers (tsr_top)
   parameter int unsigned Sparse         = 0,     // sparse-gather path: Rows*Cols more
@@ -83,7 +84,7 @@ module tsr_ulx3s #(
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
     .LutMulCols(LutMulCols), .LoadWriteReg(LoadWriteReg), .HazardReg(HazardReg),
     .WgtBusReg(WgtBusReg), .StoreInReg(StoreInReg), .LinkRegs(LinkRegs), .IssueReg(IssueReg),
-    .AccWriteReg(AccWriteReg),
+    .AccWriteReg(AccWriteReg), .RqDeep(RqDeep),
     .Sparse(Sparse), .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes)
   ) u_core (
     .clk_i(clk), .rst_ni(pll_lock && !btn[1]), .uart_rx_i(ftdi_txd), .uart_tx_o(ftdi_rxd),

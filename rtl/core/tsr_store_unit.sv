@@ -22,6 +22,7 @@ module tsr_store_unit #(
   parameter int unsigned OutFifoRegRead = 0,  // 1: output FIFO on a registered-read memory
   parameter bit          RoundSingle = 1'b1,   // single rounding in the lanes (tsr_requant)
   parameter bit          RqLean      = 1'b0,   // 6-stage lanes for slow clocks (tsr_requant)
+  parameter bit          RqDeep      = 1'b0,   // 10-stage lanes for slow FPGAs (tsr_requant)
   parameter int unsigned JobDepth    = 2,      // waiting jobs: 2, or 1 with job_room_o
   parameter bit          RqMac16     = 1'b0,   // iCE40 SB_MAC16 instances (tsr_requant Mac16)
   parameter bit          AccInReg    = 1'b0,   // the accumulator read registered on both
@@ -60,7 +61,7 @@ module tsr_store_unit #(
   output logic               stall_o
 );
 
-  localparam int unsigned LaneLatency = tsr_pkg::rq_latency(RqLean);
+  localparam int unsigned LaneLatency = tsr_pkg::rq_latency(RqLean, RqDeep);
   localparam int unsigned ZpAt        = tsr_pkg::rq_zp_at(RqLean);
   localparam int unsigned ClampAt     = tsr_pkg::rq_clamp_at(RqLean);
   // AccInReg: the read request leaves from registers a cycle after the issue, the row is
@@ -424,7 +425,8 @@ module tsr_store_unit #(
       assign mult_in  = mult_sel;
       assign shift_in = shift_sel;
     end
-    tsr_requant #(.RoundSingle(RoundSingle), .Lean(RqLean), .Mac16(RqMac16)) u_requant (
+    tsr_requant #(.RoundSingle(RoundSingle), .Lean(RqLean), .Deep(RqDeep), .Mac16(RqMac16))
+      u_requant (
       .clk_i,
       .requant_i   (side_lane[SideReq]),
       .acc_i       (acc_in),

@@ -81,9 +81,9 @@ package tsr_pkg;
   // Requantization lane (tsr_requant) timing, in cycles after the one its stage-1 inputs
   // are presented in: the result appears rq_latency cycles later; the zero point is read
   // rq_zp_at cycles later, the clamp rq_clamp_at cycles later. A Lean lane has three
-  // stages fewer, all before the zero point.
-  function automatic int unsigned rq_latency(input bit lean);
-    return lean ? 6 : 9;
+  // stages fewer, all before the zero point; a Deep lane one more, after the clamp.
+  function automatic int unsigned rq_latency(input bit lean, input bit deep = 1'b0);
+    return lean ? 6 : deep ? 10 : 9;
   endfunction
   function automatic int unsigned rq_zp_at(input bit lean);
     return lean ? 4 : 7;

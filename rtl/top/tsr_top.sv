@@ -37,6 +37,9 @@ module tsr_top #(
                                                  // FEATURES bit 16 set (tsr_csr)
   parameter int unsigned RqLean         = 0,      // 1: 6-stage requantization lanes for
                                                  // slow clocks (tsr_requant Lean)
+  parameter int unsigned RqDeep         = 0,      // 1: 10-stage requantization lanes for
+                                                 // slow FPGAs at 100 MHz (tsr_requant
+                                                 // Deep); not with RqLean
   parameter int unsigned PeMac16        = 0,      // 1: iCE40: each DSP PE an SB_MAC16
                                                  // instance with its adder (tsr_pe Mac16)
   parameter int unsigned StoreJobs      = 2,      // 1: one store job waits (a register),
@@ -161,6 +164,9 @@ module tsr_top #(
   end
   if (IssueReg > 1 || (IssueReg != 0 && ScratchSpram != 0)) begin : gen_bad_issue_reg
     $error("IssueReg must be 0 or 1, and 0 with ScratchSpram (its read waits on the port)");
+  end
+  if (RqDeep > 1 || (RqDeep != 0 && RqLean != 0)) begin : gen_bad_rq_deep
+    $error("RqDeep must be 0 or 1, and 0 with RqLean");
   end
   if (LutMulCols > Cols) begin : gen_bad_lut_mul
     $error("LutMulCols must lie in 0..Cols");
@@ -494,6 +500,7 @@ module tsr_top #(
   tsr_store_unit #(
     .Cols(Cols), .AccDepth(AccDepth), .ParamDepth(ParamDepth), .RqLanes(RqLanes),
     .OutFifoRegRead(OutFifoRegRead), .RoundSingle(RoundSingle != 0), .RqLean(RqLean != 0),
+    .RqDeep(RqDeep != 0),
     .JobDepth(StoreJobs), .RqMac16(PeMac16 != 0), .AccInReg(StoreInReg != 0)
   ) u_store (
     .clk_i, .rst_ni, .clear_i(clear),

@@ -4,7 +4,7 @@
 // point in t+7 and the clamp in t+8 (tsr_pkg::rq_zp_at, rq_clamp_at: the store unit
 // presents them there), and the result shows after the ninth edge (tsr_pkg::rq_latency);
 // the Lean lane (the iCEBreaker's, here with double rounding only) takes each three
-// cycles sooner. The test keeps that pipeline full with a new vector every cycle,
+// cycles sooner, and the Deep lane (the ULX3S's) shows its result a cycle later. The test keeps that pipeline full with a new vector every cycle,
 // and holds each setting only in its own cycle, so a wrong latency, a setting read in the
 // wrong stage or a leak between neighbouring vectors shows as a mismatch.
 //
@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "Vtsr_requant.h"
+#include "Vtsr_requant_deep.h"
 #include "Vtsr_requant_double.h"
 #include "block_bench.hpp"
 #include "tessera/golden.hpp"
@@ -33,12 +34,14 @@ namespace {
 
 using tessera::rtl_test::BlockBench;
 
-// tsr_pkg::rq_latency, rq_zp_at, rq_clamp_at; a Lean lane has three stages fewer.
+// tsr_pkg::rq_latency, rq_zp_at, rq_clamp_at; a Lean lane has three stages fewer, a Deep
+// lane one more.
 struct Timing {
   int latency, zp_at, clamp_at;
 };
 constexpr Timing kFull{9, 7, 8};
 constexpr Timing kLean{6, 4, 5};
+constexpr Timing kDeep{10, 7, 8};
 constexpr std::int32_t kMin = std::numeric_limits<std::int32_t>::min();
 constexpr std::int32_t kMax = std::numeric_limits<std::int32_t>::max();
 
@@ -134,6 +137,7 @@ class Bench : public BlockBench<Model> {
 
 using RequantBench = Bench<Vtsr_requant, true, kFull>;
 using DoubleOnlyBench = Bench<Vtsr_requant_double, false, kLean>;  // the iCEBreaker's lane
+using DeepBench = Bench<Vtsr_requant_deep, true, kDeep>;            // the ULX3S's lane
 
 // ---- vector generators -----------------------------------------------------------------
 constexpr std::array<std::int32_t, 14> kEdgeValues = {
@@ -338,9 +342,11 @@ void check_latency() {
   }
 }
 
-TEST_CASE("requant: latency is exactly 9 cycles, 6 for the Lean lane", "[requant]") {
+TEST_CASE("requant: latency is exactly 9 cycles, 6 for the Lean lane, 10 for the Deep",
+          "[requant]") {
   check_latency<RequantBench>();
   check_latency<DoubleOnlyBench>();
+  check_latency<DeepBench>();
 }
 
 TEST_CASE("requant: raw mode passes acc + bias, wrapping", "[requant]") {
@@ -352,6 +358,8 @@ TEST_CASE("requant: raw mode passes acc + bias, wrapping", "[requant]") {
   CHECK(lane.run(vectors) == 0);
   DoubleOnlyBench double_only;
   CHECK(double_only.run(vectors) == 0);
+  DeepBench deep;
+  CHECK(deep.run(vectors) == 0);
 }
 
 TEST_CASE("requant: every shift against the edge values", "[requant]") {
@@ -369,6 +377,8 @@ TEST_CASE("requant: every shift against the edge values", "[requant]") {
   CHECK(lane.run(vectors) == 0);
   DoubleOnlyBench double_only;
   CHECK(double_only.run(vectors) == 0);
+  DeepBench deep;
+  CHECK(deep.run(vectors) == 0);
 }
 
 TEST_CASE("requant: the zero point add wraps before the clamp", "[requant]") {
@@ -386,6 +396,8 @@ TEST_CASE("requant: the zero point add wraps before the clamp", "[requant]") {
   CHECK(lane.run(vectors) == 0);
   DoubleOnlyBench double_only;
   CHECK(double_only.run(vectors) == 0);
+  DeepBench deep;
+  CHECK(deep.run(vectors) == 0);
 }
 
 TEST_CASE("requant: seeded random vectors, bit-exact", "[requant]") {
@@ -411,4 +423,6 @@ TEST_CASE("requant: seeded random vectors, bit-exact", "[requant]") {
   CHECK(lane.run(vectors) == 0);
   DoubleOnlyBench double_only;
   CHECK(double_only.run(vectors) == 0);
+  DeepBench deep;
+  CHECK(deep.run(vectors) == 0);
 }
