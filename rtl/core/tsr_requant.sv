@@ -3,11 +3,11 @@
 // (gemmlowp, TFLite Micro): left shift, SaturatingRoundingDoublingHighMul, then
 // RoundingDivideByPOT. Single rounding (TFLITE_SINGLE_ROUNDING): the exact 64-bit
 // product shifted right by 31 - shift, rounding half up once. Fixed latency of
-// tsr_pkg::rq_latency(Lean, Deep) cycles (9; 6 when Lean, 10 when Deep), no stall: the store unit only
-// issues what its output FIFO can take. Job-level settings are read where they are used:
-// requant with the stage-1 inputs, the zero point tsr_pkg::rq_zp_at(Lean) (7, 4) cycles
-// after them, the clamp tsr_pkg::rq_clamp_at(Lean) (8, 5) cycles after them (the store
-// unit keeps them per job).
+// tsr_pkg::rq_latency(Lean, Deep) cycles (9; 6 when Lean, 10 when Deep), no stall: the
+// store unit only issues what its output FIFO can take. Job-level settings are read
+// where they are used: requant with the stage-1 inputs, the zero point
+// tsr_pkg::rq_zp_at(Lean) (7, 4) cycles after them, the clamp tsr_pkg::rq_clamp_at(Lean)
+// (8, 5) cycles after them (the store unit keeps them per job).
 //
 // Without requantization the raw int32 (acc + bias) takes the multiplier path too, as
 // an exact product by one shifted by nothing: one flag travels down the stages instead
@@ -22,13 +22,12 @@
 // three of those registers: stage 1's (the bias add feeds the left shift directly), the
 // products' (the DSP blocks feed stage 4's adders) and stage 5's (its adds feed stage 6's):
 // 6 stages and about 200 flip-flops fewer, most of them cells of their own on an iCE40.
-// Deep (for a slow FPGA at 100 MHz: the ULX3S's -6 ECP5) shortens the three longest
-// stages: the shift amounts are worked out with stage 1, stage 7's rounding masks with
-// stage 6, and the clamp takes two stages, its compares and then its select (latency 10).
+// Deep (for a slow FPGA at 100 MHz: the ULX3S's -6 ECP5) registers the clamp's compares
+// and selects in a stage of its own (latency 10).
 module tsr_requant #(
   parameter bit RoundSingle = 1'b1,  // single rounding (PARAM flags bit 0, FEATURES bit 7)
   parameter bit Lean        = 1'b0,  // stages 1, 3 and 5 unregistered: latency 6
-  parameter bit Deep        = 1'b0,  // shorter stages 2, 7 and 9, latency 10 (not with Lean)
+  parameter bit Deep        = 1'b0,  // the clamp in two stages, latency 10 (not with Lean)
   parameter bit Mac16       = 1'b0   // Lean on iCE40: the low product registered in its
                                      // SB_MAC16 (the stage-4 register of its low bits)
 ) (
@@ -55,25 +54,6 @@ module tsr_requant #(
     $error("tsr_requant: Deep registers what Lean leaves out; choose one");
   end
 
-  // Stage 2's shift amounts from a stage-1 shift operand and raw flag: double rounding's
-  // left shift; the right shift of stage 7, by r = -shift (double, 0..31) or by
-  // 31 - shift (single, 1..62), 0 for a raw value.
-  function automatic logic [4:0] left_of(input logic [7:0] shift_op, input logic bypass);
-    logic single_op, left_op;
-    single_op = RoundSingle && shift_op[7];
-    left_op   = !shift_op[6] && (shift_op[6:0] != 7'd0);
-    return (left_op && !single_op && !bypass) ? shift_op[4:0] : 5'd0;
-  endfunction
-  function automatic logic [RightW-1:0] right_of(input logic [7:0] shift_op,
-                                                 input logic bypass);
-    logic single_op, left_op;
-    single_op = RoundSingle && shift_op[7];
-    left_op   = !shift_op[6] && (shift_op[6:0] != 7'd0);
-    return bypass    ? '0
-         : single_op ? RightW'(7'd31 - shift_op[6:0])
-         : left_op   ? '0 : RightW'((~shift_op[6:0]) + 7'd1);
-  endfunction
-
   // Stage 1: bias (wraps, as the golden reference does). A raw value is multiplied by
   // one and kept exact: single rounding's path with a right shift of 0.
   logic [31:0] s1_raw, s1_mult;
@@ -96,28 +76,20 @@ module tsr_requant #(
   // Stage 2: double rounding's left shift (wraps). The right shift waits for stage 7,
   // by r = -shift (double, 0..31) or by 31 - shift (single, 1..62); 0 for a raw value.
   // From here on `exact` (single rounding or raw) keeps the 64-bit product unrounded.
-  logic        single;
+  logic        single, shift_left;
+  logic [6:0]  shift;
   logic [4:0]  left_amount;
   logic [RightW-1:0] right_amount;
   logic [31:0] s2_a_q, s2_b_q;
   logic [RightW-1:0] s2_right_q;
   logic        s2_exact_q, s2_bypass_q;
-  assign single = RoundSingle && s1_shift[7];
-  if (Deep) begin : gen_amount_reg  // worked out from the inputs, registered with stage 1
-    logic [4:0]        left_q;
-    logic [RightW-1:0] right_q;
-    always_ff @(posedge clk_i) begin
-      left_q  <= left_of(shift_i, !requant_i);
-      right_q <= right_of(shift_i, !requant_i);
-    end
-    assign left_amount  = left_q;
-    assign right_amount = right_q;
-    logic unused_shift;
-    assign unused_shift = ^s1_shift[6:0];  // only the rounding flag is read a stage later
-  end else begin : gen_amount_wire
-    assign left_amount  = left_of(s1_shift, s1_bypass);
-    assign right_amount = right_of(s1_shift, s1_bypass);
-  end
+  assign single       = RoundSingle && s1_shift[7];
+  assign shift        = s1_shift[6:0];
+  assign shift_left   = !shift[6] && (shift != 7'd0);
+  assign left_amount  = (shift_left && !single && !s1_bypass) ? shift[4:0] : 5'd0;
+  assign right_amount = s1_bypass ? '0
+                      : single      ? RightW'(7'd31 - shift)
+                      : shift_left  ? '0 : RightW'((~shift) + 7'd1);
   always_ff @(posedge clk_i) begin
     s2_a_q      <= s1_raw << left_amount;
     s2_b_q      <= s1_mult;
@@ -253,30 +225,15 @@ module tsr_requant #(
   // rounded down, plus one more for a negative x. For r >= 1 that is: bit r-1 set, and
   // for a negative x some bit below it set too (ties round away from zero); for r = 0
   // never. No adder or comparator on the path.
-  // Deep: both as masks of the value's bits (one-hot at r-1, ones below it), worked out
-  // from stage 5's r and registered with stage 6.
   logic [30:0] below_half;   // bits below r-1
   logic        half_bit, any_below, round_up;
   logic [31:0] s7_shifted_q;
   logic        s7_round_q, s7_bypass_q;
-  function automatic logic [30:0] below_of(input logic [RightW-1:0] r);
-    logic [30:0] mask;
-    for (int i = 0; i < 31; i++) mask[i] = (RightW'(i + 1) < r);
-    return mask;
-  endfunction
-  if (Deep) begin : gen_mask_reg
-    logic [30:0]       below_q;
-    logic [ValueW-1:0] half_q;
-    always_ff @(posedge clk_i) begin
-      below_q <= below_of(s5_right);
-      half_q  <= (s5_right == '0) ? '0 : ValueW'(1) << (s5_right - 1'b1);
-    end
-    assign below_half = below_q;
-    assign half_bit   = |(s6_value_q & half_q);
-  end else begin : gen_mask_wire
-    assign below_half = below_of(s6_right_q);
-    assign half_bit   = (s6_right_q != '0) && s6_value_q[s6_right_q - 1'b1];
+  always_comb begin
+    below_half = '0;
+    for (int i = 0; i < 31; i++) below_half[i] = (RightW'(i + 1) < s6_right_q);
   end
+  assign half_bit  = (s6_right_q != '0) && s6_value_q[s6_right_q - 1'b1];
   assign any_below = |(s6_value_q[30:0] & below_half);
   assign round_up  = half_bit && (s6_exact_q || !s6_value_q[ValueW-1] || any_below);
   always_ff @(posedge clk_i) begin
@@ -297,14 +254,20 @@ module tsr_requant #(
   // Stage 9: the clamp, or the raw int32 (acc + bias) without requantization. The clamp's
   // bounds are int8, so a value outside int8 is below lo (negative) or above hi
   // (positive) whatever they are, and one inside compares in 8 bits.
-  // Deep: stage 9 registers the compares' verdicts with the value and the bounds, and
-  // stage 10 selects.
   logic        fits8, below, above;
-  logic [7:0]  v8;
+  logic [7:0]  v8, clamped;
+  logic [31:0] s9_data_q;
   assign fits8   = (s8_value_q[31:7] == '0) || (s8_value_q[31:7] == '1);
   assign v8      = s8_value_q[7:0];
   assign below   = fits8 ? ($signed(v8) < $signed(clamp_lo_i)) : s8_value_q[31];
   assign above   = fits8 ? ($signed(v8) > $signed(clamp_hi_i)) : !s8_value_q[31];
+  assign clamped = below ? clamp_lo_i : (above ? clamp_hi_i : v8);
+  always_ff @(posedge clk_i) begin
+    s9_data_q <= s8_bypass_q ? s8_value_q : {{24{clamped[7]}}, clamped};
+  end
+
+  // Deep: stage 9 registers the compares' verdicts with the value and the bounds, and
+  // stage 10 selects (s9_data_q is then left unused).
   if (Deep) begin : gen_clamp_reg
     logic [31:0] s9_value_q, s10_data_q;
     logic [7:0]  s9_lo_q, s9_hi_q, s9_clamped;
@@ -322,13 +285,9 @@ module tsr_requant #(
       s10_data_q <= s9_bypass_q ? s9_value_q : {{24{s9_clamped[7]}}, s9_clamped};
     end
     assign data_o = s10_data_q;
+    logic unused_s9;
+    assign unused_s9 = ^s9_data_q;
   end else begin : gen_clamp_wire
-    logic [7:0]  clamped;
-    logic [31:0] s9_data_q;
-    assign clamped = below ? clamp_lo_i : (above ? clamp_hi_i : v8);
-    always_ff @(posedge clk_i) begin
-      s9_data_q <= s8_bypass_q ? s8_value_q : {{24{clamped[7]}}, clamped};
-    end
     assign data_o = s9_data_q;
   end
 
