@@ -173,6 +173,13 @@ module tsr_board_core #(
     end
     assign out_in_valid = e_out_tvalid && !out_drop_q;
     assign e_out_tready = out_drop_q || out_in_ready;
+`ifndef SYNTHESIS
+    // The stale beat stays presented until the drop takes it (AXI4-Stream), so the drop
+    // never swallows a later, fresh one.
+    StaleHeld_A: assert property (@(posedge clk_i) disable iff (!engine_rst_n)
+                                  out_drop_q |-> e_out_tvalid)
+      else $error("tsr_board_core: the engine withdrew the stale beat the link was to drop");
+`endif
     tsr_slice #(.Width(OutBytes*8 + 1)) u_out (
       .clk_i, .rst_ni(engine_rst_n),
       .in_valid_i(out_in_valid), .in_ready_o(out_in_ready),
