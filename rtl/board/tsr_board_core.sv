@@ -61,8 +61,9 @@ module tsr_board_core #(
                                                   : (Cols > 16 ? Cols : 16)),
   localparam int unsigned OutBytes = 4 * Cols
 ) (
-  input  logic       clk_i,         // the engine's clock, and the bridge's without SplitClk
-  input  logic       bridge_clk_i,  // SplitClk: the bridge's and the LEDs' clock; else unused
+  input  logic       clk_i,         // the engine's clock
+  input  logic       bridge_clk_i,  // the bridge's and the LEDs' (ClkHz): clk_i itself
+                                    // without SplitClk, connect both to the same clock
   input  logic       rst_ni,        // asynchronous, active low (button / PLL lock)
   input  logic       uart_rx_i,  // idle high, 8N1
   output logic       uart_tx_o,
@@ -73,20 +74,12 @@ module tsr_board_core #(
   localparam int unsigned TickW     = $clog2(ClkHz / 64 + 1);  // activity period, bits
 
   logic rst_n, engine_rst_n, engine_rst_req_n;
-  logic bclk;  // the bridge's clock
 
   if (SplitClk > 1) begin : gen_bad_split
     $error("tsr_board_core: SplitClk must be 0 or 1");
   end
-  if (SplitClk != 0) begin : gen_bridge_clk
-    assign bclk = bridge_clk_i;
-  end else begin : gen_one_clk
-    assign bclk = clk_i;
-    logic unused_bridge_clk;
-    assign unused_bridge_clk = bridge_clk_i;
-  end
 
-  tsr_reset_sync u_reset_sync (.clk_i(bclk), .rst_ni, .rst_no(rst_n));
+  tsr_reset_sync u_reset_sync (.clk_i(bridge_clk_i), .rst_ni, .rst_no(rst_n));
 
   // The engine leaves reset with the board and whenever a RESET request pulses it, a
   // cycle after the request ends. Its reset comes from a flip-flop (the board's reset
@@ -95,7 +88,7 @@ module tsr_board_core #(
   // asserts the engine's reset synchronizer (and the link's bridge side) at once; the
   // engine leaves reset two of its clocks after it.
   logic engine_rst_q;
-  always_ff @(posedge bclk or negedge rst_n) begin
+  always_ff @(posedge bridge_clk_i or negedge rst_n) begin
     if (!rst_n) engine_rst_q <= 1'b0;
     else        engine_rst_q <= engine_rst_req_n;
   end
@@ -125,7 +118,7 @@ module tsr_board_core #(
     .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes), .FrameBufSpram(FrameBufSpram),
     .StallCycles(StallCycles)
   ) u_bridge (
-    .clk_i(bclk), .rst_ni(rst_n), .uart_rx_i, .uart_tx_o,
+    .clk_i(bridge_clk_i), .rst_ni(rst_n), .uart_rx_i, .uart_tx_o,
     .m_axil_awaddr_o(awaddr), .m_axil_awvalid_o(awvalid), .m_axil_awready_i(awready),
     .m_axil_wdata_o(wdata), .m_axil_wstrb_o(wstrb), .m_axil_wvalid_o(wvalid),
     .m_axil_wready_i(wready), .m_axil_bresp_i(bresp), .m_axil_bvalid_i(bvalid),
@@ -154,13 +147,13 @@ module tsr_board_core #(
   if (SplitClk != 0) begin : gen_link_cdc
     // Bridge side reset by engine_rst_q, engine side by engine_rst_n: both assert together.
     tsr_cdc_slice #(.Width(12)) u_aw (
-      .src_clk_i(bclk), .src_rst_ni(engine_rst_q), .src_flush_i(1'b0),
+      .src_clk_i(bridge_clk_i), .src_rst_ni(engine_rst_q), .src_flush_i(1'b0),
       .in_valid_i(awvalid), .in_ready_o(awready), .in_data_i(awaddr),
       .dst_clk_i(clk_i), .dst_rst_ni(engine_rst_n),
       .out_valid_o(e_awvalid), .out_ready_i(e_awready), .out_data_o(e_awaddr)
     );
     tsr_cdc_slice #(.Width(36)) u_w (
-      .src_clk_i(bclk), .src_rst_ni(engine_rst_q), .src_flush_i(1'b0),
+      .src_clk_i(bridge_clk_i), .src_rst_ni(engine_rst_q), .src_flush_i(1'b0),
       .in_valid_i(wvalid), .in_ready_o(wready), .in_data_i({wstrb, wdata}),
       .dst_clk_i(clk_i), .dst_rst_ni(engine_rst_n),
       .out_valid_o(e_wvalid), .out_ready_i(e_wready), .out_data_o({e_wstrb, e_wdata})
@@ -168,11 +161,11 @@ module tsr_board_core #(
     tsr_cdc_slice #(.Width(2)) u_b (
       .src_clk_i(clk_i), .src_rst_ni(engine_rst_n), .src_flush_i(1'b0),
       .in_valid_i(e_bvalid), .in_ready_o(e_bready), .in_data_i(e_bresp),
-      .dst_clk_i(bclk), .dst_rst_ni(engine_rst_q),
+      .dst_clk_i(bridge_clk_i), .dst_rst_ni(engine_rst_q),
       .out_valid_o(bvalid), .out_ready_i(bready), .out_data_o(bresp)
     );
     tsr_cdc_slice #(.Width(12)) u_ar (
-      .src_clk_i(bclk), .src_rst_ni(engine_rst_q), .src_flush_i(1'b0),
+      .src_clk_i(bridge_clk_i), .src_rst_ni(engine_rst_q), .src_flush_i(1'b0),
       .in_valid_i(arvalid), .in_ready_o(arready), .in_data_i(araddr),
       .dst_clk_i(clk_i), .dst_rst_ni(engine_rst_n),
       .out_valid_o(e_arvalid), .out_ready_i(e_arready), .out_data_o(e_araddr)
@@ -180,11 +173,11 @@ module tsr_board_core #(
     tsr_cdc_slice #(.Width(34)) u_r (
       .src_clk_i(clk_i), .src_rst_ni(engine_rst_n), .src_flush_i(1'b0),
       .in_valid_i(e_rvalid), .in_ready_o(e_rready), .in_data_i({e_rresp, e_rdata}),
-      .dst_clk_i(bclk), .dst_rst_ni(engine_rst_q),
+      .dst_clk_i(bridge_clk_i), .dst_rst_ni(engine_rst_q),
       .out_valid_o(rvalid), .out_ready_i(rready), .out_data_o({rresp, rdata})
     );
     tsr_cdc_slice #(.Width(InBytes*8 + 1)) u_in (
-      .src_clk_i(bclk), .src_rst_ni(engine_rst_q), .src_flush_i(1'b0),
+      .src_clk_i(bridge_clk_i), .src_rst_ni(engine_rst_q), .src_flush_i(1'b0),
       .in_valid_i(in_tvalid), .in_ready_o(in_tready), .in_data_i({in_tlast, in_tdata}),
       .dst_clk_i(clk_i), .dst_rst_ni(engine_rst_n),
       .out_valid_o(e_in_tvalid), .out_ready_i(e_in_tready),
@@ -204,7 +197,7 @@ module tsr_board_core #(
       .src_clk_i(clk_i), .src_rst_ni(engine_rst_n), .src_flush_i(dbg_events[5]),
       .in_valid_i(out_in_valid), .in_ready_o(out_in_ready),
       .in_data_i({e_out_tlast, e_out_tdata}),
-      .dst_clk_i(bclk), .dst_rst_ni(engine_rst_q),
+      .dst_clk_i(bridge_clk_i), .dst_rst_ni(engine_rst_q),
       .out_valid_o(out_tvalid), .out_ready_i(out_tready), .out_data_o({out_tlast, out_tdata})
     );
   end else if (LinkRegs != 0) begin : gen_link_regs
@@ -304,23 +297,12 @@ module tsr_board_core #(
   logic unused_dbg;
   assign unused_dbg = ^dbg_events;
 
-  // ---- LEDs (the bridge's clock) -------------------------------------------------------
-  logic engine_busy;
-  if (SplitClk != 0) begin : gen_busy_sync
-    logic [1:0] busy_q;
-    always_ff @(posedge bclk or negedge rst_n) begin
-      if (!rst_n) busy_q <= '0;
-      else        busy_q <= {busy_q[0], unit_busy != '0};
-    end
-    assign engine_busy = busy_q[1];
-  end else begin : gen_busy
-    assign engine_busy = unit_busy != '0;
-  end
+  // ---- LEDs (the bridge's clock; the busy LED straight from the engine's units) ---------
   logic [HeartW-1:0]    heart_q;
   logic                 heart_led_q, error_led_q;
   logic                 seen_q, shown_q;  // a byte this activity period, the last one
 
-  always_ff @(posedge bclk or negedge rst_n) begin
+  always_ff @(posedge bridge_clk_i or negedge rst_n) begin
     if (!rst_n) begin
       heart_q     <= '0;
       heart_led_q <= 1'b0;
@@ -346,6 +328,6 @@ module tsr_board_core #(
     end
   end
 
-  assign led_o = {seen_q || shown_q, error_led_q, engine_busy, heart_led_q};
+  assign led_o = {seen_q || shown_q, error_led_q, unit_busy != '0, heart_led_q};
 
 endmodule

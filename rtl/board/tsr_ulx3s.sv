@@ -69,7 +69,7 @@ module tsr_ulx3s #(
            BufBits, Device, RamBits);
   end
 
-  logic clk, bridge_clk, pll_lock;
+  logic clk, clk_os, bridge_clk, pll_lock;
   logic [3:0] core_led;
 
   EHXPLLL #(
@@ -83,8 +83,15 @@ module tsr_ulx3s #(
     .CLKI(clk_25mhz), .CLKFB(clk), .RST(1'b0), .STDBY(1'b0),
     .PHASESEL0(1'b0), .PHASESEL1(1'b0), .PHASEDIR(1'b1), .PHASESTEP(1'b1),
     .PHASELOADREG(1'b1), .PLLWAKESYNC(1'b0), .ENCLKOP(1'b0),
-    .CLKOP(clk), .CLKOS(bridge_clk), .LOCK(pll_lock)
+    .CLKOP(clk), .CLKOS(clk_os), .LOCK(pll_lock)
   );
+  if (SplitClk != 0) begin : gen_bridge_clk
+    assign bridge_clk = clk_os;
+  end else begin : gen_one_clk  // CLKOS runs, unused
+    assign bridge_clk = clk;
+    logic unused_clk_os;
+    assign unused_clk_os = clk_os;
+  end
 
   tsr_board_core #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),

@@ -100,9 +100,9 @@ class BoardBench {
     }
     now_ = end;
 #else
-    top_->clk_i = 1;
+    top_->clk_i = top_->bridge_clk_i = 1;  // one clock for both
     top_->eval();
-    top_->clk_i = 0;
+    top_->clk_i = top_->bridge_clk_i = 0;
     top_->eval();
 #endif
     ++cycle_;
