@@ -183,16 +183,14 @@ module tsr_board_core #(
       .out_valid_o(e_in_tvalid), .out_ready_i(e_in_tready),
       .out_data_o({e_in_tlast, e_in_tdata})
     );
-    // CTRL.CLEAR: as for LinkRegs below, the link takes and drops the engine's stale beat
-    // if it cannot take it at once, and the crossing drops what it took until then.
-    logic out_in_valid, out_in_ready, out_drop_q;
-    always_ff @(posedge clk_i or negedge engine_rst_n) begin
-      if (!engine_rst_n)      out_drop_q <= 1'b0;
-      else if (dbg_events[5]) out_drop_q <= e_out_tvalid && !out_in_ready;  // CLEAR
-      else if (e_out_tvalid)  out_drop_q <= 1'b0;  // taken (e_out_tready is high)
-    end
-    assign out_in_valid = e_out_tvalid && !out_drop_q;
-    assign e_out_tready = out_drop_q || out_in_ready;
+    // CTRL.CLEAR (dbg_events[5]): the engine's stale beat is dropped in front of the
+    // crossing, and the crossing drops, by epoch, what it took until then.
+    logic out_in_valid, out_in_ready;
+    tsr_clear_drop u_out_drop (
+      .clk_i, .rst_ni(engine_rst_n), .clear_i(dbg_events[5]),
+      .s_valid_i(e_out_tvalid), .s_ready_o(e_out_tready),
+      .m_valid_o(out_in_valid), .m_ready_i(out_in_ready)
+    );
     tsr_cdc_slice #(.Width(OutBytes*8 + 1)) u_out (
       .src_clk_i(clk_i), .src_rst_ni(engine_rst_n), .src_flush_i(dbg_events[5]),
       .in_valid_i(out_in_valid), .in_ready_o(out_in_ready),
@@ -233,19 +231,15 @@ module tsr_board_core #(
       .out_valid_o(e_in_tvalid), .out_ready_i(e_in_tready),
       .out_data_o({e_in_tlast, e_in_tdata})
     );
-    // CTRL.CLEAR makes the result beat the engine presents stale, and every beat behind
-    // it (docs/isa.md); the bridge drops the one beat it then finds presented. Here the
-    // slice may already hold a stale beat when the engine presents another: the link
-    // takes and drops the engine's, so one stale beat is left, and it is already in the
-    // slice when the bridge drops it.
-    logic out_in_valid, out_in_ready, out_drop_q;
-    always_ff @(posedge clk_i or negedge engine_rst_n) begin
-      if (!engine_rst_n)      out_drop_q <= 1'b0;
-      else if (dbg_events[5]) out_drop_q <= e_out_tvalid && !out_in_ready;  // CLEAR
-      else if (e_out_tvalid)  out_drop_q <= 1'b0;  // taken (e_out_tready is high)
-    end
-    assign out_in_valid = e_out_tvalid && !out_drop_q;
-    assign e_out_tready = out_drop_q || out_in_ready;
+    // CTRL.CLEAR (dbg_events[5]): the slice may hold a stale beat when the engine presents
+    // another; that one is dropped in front of it, so the one left is in the slice by the
+    // time the bridge drops it.
+    logic out_in_valid, out_in_ready;
+    tsr_clear_drop u_out_drop (
+      .clk_i, .rst_ni(engine_rst_n), .clear_i(dbg_events[5]),
+      .s_valid_i(e_out_tvalid), .s_ready_o(e_out_tready),
+      .m_valid_o(out_in_valid), .m_ready_i(out_in_ready)
+    );
     tsr_slice #(.Width(OutBytes*8 + 1)) u_out (
       .clk_i, .rst_ni(engine_rst_n),
       .in_valid_i(out_in_valid), .in_ready_o(out_in_ready),
