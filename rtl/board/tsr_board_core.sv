@@ -43,10 +43,15 @@ module tsr_board_core #(
   // so no path crosses from one to the other in a cycle (large FPGAs, where they lie far
   // apart); each transaction and beat takes a cycle more.
   parameter int unsigned LinkRegs       = 0,
+  // 1: the bridge (and the LEDs) run on their own clock, bridge_clk_i at ClkHz, and the
+  // engine on clk_i: every channel between them crosses through a tsr_cdc_slice (LinkRegs
+  // is then moot), and the engine's reset is synchronized to its clock. For a board whose
+  // engine clock is too fast for the bridge's byte-wide control logic.
+  parameter int unsigned SplitClk       = 0,
   parameter int unsigned Sparse         = 0,     // sparse-gather path (tsr_top); no board
                                                  // builds it, its cost is measured with it
   // Board.
-  parameter int unsigned ClkHz        = 100_000_000,
+  parameter int unsigned ClkHz        = 100_000_000,  // the bridge's clock (UART, LEDs)
   parameter int unsigned Baud         = 1_000_000,
   parameter int unsigned FrameBytes   = 4096,     // bridge frame buffer = max payload (HELLO)
   parameter int unsigned RxFifoBytes  = 512,
@@ -56,8 +61,10 @@ module tsr_board_core #(
                                                   : (Cols > 16 ? Cols : 16)),
   localparam int unsigned OutBytes = 4 * Cols
 ) (
-  input  logic       clk_i,
-  input  logic       rst_ni,     // asynchronous, active low (button / PLL lock)
+  input  logic       clk_i,         // the engine's clock
+  input  logic       bridge_clk_i,  // the bridge's and the LEDs' (ClkHz): clk_i itself
+                                    // without SplitClk, connect both to the same clock
+  input  logic       rst_ni,        // asynchronous, active low (button / PLL lock)
   input  logic       uart_rx_i,  // idle high, 8N1
   output logic       uart_tx_o,
   output logic [3:0] led_o
@@ -68,18 +75,28 @@ module tsr_board_core #(
 
   logic rst_n, engine_rst_n, engine_rst_req_n;
 
-  tsr_reset_sync u_reset_sync (.clk_i, .rst_ni, .rst_no(rst_n));
+  if (SplitClk > 1) begin : gen_bad_split
+    $error("tsr_board_core: SplitClk must be 0 or 1");
+  end
+
+  tsr_reset_sync u_reset_sync (.clk_i(bridge_clk_i), .rst_ni, .rst_no(rst_n));
 
   // The engine leaves reset with the board and whenever a RESET request pulses it, a
   // cycle after the request ends. Its reset comes from a flip-flop (the board's reset
   // asserts it at once), so the net to every engine register starts there, not at a gate
-  // fed from both sides of the die.
+  // fed from both sides of the die. With SplitClk that flip-flop is the bridge's, and
+  // asserts the engine's reset synchronizer (and the link's bridge side) at once; the
+  // engine leaves reset two of its clocks after it.
   logic engine_rst_q;
-  always_ff @(posedge clk_i or negedge rst_n) begin
+  always_ff @(posedge bridge_clk_i or negedge rst_n) begin
     if (!rst_n) engine_rst_q <= 1'b0;
     else        engine_rst_q <= engine_rst_req_n;
   end
-  assign engine_rst_n = engine_rst_q;
+  if (SplitClk != 0) begin : gen_engine_rst_sync
+    tsr_reset_sync u_engine_rst_sync (.clk_i, .rst_ni(engine_rst_q), .rst_no(engine_rst_n));
+  end else begin : gen_engine_rst
+    assign engine_rst_n = engine_rst_q;
+  end
 
   // ---- bridge <-> engine --------------------------------------------------------------
   logic [11:0]           awaddr, araddr;
@@ -101,7 +118,7 @@ module tsr_board_core #(
     .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes), .FrameBufSpram(FrameBufSpram),
     .StallCycles(StallCycles)
   ) u_bridge (
-    .clk_i, .rst_ni(rst_n), .uart_rx_i, .uart_tx_o,
+    .clk_i(bridge_clk_i), .rst_ni(rst_n), .uart_rx_i, .uart_tx_o,
     .m_axil_awaddr_o(awaddr), .m_axil_awvalid_o(awvalid), .m_axil_awready_i(awready),
     .m_axil_wdata_o(wdata), .m_axil_wstrb_o(wstrb), .m_axil_wvalid_o(wvalid),
     .m_axil_wready_i(wready), .m_axil_bresp_i(bresp), .m_axil_bvalid_i(bvalid),
@@ -127,7 +144,61 @@ module tsr_board_core #(
   logic                  e_in_tvalid, e_in_tready, e_in_tlast;
   logic [OutBytes*8-1:0] e_out_tdata;
   logic                  e_out_tvalid, e_out_tready, e_out_tlast;
-  if (LinkRegs != 0) begin : gen_link_regs
+  if (SplitClk != 0) begin : gen_link_cdc
+    // Bridge side reset by engine_rst_q, engine side by engine_rst_n: both assert together.
+    tsr_cdc_slice #(.Width(12)) u_aw (
+      .src_clk_i(bridge_clk_i), .src_rst_ni(engine_rst_q), .src_flush_i(1'b0),
+      .in_valid_i(awvalid), .in_ready_o(awready), .in_data_i(awaddr),
+      .dst_clk_i(clk_i), .dst_rst_ni(engine_rst_n),
+      .out_valid_o(e_awvalid), .out_ready_i(e_awready), .out_data_o(e_awaddr)
+    );
+    tsr_cdc_slice #(.Width(36)) u_w (
+      .src_clk_i(bridge_clk_i), .src_rst_ni(engine_rst_q), .src_flush_i(1'b0),
+      .in_valid_i(wvalid), .in_ready_o(wready), .in_data_i({wstrb, wdata}),
+      .dst_clk_i(clk_i), .dst_rst_ni(engine_rst_n),
+      .out_valid_o(e_wvalid), .out_ready_i(e_wready), .out_data_o({e_wstrb, e_wdata})
+    );
+    tsr_cdc_slice #(.Width(2)) u_b (
+      .src_clk_i(clk_i), .src_rst_ni(engine_rst_n), .src_flush_i(1'b0),
+      .in_valid_i(e_bvalid), .in_ready_o(e_bready), .in_data_i(e_bresp),
+      .dst_clk_i(bridge_clk_i), .dst_rst_ni(engine_rst_q),
+      .out_valid_o(bvalid), .out_ready_i(bready), .out_data_o(bresp)
+    );
+    tsr_cdc_slice #(.Width(12)) u_ar (
+      .src_clk_i(bridge_clk_i), .src_rst_ni(engine_rst_q), .src_flush_i(1'b0),
+      .in_valid_i(arvalid), .in_ready_o(arready), .in_data_i(araddr),
+      .dst_clk_i(clk_i), .dst_rst_ni(engine_rst_n),
+      .out_valid_o(e_arvalid), .out_ready_i(e_arready), .out_data_o(e_araddr)
+    );
+    tsr_cdc_slice #(.Width(34)) u_r (
+      .src_clk_i(clk_i), .src_rst_ni(engine_rst_n), .src_flush_i(1'b0),
+      .in_valid_i(e_rvalid), .in_ready_o(e_rready), .in_data_i({e_rresp, e_rdata}),
+      .dst_clk_i(bridge_clk_i), .dst_rst_ni(engine_rst_q),
+      .out_valid_o(rvalid), .out_ready_i(rready), .out_data_o({rresp, rdata})
+    );
+    tsr_cdc_slice #(.Width(InBytes*8 + 1)) u_in (
+      .src_clk_i(bridge_clk_i), .src_rst_ni(engine_rst_q), .src_flush_i(1'b0),
+      .in_valid_i(in_tvalid), .in_ready_o(in_tready), .in_data_i({in_tlast, in_tdata}),
+      .dst_clk_i(clk_i), .dst_rst_ni(engine_rst_n),
+      .out_valid_o(e_in_tvalid), .out_ready_i(e_in_tready),
+      .out_data_o({e_in_tlast, e_in_tdata})
+    );
+    // CTRL.CLEAR (dbg_events[5]): the engine's stale beat is dropped in front of the
+    // crossing, and the crossing drops, by epoch, what it took until then.
+    logic out_in_valid, out_in_ready;
+    tsr_clear_drop u_out_drop (
+      .clk_i, .rst_ni(engine_rst_n), .clear_i(dbg_events[5]),
+      .s_valid_i(e_out_tvalid), .s_ready_o(e_out_tready),
+      .m_valid_o(out_in_valid), .m_ready_i(out_in_ready)
+    );
+    tsr_cdc_slice #(.Width(OutBytes*8 + 1)) u_out (
+      .src_clk_i(clk_i), .src_rst_ni(engine_rst_n), .src_flush_i(dbg_events[5]),
+      .in_valid_i(out_in_valid), .in_ready_o(out_in_ready),
+      .in_data_i({e_out_tlast, e_out_tdata}),
+      .dst_clk_i(bridge_clk_i), .dst_rst_ni(engine_rst_q),
+      .out_valid_o(out_tvalid), .out_ready_i(out_tready), .out_data_o({out_tlast, out_tdata})
+    );
+  end else if (LinkRegs != 0) begin : gen_link_regs
     // Reset with the engine: what a slice holds belongs to the engine's transactions.
     tsr_slice #(.Width(12)) u_aw (
       .clk_i, .rst_ni(engine_rst_n),
@@ -160,26 +231,15 @@ module tsr_board_core #(
       .out_valid_o(e_in_tvalid), .out_ready_i(e_in_tready),
       .out_data_o({e_in_tlast, e_in_tdata})
     );
-    // CTRL.CLEAR makes the result beat the engine presents stale, and every beat behind
-    // it (docs/isa.md); the bridge drops the one beat it then finds presented. Here the
-    // slice may already hold a stale beat when the engine presents another: the link
-    // takes and drops the engine's, so one stale beat is left, and it is already in the
-    // slice when the bridge drops it.
-    logic out_in_valid, out_in_ready, out_drop_q;
-    always_ff @(posedge clk_i or negedge engine_rst_n) begin
-      if (!engine_rst_n)      out_drop_q <= 1'b0;
-      else if (dbg_events[5]) out_drop_q <= e_out_tvalid && !out_in_ready;  // CLEAR
-      else if (e_out_tvalid)  out_drop_q <= 1'b0;  // taken (e_out_tready is high)
-    end
-    assign out_in_valid = e_out_tvalid && !out_drop_q;
-    assign e_out_tready = out_drop_q || out_in_ready;
-`ifndef SYNTHESIS
-    // The stale beat stays presented until the drop takes it (AXI4-Stream), so the drop
-    // never swallows a later, fresh one.
-    StaleHeld_A: assert property (@(posedge clk_i) disable iff (!engine_rst_n)
-                                  out_drop_q |-> e_out_tvalid)
-      else $error("tsr_board_core: the engine withdrew the stale beat the link was to drop");
-`endif
+    // CTRL.CLEAR (dbg_events[5]): the slice may hold a stale beat when the engine presents
+    // another; that one is dropped in front of it, so the one left is in the slice by the
+    // time the bridge drops it.
+    logic out_in_valid, out_in_ready;
+    tsr_clear_drop u_out_drop (
+      .clk_i, .rst_ni(engine_rst_n), .clear_i(dbg_events[5]),
+      .s_valid_i(e_out_tvalid), .s_ready_o(e_out_tready),
+      .m_valid_o(out_in_valid), .m_ready_i(out_in_ready)
+    );
     tsr_slice #(.Width(OutBytes*8 + 1)) u_out (
       .clk_i, .rst_ni(engine_rst_n),
       .in_valid_i(out_in_valid), .in_ready_o(out_in_ready),
@@ -231,12 +291,12 @@ module tsr_board_core #(
   logic unused_dbg;
   assign unused_dbg = ^dbg_events;
 
-  // ---- LEDs -----------------------------------------------------------------------------
+  // ---- LEDs (the bridge's clock; the busy LED straight from the engine's units) ---------
   logic [HeartW-1:0]    heart_q;
   logic                 heart_led_q, error_led_q;
   logic                 seen_q, shown_q;  // a byte this activity period, the last one
 
-  always_ff @(posedge clk_i or negedge rst_n) begin
+  always_ff @(posedge bridge_clk_i or negedge rst_n) begin
     if (!rst_n) begin
       heart_q     <= '0;
       heart_led_q <= 1'b0;

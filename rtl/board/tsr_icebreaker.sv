@@ -91,7 +91,7 @@ module tsr_icebreaker #(
     .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes),
     .FrameBufSpram(FrameBufSpram)
   ) u_core (
-    .clk_i(clk), .rst_ni(pll_lock && btn_ni), .uart_rx_i, .uart_tx_o, .led_o(led)
+    .clk_i(clk), .bridge_clk_i(clk), .rst_ni(pll_lock && btn_ni), .uart_rx_i, .uart_tx_o, .led_o(led)
   );
 
   assign led_green_no = !led[0];

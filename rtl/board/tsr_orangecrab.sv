@@ -52,7 +52,7 @@ module tsr_orangecrab #(
            BufBits, RamBits);
   end
 
-  logic clk, pll_lock;
+  logic clk, clk_os, pll_lock;
   logic [3:0] led;
 
   EHXPLLL #(
@@ -64,8 +64,10 @@ module tsr_orangecrab #(
     .CLKI(clk48), .CLKFB(clk), .RST(1'b0), .STDBY(1'b0),
     .PHASESEL0(1'b0), .PHASESEL1(1'b0), .PHASEDIR(1'b1), .PHASESTEP(1'b1),
     .PHASELOADREG(1'b1), .PLLWAKESYNC(1'b0), .ENCLKOP(1'b0),
-    .CLKOP(clk), .LOCK(pll_lock)
+    .CLKOP(clk), .CLKOS(clk_os), .LOCK(pll_lock)
   );
+  logic unused_clk_os;  // the second output is not enabled
+  assign unused_clk_os = clk_os;
 
   tsr_board_core #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
@@ -73,7 +75,7 @@ module tsr_orangecrab #(
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
     .Sparse(Sparse), .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes)
   ) u_core (
-    .clk_i(clk), .rst_ni(pll_lock && usr_btn), .uart_rx_i(gpio_0), .uart_tx_o(gpio_1),
+    .clk_i(clk), .bridge_clk_i(clk), .rst_ni(pll_lock && usr_btn), .uart_rx_i(gpio_0), .uart_tx_o(gpio_1),
     .led_o(led)
   );
 

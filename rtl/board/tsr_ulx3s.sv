@@ -1,9 +1,12 @@
 // ULX3S (ECP5 LFE5U-85F by default; 12F/25F/45F by the Device parameter): 25 MHz
-// oscillator -> EHXPLLL -> 100 MHz core clock, UART over the FT231X USB serial port,
-// LEDs led[3:0] as tsr_board_core documents them (led[0] heartbeat, led[1] engine busy,
-// led[2] error, led[3] UART activity; led[7:4] off). FIRE1 (btn[1]) resets the core.
-// PLL: `build/venv/bin/yowasp-ecppll -i 25 -o 100` (CLKI_DIV 1, CLKFB_DIV 4, CLKOP_DIV 6,
-// CLKOP_CPHASE 2, VCO 600 MHz; 1 Mbaud is then 100 clocks per bit).
+// oscillator -> EHXPLLL -> 100 MHz engine clock and 50 MHz bridge clock (tsr_board_core
+// SplitClk: the UART bridge's control logic is too deep for 100 MHz on this -6 part, and
+// a UART needs no more), UART over the FT231X USB serial port, LEDs led[3:0] as
+// tsr_board_core documents them (led[0] heartbeat, led[1] engine busy, led[2] error,
+// led[3] UART activity; led[7:4] off). FIRE1 (btn[1]) resets the core.
+// PLL: `build/venv/bin/yowasp-ecppll -i 25 -o 100 --clkout1 50` (CLKI_DIV 1, CLKFB_DIV 4,
+// CLKOP_DIV 6, CLKOS_DIV 12, both CPHASE 2, VCO 600 MHz; 1 Mbaud is then 50 bridge
+// clocks per bit).
 module tsr_ulx3s #(
   parameter string       Device       = "85F",  // "12F", "25F", "45F" or "85F"
   parameter int unsigned Rows         = 12,
@@ -24,10 +27,13 @@ module tsr_ulx3s #(
   parameter int unsigned AccWriteReg    = 1,     // accumulator writes registered (tsr_top)
   parameter int unsigned RqDeep         = 1,     // 10-stage requantization lanes (tsr_top)
   parameter int unsigned LinkRegs       = 1,     // bridge <-> engine register slices
+  parameter int unsigned SplitClk       = 1,     // the bridge on CLKOS, the link crossing
+                                                 // clock domains (LinkRegs then moot)
   parameter int unsigned IssueReg       = 1,     // the issue from registers (tsr_top)
   parameter int unsigned Sparse         = 0,     // sparse-gather path: Rows*Cols more
                                                  // multipliers (its lanes), in DSP blocks
-  parameter int unsigned ClkHz        = 100_000_000,
+  parameter int unsigned ClkHz        = 100_000_000, // CLKOP: the engine's clock
+  parameter int unsigned BridgeHz     = 50_000_000,  // CLKOS: the bridge's (SplitClk)
   parameter int unsigned Baud         = 1_000_000,
   parameter int unsigned FrameBytes   = 4096,
   parameter int unsigned RxFifoBytes  = 512
@@ -63,20 +69,29 @@ module tsr_ulx3s #(
            BufBits, Device, RamBits);
   end
 
-  logic clk, pll_lock;
+  logic clk, clk_os, bridge_clk, pll_lock;
   logic [3:0] core_led;
 
   EHXPLLL #(
     .PLLRST_ENA("DISABLED"), .INTFB_WAKE("DISABLED"), .STDBY_ENABLE("DISABLED"),
-    .DPHASE_SOURCE("DISABLED"), .OUTDIVIDER_MUXA("DIVA"), .CLKOP_ENABLE("ENABLED"),
+    .DPHASE_SOURCE("DISABLED"), .OUTDIVIDER_MUXA("DIVA"), .OUTDIVIDER_MUXB("DIVB"),
+    .CLKOP_ENABLE("ENABLED"), .CLKOS_ENABLE("ENABLED"),
     .CLKI_DIV(1), .CLKOP_DIV(6), .CLKOP_CPHASE(2), .CLKOP_FPHASE(0),
+    .CLKOS_DIV(12), .CLKOS_CPHASE(2), .CLKOS_FPHASE(0),
     .FEEDBK_PATH("CLKOP"), .CLKFB_DIV(4)
   ) u_pll (
     .CLKI(clk_25mhz), .CLKFB(clk), .RST(1'b0), .STDBY(1'b0),
     .PHASESEL0(1'b0), .PHASESEL1(1'b0), .PHASEDIR(1'b1), .PHASESTEP(1'b1),
     .PHASELOADREG(1'b1), .PLLWAKESYNC(1'b0), .ENCLKOP(1'b0),
-    .CLKOP(clk), .LOCK(pll_lock)
+    .CLKOP(clk), .CLKOS(clk_os), .LOCK(pll_lock)
   );
+  if (SplitClk != 0) begin : gen_bridge_clk
+    assign bridge_clk = clk_os;
+  end else begin : gen_one_clk  // CLKOS runs, unused
+    assign bridge_clk = clk;
+    logic unused_clk_os;
+    assign unused_clk_os = clk_os;
+  end
 
   tsr_board_core #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
@@ -85,10 +100,11 @@ module tsr_ulx3s #(
     .LutMulCols(LutMulCols), .LoadWriteReg(LoadWriteReg), .HazardReg(HazardReg),
     .WgtBusReg(WgtBusReg), .StoreInReg(StoreInReg), .LinkRegs(LinkRegs), .IssueReg(IssueReg),
     .AccWriteReg(AccWriteReg), .RqDeep(RqDeep),
-    .Sparse(Sparse), .ClkHz(ClkHz), .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes)
+    .Sparse(Sparse), .SplitClk(SplitClk), .ClkHz(SplitClk != 0 ? BridgeHz : ClkHz),
+    .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes)
   ) u_core (
-    .clk_i(clk), .rst_ni(pll_lock && !btn[1]), .uart_rx_i(ftdi_txd), .uart_tx_o(ftdi_rxd),
-    .led_o(core_led)
+    .clk_i(clk), .bridge_clk_i(bridge_clk), .rst_ni(pll_lock && !btn[1]),
+    .uart_rx_i(ftdi_txd), .uart_tx_o(ftdi_rxd), .led_o(core_led)
   );
 
   assign led        = {4'b0000, core_led};

@@ -5,9 +5,15 @@
 // encoder, decodes uart_tx_o with its own UART receiver, and feeds the bytes to the
 // host's FrameDecoder, so every reply is checked the way the runtime will read it.
 //
-// Built twice: rtl_bridge_link_tests (TSR_BRIDGE_LINK = 1) runs the same cases on the
-// board core with LinkRegs = 1 (the ULX3S's link: a register slice on every channel).
-// Its IN slice holds a beat the engine has not taken, so a stall shows a beat later.
+// Built three times. rtl_bridge_link_tests (TSR_BRIDGE_LINK = 1) runs the same cases on
+// the board core with LinkRegs = 1 (a register slice on every channel);
+// rtl_bridge_split_tests (TSR_BRIDGE_LINK = 2) with SplitClk = 1 (the ULX3S's link): the
+// bridge on bridge_clk_i, the engine on clk_i at 8/3 of its rate (periods of 16 and 6
+// time units: the edges drift against each other through every phase the pattern has),
+// every channel between them through a tsr_cdc_slice. Cycles are the bridge's in all.
+// A linked core's IN slice holds a beat the engine has not taken, so a stall shows a beat
+// later.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <deque>
@@ -17,7 +23,10 @@
 #include <string>
 #include <vector>
 
-#if TSR_BRIDGE_LINK
+#if TSR_BRIDGE_LINK == 2
+#include "Vtsr_board_core_split.h"
+using BoardModel = Vtsr_board_core_split;
+#elif TSR_BRIDGE_LINK == 1
 #include "Vtsr_board_core_link.h"
 using BoardModel = Vtsr_board_core_link;
 #else
@@ -56,6 +65,7 @@ class BoardBench {
         decoder_(kFrameBytes) {
     context_->fatalOnError(false);  // a failing assertion ends the test case, with its name
     top_->clk_i = 0;
+    top_->bridge_clk_i = 0;
     top_->rst_ni = 0;
     top_->uart_rx_i = 1;
     for (int i = 0; i < 4; ++i) tick();
@@ -67,13 +77,34 @@ class BoardBench {
   std::uint64_t cycle() const { return cycle_; }
   unsigned leds() const { return top_->led_o; }
 
+  // One cycle of the bridge's clock (the only clock without SplitClk).
   void tick() {
     drive_rx();
     top_->eval();
-    top_->clk_i = 1;
+#if TSR_BRIDGE_LINK == 2
+    // Every edge of either clock in this bridge cycle, in time order; the bridge clock
+    // rises at its start. Edges at the same time are taken together.
+    const std::uint64_t end = now_ + 2 * kBridgeHalf;
+    for (;;) {
+      const std::uint64_t t = std::min(bridge_edge_, engine_edge_);
+      if (t >= end) break;
+      if (engine_edge_ == t) {
+        top_->clk_i = !top_->clk_i;
+        engine_edge_ += kEngineHalf;
+      }
+      if (bridge_edge_ == t) {
+        top_->bridge_clk_i = !top_->bridge_clk_i;
+        bridge_edge_ += kBridgeHalf;
+      }
+      top_->eval();
+    }
+    now_ = end;
+#else
+    top_->clk_i = top_->bridge_clk_i = 1;  // one clock for both
     top_->eval();
-    top_->clk_i = 0;
+    top_->clk_i = top_->bridge_clk_i = 0;
     top_->eval();
+#endif
     ++cycle_;
     if (context_->gotFinish()) FAIL("an RTL assertion failed at cycle " << cycle_);
     sample_tx();
@@ -214,6 +245,10 @@ class BoardBench {
 
   std::unique_ptr<VerilatedContext> context_;
   std::unique_ptr<BoardModel> top_;
+#if TSR_BRIDGE_LINK == 2
+  static constexpr std::uint64_t kBridgeHalf = 8, kEngineHalf = 3;  // time units
+  std::uint64_t now_ = 0, bridge_edge_ = 0, engine_edge_ = 1;
+#endif
   proto::FrameDecoder decoder_;
   std::deque<std::uint8_t> out_;
   std::uint8_t current_ = 0;
