@@ -21,6 +21,9 @@ module tsr_csr #(
   parameter bit          RoundSingle  = 1'b1,  // FEATURES bit 7
   parameter bit          PerfDetail   = 1'b1,  // 0: PERF_CYCLES and PERF_LAST_OUT only
                                               // (FEATURES bit 16 set)
+  parameter bit          ReadReg      = 1'b0,  // 1: a read decodes its registered address
+                                              // a cycle after the handshake, from status
+                                              // inputs registered a cycle earlier
   localparam int unsigned LevelW = $clog2(CmdFifoDepth) + 1
 ) (
   input  logic              clk_i,
@@ -193,20 +196,58 @@ module tsr_csr #(
   end
 
   // ---- read channel ------------------------------------------------------------------
+  // ReadReg: the handshake registers the address, the next cycle decodes it and forms the
+  // data, and the answer follows; the status bits then come from registers as well. So
+  // neither the master's address nor the engine's state reaches the read data in the
+  // cycle they change (on a large die both come from far away). A read answers a cycle
+  // later and sees the status a cycle older; no read is taken while one is decoded.
   logic        rvalid_q;
   logic [1:0]  rresp_q;
   logic [31:0] rdata_q, rdata_d;
   logic        rd_ok;
+  logic [11:0] rd_addr;        // the address decoded
+  logic        rd_take, rd_busy;  // rdata_d is taken now; a read is being decoded
+  logic        st_error, st_busy, st_full;
+  logic [2:0]  st_unit_busy;
+  logic [7:0]  st_code;
+  logic [31:0] st_cmd;
+  logic [LevelW-1:0] st_level;
 
-  assign s_arready_o = !rvalid_q && !clear_q;
+  assign s_arready_o = !rvalid_q && !clear_q && !rd_busy;
   assign s_rvalid_o  = rvalid_q;
   assign s_rdata_o   = rdata_q;
   assign s_rresp_o   = rresp_q;
 
+  if (ReadReg) begin : gen_read_reg
+    logic              pend_q;
+    logic [11:0]       addr_q;
+    logic              error_q, busy_q, full_q;
+    logic [2:0]        unit_busy_q;
+    logic [7:0]        code_q;
+    logic [31:0]       cmd_q;
+    logic [LevelW-1:0] level_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) pend_q <= 1'b0;
+      else         pend_q <= s_arvalid_i && s_arready_o;
+    end
+    always_ff @(posedge clk_i) begin
+      if (s_arvalid_i && s_arready_o) addr_q <= s_araddr_i;
+      {error_q, busy_q, full_q, unit_busy_q, code_q, cmd_q, level_q} <=
+        {error_i, busy_i, cmd_full_i, unit_busy_i, err_code_i, err_cmd_i, cmd_level_i};
+    end
+    assign {rd_addr, rd_take, rd_busy} = {addr_q, pend_q, pend_q};
+    assign {st_error, st_busy, st_full, st_unit_busy, st_code, st_cmd, st_level} =
+           {error_q, busy_q, full_q, unit_busy_q, code_q, cmd_q, level_q};
+  end else begin : gen_read_now
+    assign {rd_addr, rd_take, rd_busy} = {s_araddr_i, s_arvalid_i && s_arready_o, 1'b0};
+    assign {st_error, st_busy, st_full, st_unit_busy, st_code, st_cmd, st_level} =
+           {error_i, busy_i, cmd_full_i, unit_busy_i, err_code_i, err_cmd_i, cmd_level_i};
+  end
+
   always_comb begin
     rd_ok   = 1'b1;
     rdata_d = '0;
-    case (s_araddr_i)
+    case (rd_addr)
       tsr_pkg::CsrId:            rdata_d = tsr_pkg::IdValue;
       tsr_pkg::CsrVersion:       rdata_d = tsr_pkg::VersionValue;
       tsr_pkg::CsrCfgArray:      rdata_d = {16'(Cols), 16'(Rows)};
@@ -223,11 +264,11 @@ module tsr_csr #(
                                              << tsr_pkg::FeatureSparseA)} |
                                            (32'(!PerfDetail) << tsr_pkg::FeaturePerfLite);
       tsr_pkg::CsrCtrl:          rdata_d = '0;
-      tsr_pkg::CsrStatus:        rdata_d = {8'd0, 8'(cmd_level_i), 10'd0, unit_busy_i[2],
-                                            unit_busy_i[1], unit_busy_i[0], cmd_full_i,
-                                            error_i, busy_i};
-      tsr_pkg::CsrErrCode:       rdata_d = {24'd0, err_code_i};
-      tsr_pkg::CsrErrCmd:        rdata_d = err_cmd_i;
+      tsr_pkg::CsrStatus:        rdata_d = {8'd0, 8'(st_level), 10'd0, st_unit_busy[2],
+                                            st_unit_busy[1], st_unit_busy[0], st_full,
+                                            st_error, st_busy};
+      tsr_pkg::CsrErrCode:       rdata_d = {24'd0, st_code};
+      tsr_pkg::CsrErrCmd:        rdata_d = st_cmd;
       tsr_pkg::CsrCfgGbufDepth:  rdata_d = Sparse ? 32'(GbufDepth) : 32'd0;
       tsr_pkg::CsrCfgMetaDepth:  rdata_d = Sparse ? 32'(MetaDepth) : 32'd0;
       tsr_pkg::CsrPerfCycles:    rdata_d = cycles_q;
@@ -249,7 +290,7 @@ module tsr_csr #(
       rdata_q  <= '0;
     end else begin
       if (s_rvalid_o && s_rready_i) rvalid_q <= 1'b0;
-      if (s_arvalid_i && s_arready_o) begin
+      if (rd_take) begin
         rvalid_q <= 1'b1;
         rresp_q  <= rd_ok ? RespOkay : RespSlvErr;
         rdata_q  <= rdata_d;

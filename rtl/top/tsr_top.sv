@@ -69,6 +69,10 @@ module tsr_top #(
                                                  // from registers a cycle after the add
                                                  // (tsr_accumulator WriteReg; needs
                                                  // AccForward)
+  parameter int unsigned CsrReadReg     = 0,      // 1: a CSR read decodes its registered
+                                                 // address, a cycle later, from status
+                                                 // registered a cycle earlier (tsr_csr
+                                                 // ReadReg)
   // Sparse-gather path (SPGEMM, docs/isa.md): Rows x Cols MAC lanes of its own, the META
   // scratchpad and GBUF (Cols copies). The simulation engine has it; boards leave it out.
   parameter int unsigned Sparse         = 1,
@@ -167,6 +171,9 @@ module tsr_top #(
   end
   if (RqDeep > 1 || (RqDeep != 0 && RqLean != 0)) begin : gen_bad_rq_deep
     $error("RqDeep must be 0 or 1, and 0 with RqLean");
+  end
+  if (CsrReadReg > 1) begin : gen_bad_csr_read_reg
+    $error("CsrReadReg must be 0 or 1");
   end
   if (LutMulCols > Cols) begin : gen_bad_lut_mul
     $error("LutMulCols must lie in 0..Cols");
@@ -524,7 +531,8 @@ module tsr_top #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .InBytes(InBytes),
     .CmdFifoDepth(CmdFifoDepth), .Sparse(Sparse != 0), .GbufDepth(GbufDepth),
-    .MetaDepth(MetaDepth), .RoundSingle(RoundSingle != 0), .PerfDetail(PerfDetail != 0)
+    .MetaDepth(MetaDepth), .RoundSingle(RoundSingle != 0), .PerfDetail(PerfDetail != 0),
+    .ReadReg(CsrReadReg != 0)
   ) u_csr (
     .clk_i, .rst_ni,
     .s_awaddr_i(s_axil_awaddr_i), .s_awvalid_i(s_axil_awvalid_i),
