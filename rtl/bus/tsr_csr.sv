@@ -196,17 +196,34 @@ module tsr_csr #(
   end
 
   // ---- read channel ------------------------------------------------------------------
-  // ReadReg: the handshake registers the address, the next cycle decodes it and forms the
-  // data, and the answer follows; the status bits then come from registers as well. So
-  // neither the master's address nor the engine's state reaches the read data in the
-  // cycle they change (on a large die both come from far away). A read answers a cycle
-  // later and sees the status a cycle older; no read is taken while one is decoded.
+  // The readable registers, one table: each address with its value. A read selects one
+  // (one-hot, rd_sel) and the data is the OR of the selected value; no select answers
+  // SLVERR. CTRL reads 0.
+  localparam int unsigned NumRd = 23;
+  localparam logic [11:0] RdAddr [NumRd] = '{
+    tsr_pkg::CsrId, tsr_pkg::CsrVersion, tsr_pkg::CsrCfgArray, tsr_pkg::CsrCfgActDepth,
+    tsr_pkg::CsrCfgWgtDepth, tsr_pkg::CsrCfgAccDepth, tsr_pkg::CsrCfgParamDepth,
+    tsr_pkg::CsrCfgStream, tsr_pkg::CsrFeatures, tsr_pkg::CsrCtrl, tsr_pkg::CsrStatus,
+    tsr_pkg::CsrErrCode, tsr_pkg::CsrErrCmd, tsr_pkg::CsrCfgGbufDepth,
+    tsr_pkg::CsrCfgMetaDepth, tsr_pkg::CsrPerfCycles, tsr_pkg::CsrPerfBusy,
+    tsr_pkg::CsrPerfStall, tsr_pkg::CsrPerfMacsLo, tsr_pkg::CsrPerfMacsHi,
+    tsr_pkg::CsrPerfLastOut, tsr_pkg::CsrPerfCmds, tsr_pkg::CsrPerfDropped
+  };
+  function automatic logic [NumRd-1:0] decode(input logic [11:0] addr);
+    for (int k = 0; k < NumRd; k++) decode[k] = (addr == RdAddr[k]);
+  endfunction
+
+  // ReadReg: the handshake registers the decoded address, the next cycle forms the data,
+  // and the answer follows; the status bits then come from registers as well. So neither
+  // the master's address nor the engine's state reaches the read data in the cycle they
+  // change (on a large die both come from far away). A read answers a cycle later and
+  // sees the status of its handshake cycle, the performance counters a cycle later; no
+  // read is taken while one is being formed.
   logic        rvalid_q;
   logic [1:0]  rresp_q;
   logic [31:0] rdata_q, rdata_d;
-  logic        rd_ok;
-  logic [11:0] rd_addr;        // the address decoded
-  logic        rd_take, rd_busy;  // rdata_d is taken now; a read is being decoded
+  logic [NumRd-1:0] rd_sel;       // the register read
+  logic        rd_take, rd_busy;  // rdata_d is taken now; a read is being formed
   logic        st_error, st_busy, st_full;
   logic [2:0]  st_unit_busy;
   logic [7:0]  st_code;
@@ -220,7 +237,7 @@ module tsr_csr #(
 
   if (ReadReg) begin : gen_read_reg
     logic              pend_q;
-    logic [11:0]       addr_q;
+    logic [NumRd-1:0]  sel_q;
     logic              error_q, busy_q, full_q;
     logic [2:0]        unit_busy_q;
     logic [7:0]        code_q;
@@ -231,56 +248,52 @@ module tsr_csr #(
       else         pend_q <= s_arvalid_i && s_arready_o;
     end
     always_ff @(posedge clk_i) begin
-      if (s_arvalid_i && s_arready_o) addr_q <= s_araddr_i;
+      if (s_arvalid_i && s_arready_o) sel_q <= decode(s_araddr_i);
       {error_q, busy_q, full_q, unit_busy_q, code_q, cmd_q, level_q} <=
         {error_i, busy_i, cmd_full_i, unit_busy_i, err_code_i, err_cmd_i, cmd_level_i};
     end
-    assign {rd_addr, rd_take, rd_busy} = {addr_q, pend_q, pend_q};
+    assign {rd_sel, rd_take, rd_busy} = {sel_q, pend_q, pend_q};
     assign {st_error, st_busy, st_full, st_unit_busy, st_code, st_cmd, st_level} =
            {error_q, busy_q, full_q, unit_busy_q, code_q, cmd_q, level_q};
   end else begin : gen_read_now
-    assign {rd_addr, rd_take, rd_busy} = {s_araddr_i, s_arvalid_i && s_arready_o, 1'b0};
+    assign {rd_sel, rd_take, rd_busy} = {decode(s_araddr_i), s_arvalid_i && s_arready_o, 1'b0};
     assign {st_error, st_busy, st_full, st_unit_busy, st_code, st_cmd, st_level} =
            {error_i, busy_i, cmd_full_i, unit_busy_i, err_code_i, err_cmd_i, cmd_level_i};
   end
 
+  logic [31:0] rd_value [NumRd];  // in RdAddr's order
+  assign rd_value = '{
+    tsr_pkg::IdValue,
+    tsr_pkg::VersionValue,
+    {16'(Cols), 16'(Rows)},
+    32'(ActDepth),
+    32'(WgtDepth),
+    32'(AccDepth),
+    32'(ParamDepth),
+    {16'(4 * Cols), 16'(InBytes)},
+    {16'd0, 8'(CmdFifoDepth),
+     tsr_pkg::FeatureBits | (8'(RoundSingle) << tsr_pkg::FeatureRoundSingle) |
+     (8'(Sparse) << tsr_pkg::FeatureSparse) |
+     (8'(Sparse && Rows == Cols) << tsr_pkg::FeatureSparseA)} |
+    (32'(!PerfDetail) << tsr_pkg::FeaturePerfLite),
+    32'd0,  // CTRL
+    {8'd0, 8'(st_level), 10'd0, st_unit_busy, st_full, st_error, st_busy},
+    {24'd0, st_code},
+    st_cmd,
+    Sparse ? 32'(GbufDepth) : 32'd0,
+    Sparse ? 32'(MetaDepth) : 32'd0,
+    cycles_q,
+    busy_cycles_q,
+    stall_cycles_q,
+    macs_q[31:0],
+    macs_q[63:32],
+    last_out_q,
+    retired_q,
+    dropped_q
+  };
   always_comb begin
-    rd_ok   = 1'b1;
     rdata_d = '0;
-    case (rd_addr)
-      tsr_pkg::CsrId:            rdata_d = tsr_pkg::IdValue;
-      tsr_pkg::CsrVersion:       rdata_d = tsr_pkg::VersionValue;
-      tsr_pkg::CsrCfgArray:      rdata_d = {16'(Cols), 16'(Rows)};
-      tsr_pkg::CsrCfgActDepth:   rdata_d = 32'(ActDepth);
-      tsr_pkg::CsrCfgWgtDepth:   rdata_d = 32'(WgtDepth);
-      tsr_pkg::CsrCfgAccDepth:   rdata_d = 32'(AccDepth);
-      tsr_pkg::CsrCfgParamDepth: rdata_d = 32'(ParamDepth);
-      tsr_pkg::CsrCfgStream:     rdata_d = {16'(4 * Cols), 16'(InBytes)};
-      tsr_pkg::CsrFeatures:      rdata_d = {16'd0, 8'(CmdFifoDepth),
-                                            tsr_pkg::FeatureBits |
-                                            (8'(RoundSingle) << tsr_pkg::FeatureRoundSingle) |
-                                            (8'(Sparse) << tsr_pkg::FeatureSparse) |
-                                            (8'(Sparse && Rows == Cols)
-                                             << tsr_pkg::FeatureSparseA)} |
-                                           (32'(!PerfDetail) << tsr_pkg::FeaturePerfLite);
-      tsr_pkg::CsrCtrl:          rdata_d = '0;
-      tsr_pkg::CsrStatus:        rdata_d = {8'd0, 8'(st_level), 10'd0, st_unit_busy[2],
-                                            st_unit_busy[1], st_unit_busy[0], st_full,
-                                            st_error, st_busy};
-      tsr_pkg::CsrErrCode:       rdata_d = {24'd0, st_code};
-      tsr_pkg::CsrErrCmd:        rdata_d = st_cmd;
-      tsr_pkg::CsrCfgGbufDepth:  rdata_d = Sparse ? 32'(GbufDepth) : 32'd0;
-      tsr_pkg::CsrCfgMetaDepth:  rdata_d = Sparse ? 32'(MetaDepth) : 32'd0;
-      tsr_pkg::CsrPerfCycles:    rdata_d = cycles_q;
-      tsr_pkg::CsrPerfBusy:      rdata_d = busy_cycles_q;
-      tsr_pkg::CsrPerfStall:     rdata_d = stall_cycles_q;
-      tsr_pkg::CsrPerfMacsLo:    rdata_d = macs_q[31:0];
-      tsr_pkg::CsrPerfMacsHi:    rdata_d = macs_q[63:32];
-      tsr_pkg::CsrPerfLastOut:   rdata_d = last_out_q;
-      tsr_pkg::CsrPerfCmds:      rdata_d = retired_q;
-      tsr_pkg::CsrPerfDropped:   rdata_d = dropped_q;
-      default:                   rd_ok   = 1'b0;
-    endcase
+    for (int k = 0; k < NumRd; k++) rdata_d |= rd_value[k] & {32{rd_sel[k]}};
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -292,7 +305,7 @@ module tsr_csr #(
       if (s_rvalid_o && s_rready_i) rvalid_q <= 1'b0;
       if (rd_take) begin
         rvalid_q <= 1'b1;
-        rresp_q  <= rd_ok ? RespOkay : RespSlvErr;
+        rresp_q  <= (rd_sel != '0) ? RespOkay : RespSlvErr;
         rdata_q  <= rdata_d;
       end
     end

@@ -76,25 +76,41 @@ module tsr_requant #(
   // Stage 2: double rounding's left shift (wraps). The right shift waits for stage 7,
   // by r = -shift (double, 0..31) or by 31 - shift (single, 1..62); 0 for a raw value.
   // From here on `exact` (single rounding or raw) keeps the 64-bit product unrounded.
-  logic        single, shift_left;
-  logic [6:0]  shift;
-  logic [4:0]  left_amount;
-  logic [RightW-1:0] right_amount;
+  // Deep works the amounts out in stage 1, from its inputs, so the left shift's selects
+  // come from registers.
+  typedef struct packed {
+    logic [4:0]        left;
+    logic [RightW-1:0] right;
+    logic              exact;
+  } amounts_t;
+  function automatic amounts_t shift_amounts(input logic [7:0] shift_field, input logic bypass);
+    logic       single, shift_left;
+    logic [6:0] shift;
+    single     = RoundSingle && shift_field[7];
+    shift      = shift_field[6:0];
+    shift_left = !shift[6] && (shift != 7'd0);
+    shift_amounts.left  = (shift_left && !single && !bypass) ? shift[4:0] : 5'd0;
+    shift_amounts.right = bypass ? '0
+                        : single     ? RightW'(7'd31 - shift)
+                        : shift_left ? '0 : RightW'((~shift) + 7'd1);
+    shift_amounts.exact = single || bypass;
+  endfunction
+  amounts_t    amounts;
   logic [31:0] s2_a_q, s2_b_q;
   logic [RightW-1:0] s2_right_q;
   logic        s2_exact_q, s2_bypass_q;
-  assign single       = RoundSingle && s1_shift[7];
-  assign shift        = s1_shift[6:0];
-  assign shift_left   = !shift[6] && (shift != 7'd0);
-  assign left_amount  = (shift_left && !single && !s1_bypass) ? shift[4:0] : 5'd0;
-  assign right_amount = s1_bypass ? '0
-                      : single      ? RightW'(7'd31 - shift)
-                      : shift_left  ? '0 : RightW'((~shift) + 7'd1);
+  if (Deep) begin : gen_amounts_reg
+    always_ff @(posedge clk_i) amounts <= shift_amounts(shift_i, !requant_i);
+    logic unused_shift;
+    assign unused_shift = ^s1_shift;
+  end else begin : gen_amounts_now
+    assign amounts = shift_amounts(s1_shift, s1_bypass);
+  end
   always_ff @(posedge clk_i) begin
-    s2_a_q      <= s1_raw << left_amount;
+    s2_a_q      <= s1_raw << amounts.left;
     s2_b_q      <= s1_mult;
-    s2_right_q  <= right_amount;
-    s2_exact_q  <= single || s1_bypass;
+    s2_right_q  <= amounts.right;
+    s2_exact_q  <= amounts.exact;
     s2_bypass_q <= s1_bypass;
   end
 
@@ -225,15 +241,28 @@ module tsr_requant #(
   // rounded down, plus one more for a negative x. For r >= 1 that is: bit r-1 set, and
   // for a negative x some bit below it set too (ties round away from zero); for r = 0
   // never. No adder or comparator on the path.
+  // Deep works r - 1 and the mask of the bits below it out in stage 6, from stage 5's r.
+  function automatic logic [30:0] below_mask(input logic [RightW-1:0] r);
+    for (int i = 0; i < 31; i++) below_mask[i] = (RightW'(i + 1) < r);
+  endfunction
   logic [30:0] below_half;   // bits below r-1
+  logic [RightW-1:0] half_at;  // r - 1
+  logic        right_any;      // r != 0
   logic        half_bit, any_below, round_up;
   logic [31:0] s7_shifted_q;
   logic        s7_round_q, s7_bypass_q;
-  always_comb begin
-    below_half = '0;
-    for (int i = 0; i < 31; i++) below_half[i] = (RightW'(i + 1) < s6_right_q);
+  if (Deep) begin : gen_round_reg
+    always_ff @(posedge clk_i) begin
+      below_half <= below_mask(s5_right);
+      half_at    <= s5_right - 1'b1;
+      right_any  <= (s5_right != '0);
+    end
+  end else begin : gen_round_now
+    assign below_half = below_mask(s6_right_q);
+    assign half_at    = s6_right_q - 1'b1;
+    assign right_any  = (s6_right_q != '0);
   end
-  assign half_bit  = (s6_right_q != '0) && s6_value_q[s6_right_q - 1'b1];
+  assign half_bit  = right_any && s6_value_q[half_at];
   assign any_below = |(s6_value_q[30:0] & below_half);
   assign round_up  = half_bit && (s6_exact_q || !s6_value_q[ValueW-1] || any_below);
   always_ff @(posedge clk_i) begin
