@@ -78,7 +78,7 @@ meta-too-small -GMetaDepth=1
 sparse-acc-below-rows -GAccDepth=2
 acc-write-reg-no-forward -GAccWriteReg=1 -GAccForward=0
 rq-deep-lean -GRqDeep=1 -GRqLean=1
-csr-read-reg-not-bit -GCsrReadReg=2
+csr-reg-not-bit -GCsrReg=2
 CONFIGS
   echo "lint: tsr_top rejects $rejected illegal configurations at elaboration"
 fi

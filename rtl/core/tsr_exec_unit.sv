@@ -169,7 +169,11 @@ module tsr_exec_unit #(
   assign take_new = accept || !Overlap;
   assign accept        = cmd_valid_i && cmd_ready_o;
   assign finishing     = iss_fire && iss_last_row && iss_last_kt && iss_last_nt;
-  assign iss_free_next = !active_q || finishing;
+  // The issuer takes a command when it has none left after this cycle. IssueReg: only
+  // once it has none (a cycle after a command's last issue, with Overlap a cycle's
+  // bubble between commands), so the selects of its command registers do not wait for
+  // the issue decision.
+  assign iss_free_next = !active_q || (!IssueReg && finishing);
 
   // ---- preloader -------------------------------------------------------------------
   // With Cols = 1 a bank may be rewritten the cycle after its last use: no count to wait

@@ -11,7 +11,9 @@
 // the beat end at a register instead of at every block RAM of a wide scratchpad spread
 // over the die. The write then lands a cycle after its beat, and everything that says
 // what is written follows it: done_o, the window of words still to be written (it keeps
-// the registered word), and cmd_ready_o (no new LOAD while a write is pending).
+// the registered word), and cmd_ready_o (no new LOAD while a write is pending). So does
+// err_o, so the beat's checks reach no register in the dispatcher either (an error shows
+// a cycle later; docs/isa.md lets a command handed off meanwhile complete).
 module tsr_load_unit #(
   parameter int unsigned InBytes  = 16,
   parameter int unsigned AddrW    = 8,
@@ -72,8 +74,10 @@ module tsr_load_unit #(
   logic [4:0]           we;
   logic                 done;
   assign done        = (state_q == StLoad) && beat && !bad && last_beat && !clear_i;
-  assign err_o       = bad && !clear_i;
-  assign err_code_o  = bad_last ? tsr_pkg::ErrStream : tsr_pkg::ErrBadParam;
+  logic       err;
+  logic [7:0] err_code;
+  assign err         = bad && !clear_i;
+  assign err_code    = bad_last ? tsr_pkg::ErrStream : tsr_pkg::ErrBadParam;
   assign wr_target_o = target_q;
   // Registered at the start (addr_q + left_q stays equal to it), so the execute unit's
   // read-after-write compare starts at a flip-flop, not behind an adder.
@@ -90,20 +94,26 @@ module tsr_load_unit #(
     logic [4:0]           we_q;
     logic [AddrW-1:0]     waddr_q;
     logic [InBytes*8-1:0] wdata_q;
-    logic                 done_q;
+    logic                 done_q, err_q;
+    logic [7:0]           err_code_q;
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
         we_q   <= '0;
         done_q <= 1'b0;
+        err_q  <= 1'b0;
       end else begin
         we_q   <= we;
         done_q <= done;
+        err_q  <= err;
       end
     end
     always_ff @(posedge clk_i) begin
-      waddr_q <= addr_q;
-      wdata_q <= s_tdata_i;
+      waddr_q    <= addr_q;
+      wdata_q    <= s_tdata_i;
+      err_code_q <= err_code;
     end
+    assign err_o       = err_q;
+    assign err_code_o  = err_code_q;
     assign we_o        = we_q;
     assign waddr_o     = waddr_q;
     assign wdata_o     = wdata_q;
@@ -117,6 +127,8 @@ module tsr_load_unit #(
     assign waddr_o     = addr_q;
     assign wdata_o     = s_tdata_i;
     assign done_o      = done;
+    assign err_o       = err;
+    assign err_code_o  = err_code;
     assign cmd_ready_o = (state_q == StIdle);
     assign busy_o      = (state_q != StIdle);
     assign wr_active_o = (state_q == StLoad);

@@ -152,15 +152,46 @@ module tsr_store_unit #(
   logic [CreditW-1:0] out_level;
   logic [CreditW-1:0] inflight_q;
   logic               out_push, out_pop, out_full, out_empty;
+  logic               out_keep_head;  // CLEAR keeps the head: it is presented, not taken
   logic               can_issue, issue, last_row;
   // Column group the lanes take next cycle: 0 with a row read this cycle, then 1.. on.
   logic [GrpW-1:0]    grp_q;
   logic               grp_busy;
 
   assign grp_busy  = (grp_q != '0);
-  assign last_row  = (row_q == m_rows_q - 1'b1);
-  assign can_issue = (CreditW'(out_level) + inflight_q) < CreditW'(OutDepth);
   assign issue     = (state_q == StRows) && !grp_busy && can_issue;
+  // AccInReg: the credit (entries held plus reads in flight) in a counter of its own and
+  // the last-row flag in a register stepped with the row, so the issue is decided from
+  // registers, not through the FIFO's level, an adder and a comparator.
+  if (AccInReg) begin : gen_issue_reg
+    logic [CreditW-1:0] used_q;
+    logic               last_row_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        used_q     <= '0;
+        last_row_q <= 1'b0;
+      end else begin
+        // CLEAR empties the FIFO but for a head it keeps, and drops the reads in flight.
+        if (clear_i) used_q <= CreditW'(out_keep_head);
+        else         used_q <= used_q + CreditW'(issue) - CreditW'(out_pop);
+        if (job_pop)    last_row_q <= (head_m_rows == (AccAW + 1)'(1));
+        else if (issue) last_row_q <= ((AccAW + 2)'(row_q) + 2 == (AccAW + 2)'(m_rows_q));
+      end
+    end
+    assign can_issue = (used_q != CreditW'(OutDepth));
+    assign last_row  = last_row_q;
+`ifndef SYNTHESIS
+    CreditCount_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                    used_q == CreditW'(out_level) + inflight_q)
+      else $error("store unit: the credit counter lost count");
+    LastRow_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+                                state_q == StRows |-> last_row_q == (row_q == m_rows_q - 1'b1))
+      else $error("store unit: the last-row flag is out of step");
+`endif
+  end else begin : gen_issue_now
+    assign can_issue = (CreditW'(out_level) + inflight_q) < CreditW'(OutDepth);
+    assign last_row  = (row_q == m_rows_q - 1'b1);
+  end
 
   logic zc_busy;  // the job slot the next job takes is still read (below)
   assign job_pop       = (state_q == StIdle) && job_valid && !zc_busy;
@@ -460,7 +491,7 @@ module tsr_store_unit #(
 
   logic [Cols*32+1:0] out_head;
   assign out_push = side_out[SideValid] && side_out[SideEnd];
-  logic out_keep_head, stale_q;
+  logic stale_q;
   assign out_keep_head = m_tvalid_o && !m_tready_i;
   tsr_fifo #(.Width(Cols*32 + 2), .Depth(OutDepth), .RegRead(OutFifoRegRead)) u_out (
     .clk_i, .rst_ni, .clear_i, .keep_head_i(out_keep_head),

@@ -69,10 +69,11 @@ module tsr_top #(
                                                  // from registers a cycle after the add
                                                  // (tsr_accumulator WriteReg; needs
                                                  // AccForward)
-  parameter int unsigned CsrReadReg     = 0,      // 1: a CSR read decodes its registered
-                                                 // address, a cycle later, from status
+  parameter int unsigned CsrReg         = 0,      // 1: a CSR read decodes its registered
+                                                 // address a cycle later, from status
                                                  // registered a cycle earlier (tsr_csr
-                                                 // ReadReg)
+                                                 // ReadReg), and the command FIFO's full
+                                                 // flag comes from a count of its own
   // Sparse-gather path (SPGEMM, docs/isa.md): Rows x Cols MAC lanes of its own, the META
   // scratchpad and GBUF (Cols copies). The simulation engine has it; boards leave it out.
   parameter int unsigned Sparse         = 1,
@@ -172,8 +173,8 @@ module tsr_top #(
   if (RqDeep > 1 || (RqDeep != 0 && RqLean != 0)) begin : gen_bad_rq_deep
     $error("RqDeep must be 0 or 1, and 0 with RqLean");
   end
-  if (CsrReadReg > 1) begin : gen_bad_csr_read_reg
-    $error("CsrReadReg must be 0 or 1");
+  if (CsrReg > 1) begin : gen_bad_csr_reg
+    $error("CsrReg must be 0 or 1");
   end
   if (LutMulCols > Cols) begin : gen_bad_lut_mul
     $error("LutMulCols must lie in 0..Cols");
@@ -203,7 +204,6 @@ module tsr_top #(
     .pop_i(cmd_pop), .data_o(cmd_head), .empty_o(cmd_empty), .level_o(cmd_fifo_level)
   );
   assign cmd_level = cmd_fifo_level + LevelW'(CmdFifoRegRead == 0 && dispatch_busy);
-  assign cmd_full  = (cmd_level == LevelW'(CmdFifoDepth));
 
   logic               load_valid, load_ready, load_done;
   logic [2:0]         load_target;
@@ -257,6 +257,28 @@ module tsr_top #(
     .error_o(error), .err_code_o(err_code), .err_cmd_o(err_cmd),
     .dropped_o(dropped), .busy_o(dispatch_busy)
   );
+
+  // CsrReg: the commands held (the FIFO's and the dispatcher's head) counted in a register
+  // of their own, stepped by the pushes and by each command leaving the head (handed off
+  // or dropped), so the CSR's push decision starts at a register and a compare, not
+  // behind the FIFO's pointer subtraction and the head's add (the CSR may lie far away).
+  if (CsrReg != 0) begin : gen_cmd_count
+    logic              cmd_leave;  // the head leaves: handed off or dropped
+    logic [LevelW-1:0] held_q;
+    assign cmd_leave = dropped || load_valid || gemm_valid || sp_valid;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni)    held_q <= '0;
+      else if (clear) held_q <= '0;  // no push coincides with CLEAR (one write at a time)
+      else            held_q <= held_q + LevelW'(cmd_push) - LevelW'(cmd_leave);
+    end
+    assign cmd_full = (held_q == LevelW'(CmdFifoDepth));
+`ifndef SYNTHESIS
+    HeldCount_A: assert property (@(posedge clk_i) disable iff (!rst_ni) held_q == cmd_level)
+      else $error("tsr_top: the count of commands held lost step with the FIFO and the head");
+`endif
+  end else begin : gen_cmd_level
+    assign cmd_full = (cmd_level == LevelW'(CmdFifoDepth));
+  end
 
   // ---- load unit and scratchpads -----------------------------------------------------
   logic [4:0]           load_we;
@@ -532,7 +554,7 @@ module tsr_top #(
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .InBytes(InBytes),
     .CmdFifoDepth(CmdFifoDepth), .Sparse(Sparse != 0), .GbufDepth(GbufDepth),
     .MetaDepth(MetaDepth), .RoundSingle(RoundSingle != 0), .PerfDetail(PerfDetail != 0),
-    .ReadReg(CsrReadReg != 0)
+    .ReadReg(CsrReg != 0)
   ) u_csr (
     .clk_i, .rst_ni,
     .s_awaddr_i(s_axil_awaddr_i), .s_awvalid_i(s_axil_awvalid_i),
