@@ -542,8 +542,9 @@ module tsr_exec_unit #(
   NoCmdWhileBusy_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                                      cmd_valid_i |-> !pre_active_q && !pend_q)
     else $error("GEMM handed to an execute unit that holds two");
+  // (IssueReg: or in the cycle after the one ahead of it finished, when it is taken.)
   PendOnlyBehindActive_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
-                                           pend_q |-> active_q)
+                                           pend_q |-> active_q || (IssueReg && $past(finishing)))
     else $error("a pending GEMM with no GEMM issuing ahead of it");
   IssueOnlyLoadedBank_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                                           iss_fire |-> wbank_ready_q[iss_bank_q])
