@@ -197,6 +197,7 @@ module tsr_top #(
   logic              cmd_push, cmd_full, cmd_empty, cmd_pop, cmd_fifo_full, dispatch_busy;
   logic [127:0]      cmd_in, cmd_head;
   logic [LevelW-1:0] cmd_level, cmd_fifo_level;
+  logic [LevelW-1:0] csr_level;  // STATUS.LEVEL: cmd_level, or its count (CsrReg)
   tsr_fifo #(.Width(tsr_pkg::CmdWidth), .Depth(CmdFifoDepth), .RegRead(CmdFifoRegRead))
   u_cmd_fifo (
     .clk_i, .rst_ni, .clear_i(clear), .keep_head_i(1'b0),
@@ -271,13 +272,15 @@ module tsr_top #(
       else if (clear) held_q <= '0;  // no push coincides with CLEAR (one write at a time)
       else            held_q <= held_q + LevelW'(cmd_push) - LevelW'(cmd_leave);
     end
-    assign cmd_full = (held_q == LevelW'(CmdFifoDepth));
+    assign cmd_full  = (held_q == LevelW'(CmdFifoDepth));
+    assign csr_level = held_q;
 `ifndef SYNTHESIS
     HeldCount_A: assert property (@(posedge clk_i) disable iff (!rst_ni) held_q == cmd_level)
       else $error("tsr_top: the count of commands held lost step with the FIFO and the head");
 `endif
   end else begin : gen_cmd_level
-    assign cmd_full = (cmd_level == LevelW'(CmdFifoDepth));
+    assign cmd_full  = (cmd_level == LevelW'(CmdFifoDepth));
+    assign csr_level = cmd_level;
   end
 
   // ---- load unit and scratchpads -----------------------------------------------------
@@ -549,6 +552,39 @@ module tsr_top #(
   assign busy = (cmd_fifo_level != '0) || dispatch_busy || load_busy || exec_busy || acc_busy ||
                 sp_busy || store_busy;
 
+  // What the CSRs see of the units: as they are, or (CsrReg) from registers a cycle
+  // later, so the units' state, spread over the die, and the CSRs' status and event
+  // registers each get a cycle of their own. Busy then also counts a command pushed in
+  // the cycle before, which the registered state does not show yet: a STATUS read after
+  // a CMD3 write's response still sees the engine busy.
+  logic       csr_busy, csr_stall, csr_mac_row, csr_out_beat, csr_dropped;
+  logic [2:0] csr_unit_busy;
+  logic [1:0] csr_retired;
+  if (CsrReg != 0) begin : gen_csr_in_reg
+    logic       busy_q, push_q, stall_q, mac_row_q, out_beat_q, dropped_q;
+    logic [2:0] unit_busy_q;
+    logic [1:0] retired_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        {busy_q, push_q, stall_q, mac_row_q, out_beat_q, dropped_q, unit_busy_q, retired_q} <= '0;
+      end else begin
+        {busy_q, push_q, stall_q, mac_row_q, out_beat_q, dropped_q, unit_busy_q, retired_q} <=
+          {busy, cmd_push, exec_stall || sp_stall || load_stall || store_stall,
+           issue_valid || sp_entry, m_axis_tvalid_o && m_axis_tready_i, dropped,
+           store_busy, exec_busy || sp_busy, load_busy, {1'b0, load_done} + {1'b0, gemm_done}};
+      end
+    end
+    assign {csr_busy, csr_stall, csr_mac_row, csr_out_beat, csr_dropped, csr_unit_busy,
+            csr_retired} = {busy_q || push_q, stall_q, mac_row_q, out_beat_q, dropped_q,
+                            unit_busy_q, retired_q};
+  end else begin : gen_csr_in_now
+    assign {csr_busy, csr_stall, csr_mac_row, csr_out_beat, csr_dropped, csr_unit_busy,
+            csr_retired} = {busy, exec_stall || sp_stall || load_stall || store_stall,
+                            issue_valid || sp_entry, m_axis_tvalid_o && m_axis_tready_i,
+                            dropped, store_busy, exec_busy || sp_busy, load_busy,
+                            {1'b0, load_done} + {1'b0, gemm_done}};
+  end
+
   tsr_csr #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .InBytes(InBytes),
@@ -564,14 +600,12 @@ module tsr_top #(
     .s_araddr_i(s_axil_araddr_i), .s_arvalid_i(s_axil_arvalid_i),
     .s_arready_o(s_axil_arready_o), .s_rdata_o(s_axil_rdata_o), .s_rresp_o(s_axil_rresp_o),
     .s_rvalid_o(s_axil_rvalid_o), .s_rready_i(s_axil_rready_i),
-    .cmd_push_o(cmd_push), .cmd_o(cmd_in), .cmd_full_i(cmd_full), .cmd_level_i(cmd_level),
+    .cmd_push_o(cmd_push), .cmd_o(cmd_in), .cmd_full_i(cmd_full), .cmd_level_i(csr_level),
     .cmd_overflow_o(cmd_overflow),
     .clear_o(clear),
-    .error_i(error), .err_code_i(err_code), .err_cmd_i(err_cmd), .busy_i(busy),
-    .unit_busy_i({store_busy, exec_busy || sp_busy, load_busy}),
-    .stall_i(exec_stall || sp_stall || load_stall || store_stall),
-    .mac_row_i(issue_valid || sp_entry), .out_beat_i(m_axis_tvalid_o && m_axis_tready_i),
-    .retired_i({1'b0, load_done} + {1'b0, gemm_done}), .dropped_i(dropped)
+    .error_i(error), .err_code_i(err_code), .err_cmd_i(err_cmd), .busy_i(csr_busy),
+    .unit_busy_i(csr_unit_busy), .stall_i(csr_stall), .mac_row_i(csr_mac_row),
+    .out_beat_i(csr_out_beat), .retired_i(csr_retired), .dropped_i(csr_dropped)
   );
 
   // ---- debug observation -------------------------------------------------------------
