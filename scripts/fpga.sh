@@ -158,12 +158,15 @@ mkdir -p "$out"
 rm -f "$out"/report.json "$out"/*.bit "$out"/*.bin "$out"/*.config "$out"/*.asc "$out/$top.json"
 gparams=""
 for p in "${engine[@]}"; do gparams+=" -G $p"; done
+# After flatten: a flip-flop whose signal the RTL marks (* keep *) stays one of its own;
+# Yosys would otherwise merge flip-flops of equal input (tsr_pe's bank registers).
 latches='t:$dlatch t:$adlatch t:$dlatchsr t:$_DLATCH_* t:$_DLATCHSR_*'
 cat >"$out/synth.ys" <<EOF
 read_slang -j 1 -D SYNTHESIS -v $vendor_lib$vendor_bb --top $top$gparams ${pkgs[*]} ${mods[*]} ${board_files[*]}
 hierarchy -check -top $top
 proc
 flatten
+setattr -set keep 1 w:* a:keep %i %ci1:+[Q] t:\$dff t:\$adff %u %i
 check -assert
 select -assert-none $latches
 $synth_cmd -json $out/$top.json

@@ -72,6 +72,29 @@ def undriven_hard_inputs(netlist_path):
     return found
 
 
+def merged_kept_registers(netlist_path):
+    """'A = B' for each flip-flop that carries two registers the RTL marks (* keep *):
+    fpga.sh keeps those flip-flops apart, Yosys would merge equal ones (tsr_pe's bank)."""
+    found = []
+    for module in json.loads(Path(netlist_path).read_text())["modules"].values():
+        kept = {}
+        for name, net in module.get("netnames", {}).items():
+            if net.get("attributes", {}).get("keep") and not net.get("hide_name"):
+                for bit in net["bits"]:
+                    kept.setdefault(bit, []).append(name)
+        for c in module.get("cells", {}).values():
+            for bit in c["connections"].get("Q", []) if c["type"] in FLIP_FLOPS else []:
+                if len(kept.get(bit, [])) > 1:
+                    found.append(" = ".join(sorted(kept[bit])))
+    return found
+
+
+# The flip-flop cells of both families' netlists.
+FLIP_FLOPS = {"TRELLIS_FF"} | {"SB_DFF" + s for s in (
+    "", "E", "SR", "R", "SS", "S", "ESR", "ER", "ESS", "ES",
+    "N", "NE", "NSR", "NR", "NSS", "NS", "NESR", "NER", "NESS", "NES")}
+
+
 def packed_logic_cells(log_path):
     """ICESTORM_LC used, from a `nextpnr-ice40 --pack-only` log; None when there is none."""
     if not log_path.exists():
@@ -145,8 +168,14 @@ def write_report(a):
         report["undriven_hard_inputs"] = lost
         failed = (f"synthesis lost connections: {len(lost)} hard-block inputs undriven, "
                   f"e.g. {', '.join(lost[:3])} (a mapping bug: see the netlist)")
+    merged = merged_kept_registers(netlist) if netlist.exists() else []
+    if merged:
+        report["merged_kept_registers"] = merged
+        failed = (f"synthesis merged {len(merged)} flip-flops the RTL keeps apart, e.g. "
+                  f"{merged[0]} (see fpga.sh's setattr)")
     if a.stage == "synth":
-        report["status"] = "bad-netlist" if lost else "does-not-fit" if over else "synthesized"
+        report["status"] = ("bad-netlist" if lost or merged
+                            else "does-not-fit" if over else "synthesized")
     elif a.stage == "pnr-failed":
         report["status"] = "does-not-fit" if over else "pnr-failed"
         failed = failed or "place and route failed (see nextpnr.log)"

@@ -207,11 +207,15 @@ module tsr_bridge_exec
   // One comparator for both budgets, registered: a wait or a STREAM_READ fails once
   // cyc_q > budget, which is the comparison of the cycle before (cyc_q counts up by one a
   // cycle in StWait and StSrCollect until then; over_q is clear in their first). The
-  // 40-bit compare then ends at a flip-flop, not in the stream handshake.
+  // 40-bit compare then ends at a flip-flop, not in the stream handshake. With a huge
+  // budget only a STREAM_READ fails, once cyc_q is all ones: over_q is set as it gets
+  // there, from the count one below (HugeOver_A), so the 40-input AND is not in the
+  // handshake either.
   logic budget_ge, over_q, over_d;
   assign budget_ge = (cyc_q >= budget);
-  assign over_d    = (state_q == StWait || state_q == StSrCollect) && !budget_huge &&
-                     budget_ge;
+  assign over_d    = budget_huge ? (state_q == StSrCollect && cyc_q == ~CycW'(1))
+                                 : ((state_q == StWait || state_q == StSrCollect) &&
+                                    budget_ge);
 
   // WAIT_IDLE waits for STATUS.busy; WAIT_STATUS for its mask and FIFO level (a level
   // over 255 is no limit). StDispatch leaves both in arg_q (LdArgs): WAIT_IDLE's as mask
@@ -311,8 +315,12 @@ module tsr_bridge_exec
   end
 
   // StallCycles without the engine taking a beat: cyc_q counts them from 0 and stops there.
-  logic stalled;
-  assign stalled = (cyc_q[StallW-1:0] == StallW'(StallCycles));
+  // Registered with the count (StalledReg_A), so the compare is not in front of the
+  // failure's enables: set as the count steps onto StallCycles, or clears to it.
+  logic stalled_q, stalled_d;
+  assign stalled_d = cyc_clr ? (StallCycles == 0)
+                   : (cyc_inc ? cyc_q[StallW-1:0] == StallW'(StallCycles) - StallW'(1)
+                              : stalled_q);
 
   logic [OutBytes*8-1:0] out_shifted;
   assign out_shifted = s_axis_tdata_i >> (8 * out_byte_q);
@@ -534,7 +542,7 @@ module tsr_bridge_exec
           cut_d       = 1'b0;
           push_next_d = StReply;
           state_d     = StSwPush;
-        end else if (stalled) begin
+        end else if (stalled_q) begin
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgStall; end
         end else begin
           cyc_inc = 1'b1;
@@ -651,7 +659,7 @@ module tsr_bridge_exec
       StSwPush: begin
         if (m_axis_tready_i) begin
           state_d = push_next_q;  // the handshake rule above updates the packet state
-        end else if (stalled) begin
+        end else if (stalled_q) begin
           // The engine took nothing: the rest of the frame is dropped; the beat stays
           // presented (it may not be withdrawn) and goes first in the next STREAM_WRITE.
           // Without MORE the dropped rest held the packet's TLAST beat, unless this is it.
@@ -671,7 +679,7 @@ module tsr_bridge_exec
           rep_buf_d       = 1'b1;  // pos_i: beats * OutBytes
           nargs_d         = 5'd11;
           state_d         = StAlign;
-        end else if (budget_huge ? &cyc_q : over_q) begin
+        end else if (over_q) begin
           begin do_fail = 1'b1; fail_code = ErrTransport; fail_msg = MsgBudget; end
         end else begin
           cyc_inc = 1'b1;
@@ -787,6 +795,7 @@ module tsr_bridge_exec
       w_q             <= 1'b0;
       ar_q            <= 1'b0;
       cyc_q           <= '0;
+      stalled_q       <= (StallCycles == 0);
       over_q          <= 1'b0;
       budget_huge_q   <= 1'b0;
       read_done_q     <= 1'b0;
@@ -824,6 +833,7 @@ module tsr_bridge_exec
       w_q             <= w_d;
       ar_q            <= ar_d;
       cyc_q           <= cyc_d;
+      stalled_q       <= stalled_d;
       over_q          <= over_d;
       budget_huge_q   <= (arg_q[127:64+CycW] != '0);
       read_done_q     <= read_done_d;
@@ -905,6 +915,10 @@ module tsr_bridge_exec
   BudgetHeld_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
       state_q == StWait || state_q == StSrCollect |->
         budget_huge_q == (arg_q[127:64+CycW] != '0));
+  StalledReg_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      stalled_q == (cyc_q[StallW-1:0] == StallW'(StallCycles)));
+  HugeOver_A: assert property (@(posedge clk_i) disable iff (!rst_ni)
+      state_q == StSrCollect && budget_huge_q |-> over_q == (&cyc_q));
 `endif
 
 endmodule

@@ -136,14 +136,19 @@ module tsr_bridge_rx
     endcase
   end
 
-  // The oldest byte held is window byte 20-cnt_q (for cnt_q >= 1).
-  logic [4:0]  head;
-  logic [31:0] mm_ext;
+  // The oldest byte held is window byte 20-cnt_q (for cnt_q >= 1). It and the next one
+  // held are Magic0 and Magic1, or the oldest is Magic0 if it is the only one:
+  // magic_at[cnt_q], a mux on the count with the window's bits wired in reverse (no
+  // subtraction in front of it). Nothing held is no mismatch; a count over 20 never occurs.
+  logic [31:0] magic_at;
   logic        not_magic;
-  assign head      = WinBytes - cnt_q;
-  assign mm_ext    = 32'(mm_q);
-  // The oldest byte is not Magic0, or the next one held is not Magic1.
-  assign not_magic = (cnt_q == 5'd1) ? !m0_q : (cnt_q >= 5'd2 && !mm_ext[head]);
+  always_comb begin
+    magic_at    = '0;
+    magic_at[0] = 1'b1;
+    magic_at[1] = m0_q;
+    for (int c = 2; c <= 20; c++) magic_at[c] = mm_q[20 - c];
+  end
+  assign not_magic = !magic_at[cnt_q];
 
   always_comb begin
     state_d    = state_q;

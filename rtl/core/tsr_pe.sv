@@ -165,7 +165,21 @@ module tsr_pe #(
     assign psum_o = psum_q;
   end
 
-  assign act_o      = act_q;
-  assign act_bank_o = act_bank_q;
+  assign act_o = act_q;
+
+  // Every PE on an anti-diagonal holds the same bank bit (all rows share one, skewed), so
+  // Yosys merges their bank registers: in a large array one flip-flop would then drive the
+  // weight selects of a dozen PEs spread across the die. A LutMul PE (the large arrays')
+  // keeps a bank register of its own: scripts/fpga.sh keeps every flip-flop whose signal is
+  // marked keep.
+  if (LutMul) begin : gen_bank_own
+    (* keep *) logic bank_q;
+    always_ff @(posedge clk_i) bank_q <= act_bank_i;
+    assign act_bank_o = bank_q;
+    logic unused_bank;
+    assign unused_bank = act_bank_q;
+  end else begin : gen_bank_shared
+    assign act_bank_o = act_bank_q;
+  end
 
 endmodule
