@@ -79,6 +79,7 @@ sparse-acc-below-rows -GAccDepth=2
 acc-write-reg-no-forward -GAccWriteReg=1 -GAccForward=0
 rq-deep-lean -GRqDeep=1 -GRqLean=1
 csr-reg-not-bit -GCsrReg=2
+serial-mul-not-bit -GSerialMul=2
 CONFIGS
   echo "lint: tsr_top rejects $rejected illegal configurations at elaboration"
 fi

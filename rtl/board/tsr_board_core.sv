@@ -40,6 +40,7 @@ module tsr_board_core #(
   parameter int unsigned AccWriteReg    = 0,     // accumulator writes registered (tsr_top)
   parameter int unsigned IssueReg       = 0,     // the issue from registers (tsr_top)
   parameter int unsigned CsrReg         = 0,     // CSR reads and FIFO room registered (tsr_top)
+  parameter int unsigned SerialMul      = 0,     // dispatcher's products serial (tsr_top)
   // 1: a register slice (tsr_slice) on every channel between the bridge and the engine,
   // so no path crosses from one to the other in a cycle (large FPGAs, where they lie far
   // apart); each transaction and beat takes a cycle more.
@@ -268,7 +269,8 @@ module tsr_board_core #(
     .AccForward(AccForward), .RqLean(RqLean), .RqDeep(RqDeep), .GemmOverlap(GemmOverlap),
     .LeanDispatch(LeanDispatch), .PeMac16(PeMac16), .StoreJobs(StoreJobs),
     .HazardReg(HazardReg), .WgtBusReg(WgtBusReg), .StoreInReg(StoreInReg),
-    .IssueReg(IssueReg), .AccWriteReg(AccWriteReg), .CsrReg(CsrReg)
+    .IssueReg(IssueReg), .AccWriteReg(AccWriteReg), .CsrReg(CsrReg),
+    .SerialMul(SerialMul)
   ) u_engine (
     .clk_i, .rst_ni(engine_rst_n),
     .s_axil_awaddr_i(e_awaddr), .s_axil_awvalid_i(e_awvalid), .s_axil_awready_o(e_awready),

@@ -31,6 +31,7 @@ module tsr_ulx3s #(
                                                  // clock domains (LinkRegs then moot)
   parameter int unsigned IssueReg       = 1,     // the issue from registers (tsr_top)
   parameter int unsigned CsrReg         = 1,     // CSR reads and FIFO room registered (tsr_top)
+  parameter int unsigned SerialMul      = 1,     // dispatcher's products serial (tsr_top)
   parameter int unsigned Sparse         = 0,     // sparse-gather path: Rows*Cols more
                                                  // multipliers (its lanes), in DSP blocks
   parameter int unsigned ClkHz        = 100_000_000, // CLKOP: the engine's clock
@@ -100,7 +101,7 @@ module tsr_ulx3s #(
     .RqLanes(RqLanes), .CmdFifoRegRead(CmdFifoRegRead), .OutFifoRegRead(OutFifoRegRead),
     .LutMulCols(LutMulCols), .LoadWriteReg(LoadWriteReg), .HazardReg(HazardReg),
     .WgtBusReg(WgtBusReg), .StoreInReg(StoreInReg), .LinkRegs(LinkRegs), .IssueReg(IssueReg),
-    .AccWriteReg(AccWriteReg), .RqDeep(RqDeep), .CsrReg(CsrReg),
+    .AccWriteReg(AccWriteReg), .RqDeep(RqDeep), .CsrReg(CsrReg), .SerialMul(SerialMul),
     .Sparse(Sparse), .SplitClk(SplitClk), .ClkHz(SplitClk != 0 ? BridgeHz : ClkHz),
     .Baud(Baud), .FrameBytes(FrameBytes), .RxFifoBytes(RxFifoBytes)
   ) u_core (

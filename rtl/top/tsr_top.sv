@@ -24,6 +24,9 @@ module tsr_top #(
                                                  // scratchpad, tsr_exec_unit CoarseRaw)
                                                  // and its products take 8 cycles
                                                  // (tsr_dispatch SerialMul)
+  parameter int unsigned SerialMul      = 0,      // 1: only the dispatcher's products
+                                                 // take 8 cycles, one adder a cycle
+                                                 // (LeanDispatch implies it)
   parameter int unsigned ScratchSpram   = 0,      // ACT and WGT in iCE40 SPRAM (single
                                                  // port: a LOAD's write takes the cycle,
                                                  // the execute unit's read waits for it)
@@ -173,6 +176,9 @@ module tsr_top #(
   if (RqDeep > 1 || (RqDeep != 0 && RqLean != 0)) begin : gen_bad_rq_deep
     $error("RqDeep must be 0 or 1, and 0 with RqLean");
   end
+  if (SerialMul > 1) begin : gen_bad_serial_mul
+    $error("SerialMul must be 0 or 1");
+  end
   if (CsrReg > 1) begin : gen_bad_csr_reg
     $error("CsrReg must be 0 or 1");
   end
@@ -236,7 +242,7 @@ module tsr_top #(
     .Rows(Rows), .Cols(Cols), .ActDepth(ActDepth), .WgtDepth(WgtDepth),
     .AccDepth(AccDepth), .ParamDepth(ParamDepth), .Sparse(Sparse != 0),
     .GbufDepth(GbufWords), .MetaDepth(MetaWords), .HeadInFifo(CmdFifoRegRead != 0),
-    .Coarse(LeanDispatch != 0), .SerialMul(LeanDispatch != 0), .HazardReg(HazardReg != 0)
+    .Coarse(LeanDispatch != 0), .SerialMul(LeanDispatch != 0 || SerialMul != 0), .HazardReg(HazardReg != 0)
   ) u_dispatch (
     .clk_i, .rst_ni, .clear_i(clear),
     .cmd_push_i(cmd_push), .cmd_valid_i(!cmd_empty), .cmd_i(cmd_head), .cmd_pop_o(cmd_pop),
