@@ -85,7 +85,9 @@ def merged_kept_registers(netlist_path):
         for c in module.get("cells", {}).values():
             for bit in c["connections"].get("Q", []) if c["type"] in FLIP_FLOPS else []:
                 if len(kept.get(bit, [])) > 1:
-                    found.append(" = ".join(sorted(kept[bit])))
+                    names = sorted(kept[bit])
+                    found.append(" = ".join(names[:2])
+                                 + (f" (and {len(names) - 2} more)" if len(names) > 2 else ""))
     return found
 
 
