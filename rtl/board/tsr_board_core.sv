@@ -146,106 +146,64 @@ module tsr_board_core #(
   logic                  e_in_tvalid, e_in_tready, e_in_tlast;
   logic [OutBytes*8-1:0] e_out_tdata;
   logic                  e_out_tvalid, e_out_tready, e_out_tlast;
-  if (SplitClk != 0) begin : gen_link_cdc
-    // Bridge side reset by engine_rst_q, engine side by engine_rst_n: both assert together.
-    tsr_cdc_slice #(.Width(12)) u_aw (
+  if (SplitClk != 0 || LinkRegs != 0) begin : gen_link
+    // Each channel through a tsr_link_slice: a crossing with SplitClk, else a register
+    // slice. The bridge side is reset by engine_rst_q, the engine side by engine_rst_n:
+    // both assert together, and without SplitClk they are one, as are the two clocks.
+    // What a slice holds belongs to the engine's transactions.
+    localparam bit Cdc = (SplitClk != 0);
+    tsr_link_slice #(.Width(12), .Cdc(Cdc)) u_aw (
       .src_clk_i(bridge_clk_i), .src_rst_ni(engine_rst_q), .src_flush_i(1'b0),
       .in_valid_i(awvalid), .in_ready_o(awready), .in_data_i(awaddr),
       .dst_clk_i(clk_i), .dst_rst_ni(engine_rst_n),
       .out_valid_o(e_awvalid), .out_ready_i(e_awready), .out_data_o(e_awaddr)
     );
-    tsr_cdc_slice #(.Width(36)) u_w (
+    tsr_link_slice #(.Width(36), .Cdc(Cdc)) u_w (
       .src_clk_i(bridge_clk_i), .src_rst_ni(engine_rst_q), .src_flush_i(1'b0),
       .in_valid_i(wvalid), .in_ready_o(wready), .in_data_i({wstrb, wdata}),
       .dst_clk_i(clk_i), .dst_rst_ni(engine_rst_n),
       .out_valid_o(e_wvalid), .out_ready_i(e_wready), .out_data_o({e_wstrb, e_wdata})
     );
-    tsr_cdc_slice #(.Width(2)) u_b (
+    tsr_link_slice #(.Width(2), .Cdc(Cdc)) u_b (
       .src_clk_i(clk_i), .src_rst_ni(engine_rst_n), .src_flush_i(1'b0),
       .in_valid_i(e_bvalid), .in_ready_o(e_bready), .in_data_i(e_bresp),
       .dst_clk_i(bridge_clk_i), .dst_rst_ni(engine_rst_q),
       .out_valid_o(bvalid), .out_ready_i(bready), .out_data_o(bresp)
     );
-    tsr_cdc_slice #(.Width(12)) u_ar (
+    tsr_link_slice #(.Width(12), .Cdc(Cdc)) u_ar (
       .src_clk_i(bridge_clk_i), .src_rst_ni(engine_rst_q), .src_flush_i(1'b0),
       .in_valid_i(arvalid), .in_ready_o(arready), .in_data_i(araddr),
       .dst_clk_i(clk_i), .dst_rst_ni(engine_rst_n),
       .out_valid_o(e_arvalid), .out_ready_i(e_arready), .out_data_o(e_araddr)
     );
-    tsr_cdc_slice #(.Width(34)) u_r (
+    tsr_link_slice #(.Width(34), .Cdc(Cdc)) u_r (
       .src_clk_i(clk_i), .src_rst_ni(engine_rst_n), .src_flush_i(1'b0),
       .in_valid_i(e_rvalid), .in_ready_o(e_rready), .in_data_i({e_rresp, e_rdata}),
       .dst_clk_i(bridge_clk_i), .dst_rst_ni(engine_rst_q),
       .out_valid_o(rvalid), .out_ready_i(rready), .out_data_o({rresp, rdata})
     );
-    tsr_cdc_slice #(.Width(InBytes*8 + 1)) u_in (
+    tsr_link_slice #(.Width(InBytes*8 + 1), .Cdc(Cdc)) u_in (
       .src_clk_i(bridge_clk_i), .src_rst_ni(engine_rst_q), .src_flush_i(1'b0),
       .in_valid_i(in_tvalid), .in_ready_o(in_tready), .in_data_i({in_tlast, in_tdata}),
       .dst_clk_i(clk_i), .dst_rst_ni(engine_rst_n),
       .out_valid_o(e_in_tvalid), .out_ready_i(e_in_tready),
       .out_data_o({e_in_tlast, e_in_tdata})
     );
-    // CTRL.CLEAR (dbg_events[5]): the engine's stale beat is dropped in front of the
-    // crossing, and the crossing drops, by epoch, what it took until then.
+    // CTRL.CLEAR (dbg_events[5]): the link may hold a stale beat when the engine presents
+    // another; the engine's is dropped in front of it, so the one left is in the link by
+    // the time the bridge drops it (a crossing also drops, by epoch, what it took until
+    // then).
     logic out_in_valid, out_in_ready;
     tsr_clear_drop u_out_drop (
       .clk_i, .rst_ni(engine_rst_n), .clear_i(dbg_events[5]),
       .s_valid_i(e_out_tvalid), .s_ready_o(e_out_tready),
       .m_valid_o(out_in_valid), .m_ready_i(out_in_ready)
     );
-    tsr_cdc_slice #(.Width(OutBytes*8 + 1)) u_out (
+    tsr_link_slice #(.Width(OutBytes*8 + 1), .Cdc(Cdc)) u_out (
       .src_clk_i(clk_i), .src_rst_ni(engine_rst_n), .src_flush_i(dbg_events[5]),
       .in_valid_i(out_in_valid), .in_ready_o(out_in_ready),
       .in_data_i({e_out_tlast, e_out_tdata}),
       .dst_clk_i(bridge_clk_i), .dst_rst_ni(engine_rst_q),
-      .out_valid_o(out_tvalid), .out_ready_i(out_tready), .out_data_o({out_tlast, out_tdata})
-    );
-  end else if (LinkRegs != 0) begin : gen_link_regs
-    // Reset with the engine: what a slice holds belongs to the engine's transactions.
-    tsr_slice #(.Width(12)) u_aw (
-      .clk_i, .rst_ni(engine_rst_n),
-      .in_valid_i(awvalid), .in_ready_o(awready), .in_data_i(awaddr),
-      .out_valid_o(e_awvalid), .out_ready_i(e_awready), .out_data_o(e_awaddr)
-    );
-    tsr_slice #(.Width(36)) u_w (
-      .clk_i, .rst_ni(engine_rst_n),
-      .in_valid_i(wvalid), .in_ready_o(wready), .in_data_i({wstrb, wdata}),
-      .out_valid_o(e_wvalid), .out_ready_i(e_wready), .out_data_o({e_wstrb, e_wdata})
-    );
-    tsr_slice #(.Width(2)) u_b (
-      .clk_i, .rst_ni(engine_rst_n),
-      .in_valid_i(e_bvalid), .in_ready_o(e_bready), .in_data_i(e_bresp),
-      .out_valid_o(bvalid), .out_ready_i(bready), .out_data_o(bresp)
-    );
-    tsr_slice #(.Width(12)) u_ar (
-      .clk_i, .rst_ni(engine_rst_n),
-      .in_valid_i(arvalid), .in_ready_o(arready), .in_data_i(araddr),
-      .out_valid_o(e_arvalid), .out_ready_i(e_arready), .out_data_o(e_araddr)
-    );
-    tsr_slice #(.Width(34)) u_r (
-      .clk_i, .rst_ni(engine_rst_n),
-      .in_valid_i(e_rvalid), .in_ready_o(e_rready), .in_data_i({e_rresp, e_rdata}),
-      .out_valid_o(rvalid), .out_ready_i(rready), .out_data_o({rresp, rdata})
-    );
-    tsr_slice #(.Width(InBytes*8 + 1)) u_in (
-      .clk_i, .rst_ni(engine_rst_n),
-      .in_valid_i(in_tvalid), .in_ready_o(in_tready), .in_data_i({in_tlast, in_tdata}),
-      .out_valid_o(e_in_tvalid), .out_ready_i(e_in_tready),
-      .out_data_o({e_in_tlast, e_in_tdata})
-    );
-    // CTRL.CLEAR (dbg_events[5]): the slice may hold a stale beat when the engine presents
-    // another; that one is dropped in front of it, so the one left is in the slice by the
-    // time the bridge drops it.
-    logic out_in_valid, out_in_ready;
-    tsr_clear_drop u_out_drop (
-      .clk_i, .rst_ni(engine_rst_n), .clear_i(dbg_events[5]),
-      .s_valid_i(e_out_tvalid), .s_ready_o(e_out_tready),
-      .m_valid_o(out_in_valid), .m_ready_i(out_in_ready)
-    );
-    tsr_slice #(.Width(OutBytes*8 + 1)) u_out (
-      .clk_i, .rst_ni(engine_rst_n),
-      .in_valid_i(out_in_valid), .in_ready_o(out_in_ready),
-      .in_data_i({e_out_tlast, e_out_tdata}),
       .out_valid_o(out_tvalid), .out_ready_i(out_tready), .out_data_o({out_tlast, out_tdata})
     );
   end else begin : gen_link_direct
