@@ -10,11 +10,9 @@
 // forwarding: the execute unit spaces such rows 3 cycles apart (tsr_exec_unit AccForward),
 // and an assertion checks that no row needs it.
 // WriteReg = 1 writes the banks from registers a cycle after the add (the ULX3S: a bank's
-// block RAMs lie far apart on the die, so the add and the route to them get a cycle each),
-// and reads them a cycle earlier, each bank's read data registered at its block RAMs (their
-// clock-to-out and the route to the add get a cycle each). A read then misses the sums of
-// the four rows before it, and a third and a fourth forwarding register cover the two it
-// adds; the bank's written flag follows the write, not the add.
+// block RAMs lie far apart on the die, so the add and the route to them get a cycle each).
+// A read then misses the sums of the three rows before it, and a third forwarding
+// register covers the one it adds; the bank's written flag follows the write, not the add.
 // The sparse unit (tsr_sparse_unit) claims banks the same way and writes whole rows
 // directly (a sparse block covers all of K, so nothing is read back); the dispatcher lets
 // the two fill banks one after the other, and a claimed bank has one writer.
@@ -65,33 +63,28 @@ module tsr_accumulator #(
   localparam int unsigned Latency = Rows + Cols + 3;
   localparam int unsigned CtrlW   = 4 + AccAW;    // {valid, bank, first, last, row}
 
-  // Control delay line: tap Latency-2 reads the bank (WriteReg: tap Latency-3, its read
-  // data registered at tap Latency-2), tap Latency-1 registers the read data, tap Latency
-  // adds and writes it.
+  // Control delay line: tap Latency-2 reads the bank, tap Latency-1 registers the read
+  // data, tap Latency adds and writes it.
   logic [Latency*CtrlW-1:0] ctrl_q;
-  logic [CtrlW-1:0] ctrl_early, ctrl_rd, ctrl_mid, ctrl_wr;
+  logic [CtrlW-1:0] ctrl_rd, ctrl_mid, ctrl_wr;
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) ctrl_q <= '0;
     else if (clear_i) ctrl_q <= '0;
     else ctrl_q <= {ctrl_q[(Latency-1)*CtrlW-1:0],
                     issue_valid_i, issue_bank_i, issue_first_i, issue_last_i, issue_row_i};
   end
-  assign ctrl_early = ctrl_q[(Latency-3)*CtrlW-1 -: CtrlW];
   assign ctrl_rd  = ctrl_q[(Latency-2)*CtrlW-1 -: CtrlW];
   assign ctrl_mid = ctrl_q[(Latency-1)*CtrlW-1 -: CtrlW];
   assign ctrl_wr  = ctrl_q[Latency*CtrlW-1 -: CtrlW];
 
   logic             rd_valid, rd_bank, mid_valid, mid_bank, wr_valid, wr_bank, wr_first, wr_last;
-  logic             early_valid, early_bank;
-  logic [AccAW-1:0] rd_row, mid_row, wr_row, early_row;
+  logic [AccAW-1:0] rd_row, mid_row, wr_row;
   logic             unused_flags;
   assign {rd_valid, rd_bank} = ctrl_rd[CtrlW-1 -: 2];
   assign rd_row = ctrl_rd[AccAW-1:0];
-  assign {early_valid, early_bank} = ctrl_early[CtrlW-1 -: 2];
-  assign early_row = ctrl_early[AccAW-1:0];
   assign {mid_valid, mid_bank} = ctrl_mid[CtrlW-1 -: 2];
   assign mid_row = ctrl_mid[AccAW-1:0];
-  assign unused_flags = ^{ctrl_rd[AccAW +: 2], ctrl_mid[AccAW], wr_first, ctrl_early[AccAW +: 2]};
+  assign unused_flags = ^{ctrl_rd[AccAW +: 2], ctrl_mid[AccAW], wr_first};
   assign {wr_valid, wr_bank, wr_first, wr_last} = ctrl_wr[CtrlW-1 -: 4];
   assign wr_row = ctrl_wr[AccAW-1:0];
 
@@ -136,13 +129,8 @@ module tsr_accumulator #(
   end
 
   // One 1R1W memory per bank; the read port belongs to the store unit while it drains
-  // that bank and to the read-modify-write path otherwise (WriteReg: a cycle earlier).
+  // that bank and to the read-modify-write path otherwise.
   logic [2*Cols*32-1:0] bank_rdata;  // bank b at [b*Cols*32 +: Cols*32]
-  logic [2*Cols*32-1:0] rmw_bank_rdata;  // what the read-modify-write path reads of each
-  logic                 rmw_valid, rmw_bank;
-  logic [AccAW-1:0]     rmw_row;
-  assign {rmw_valid, rmw_bank, rmw_row} = WriteReg ? {early_valid, early_bank, early_row}
-                                                   : {rd_valid, rd_bank, rd_row};
   logic [Cols*32-1:0] rmw_rdata;
   logic               store_bank_q;
 
@@ -152,8 +140,8 @@ module tsr_accumulator #(
     logic [AccAW-1:0] raddr;
     assign store_owns = store_re_i && (store_bank_i == b[0]);
     assign sp_owns    = ld_sp_we && (ld_sp_bank == b[0]);
-    assign re    = store_owns || (rmw_valid && rmw_bank == b[0]);
-    assign raddr = store_owns ? store_raddr_i : rmw_row;
+    assign re    = store_owns || (rd_valid && rd_bank == b[0]);
+    assign raddr = store_owns ? store_raddr_i : rd_row;
     assign we    = (ld_valid && (ld_bank == b[0])) || sp_owns;
     tsr_sram #(.Width(Cols*32), .Depth(AccDepth)) u_bank (
       .clk_i,
@@ -164,13 +152,6 @@ module tsr_accumulator #(
       .raddr_i(raddr),
       .rdata_o(bank_rdata[b*Cols*32 +: Cols*32])
     );
-    if (WriteReg) begin : gen_read_reg
-      logic [Cols*32-1:0] rdata_q;
-      always_ff @(posedge clk_i) rdata_q <= bank_rdata[b*Cols*32 +: Cols*32];
-      assign rmw_bank_rdata[b*Cols*32 +: Cols*32] = rdata_q;
-    end else begin : gen_read_now
-      assign rmw_bank_rdata[b*Cols*32 +: Cols*32] = bank_rdata[b*Cols*32 +: Cols*32];
-    end
   end
 
   // The old sum each add takes: 0 for a row block's first row, else the newest sum the
@@ -178,14 +159,12 @@ module tsr_accumulator #(
   // (fwd1: the row written in the cycle after the read) are chosen a cycle ahead (tap
   // Latency-1) into old_q, so the add picks between two registers with one select.
   // fwd2: the row written in the cycle of the read (a read of the row written at once
-  // returns undefined data); fwd3 (WriteReg): the row whose add was in that cycle; fwd4
-  // (WriteReg, reading a cycle earlier): the row whose add was in the cycle before.
+  // returns undefined data); fwd3 (WriteReg): the row whose add was in that cycle.
   logic               mid_first;
-  logic               fwd1_q, fwd2_p_q, fwd2_q, fwd3_p_q, fwd3_q, fwd4_pp_q, fwd4_p_q, fwd4_q;
-  logic [Cols*32-1:0] rd_data, old_q, sum1_q, sum2_q, sum3_q;
+  logic               fwd1_q, fwd2_p_q, fwd2_q, fwd3_p_q, fwd3_q;
+  logic [Cols*32-1:0] rd_data, old_q, sum1_q, sum2_q;
   assign mid_first = ctrl_mid[AccAW+1];
-  assign rd_data   = mid_bank ? rmw_bank_rdata[Cols*32 +: Cols*32]
-                              : rmw_bank_rdata[0 +: Cols*32];
+  assign rd_data   = mid_bank ? bank_rdata[Cols*32 +: Cols*32] : bank_rdata[0 +: Cols*32];
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       fwd1_q   <= 1'b0;
@@ -193,9 +172,6 @@ module tsr_accumulator #(
       fwd2_q   <= 1'b0;
       fwd3_p_q <= 1'b0;
       fwd3_q   <= 1'b0;
-      fwd4_pp_q <= 1'b0;
-      fwd4_p_q <= 1'b0;
-      fwd4_q   <= 1'b0;
     end else begin
       fwd1_q   <= mid_valid && !mid_first && wr_valid && (mid_bank == wr_bank) &&
                   (mid_row == wr_row);
@@ -203,20 +179,14 @@ module tsr_accumulator #(
       fwd2_q   <= fwd2_p_q;
       fwd3_p_q <= WriteReg && rd_valid && ld_valid && (rd_bank == ld_bank) && (rd_row == ld_row);
       fwd3_q   <= fwd3_p_q;
-      fwd4_pp_q <= WriteReg && early_valid && ld_valid && (early_bank == ld_bank) &&
-                   (early_row == ld_row);
-      fwd4_p_q <= fwd4_pp_q;
-      fwd4_q   <= fwd4_p_q;
     end
   end
   always_ff @(posedge clk_i) begin
     sum1_q <= sum;
     sum2_q <= sum1_q;
-    sum3_q <= sum2_q;
     if (mid_first)                old_q <= '0;
     else if (Forward && fwd2_p_q) old_q <= sum1_q;
     else if (Forward && fwd3_p_q) old_q <= sum2_q;
-    else if (Forward && fwd4_p_q) old_q <= sum3_q;
     else                          old_q <= rd_data;
   end
   assign rmw_rdata = (Forward && fwd1_q) ? sum1_q : old_q;
@@ -289,15 +259,13 @@ module tsr_accumulator #(
   BothBanksBusy_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                                    free_q == 2'b00);
   NoForwardNeeded_A: assert property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
-      !Forward && wr_valid && !wr_first |-> !fwd1_q && !fwd2_q && !fwd3_q && !fwd4_q)
+      !Forward && wr_valid && !wr_first |-> !fwd1_q && !fwd2_q && !fwd3_q)
     else $error("accumulator row added to before the write it needs had landed");
   Forward1_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i) fwd1_q && wr_valid);
   Forward2_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                               fwd2_q && !fwd1_q && wr_valid);
   Forward3_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
                               fwd3_q && !fwd2_q && !fwd1_q && wr_valid);
-  Forward4_C: cover property (@(posedge clk_i) disable iff (!rst_ni || clear_i)
-                              fwd4_q && !fwd3_q && !fwd2_q && !fwd1_q && wr_valid);
   ClearDuringAccumulate_C: cover property (@(posedge clk_i) disable iff (!rst_ni)
                                            clear_i && busy_o);
 `endif
