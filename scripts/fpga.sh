@@ -208,8 +208,11 @@ report synth
 # Timing-driven place and route at the board clock. --timing-allow-fail: nextpnr still
 # writes its report when the clock is missed, and fpga_report.py fails the build with the
 # numbers; a design that does not fit stops nextpnr itself.
+# --detailed-timing-report: every endpoint's arrival, which fpga_report.py sums per clock
+# (failing endpoints, TNS) and traces to the RTL lines of the worst registers.
 pnr_args=(--json "$out/$top.json" --freq "$board_clock_mhz" --seed "$seed"
-          --report "$out/nextpnr.json" --timing-allow-fail -l "$out/nextpnr.log" -q)
+          --report "$out/nextpnr.json" --detailed-timing-report --timing-allow-fail
+          -l "$out/nextpnr.log" -q)
 # The table's `router` (nextpnr's router1 unless it says router2): router1 left ~75,000 of
 # the 12x12 ULX3S's 82,000 arcs unrouted after 19 min; on the OrangeCrab it closes faster.
 [[ -z ${board_router:-} ]] || pnr_args+=(--router "$board_router")

@@ -97,6 +97,69 @@ FLIP_FLOPS = {"TRELLIS_FF"} | {"SB_DFF" + s for s in (
     "N", "NE", "NSR", "NR", "NSS", "NS", "NESR", "NER", "NESS", "NES")}
 
 
+def register_name(cell):
+    """A packed nextpnr cell's name up to the suffixes Yosys and the packer add
+    (u_core.u_engine.u_acc.old_q_TRELLIS_FF_Q_126 -> u_acc.old_q): the net it was named
+    after, which is not always the register's own."""
+    name = re.split(r"_(?:TRELLIS|LUT4|DO|PFUMX|CCU2|L6MUX|DP16|MULT|SB_|ICESTORM)", cell)[0]
+    name = re.sub(r"^u_core\.(?:u_engine\.)?", "", name)
+    return re.sub(r"\[\d+\]|\.\d+$|\$.*$", "", name)
+
+
+RTL_LINE = re.compile(r"(rtl/[^:|]+\.sv):(\d+)")
+
+
+def register_sources(netlist_path):
+    """Each flip-flop or block RAM of the synthesized netlist -> the RTL line that made it
+    (rtl/core/tsr_dispatch.sv:433), where Yosys kept one: packed cell names come from net
+    names and can point far from the register itself."""
+    sources = {}
+    for cells in (m["cells"] for m in json.loads(netlist_path.read_text())["modules"].values()):
+        for name, c in cells.items():
+            src = c.get("attributes", {}).get("src", "")
+            line = next((m for m in map(RTL_LINE.match, src.split("|")) if m), None)
+            if line:
+                sources[name] = f"{line[1]}:{line[2]}"
+    return sources
+
+
+def endpoint_timing(pnr, clocks, sources=None, top=12):
+    """Every timing endpoint's arrival from nextpnr's --detailed-timing-report: per clock,
+    how many endpoints miss its period and by how much in all (TNS, arrival minus period;
+    setup times left out), and the registers behind the worst of them. The critical path
+    names one path; this names every register family a timing fix has to reach."""
+    period = {f"posedge {name}": 1000.0 / c["target_mhz"] for name, c in clocks.items()
+              if c.get("target_mhz")}
+    per_clock = {name: {"endpoints": 0, "endpoints_failing": 0, "tns_ns": 0.0}
+                 for name in clocks}
+    groups = {}
+    for net in pnr.get("detailed_net_timings", []):
+        for end in net.get("endpoints", []):
+            event = end.get("event")
+            if event != net.get("event") or event not in period:
+                continue  # unclocked, or crossing domains (not timed against one period)
+            clock = per_clock[event.split(" ", 1)[1]]
+            clock["endpoints"] += 1
+            slack = period[event] - end["delay"][1]
+            if slack >= 0:
+                continue
+            clock["endpoints_failing"] += 1
+            clock["tns_ns"] += -slack
+            where = (sources or {}).get(end["cell"], "")
+            key = (event.split(" ", 1)[1], where or register_name(end["cell"]), end["port"])
+            g = groups.setdefault(key, {"clock": key[0], "rtl": where,
+                                        "cell": register_name(end["cell"]),
+                                        "port": key[2], "count": 0, "worst_slack_ns": 0.0})
+            g["count"] += 1
+            g["worst_slack_ns"] = min(g["worst_slack_ns"], slack)
+    for c in per_clock.values():
+        c["tns_ns"] = round(c["tns_ns"], 2)
+    worst = sorted(groups.values(), key=lambda g: g["worst_slack_ns"])[:top]
+    for g in worst:
+        g["worst_slack_ns"] = round(g["worst_slack_ns"], 2)
+    return per_clock, worst
+
+
 def packed_logic_cells(log_path):
     """ICESTORM_LC used, from a `nextpnr-ice40 --pack-only` log; None when there is none."""
     if not log_path.exists():
@@ -193,6 +256,12 @@ def write_report(a):
                          "target_mhz": round(c["constraint"], 2)}
                   for name, c in pnr.get("fmax", {}).items()}
         report["clocks"] = clocks
+        if "detailed_net_timings" in pnr:  # fpga.sh asks nextpnr for it
+            per_clock, worst = endpoint_timing(
+                pnr, clocks, register_sources(netlist) if netlist.exists() else None)
+            for name, c in per_clock.items():
+                clocks[name].update(c)
+            report["failing_registers"] = worst
         # The worst path of each clock domain pair: where timing work should look.
         report["critical_paths"] = [
             {"from": cp["path"][0]["from"]["cell"], "to": cp["path"][-1]["to"]["cell"],
@@ -223,6 +292,13 @@ def write_report(a):
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     if failed:
         print(f"fpga: {a.board} ({b['part']}) {failed}", file=sys.stderr)
+        for name, c in report.get("clocks", {}).items():
+            if c.get("endpoints_failing"):
+                print(f"fpga:   {name}: {c['endpoints_failing']} of {c['endpoints']} endpoints "
+                      f"miss {c['target_mhz']:g} MHz, {c['tns_ns']} ns in all", file=sys.stderr)
+        for g in report.get("failing_registers", [])[:6]:
+            print(f"fpga:   {g['worst_slack_ns']:7.2f} ns  {g['count']:4d} x "
+                  f"{g['rtl'] or g['cell']} ({g['port']})", file=sys.stderr)
         return 1
     return 0
 
