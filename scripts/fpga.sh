@@ -208,8 +208,9 @@ report synth
 # Timing-driven place and route at the board clock. --timing-allow-fail: nextpnr still
 # writes its report when the clock is missed, and fpga_report.py fails the build with the
 # numbers; a design that does not fit stops nextpnr itself.
-# --detailed-timing-report: every endpoint's arrival, which fpga_report.py sums per clock
-# (failing endpoints, TNS) and traces to the RTL lines of the worst registers.
+# --detailed-timing-report: every endpoint's arrival, which fpga_report.py counts per clock
+# (endpoints arriving after the period, and by how much) and traces to the RTL lines of
+# the worst registers.
 pnr_args=(--json "$out/$top.json" --freq "$board_clock_mhz" --seed "$seed"
           --report "$out/nextpnr.json" --detailed-timing-report --timing-allow-fail
           -l "$out/nextpnr.log" -q)

@@ -61,10 +61,11 @@ HARD_INPUTS = {"SB_MAC16": ("A", "B", "C", "D"), "MULT18X18D": ("A", "B"),
                "ALU54B": ("A", "B", "C")}
 
 
-def undriven_hard_inputs(netlist_path):
-    """'CELL.PORT' for each hard-block data input with an undriven ('x') bit."""
+def undriven_hard_inputs(modules):
+    """'CELL.PORT' for each hard-block data input with an undriven ('x') bit (modules: the
+    synthesized netlist's, from Yosys's JSON)."""
     found = []
-    for module in json.loads(Path(netlist_path).read_text())["modules"].values():
+    for module in modules.values():
         for name, c in module.get("cells", {}).items():
             for port in HARD_INPUTS.get(c["type"], ()):
                 if "x" in c["connections"].get(port, []):
@@ -72,11 +73,11 @@ def undriven_hard_inputs(netlist_path):
     return found
 
 
-def merged_kept_registers(netlist_path):
+def merged_kept_registers(modules):
     """'A = B' for each flip-flop that carries two registers the RTL marks (* keep *):
     fpga.sh keeps those flip-flops apart, Yosys would merge equal ones (tsr_pe's bank)."""
     found = []
-    for module in json.loads(Path(netlist_path).read_text())["modules"].values():
+    for module in modules.values():
         kept = {}
         for name, net in module.get("netnames", {}).items():
             if net.get("attributes", {}).get("keep") and not net.get("hide_name"):
@@ -109,12 +110,12 @@ def register_name(cell):
 RTL_LINE = re.compile(r"(rtl/[^:|]+\.sv):(\d+)")
 
 
-def register_sources(netlist_path):
-    """Each flip-flop or block RAM of the synthesized netlist -> the RTL line that made it
+def register_sources(modules):
+    """Each cell of the synthesized netlist -> the RTL line that made it
     (rtl/core/tsr_dispatch.sv:433), where Yosys kept one: packed cell names come from net
     names and can point far from the register itself."""
     sources = {}
-    for cells in (m["cells"] for m in json.loads(netlist_path.read_text())["modules"].values()):
+    for cells in (m.get("cells", {}) for m in modules.values()):
         for name, c in cells.items():
             src = c.get("attributes", {}).get("src", "")
             line = next((m for m in map(RTL_LINE.match, src.split("|")) if m), None)
@@ -230,12 +231,13 @@ def write_report(a):
                   + "Yosys cell counts; engine "
                   + " ".join(f"{k}={v}" for k, v in engine.items()) + ")")
     netlist = out / f"{a.top}.json"
-    lost = undriven_hard_inputs(netlist) if netlist.exists() else []
+    modules = json.loads(netlist.read_text())["modules"] if netlist.exists() else {}
+    lost = undriven_hard_inputs(modules)
     if lost:
         report["undriven_hard_inputs"] = lost
         failed = (f"synthesis lost connections: {len(lost)} hard-block inputs undriven, "
                   f"e.g. {', '.join(lost[:3])} (a mapping bug: see the netlist)")
-    merged = merged_kept_registers(netlist) if netlist.exists() else []
+    merged = merged_kept_registers(modules)
     if merged:
         report["merged_kept_registers"] = merged
         failed = (f"synthesis merged {len(merged)} flip-flops the RTL keeps apart, e.g. "
@@ -259,8 +261,7 @@ def write_report(a):
                   for name, c in pnr.get("fmax", {}).items()}
         report["clocks"] = clocks
         if "detailed_net_timings" in pnr:  # fpga.sh asks nextpnr for it
-            per_clock, worst = endpoint_timing(
-                pnr, clocks, register_sources(netlist) if netlist.exists() else None)
+            per_clock, worst = endpoint_timing(pnr, clocks, register_sources(modules))
             for name, c in per_clock.items():
                 clocks[name].update(c)
             report["late_registers"] = worst
