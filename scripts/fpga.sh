@@ -6,13 +6,15 @@
 # DSPs, block RAMs, bitstream path). Fails, saying why, when the design does not fit the
 # device or misses the board clock; report.json is written either way.
 #
-# Usage: scripts/fpga.sh BOARD [--synth-only] [--seed N] [--out-of-context FILE.sv TOP]
+# Usage: scripts/fpga.sh BOARD [--synth-only] [--seed N] [--speed N] [--out-of-context FILE.sv TOP]
 #                     [NAME=VALUE ...]
 #   BOARD             icebreaker | ulx3s-85f | orangecrab-25f (scripts/boards.py list)
 #   NAME=VALUE        override an engine parameter of the table (exploration; the report
 #                     records the parameters used)
 #   --synth-only      stop after synthesis (cell counts in report.json; what `make test` runs)
 #   --seed N          nextpnr placer seed (default: the table's `seed`, else 1)
+#   --speed N         ECP5 speed grade to place and route for, instead of the board part's
+#                     (6, 7 or 8; exploration: report.json's `part` and `speed` say which)
 #   --out-of-context  build TOP from FILE.sv instead of the board top, with no pin
 #                     constraints (flow development: the engine alone behind a wrapper)
 # Environment: FPGA_OUT (default build/fpga/BOARD, inside the repository).
@@ -26,11 +28,12 @@ cd "$root"
 venv=build/venv
 
 usage() { sed -n '9,/^# Environment/p' "$0" >&2; exit 2; }
-board="" synth_only=0 seed="" ooc_file="" ooc_top="" overrides=()
+board="" synth_only=0 seed="" speed="" ooc_file="" ooc_top="" overrides=()
 while (($#)); do
   case $1 in
     --synth-only) synth_only=1; shift ;;
     --seed) seed=${2:?--seed needs a number}; shift 2 ;;
+    --speed) speed=${2:?--speed needs a grade}; shift 2 ;;
     --out-of-context) ooc_file=${2:?}; ooc_top=${3:?--out-of-context needs FILE.sv TOP}; shift 3 ;;
     -h|--help) usage ;;
     -*) echo "fpga: unknown option $1" >&2; usage ;;
@@ -44,6 +47,11 @@ board_speed="" board_seed=""
 fields=$(python3 scripts/boards.py shell "$board") || exit 2
 eval "$fields"
 seed=${seed:-${board_seed:-1}}
+if [[ -n $speed ]]; then
+  [[ $board_family == ecp5 ]] || { echo "fpga: --speed is for ECP5 boards; $board is $board_family" >&2; exit 2; }
+  [[ $speed =~ ^[678]$ ]] || { echo "fpga: --speed $speed: ECP5 speed grades are 6, 7 and 8" >&2; exit 2; }
+  board_speed=$speed board_part=$(sed -E "s/F-[678]/F-$speed/" <<<"$board_part")
+fi
 read -ra table_engine <<<"$(python3 scripts/boards.py params "$board")"
 # Table order, an override replacing the table's value in place (or added at the end).
 engine=()
@@ -177,7 +185,7 @@ echo "fpga: $board ($board_part), $top with ${engine[*]}, ${board_clock_mhz} MHz
 report() {  # report STAGE [RESULT...]: (re)write report.json from what exists so far
   python3 scripts/fpga_report.py --board "$board" --out "$out" --top "$top" --stage "$1" \
     --engine "${engine[*]}" --commit "$commit" --synth-s "${synth_s:-0}" --pnr-s "${pnr_s:-0}" \
-    --seed "$seed" \
+    --seed "$seed" ${board_speed:+--speed "$board_speed"} \
     ${ooc_file:+--out-of-context} "${@:2}"
 }
 

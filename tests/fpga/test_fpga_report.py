@@ -63,7 +63,13 @@ def main():
     assert [g["cell"] for g in by_name] == ["u_cmd_fifo.mem_q.0", "u_acc.old_q"], by_name
     # A report without the detailed timings (an older nextpnr run) gives nothing to sum.
     assert fpga_report.endpoint_timing({}, clocks)[1] == []
-    print("fpga_report: timing summary checks passed")
+    # fpga.sh --speed: the part placed for, the board's own when no grade is given.
+    ulx3s = {"part": "LFE5U-85F-6BG381C", "speed": 6}
+    assert fpga_report.part_for(ulx3s, None) == "LFE5U-85F-6BG381C"
+    assert fpga_report.part_for(ulx3s, 6) == "LFE5U-85F-6BG381C"
+    assert fpga_report.part_for(ulx3s, 8) == "LFE5U-85F-8BG381C"
+    assert fpga_report.part_for({"part": "iCE40UP5K-SG48"}, None) == "iCE40UP5K-SG48"
+    print("fpga_report: timing summary and part checks passed")
 
 
 if __name__ == "__main__":
