@@ -5,8 +5,10 @@
   boards.py params BOARD         the engine parameters as NAME=VALUE words
   boards.py get BOARD KEY        one field (family, device, package, top, clock_mhz, ...)
   boards.py shell BOARD          every scalar field as a shell assignment board_KEY=VALUE
+  boards.py part BOARD [SPEED]   the part, with another ECP5 speed grade when one is given
 """
 import json
+import re
 import shlex
 import sys
 from pathlib import Path
@@ -25,6 +27,14 @@ def board(boards, name):
     return boards[name]
 
 
+def part(b, speed=None):
+    """The board's part, with its ECP5 speed grade replaced by the one placed for
+    (fpga.sh --speed): LFE5U-85F-6BG381C at speed 8 is LFE5U-85F-8BG381C."""
+    if speed is None or speed == b.get("speed"):
+        return b["part"]
+    return re.sub(r"F-[678]", f"F-{speed}", b["part"], count=1)
+
+
 def main(argv):
     boards = load()
     if len(argv) == 2 and argv[1] == "list":
@@ -41,6 +51,8 @@ def main(argv):
         for k, v in b.items():
             if not isinstance(v, (dict, list)):
                 print(f"board_{k}={shlex.quote(str(v))}")
+    elif len(argv) in (3, 4) and argv[1] == "part":
+        print(part(board(boards, argv[2]), int(argv[3]) if len(argv) == 4 else None))
     else:
         sys.exit(__doc__)
 

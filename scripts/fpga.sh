@@ -50,7 +50,7 @@ seed=${seed:-${board_seed:-1}}
 if [[ -n $speed ]]; then
   [[ $board_family == ecp5 ]] || { echo "fpga: --speed is for ECP5 boards; $board is $board_family" >&2; exit 2; }
   [[ $speed =~ ^[678]$ ]] || { echo "fpga: --speed $speed: ECP5 speed grades are 6, 7 and 8" >&2; exit 2; }
-  board_speed=$speed board_part=$(sed -E "s/F-[678]/F-$speed/" <<<"$board_part")
+  board_speed=$speed board_part=$(python3 scripts/boards.py part "$board" "$speed")
 fi
 read -ra table_engine <<<"$(python3 scripts/boards.py params "$board")"
 # Table order, an override replacing the table's value in place (or added at the end).

@@ -188,14 +188,6 @@ def commit():
         return None
 
 
-def part_for(b, speed):
-    """The board's part, with its ECP5 speed grade replaced by the one placed for (fpga.sh
-    --speed): LFE5U-85F-6BG381C at speed 8 is LFE5U-85F-8BG381C."""
-    if speed is None or speed == b.get("speed"):
-        return b["part"]
-    return re.sub(r"F-[678]", f"F-{speed}", b["part"], count=1)
-
-
 def write_report(a):
     b = boards.board(boards.load(), a.board)
     out = Path(a.out)
@@ -206,7 +198,7 @@ def write_report(a):
         name, value = word.split("=", 1)
         engine[name] = int(value) if value.lstrip("-").isdigit() else value
     report = {
-        "board": a.board, "name": b["name"], "part": part_for(b, a.speed), "family": family,
+        "board": a.board, "name": b["name"], "part": boards.part(b, a.speed), "family": family,
         "device": b["device"], "package": b["package"], "top": a.top,
         "out_of_context": a.out_of_context,
         "array_rows": engine["Rows"], "array_cols": engine["Cols"], "engine": engine, "target_mhz": target, "fmax_mhz": None, "timing_met": None,

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+import boards  # noqa: E402
 import fpga_report  # noqa: E402
 
 
@@ -63,12 +64,12 @@ def main():
     assert [g["cell"] for g in by_name] == ["u_cmd_fifo.mem_q.0", "u_acc.old_q"], by_name
     # A report without the detailed timings (an older nextpnr run) gives nothing to sum.
     assert fpga_report.endpoint_timing({}, clocks)[1] == []
-    # fpga.sh --speed: the part placed for, the board's own when no grade is given.
+    # fpga.sh --speed (boards.part): the part placed for, the board's own without a grade.
     ulx3s = {"part": "LFE5U-85F-6BG381C", "speed": 6}
-    assert fpga_report.part_for(ulx3s, None) == "LFE5U-85F-6BG381C"
-    assert fpga_report.part_for(ulx3s, 6) == "LFE5U-85F-6BG381C"
-    assert fpga_report.part_for(ulx3s, 8) == "LFE5U-85F-8BG381C"
-    assert fpga_report.part_for({"part": "iCE40UP5K-SG48"}, None) == "iCE40UP5K-SG48"
+    assert boards.part(ulx3s, None) == "LFE5U-85F-6BG381C"
+    assert boards.part(ulx3s, 6) == "LFE5U-85F-6BG381C"
+    assert boards.part(ulx3s, 8) == "LFE5U-85F-8BG381C"
+    assert boards.part({"part": "iCE40UP5K-SG48"}, None) == "iCE40UP5K-SG48"
     print("fpga_report: timing summary and part checks passed")
 
 
